@@ -1,0 +1,103 @@
+//! Server functions: the UI's calls to the server. Each one reads the session cookie and
+//! forwards to the [`AdminPort`](crate::port::AdminPort); authorisation happens behind the port.
+
+use leptos::prelude::*;
+
+use crate::models::*;
+
+/// The session cookie. HttpOnly and SameSite=Strict: scripts cannot read it and other sites
+/// cannot make the browser send it.
+pub const SESSION_COOKIE: &str = "ih_session";
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+    use crate::port::Admin;
+
+    pub fn admin() -> Result<Admin, Problem> {
+        use_context::<Admin>()
+            .ok_or_else(|| Problem::new(500, "Internal error", "the admin port is not configured"))
+    }
+
+    fn parts() -> Option<http::request::Parts> {
+        use_context::<http::request::Parts>()
+    }
+
+    /// The session token from the request's cookie, or 401.
+    pub fn session_token() -> Result<String, Problem> {
+        parts()
+            .and_then(|parts| {
+                parts
+                    .headers
+                    .get_all(http::header::COOKIE)
+                    .iter()
+                    .filter_map(|value| value.to_str().ok())
+                    .flat_map(|value| value.split(';'))
+                    .filter_map(|pair| pair.trim().split_once('='))
+                    .find(|(name, _)| *name == SESSION_COOKIE)
+                    .map(|(_, value)| value.to_string())
+            })
+            .ok_or_else(|| Problem::new(401, "Unauthorized", "sign in first"))
+    }
+
+    pub fn client_ip() -> Option<String> {
+        parts().and_then(|p| {
+            p.extensions
+                .get::<crate::port::ClientIp>()
+                .map(|ip| ip.0.to_string())
+        })
+    }
+
+    pub fn set_cookie(value: &str, max_age_seconds: i64) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            let cookie = format!(
+                "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}"
+            );
+            if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+                response.append_header(http::header::SET_COOKIE, value);
+            }
+        }
+    }
+}
+
+#[server(prefix = "/ui-api")]
+pub async fn sign_in(token: String) -> Result<(), Problem> {
+    let session = ssr::admin()?.0.sign_in(token.trim(), ssr::client_ip()).await?;
+    ssr::set_cookie(&session, 12 * 3600);
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server(prefix = "/ui-api")]
+pub async fn sign_out() -> Result<(), Problem> {
+    if let Ok(token) = ssr::session_token() {
+        ssr::admin()?.0.sign_out(&token).await?;
+    }
+    ssr::set_cookie("", 0);
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[server(prefix = "/ui-api")]
+pub async fn current_session() -> Result<Session, Problem> {
+    ssr::admin()?.0.session(&ssr::session_token()?).await
+}
+
+#[server(prefix = "/ui-api")]
+pub async fn list_webhooks(tenant_id: String) -> Result<Vec<WebhookOut>, Problem> {
+    ssr::admin()?
+        .0
+        .list_webhooks(&ssr::session_token()?, &tenant_id)
+        .await
+}
+
+#[server(prefix = "/ui-api")]
+pub async fn list_deliveries(
+    tenant_id: String,
+    status: Option<DeliveryStatus>,
+) -> Result<Vec<DeliveryOut>, Problem> {
+    ssr::admin()?
+        .0
+        .list_deliveries(&ssr::session_token()?, &tenant_id, status)
+        .await
+}

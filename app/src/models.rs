@@ -1,0 +1,260 @@
+//! Typed models shared by the REST API, the server functions and the UI, so the three can never
+//! disagree about a field. Naming follows `*In` (create), `*Patch` (update), `*Out` (read).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch; what the stores keep, rendered as RFC 3339 at the edge.
+pub type Timestamp = String;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TenantIn {
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TenantOut {
+    pub id: String,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookIn {
+    pub url: String,
+    #[serde(default)]
+    pub events: Vec<String>,
+    #[serde(default)]
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub headers: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub max_attempts: Option<i64>,
+    #[serde(default)]
+    pub backoff_base_seconds: Option<i64>,
+    #[serde(default)]
+    pub timeout_seconds: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct WebhookOut {
+    pub id: String,
+    pub tenant_id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub enabled: bool,
+    pub description: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    pub max_attempts: Option<i64>,
+    pub backoff_base_seconds: Option<i64>,
+    pub timeout_seconds: Option<i64>,
+    pub disabled_reason: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EventIn {
+    pub event_type: String,
+    #[serde(default)]
+    pub payload: serde_json::Value,
+}
+
+/// The `202` answer to a publish: the event id and the deliveries it fanned out to.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EventAccepted {
+    pub id: String,
+    pub deliveries: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivering,
+    Delivered,
+    Failed,
+    DeadLetter,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 5] = [
+        Self::Pending,
+        Self::Delivering,
+        Self::Delivered,
+        Self::Failed,
+        Self::DeadLetter,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivering => "delivering",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::DeadLetter => "dead_letter",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
+    }
+}
+
+impl fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeliveryOut {
+    pub id: String,
+    pub tenant_id: String,
+    pub event_id: String,
+    pub webhook_id: String,
+    pub event_type: String,
+    pub status: DeliveryStatus,
+    pub attempt_count: i64,
+    pub next_attempt_at: Option<Timestamp>,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub replay_of: Option<String>,
+    pub created_at: Timestamp,
+    pub delivered_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AttemptOut {
+    pub id: String,
+    pub delivery_id: String,
+    pub attempt_number: i64,
+    pub started_at: Timestamp,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    pub response_headers: BTreeMap<String, String>,
+    pub response_body: Option<String>,
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// A page of a list: `{data, next_cursor}`; the cursor is opaque to clients.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// Who is signed in to the admin UI.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Session {
+    /// `operator`, or the id of the tenant admin key used to sign in.
+    pub actor: String,
+    /// Tenants this session may see: all of them for the operator, one for a tenant key.
+    pub tenants: Vec<TenantOut>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// An RFC 9457 problem document. It is the one error shape of the REST API and of the server
+/// functions, so the UI can show a field's message next to that field.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(status: u16, title: &str, detail: impl Into<String>) -> Self {
+        Problem {
+            type_: format!("https://integrations-hub.dev/problems/{}", slug(title)),
+            title: title.to_string(),
+            status,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// The message for one field, if the server rejected it.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == name)
+            .map(|e| e.message.as_str())
+    }
+}
+
+fn slug(title: &str) -> String {
+    title
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect()
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.title, self.detail)
+    }
+}
+
+impl std::error::Error for Problem {}
+
+impl leptos::server_fn::error::FromServerFnError for Problem {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        Problem::new(500, "Server function failed", value.to_string())
+    }
+}
+
+/// The event types every tenant can use without declaring them.
+pub const BUILTIN_EVENT_TYPES: [&str; 4] =
+    ["request_submitted", "request_approved", "new_lead", "lead_update"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_status_round_trips_through_its_wire_name() {
+        for status in DeliveryStatus::ALL {
+            assert_eq!(DeliveryStatus::parse(status.as_str()), Some(status));
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+        }
+        assert_eq!(DeliveryStatus::parse("nope"), None);
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EventOut {
+    pub id: String,
+    pub event_type: String,
+    pub payload: serde_json::Value,
+    pub created_at: Timestamp,
+    pub deliveries: Vec<DeliveryOut>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeliveryWithAttempts {
+    #[serde(flatten)]
+    pub delivery: DeliveryOut,
+    pub attempts: Vec<AttemptOut>,
+}

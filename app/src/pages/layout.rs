@@ -1,0 +1,75 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{current_session, SignOut};
+use crate::models::{Problem, Session};
+
+/// The tenant id from the route (`/tenants/:tid/...`).
+pub fn tenant_param() -> impl Fn() -> String + Clone + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.read().get("tid").unwrap_or_default()
+}
+
+/// Frames a page: top navigation for the signed-in session, or a sign-in prompt.
+#[component]
+pub fn Shell(children: ChildrenFn) -> impl IntoView {
+    let session = Resource::new(|| (), |_| current_session());
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || session.get().map(|result| match result {
+                Ok(session) => view! {
+                    <Nav session=session.clone()/>
+                    <main class="page">{children.read_value()()}</main>
+                }.into_any(),
+                Err(problem) => view! { <SignInPrompt problem/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Nav(session: Session) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let tenant = tenant_param();
+    let links = move || {
+        let tid = tenant();
+        (!tid.is_empty()).then(|| view! {
+            <a href=format!("/tenants/{tid}/webhooks")>"Webhooks"</a>
+            <a href=format!("/tenants/{tid}/deliveries")>"Deliveries"</a>
+        })
+    };
+    view! {
+        <nav class="topbar">
+            <a class="brand" href="/">"Integrations Hub"</a>
+            {links}
+            <span class="spacer"></span>
+            <span class="muted" data-testid="actor">{session.actor.clone()}</span>
+            <ActionForm action=sign_out>
+                <button type="submit" class="secondary">"Sign out"</button>
+            </ActionForm>
+        </nav>
+    }
+}
+
+#[component]
+fn SignInPrompt(problem: Problem) -> impl IntoView {
+    view! {
+        <main class="page narrow">
+            <h1>"Integrations Hub"</h1>
+            <p class="muted">{problem.detail}</p>
+            <a class="button" href="/login">"Sign in"</a>
+        </main>
+    }
+}
+
+/// Shows a server error in place of the content that failed to load.
+#[component]
+pub fn ProblemBox(problem: Problem) -> impl IntoView {
+    view! { <p class="error" role="alert">{problem.title}": "{problem.detail}</p> }
+}
+
+/// A `Date` rendering that reads well in a table: `2026-11-22 08:15:02`.
+pub fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " ")
+}

@@ -1,0 +1,36 @@
+//! The operations the admin UI needs, declared here and implemented by the server's domain
+//! service. Server functions call this trait and never see SQL, so the UI and the REST API run
+//! the same code and cannot disagree.
+
+use std::sync::Arc;
+
+use crate::models::*;
+
+#[async_trait::async_trait]
+pub trait AdminPort: Send + Sync + 'static {
+    /// Checks an operator token or a tenant admin key and opens a session; returns the session
+    /// token to put in the cookie.
+    async fn sign_in(&self, secret: &str, source_ip: Option<String>) -> Result<String, Problem>;
+    async fn sign_out(&self, session_token: &str) -> Result<(), Problem>;
+    async fn session(&self, session_token: &str) -> Result<Session, Problem>;
+    async fn list_webhooks(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+    ) -> Result<Vec<WebhookOut>, Problem>;
+    async fn list_deliveries(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        status: Option<DeliveryStatus>,
+    ) -> Result<Vec<DeliveryOut>, Problem>;
+}
+
+/// What the server hands to Leptos as context.
+#[derive(Clone)]
+pub struct Admin(pub Arc<dyn AdminPort>);
+
+/// The client's address, put into the request's extensions by the server so that sign-ins can be
+/// audited with their source.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub std::net::IpAddr);

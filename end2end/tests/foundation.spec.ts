@@ -1,0 +1,54 @@
+import { test, expect } from '@playwright/test';
+import { auth, createTenant, signIn, startReceiver, verifySignature } from './helpers';
+
+test('a published event is delivered, signed, and appears in the live delivery log', async ({ page, request }) => {
+  const receiver = await startReceiver();
+  try {
+    const tenant = await createTenant(request, 'Acme e2e');
+    const created = await request.post(`/api/v1/tenants/${tenant}/webhooks`, {
+      headers: auth,
+      data: { url: receiver.url, events: ['new_lead'] },
+    });
+    expect(created.status()).toBe(201);
+    const webhook = await created.json();
+
+    await signIn(page);
+    await page.goto(`/tenants/${tenant}/webhooks`);
+    await expect(page.getByTestId('webhooks').locator(`tr[data-id="${webhook.id}"]`)).toContainText(receiver.url);
+
+    await page.goto(`/tenants/${tenant}/deliveries`);
+    await expect(page.getByTestId('deliveries')).toBeVisible();
+
+    // Published after the page loaded: only the hydrated page's refresh can show it.
+    const published = await request.post(`/api/v1/tenants/${tenant}/events`, {
+      headers: auth,
+      data: { event_type: 'new_lead', payload: { name: 'Ada', email: 'ada@example.com' } },
+    });
+    expect(published.status()).toBe(202);
+    const event = await published.json();
+    const row = page.locator(`tr[data-event-id="${event.id}"]`);
+    await expect(row).toContainText('delivered');
+
+    // The receiver got it, and its signature verifies with the endpoint's secret.
+    await expect.poll(() => receiver.received.length).toBe(1);
+    const secret = (await (await request.get(`/api/v1/tenants/${tenant}/webhooks/${webhook.id}/secret`, { headers: auth })).json()).secret;
+    const got = receiver.received[0];
+    expect(JSON.parse(got.body)).toMatchObject({ id: event.id, type: 'new_lead', data: { name: 'Ada' } });
+    expect(verifySignature(secret, got)).toBe(true);
+
+    // The status filter works only in the browser: choosing dead_letter hides the row.
+    await page.locator('#status-filter').selectOption('dead_letter');
+    await expect(row).toHaveCount(0);
+    await page.locator('#status-filter').selectOption('delivered');
+    await expect(row).toContainText('delivered');
+  } finally {
+    await receiver.close();
+  }
+});
+
+test('a wrong token is refused with a message next to the field', async ({ page }) => {
+  await page.goto('/login');
+  await page.getByLabel('Token or API key').fill('not-the-token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText('not valid');
+});

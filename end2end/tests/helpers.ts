@@ -1,0 +1,55 @@
+import { APIRequestContext, expect, Page } from '@playwright/test';
+import * as http from 'node:http';
+import * as crypto from 'node:crypto';
+import { AddressInfo } from 'node:net';
+import { operatorToken } from '../playwright.config';
+
+export { operatorToken };
+
+export const auth = { Authorization: `Bearer ${operatorToken}` };
+
+export interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A real HTTP receiver on 127.0.0.1 that records every request and answers 204. */
+export async function startReceiver(): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
+  const received: Received[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Standard Webhooks verification, as an integrator would write it. */
+export function verifySignature(secret: string, r: Received): boolean {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const signed = `${r.headers['webhook-id']}.${r.headers['webhook-timestamp']}.${r.body}`;
+  const expected = 'v1,' + crypto.createHmac('sha256', key).update(signed).digest('base64');
+  return String(r.headers['webhook-signature']).split(' ').includes(expected);
+}
+
+export async function createTenant(request: APIRequestContext, name: string): Promise<string> {
+  const res = await request.post('/api/v1/tenants', { headers: auth, data: { name } });
+  expect(res.status()).toBe(201);
+  return (await res.json()).id;
+}
+
+export async function signIn(page: Page, token = operatorToken) {
+  await page.goto('/login');
+  await page.getByLabel('Token or API key').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('actor')).toBeVisible();
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what building and testing the hub needs, from the package registries only
+# (crates.io, npm, Debian). Idempotent: each step checks first and is skipped when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10      # 0.3.11 needs rustc >= 1.96
+WASM_BINDGEN_VERSION=0.2.130     # must equal the wasm-bindgen crate pinned in Cargo.toml
+BINARYEN_VERSION=132.0.0         # wasm-opt for --release builds; Debian's (108) breaks hydration
+want_chromium=${IH_SETUP_CHROMIUM:-1}
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+  step "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes the first time)"
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # Not --locked: its lockfile names a crate version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ "$(wasm-opt --version 2>/dev/null | grep -o '[0-9]\+' | head -1)" != "${BINARYEN_VERSION%%.*}" ]; then
+  step "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm"
+  npm install -g "binaryen@$BINARYEN_VERSION"
+fi
+
+if [ "$want_chromium" = 1 ] && ! command -v chromium >/dev/null; then
+  step "installing Debian's chromium"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+if [ "$want_chromium" = 1 ] && [ ! -d end2end/node_modules/@playwright/test ]; then
+  step "installing the end-to-end test packages (no browser download)"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi

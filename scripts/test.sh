@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test: unit and integration tests on SQLite, the same integration tests on
+# PostgreSQL when IH_TEST_DATABASE_URL is set (CI sets it; an unreachable server fails the
+# run), then the Playwright tests in Debian's Chromium against a freshly built hub.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+if [ -n "${IH_TEST_DATABASE_URL:-}" ]; then
+  echo "==> PostgreSQL suite enabled: ${IH_TEST_DATABASE_URL%%\?*}"
+else
+  echo "==> IH_TEST_DATABASE_URL is not set: the PostgreSQL suite is skipped (CI always sets it)"
+fi
+
+echo "==> Rust tests (unit, integration)"
+cargo test -p integrations-hub -p app
+
+echo "==> building the hub and its wasm UI"
+cargo leptos build
+
+echo "==> Playwright in Chromium"
+(cd end2end && npx playwright test)

@@ -1,0 +1,179 @@
+//! Configuration from `IH_*` environment variables. Every value is parsed up front so a bad
+//! setting stops the start with one clear line instead of failing later.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; defaults to a SQLite file in the data folder.
+    pub database_url: String,
+    pub admin_token: Option<String>,
+    pub master_key: Option<String>,
+    pub allow_private_targets: bool,
+    pub delivery: DeliveryConfig,
+    pub slack_bot_token: Option<String>,
+    pub slack_default_channel: Option<String>,
+    pub slack_api_base: String,
+    pub log_level: String,
+    /// Where cargo-leptos put the site (`pkg/`, assets).
+    pub site_root: PathBuf,
+    /// Largest accepted event payload, in bytes.
+    pub max_payload_bytes: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct DeliveryConfig {
+    /// Runs the background worker; tests switch it off and drain deterministically.
+    pub worker_enabled: bool,
+    pub poll_interval: Duration,
+    pub max_attempts: i64,
+    pub backoff_base: Duration,
+    pub timeout: Duration,
+    /// Deliveries in flight at once, over all endpoints.
+    pub concurrency: usize,
+    /// How long a claimed delivery stays ours before another worker may take it.
+    pub lease: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any lookup, so tests need not touch the process env.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &'static str| get(name).filter(|v| !v.trim().is_empty());
+        let data_dir = PathBuf::from(var("IH_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = var("IH_DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("hub.db").display()));
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+            return Err(err("IH_DATABASE_URL", "must start with sqlite: or postgres://"));
+        }
+        let seconds = |name: &'static str, default: f64| -> Result<Duration, ConfigError> {
+            match var(name) {
+                None => Ok(Duration::from_secs_f64(default)),
+                Some(v) => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| err(name, format!("expected seconds (0 to 86400), got {v:?}"))),
+            }
+        };
+        let integer = |name: &'static str, default: i64, min: i64, max: i64| match var(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| err(name, format!("expected a whole number {min}..={max}, got {v:?}"))),
+        };
+        let flag = |name: &'static str| match var(name).as_deref().map(str::trim) {
+            None => Ok(false),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some("0" | "false" | "no" | "off") => Ok(false),
+            Some(v) => Err(err(name, format!("expected true or false, got {v:?}"))),
+        };
+        let bind = var("IH_BIND").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let bind = bind
+            .parse()
+            .map_err(|_| err("IH_BIND", format!("expected host:port such as 0.0.0.0:3000, got {bind:?}")))?;
+        let log_level = var("IH_LOG_LEVEL").unwrap_or_else(|| "info".into());
+        if !["error", "warn", "info", "debug", "trace"].contains(&log_level.as_str()) {
+            return Err(err("IH_LOG_LEVEL", "expected error, warn, info, debug or trace"));
+        }
+        let site_root = var("IH_SITE_ROOT").map(PathBuf::from).unwrap_or_else(default_site_root);
+        Ok(Config {
+            bind,
+            database_url,
+            admin_token: var("IH_ADMIN_TOKEN"),
+            master_key: var("IH_MASTER_KEY"),
+            allow_private_targets: flag("IH_ALLOW_PRIVATE_TARGETS")?,
+            delivery: DeliveryConfig {
+                worker_enabled: !flag("IH_DELIVERY_WORKER_DISABLED")?,
+                poll_interval: seconds("IH_DELIVERY_POLL_INTERVAL_SECONDS", 5.0)?,
+                max_attempts: integer("IH_DELIVERY_MAX_ATTEMPTS", 8, 1, 100)?,
+                backoff_base: seconds("IH_DELIVERY_BACKOFF_BASE_SECONDS", 5.0)?,
+                timeout: seconds("IH_DELIVERY_TIMEOUT_SECONDS", 10.0)?.max(Duration::from_millis(10)),
+                concurrency: integer("IH_DELIVERY_CONCURRENCY", 128, 1, 10_000)? as usize,
+                lease: seconds("IH_DELIVERY_LEASE_SECONDS", 60.0)?.max(Duration::from_secs(1)),
+            },
+            slack_bot_token: var("IH_SLACK_BOT_TOKEN"),
+            slack_default_channel: var("IH_SLACK_DEFAULT_CHANNEL"),
+            slack_api_base: var("IH_SLACK_API_BASE").unwrap_or_else(|| "https://slack.com/api".into()),
+            log_level,
+            site_root,
+            max_payload_bytes: integer("IH_MAX_PAYLOAD_BYTES", 256 * 1024, 1024, 16 << 20)? as usize,
+            data_dir,
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+/// `target/release/integrations-hub` serves `target/site`: cargo-leptos puts it beside the
+/// profile folder. Falls back to `./target/site` when run from elsewhere (cargo test).
+fn default_site_root() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(|dir| dir.join("site")))
+        .filter(|dir| dir.exists())
+        .unwrap_or_else(|| PathBuf::from("target/site"))
+}
+
+fn err(name: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { name, message: message.into() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_put_a_sqlite_file_in_the_data_folder() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://data/hub.db");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
+        assert!(!c.allow_private_targets);
+        assert_eq!(c.delivery.max_attempts, 8);
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_that_holds_it() {
+        let e = config(&[("IH_DELIVERY_MAX_ATTEMPTS", "lots")]).unwrap_err();
+        assert_eq!(e.name, "IH_DELIVERY_MAX_ATTEMPTS");
+        let e = config(&[("IH_BIND", "nowhere")]).unwrap_err();
+        assert_eq!(e.name, "IH_BIND");
+        let e = config(&[("IH_DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert_eq!(e.name, "IH_DATABASE_URL");
+        let e = config(&[("IH_ALLOW_PRIVATE_TARGETS", "maybe")]).unwrap_err();
+        assert_eq!(e.name, "IH_ALLOW_PRIVATE_TARGETS");
+    }
+
+    #[test]
+    fn fractional_seconds_are_accepted() {
+        let c = config(&[("IH_DELIVERY_BACKOFF_BASE_SECONDS", "0.25")]).unwrap();
+        assert_eq!(c.delivery.backoff_base, Duration::from_millis(250));
+    }
+}

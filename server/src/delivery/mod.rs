@@ -1,0 +1,314 @@
+//! The delivery worker. It claims due deliveries in batches under a lease, sends them
+//! concurrently with no database lock held during HTTP, and records the attempts and outcomes
+//! in batches. A lease that runs out (crash, kill -9) makes the delivery due again: delivery is
+//! at least once, and nothing accepted is lost.
+
+mod recorder;
+pub mod retry;
+pub mod sender;
+pub mod ssrf;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::{HeaderName, HeaderValue};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::Hub;
+use crate::error::Result;
+use crate::store::deliveries::{AttemptRow, Claimed, Outcome};
+use crate::store::webhooks::WebhookRow;
+use crate::{ids, store, time};
+use recorder::{Recorder, Record};
+use retry::Verdict;
+use sender::{AttemptResult, Endpoint, Message, Sender};
+
+/// The most deliveries claimed by one statement.
+const MAX_BATCH: usize = 256;
+
+/// A claimed delivery with everything needed to send it.
+struct Job {
+    claimed: Claimed,
+    endpoint: Option<Arc<Endpoint>>,
+    settings: RetrySettings,
+    payload: Arc<str>,
+    created_at_ms: i64,
+}
+
+#[derive(Clone, Copy)]
+struct RetrySettings {
+    max_attempts: i64,
+    backoff_base: Duration,
+}
+
+pub struct Worker {
+    hub: Hub,
+    sender: Sender,
+    recorder: Recorder,
+    permits: Arc<Semaphore>,
+    capacity: usize,
+    /// Wakes the loop when deliveries finish while it waits for room.
+    freed: Notify,
+    /// Deliveries this worker holds, for releasing their leases at shutdown.
+    in_flight: Mutex<HashSet<String>>,
+    /// The earliest retry this worker scheduled (ms), so it wakes for it without polling.
+    next_retry_at: AtomicI64,
+    /// The last time the loop ran (ms); `/ready` reads it.
+    pub heartbeat: AtomicI64,
+}
+
+impl Worker {
+    pub fn new(hub: Hub, policy: ssrf::TargetPolicy) -> Arc<Self> {
+        let capacity = hub.config.delivery.concurrency;
+        Arc::new(Worker {
+            recorder: Recorder::start(hub.clone()),
+            hub,
+            sender: Sender::new(policy),
+            permits: Arc::new(Semaphore::new(capacity)),
+            capacity,
+            freed: Notify::new(),
+            in_flight: Mutex::new(HashSet::new()),
+            next_retry_at: AtomicI64::new(i64::MAX),
+            heartbeat: AtomicI64::new(time::now_ms()),
+        })
+    }
+
+    /// The background loop, until `shutdown`; then it waits briefly for deliveries in flight
+    /// and gives back the leases of those that did not finish.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let poll = self.hub.config.delivery.poll_interval;
+        let low_water = (self.capacity / 4).max(1);
+        while !shutdown.is_cancelled() {
+            self.heartbeat.store(time::now_ms(), Ordering::Relaxed);
+            let room = self.permits.available_permits();
+            if room < low_water {
+                // Claim in worthwhile batches: wait until a quarter of the slots are free.
+                tokio::select! {
+                    _ = self.freed.notified() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = shutdown.cancelled() => break,
+                }
+                continue;
+            }
+            let limit = room.min(MAX_BATCH);
+            self.next_retry_at.store(i64::MAX, Ordering::Relaxed);
+            match self.claim(limit).await {
+                Ok(jobs) => {
+                    let full = jobs.len() == limit;
+                    for job in jobs {
+                        let permit = self.permits.clone().acquire_owned().await.expect("never closed");
+                        tokio::spawn(self.clone().deliver(job, Some(permit)));
+                    }
+                    if full {
+                        continue;
+                    }
+                }
+                Err(e) => tracing::warn!(error = ?e, "claiming deliveries failed; retrying"),
+            }
+            let next_retry = self.next_retry_at.load(Ordering::Relaxed);
+            let until_retry = Duration::from_millis((next_retry - time::now_ms()).max(0) as u64);
+            tokio::select! {
+                _ = self.hub.wake.notified() => {}
+                _ = tokio::time::sleep(poll.min(until_retry)) => {}
+                _ = shutdown.cancelled() => break,
+            }
+        }
+        self.release_on_shutdown().await;
+    }
+
+    async fn release_on_shutdown(&self) {
+        let all = self.capacity as u32;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.permits.acquire_many(all)).await;
+        let held: Vec<String> = self.in_flight.lock().expect("not poisoned").iter().cloned().collect();
+        match store::deliveries::release(&self.hub.db, &self.hub.instance_id, &held, time::now_ms()).await {
+            Ok(n) if n > 0 => tracing::info!(released = n, "gave back leases of unfinished deliveries"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "could not release leases; they will expire"),
+        }
+    }
+
+    /// Delivers everything due now, batch after batch, and returns how many attempts were made.
+    /// Tests call this instead of waiting for the background loop.
+    pub async fn drain(self: &Arc<Self>) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            let jobs = self.claim(MAX_BATCH).await?;
+            if jobs.is_empty() {
+                return Ok(total);
+            }
+            total += jobs.len();
+            futures::future::join_all(jobs.into_iter().map(|job| self.clone().deliver(job, None))).await;
+        }
+    }
+
+    /// Claims a batch and loads what sending needs: two more queries for the whole batch.
+    async fn claim(&self, limit: usize) -> Result<Vec<Job>> {
+        let hub = &self.hub;
+        let now = time::now_ms();
+        let lease_until = now + hub.config.delivery.lease.as_millis() as i64;
+        let claimed = store::deliveries::claim(&hub.db, &hub.instance_id, now, lease_until, limit as i64).await?;
+        if claimed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut webhook_ids: Vec<&str> = claimed.iter().map(|c| c.webhook_id.as_str()).collect();
+        webhook_ids.sort_unstable();
+        webhook_ids.dedup();
+        let event_ids: Vec<&str> = claimed.iter().map(|c| c.event_id.as_str()).collect();
+        let webhooks = store::webhooks::by_ids(&hub.db, &webhook_ids).await?;
+        let payloads = store::deliveries::payloads(&hub.db, &event_ids).await?;
+        let endpoints: HashMap<String, (Option<Arc<Endpoint>>, RetrySettings)> = webhooks
+            .into_iter()
+            .map(|w| (w.id.clone(), self.endpoint(w, now)))
+            .collect();
+        let payloads: HashMap<String, (Arc<str>, i64)> =
+            payloads.into_iter().map(|(id, payload, at)| (id, (Arc::from(payload), at))).collect();
+        let mut in_flight = self.in_flight.lock().expect("not poisoned");
+        Ok(claimed
+            .into_iter()
+            .filter_map(|claimed| {
+                let (endpoint, settings) = endpoints.get(&claimed.webhook_id)?.clone();
+                let (payload, created_at_ms) = payloads.get(&claimed.event_id)?.clone();
+                in_flight.insert(claimed.id.clone());
+                Some(Job { claimed, endpoint, settings, payload, created_at_ms })
+            })
+            .collect())
+    }
+
+    /// `None` when the endpoint may not be sent to (disabled, deleted, or its secret is
+    /// unreadable); its deliveries are then dead-lettered with the reason.
+    fn endpoint(&self, w: WebhookRow, now: i64) -> (Option<Arc<Endpoint>>, RetrySettings) {
+        let defaults = &self.hub.config.delivery;
+        let settings = RetrySettings {
+            max_attempts: w.max_attempts.unwrap_or(defaults.max_attempts),
+            backoff_base: w.backoff_base_seconds.map_or(defaults.backoff_base, |s| Duration::from_secs(s as u64)),
+        };
+        if !w.enabled {
+            return (None, settings);
+        }
+        let key = &self.hub.master_key;
+        let Ok(current) = key.open_string(&w.secret) else {
+            tracing::error!(webhook_id = %w.id, "signing secret does not decrypt; is IH_MASTER_KEY right?");
+            return (None, settings);
+        };
+        let mut secrets = vec![current];
+        if let (Some(sealed), Some(until)) = (&w.previous_secret, w.previous_secret_until) {
+            if until > now {
+                secrets.extend(key.open_string(sealed).ok());
+            }
+        }
+        let headers: std::collections::BTreeMap<String, String> = serde_json::from_str(&w.headers).unwrap_or_default();
+        let headers = headers
+            .into_iter()
+            .filter_map(|(k, v)| Some((HeaderName::from_bytes(k.as_bytes()).ok()?, HeaderValue::from_str(&v).ok()?)))
+            .collect();
+        let Ok(url) = reqwest::Url::parse(&w.url) else { return (None, settings) };
+        let timeout = w.timeout_seconds.map_or(defaults.timeout, |s| Duration::from_secs(s as u64));
+        (Some(Arc::new(Endpoint { url, secrets, headers, timeout })), settings)
+    }
+
+    async fn deliver(self: Arc<Self>, job: Job, permit: Option<OwnedSemaphorePermit>) {
+        let c = &job.claimed;
+        let attempt_number = c.attempt_count + 1;
+        let result = match &job.endpoint {
+            Some(endpoint) => {
+                let message = Message {
+                    event_id: &c.event_id,
+                    event_type: &c.event_type,
+                    created_at_ms: job.created_at_ms,
+                    payload: &job.payload,
+                };
+                self.sender.send(endpoint, &message).await
+            }
+            None => AttemptResult {
+                error_kind: Some("endpoint_disabled"),
+                error_message: Some("the endpoint is disabled or deleted".into()),
+                started_at_ms: time::now_ms(),
+                ..Default::default()
+            },
+        };
+        let verdict = match job.endpoint {
+            Some(_) => retry::verdict(result.status, result.retry_after, attempt_number, job.settings.backoff_base),
+            None => Verdict::Rejected,
+        };
+        let now = time::now_ms();
+        let (status, next_attempt_at) = match &verdict {
+            Verdict::Delivered => ("delivered", now),
+            Verdict::Retry(_) if attempt_number >= job.settings.max_attempts => ("dead_letter", now),
+            Verdict::Retry(after) => ("failed", now + after.as_millis() as i64),
+            Verdict::Rejected | Verdict::Gone => ("dead_letter", now),
+        };
+        if status == "failed" {
+            self.next_retry_at.fetch_min(next_attempt_at, Ordering::Relaxed);
+        }
+        self.hub.metrics.record_attempt(status, result.duration_ms);
+        let last_error = result
+            .error_message
+            .clone()
+            .or_else(|| result.status.filter(|s| !(200..300).contains(s)).map(|s| format!("HTTP {s}")));
+        let record = Record {
+            attempt: AttemptRow {
+                id: ids::new_id(ids::ATTEMPT),
+                delivery_id: c.id.clone(),
+                tenant_id: c.tenant_id.clone(),
+                attempt_number,
+                started_at: result.started_at_ms,
+                duration_ms: result.duration_ms,
+                status_code: result.status.map(i64::from),
+                response_headers: serde_json::to_string(&result.headers).unwrap_or_else(|_| "{}".into()),
+                response_body: result.body,
+                error_kind: result.error_kind.map(str::to_string),
+                error_message: result.error_message,
+            },
+            outcome: Outcome {
+                delivery_id: c.id.clone(),
+                status,
+                attempt_count: attempt_number,
+                next_attempt_at,
+                last_status_code: result.status.map(i64::from),
+                last_error: (status != "delivered").then_some(last_error).flatten(),
+                delivered_at: (status == "delivered").then_some(now),
+            },
+            disable_webhook: (verdict == Verdict::Gone).then(|| c.webhook_id.clone()),
+        };
+        self.recorder.record(record).await;
+        self.in_flight.lock().expect("not poisoned").remove(&c.id);
+        drop(permit);
+        self.freed.notify_one();
+    }
+}
+
+/// Wakes this instance's worker when another instance commits new deliveries (PostgreSQL
+/// `LISTEN/NOTIFY`); the poll remains the safety net if the connection drops.
+pub async fn listen_for_wakeups(pool: sqlx::PgPool, wake: Arc<Notify>, shutdown: CancellationToken) {
+    use sqlx::postgres::PgListener;
+    while !shutdown.is_cancelled() {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!(error = ?e, "LISTEN connection failed; polling meanwhile");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(crate::domain::ingest::WAKE_CHANNEL).await {
+            tracing::warn!(error = ?e, "LISTEN failed; polling meanwhile");
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            continue;
+        }
+        loop {
+            tokio::select! {
+                received = listener.recv() => match received {
+                    Ok(_) => wake.notify_one(),
+                    Err(e) => {
+                        tracing::warn!(error = ?e, "LISTEN connection lost; reconnecting");
+                        break;
+                    }
+                },
+                _ = shutdown.cancelled() => return,
+            }
+        }
+    }
+}

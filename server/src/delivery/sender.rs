@@ -1,0 +1,240 @@
+//! One HTTP attempt: the signed request, the bounded capture of the answer, and the error kind
+//! read from the error's type (never from its message text).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use reqwest::Url;
+
+use super::retry::parse_retry_after;
+use super::ssrf::{Blocked, GuardedResolver, TargetPolicy};
+use crate::signing;
+
+/// Response bodies are kept up to this many bytes.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// What an endpoint needs for sending, decrypted once per claimed batch.
+#[derive(Debug)]
+pub struct Endpoint {
+    pub url: Url,
+    /// Current secret first; the previous one while its grace period lasts.
+    pub secrets: Vec<String>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub timeout: Duration,
+}
+
+/// The message as a receiver gets it.
+pub struct Message<'a> {
+    pub event_id: &'a str,
+    pub event_type: &'a str,
+    pub created_at_ms: i64,
+    pub payload: &'a str,
+}
+
+impl Message<'_> {
+    /// `{id, type, timestamp, data}`; the payload is spliced in as stored (it is JSON already).
+    pub fn body(&self) -> String {
+        let timestamp = crate::time::rfc3339(self.created_at_ms);
+        let mut body = String::with_capacity(self.payload.len() + 128);
+        body.push_str("{\"id\":\"");
+        body.push_str(self.event_id);
+        body.push_str("\",\"type\":\"");
+        body.push_str(self.event_type); // event types are [a-z0-9_.-]: nothing to escape
+        body.push_str("\",\"timestamp\":\"");
+        body.push_str(&timestamp);
+        body.push_str("\",\"data\":");
+        body.push_str(self.payload);
+        body.push('}');
+        body
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct AttemptResult {
+    pub status: Option<u16>,
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<String>,
+    pub error_kind: Option<&'static str>,
+    pub error_message: Option<String>,
+    pub retry_after: Option<Duration>,
+    pub started_at_ms: i64,
+    pub duration_ms: i64,
+}
+
+pub struct Sender {
+    client: reqwest::Client,
+    policy: Arc<TargetPolicy>,
+}
+
+pub const USER_AGENT_VALUE: &str = concat!("IntegrationsHub/", env!("CARGO_PKG_VERSION"));
+
+impl Sender {
+    pub fn new(policy: TargetPolicy) -> Self {
+        let policy = Arc::new(policy);
+        let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver(policy.clone())))
+            // Redirects could lead past the SSRF guard's literal-IP check; receivers get none.
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(256)
+            .tcp_nodelay(true)
+            .no_proxy()
+            .build()
+            .expect("the HTTP client builds");
+        Sender { client, policy }
+    }
+
+    pub async fn send(&self, endpoint: &Endpoint, message: &Message<'_>) -> AttemptResult {
+        let started = Instant::now();
+        let mut result = AttemptResult { started_at_ms: crate::time::now_ms(), ..Default::default() };
+        if let Some(reason) = self.refused_literal(&endpoint.url) {
+            result.error_kind = Some("blocked");
+            result.error_message = Some(reason);
+            return result;
+        }
+        let body = message.body();
+        let headers = signed_headers(endpoint, message, &body, result.started_at_ms / 1000);
+        let sent = self
+            .client
+            .post(endpoint.url.clone())
+            .headers(headers)
+            .timeout(endpoint.timeout)
+            .body(body)
+            .send()
+            .await;
+        match sent {
+            Ok(mut response) => {
+                result.status = Some(response.status().as_u16());
+                result.retry_after = response
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+                result.headers = response
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                    .collect();
+                let mut captured = Vec::new();
+                loop {
+                    match response.chunk().await {
+                        Ok(Some(chunk)) => {
+                            let room = BODY_LIMIT - captured.len();
+                            captured.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                            if captured.len() >= BODY_LIMIT {
+                                break;
+                            }
+                        }
+                        Ok(None) => break,
+                        // The status already counts; a broken body is only noted.
+                        Err(e) => {
+                            result.error_kind = Some(error_kind(&e));
+                            result.error_message = Some(format!("reading the response body: {e}"));
+                            break;
+                        }
+                    }
+                }
+                result.body = Some(String::from_utf8_lossy(&captured).into_owned());
+            }
+            Err(e) => {
+                result.error_kind = Some(error_kind(&e));
+                result.error_message = Some(describe(&e));
+            }
+        }
+        result.duration_ms = started.elapsed().as_millis() as i64;
+        result
+    }
+
+    /// reqwest does not resolve literal IPs, so the resolver's guard must be repeated here.
+    fn refused_literal(&self, url: &Url) -> Option<String> {
+        let ip = match url.host()? {
+            url::Host::Ipv4(ip) => std::net::IpAddr::V4(ip),
+            url::Host::Ipv6(ip) => std::net::IpAddr::V6(ip),
+            url::Host::Domain(_) => return None,
+        };
+        (!self.policy.permits(ip)).then(|| Blocked(ip.to_string()).to_string())
+    }
+}
+
+fn signed_headers(endpoint: &Endpoint, message: &Message<'_>, body: &str, timestamp: i64) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(12 + endpoint.headers.len());
+    for (name, value) in &endpoint.headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    let standard = endpoint
+        .secrets
+        .iter()
+        .map(|s| signing::standard_signature(&signing::standard_key(s), message.event_id, timestamp, body.as_bytes()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let classic = endpoint
+        .secrets
+        .first()
+        .map(|s| signing::classic_signature(s, timestamp, body.as_bytes()))
+        .unwrap_or_default();
+    let value = |s: &str| HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""));
+    let ts = timestamp.to_string();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+    headers.insert("webhook-id", value(message.event_id));
+    headers.insert("webhook-timestamp", value(&ts));
+    headers.insert("webhook-signature", value(&standard));
+    headers.insert("x-webhook-signature", value(&classic));
+    headers.insert("x-webhook-timestamp", value(&ts));
+    headers.insert("x-webhook-event", value(message.event_type));
+    headers.insert("x-webhook-event-id", value(message.event_id));
+    headers
+}
+
+fn error_kind(e: &reqwest::Error) -> &'static str {
+    if source_is::<Blocked>(e) {
+        "blocked"
+    } else if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else if e.is_body() || e.is_decode() {
+        "body"
+    } else {
+        "request"
+    }
+}
+
+fn source_is<T: std::error::Error + 'static>(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if err.is::<T>() {
+            return true;
+        }
+        current = err.source();
+    }
+    false
+}
+
+/// The error with its causes, which reqwest keeps in the source chain.
+fn describe(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_wraps_the_payload_as_data() {
+        let message = Message { event_id: "evt_1", event_type: "new_lead", created_at_ms: 0, payload: r#"{"a":1}"# };
+        let body: serde_json::Value = serde_json::from_str(&message.body()).unwrap();
+        assert_eq!(body["id"], "evt_1");
+        assert_eq!(body["type"], "new_lead");
+        assert_eq!(body["timestamp"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(body["data"]["a"], 1);
+    }
+}

@@ -1,0 +1,103 @@
+//! The SSRF guard. Deliveries go to URLs that tenants choose, so a URL could point the hub at
+//! its own network (a database, the cloud metadata service). The guard runs *after* DNS
+//! resolution — a public name that resolves to 10.0.0.5 is caught too — and, because reqwest
+//! does not resolve IP literals, it also checks literal hosts before sending.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use ipnet::IpNet;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+#[derive(Debug, Clone, Default)]
+pub struct TargetPolicy {
+    /// `IH_ALLOW_PRIVATE_TARGETS`: deliver anywhere (development, tests).
+    pub allow_private: bool,
+    /// Subnets allowed even though they are private (`IH_ALLOWED_TARGET_CIDRS`).
+    pub allowed: Vec<IpNet>,
+}
+
+impl TargetPolicy {
+    pub fn permits(&self, ip: IpAddr) -> bool {
+        self.allow_private || is_public(ip) || self.allowed.iter().any(|net| net.contains(&ip))
+    }
+}
+
+/// Unicast addresses on the public internet. Everything else — loopback, private ranges,
+/// link-local (incl. 169.254.169.254, the metadata service), CGNAT, multicast, documentation,
+/// unspecified — is refused.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)) // CGNAT 100.64/10
+                || (a == 198 && (b == 18 || b == 19)) // benchmarking 198.18/15
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
+                || first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+        }
+    }
+}
+
+/// A resolver that drops the addresses the policy refuses; a name left with none fails.
+pub struct GuardedResolver(pub Arc<TargetPolicy>);
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.0.clone();
+        Box::pin(async move {
+            let host = format!("{}:0", name.as_str());
+            let found: Vec<SocketAddr> = tokio::net::lookup_host(host).await?.collect();
+            let allowed: Vec<SocketAddr> = found.iter().copied().filter(|a| policy.permits(a.ip())).collect();
+            if allowed.is_empty() {
+                return Err(Box::new(Blocked(name.as_str().to_string())) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// A target refused by the SSRF guard.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} resolves only to addresses that deliveries may not reach (private, loopback, link-local or metadata)")]
+pub struct Blocked(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_loopback_link_local_and_metadata_addresses_are_not_public() {
+        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip} must be refused");
+        }
+        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip} must be allowed");
+        }
+    }
+
+    #[test]
+    fn an_allow_listed_subnet_is_permitted() {
+        let policy = TargetPolicy { allow_private: false, allowed: vec!["10.9.0.0/16".parse().unwrap()] };
+        assert!(policy.permits("10.9.1.1".parse().unwrap()));
+        assert!(!policy.permits("10.8.1.1".parse().unwrap()));
+    }
+}

@@ -1,0 +1,80 @@
+use app::models::{AttemptOut, BUILTIN_EVENT_TYPES, EventAccepted, EventIn, EventOut};
+
+use super::auth::Principal;
+use super::deliveries::{attempt_out, delivery_out};
+use super::webhooks::valid_event_type;
+use super::Hub;
+use crate::error::{Error, Result};
+use crate::store::{self, deliveries::Filter, events::EventRow};
+use crate::{ids, time};
+
+impl Hub {
+    pub async fn publish_event(&self, who: &Principal, tenant_id: &str, input: EventIn) -> Result<EventAccepted> {
+        who.require_tenant(tenant_id)?;
+        let event_type = input.event_type.trim();
+        if !valid_event_type(event_type) {
+            return Err(Error::field(
+                "event_type",
+                format!("must be one of {BUILTIN_EVENT_TYPES:?} or a name of lowercase letters, digits, '_', '.', '-'"),
+            ));
+        }
+        let payload = serde_json::to_string(&input.payload).expect("a JSON value serialises");
+        if payload.len() > self.config.max_payload_bytes {
+            return Err(Error::PayloadTooLarge(format!(
+                "the payload has {} bytes; the limit is {}",
+                payload.len(),
+                self.config.max_payload_bytes
+            )));
+        }
+        self.ensure_tenant_exists(tenant_id).await?;
+        let event = EventRow {
+            id: ids::new_id(ids::EVENT),
+            tenant_id: tenant_id.to_string(),
+            event_type: event_type.to_string(),
+            payload,
+            created_at: time::now_ms(),
+        };
+        let id = event.id.clone();
+        let deliveries = self.ingest.publish(event).await?;
+        self.metrics.events_published.inc();
+        Ok(EventAccepted { id, deliveries })
+    }
+
+    /// Tenants are never deleted, so a tenant seen once needs no second look-up.
+    async fn ensure_tenant_exists(&self, tenant_id: &str) -> Result<()> {
+        if self.known_tenants.lock().expect("not poisoned").contains(tenant_id) {
+            return Ok(());
+        }
+        store::found(store::tenants::get(&self.db, tenant_id).await?, "tenant")?;
+        self.known_tenants.lock().expect("not poisoned").insert(tenant_id.to_string());
+        Ok(())
+    }
+
+    pub async fn get_event(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<EventOut> {
+        who.require_tenant(tenant_id)?;
+        let event = store::found(store::events::get(&self.db, tenant_id, id).await?, "event")?;
+        let filter = Filter { event_id: Some(id.to_string()), ..Filter::default() };
+        let deliveries = store::deliveries::list(&self.db, tenant_id, &filter, None, 1000).await?;
+        Ok(EventOut {
+            id: event.id,
+            event_type: event.event_type,
+            payload: serde_json::from_str(&event.payload).unwrap_or_default(),
+            created_at: time::rfc3339(event.created_at),
+            deliveries: deliveries.into_iter().map(delivery_out).collect(),
+        })
+    }
+
+    /// Every attempt of every delivery of an event, oldest first.
+    pub async fn event_attempts(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<Vec<AttemptOut>> {
+        who.require_tenant(tenant_id)?;
+        store::found(store::events::get(&self.db, tenant_id, id).await?, "event")?;
+        let filter = Filter { event_id: Some(id.to_string()), ..Filter::default() };
+        let ids: Vec<String> = store::deliveries::list(&self.db, tenant_id, &filter, None, 1000)
+            .await?
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        let attempts = store::deliveries::attempts_of(&self.db, &ids).await?;
+        Ok(attempts.into_iter().map(attempt_out).collect())
+    }
+}

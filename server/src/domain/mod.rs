@@ -1,0 +1,64 @@
+//! The domain service: every rule of the product lives here, called alike by the REST handlers
+//! and (through the UI port) by the admin UI's server functions.
+
+pub mod auth;
+pub mod deliveries;
+pub mod events;
+pub mod ingest;
+pub mod tenants;
+pub mod webhooks;
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::crypto::MasterKey;
+use crate::metrics::Metrics;
+use crate::store::Db;
+
+#[derive(Clone)]
+pub struct Hub(Arc<HubInner>);
+
+pub struct HubInner {
+    pub db: Db,
+    pub config: Config,
+    pub master_key: MasterKey,
+    /// SHA-256 of the operator token.
+    pub operator_token_hash: String,
+    /// Wakes this instance's delivery worker when new work was committed.
+    pub wake: Arc<Notify>,
+    pub ingest: ingest::Ingest,
+    pub metrics: Arc<Metrics>,
+    /// Names this instance in leases (`locked_by`).
+    pub instance_id: String,
+    /// Tenants known to exist (they are never deleted), to spare the publish path a query.
+    pub known_tenants: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+impl Deref for Hub {
+    type Target = HubInner;
+    fn deref(&self) -> &HubInner {
+        &self.0
+    }
+}
+
+impl Hub {
+    pub fn new(inner: HubInner) -> Self {
+        Hub(Arc::new(inner))
+    }
+}
+
+/// `limit` as the API defines it: default 50, at most 500.
+pub fn page_limit(limit: Option<i64>) -> i64 {
+    limit.unwrap_or(50).clamp(1, 500)
+}
+
+/// Turns a fetched `limit + 1` rows into a page and its cursor.
+pub fn paginate<R, T>(mut rows: Vec<R>, limit: i64, id: impl Fn(&R) -> String, out: impl Fn(R) -> T) -> app::models::Page<T> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more { rows.last().map(&id) } else { None };
+    app::models::Page { data: rows.into_iter().map(out).collect(), next_cursor }
+}

@@ -1,0 +1,57 @@
+use app::models::{Page, TenantIn, TenantOut};
+
+use super::auth::Principal;
+use super::{page_limit, paginate, Hub};
+use crate::error::{Error, Result};
+use crate::store::{self, tenants::TenantRow};
+use crate::{ids, time};
+
+pub fn tenant_out(row: TenantRow) -> TenantOut {
+    TenantOut { id: row.id, name: row.name, created_at: time::rfc3339(row.created_at) }
+}
+
+impl Hub {
+    pub async fn create_tenant(&self, who: &Principal, input: TenantIn, source_ip: Option<String>) -> Result<TenantOut> {
+        who.require_operator()?;
+        let name = input.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(Error::field("name", "must be 1 to 200 characters"));
+        }
+        let row = TenantRow { id: ids::new_id(ids::TENANT), name: name.to_string(), created_at: time::now_ms() };
+        store::tenants::insert(&self.db, &row).await?;
+        self.audit(who, Some(&row.id), "tenant.created", Some(&row.id), source_ip).await?;
+        Ok(tenant_out(row))
+    }
+
+    pub async fn list_tenants(&self, who: &Principal, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<TenantOut>> {
+        who.require_operator()?;
+        let limit = page_limit(limit);
+        let rows = store::tenants::list(&self.db, cursor, limit + 1).await?;
+        Ok(paginate(rows, limit, |r| r.id.clone(), tenant_out))
+    }
+
+    pub async fn get_tenant(&self, who: &Principal, id: &str) -> Result<TenantOut> {
+        who.require_tenant(id)?;
+        let row = store::tenants::get(&self.db, id).await?;
+        Ok(tenant_out(store::found(row, "tenant")?))
+    }
+
+    /// An audit entry in its own transaction (for changes that are a single statement).
+    pub async fn audit(&self, who: &Principal, tenant_id: Option<&str>, action: &str, target: Option<&str>, source_ip: Option<String>) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        store::audit::insert(&mut tx, &audit_row(who, tenant_id, action, target, source_ip)).await?;
+        tx.commit().await
+    }
+}
+
+pub fn audit_row(who: &Principal, tenant_id: Option<&str>, action: &str, target: Option<&str>, source_ip: Option<String>) -> store::audit::AuditRow {
+    store::audit::AuditRow {
+        id: ids::new_id(ids::AUDIT),
+        tenant_id: tenant_id.map(str::to_string),
+        actor: who.actor(),
+        action: action.to_string(),
+        target: target.map(str::to_string),
+        source_ip,
+        created_at: time::now_ms(),
+    }
+}

@@ -1,0 +1,237 @@
+//! Endpoints: validation at the edge (parse, don't validate), secrets sealed at rest.
+
+use std::collections::BTreeMap;
+
+use app::models::{FieldError, Page, WebhookIn, WebhookOut, BUILTIN_EVENT_TYPES};
+
+use super::auth::Principal;
+use super::tenants::audit_row;
+use super::{page_limit, paginate, Hub};
+use crate::error::{Error, Result};
+use crate::store::{self, webhooks::WebhookRow};
+use crate::{ids, signing, time};
+
+pub const MAX_URL_LEN: usize = 2048;
+/// Headers the hub sets itself; an endpoint may not override them.
+const RESERVED_HEADERS: [&str; 6] = ["content-type", "content-length", "host", "user-agent", "transfer-encoding", "connection"];
+
+/// A URL we are willing to deliver to: absolute http(s) with a host, of bounded length.
+#[derive(Debug, Clone)]
+pub struct WebhookUrl(String);
+
+impl WebhookUrl {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.len() > MAX_URL_LEN {
+            return Err(format!("must be at most {MAX_URL_LEN} characters"));
+        }
+        let url = reqwest::Url::parse(text).map_err(|e| format!("not a valid URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("must use http or https".into());
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("must name a host".into());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("must not carry credentials; use custom headers".into());
+        }
+        Ok(WebhookUrl(url.to_string()))
+    }
+}
+
+/// An event type: lowercase letters, digits, `_`, `.` and `-`, 1 to 100 characters. Being this
+/// narrow, it can go into the payload JSON without escaping.
+pub fn valid_event_type(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
+}
+
+pub fn subscribes(filters: &[String], event_type: &str) -> bool {
+    filters.iter().any(|f| f == "*" || f == event_type)
+}
+
+/// The parsed, checked settings of an endpoint.
+struct Settings {
+    url: String,
+    events: Vec<String>,
+    secret: Option<String>,
+    description: Option<String>,
+    headers: BTreeMap<String, String>,
+}
+
+fn check(input: &WebhookIn) -> Result<Settings> {
+    let mut errors = Vec::new();
+    let mut fail = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
+    let url = WebhookUrl::parse(&input.url).map_err(|m| fail("url", m)).ok();
+    if input.events.is_empty() {
+        fail("events", "choose at least one event type, or \"*\" for all".into());
+    }
+    for event in &input.events {
+        if event != "*" && !BUILTIN_EVENT_TYPES.contains(&event.as_str()) && !valid_event_type(event) {
+            fail("events", format!("{event:?} is not an event type"));
+        }
+    }
+    if let Some(secret) = &input.secret {
+        if secret.chars().count() < 16 || secret.len() > 256 {
+            fail("secret", "must be 16 to 256 characters".into());
+        }
+    }
+    if input.description.as_ref().is_some_and(|d| d.chars().count() > 500) {
+        fail("description", "must be at most 500 characters".into());
+    }
+    let headers = input.headers.clone().unwrap_or_default();
+    if headers.len() > 20 {
+        fail("headers", "at most 20 custom headers".into());
+    }
+    for (name, value) in &headers {
+        let lower = name.to_ascii_lowercase();
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err() || http::HeaderValue::from_str(value).is_err() {
+            fail("headers", format!("{name:?} is not a valid header"));
+        } else if RESERVED_HEADERS.contains(&lower.as_str()) || lower.starts_with("webhook-") || lower.starts_with("x-webhook-") {
+            fail("headers", format!("{name:?} is set by the hub and cannot be overridden"));
+        }
+    }
+    let range = |field: &str, value: Option<i64>, min: i64, max: i64, fail: &mut dyn FnMut(&str, String)| {
+        if value.is_some_and(|v| !(min..=max).contains(&v)) {
+            fail(field, format!("must be between {min} and {max}"));
+        }
+    };
+    range("max_attempts", input.max_attempts, 1, 100, &mut fail);
+    range("backoff_base_seconds", input.backoff_base_seconds, 0, 86_400, &mut fail);
+    range("timeout_seconds", input.timeout_seconds, 1, 120, &mut fail);
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    let mut events = input.events.clone();
+    events.sort();
+    events.dedup();
+    Ok(Settings {
+        url: url.expect("checked").0,
+        events,
+        secret: input.secret.clone(),
+        description: input.description.clone().filter(|d| !d.trim().is_empty()),
+        headers,
+    })
+}
+
+pub fn webhook_out(row: WebhookRow) -> WebhookOut {
+    WebhookOut {
+        id: row.id,
+        tenant_id: row.tenant_id,
+        url: row.url,
+        events: serde_json::from_str(&row.events).unwrap_or_default(),
+        enabled: row.enabled,
+        description: row.description,
+        headers: serde_json::from_str(&row.headers).unwrap_or_default(),
+        max_attempts: row.max_attempts,
+        backoff_base_seconds: row.backoff_base_seconds,
+        timeout_seconds: row.timeout_seconds,
+        disabled_reason: row.disabled_reason,
+        created_at: time::rfc3339(row.created_at),
+        updated_at: time::rfc3339(row.updated_at),
+    }
+}
+
+impl Hub {
+    pub async fn create_webhook(&self, who: &Principal, tenant_id: &str, input: WebhookIn, source_ip: Option<String>) -> Result<WebhookOut> {
+        who.require_tenant(tenant_id)?;
+        store::found(store::tenants::get(&self.db, tenant_id).await?, "tenant")?;
+        let settings = check(&input)?;
+        let secret = settings.secret.unwrap_or_else(signing::generate_secret);
+        let now = time::now_ms();
+        let row = WebhookRow {
+            id: ids::new_id(ids::WEBHOOK),
+            tenant_id: tenant_id.to_string(),
+            url: settings.url,
+            description: settings.description,
+            events: serde_json::to_string(&settings.events).expect("strings serialise"),
+            enabled: input.enabled.unwrap_or(true),
+            secret: self.master_key.seal(secret.as_bytes()),
+            previous_secret: None,
+            previous_secret_until: None,
+            headers: serde_json::to_string(&settings.headers).expect("strings serialise"),
+            max_attempts: input.max_attempts,
+            backoff_base_seconds: input.backoff_base_seconds,
+            timeout_seconds: input.timeout_seconds,
+            disabled_reason: None,
+            consecutive_failures: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.db.begin().await?;
+        store::webhooks::insert(&mut tx, &row).await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.created", Some(&row.id), source_ip)).await?;
+        tx.commit().await?;
+        Ok(webhook_out(row))
+    }
+
+    pub async fn list_webhooks(&self, who: &Principal, tenant_id: &str, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<WebhookOut>> {
+        who.require_tenant(tenant_id)?;
+        let limit = page_limit(limit);
+        let rows = store::webhooks::list(&self.db, tenant_id, cursor, limit + 1).await?;
+        Ok(paginate(rows, limit, |r| r.id.clone(), webhook_out))
+    }
+
+    pub async fn get_webhook(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<WebhookOut> {
+        Ok(webhook_out(self.webhook_row(who, tenant_id, id).await?))
+    }
+
+    async fn webhook_row(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<WebhookRow> {
+        who.require_tenant(tenant_id)?;
+        store::found(store::webhooks::get(&self.db, tenant_id, id).await?, "webhook")
+    }
+
+    pub async fn delete_webhook(&self, who: &Principal, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<()> {
+        who.require_tenant(tenant_id)?;
+        let mut tx = self.db.begin().await?;
+        if !store::webhooks::soft_delete(&mut tx, tenant_id, id, time::now_ms()).await? {
+            return Err(Error::NotFound("webhook"));
+        }
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.deleted", Some(id), source_ip)).await?;
+        tx.commit().await
+    }
+
+    /// The plaintext signing secret, for the endpoint's owner to configure the receiver.
+    pub async fn webhook_secret(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<String> {
+        let row = self.webhook_row(who, tenant_id, id).await?;
+        self.master_key.open_string(&row.secret)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_urls_must_be_absolute_http_without_credentials() {
+        assert!(WebhookUrl::parse("https://example.com/hook").is_ok());
+        assert!(WebhookUrl::parse("http://127.0.0.1:8080/x").is_ok());
+        assert!(WebhookUrl::parse("ftp://example.com").is_err());
+        assert!(WebhookUrl::parse("/relative").is_err());
+        assert!(WebhookUrl::parse("https://user:pw@example.com").is_err());
+        assert!(WebhookUrl::parse(&format!("https://e.com/{}", "a".repeat(MAX_URL_LEN))).is_err());
+    }
+
+    #[test]
+    fn a_bad_endpoint_reports_every_field_at_once() {
+        let input = WebhookIn {
+            url: "nope".into(),
+            events: vec!["Not A Type".into()],
+            secret: Some("short".into()),
+            headers: Some([("User-Agent".to_string(), "x".to_string())].into()),
+            max_attempts: Some(0),
+            ..Default::default()
+        };
+        let Err(Error::Validation(errors)) = check(&input) else { panic!("expected 422") };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["url", "events", "secret", "headers", "max_attempts"]);
+    }
+
+    #[test]
+    fn star_subscribes_to_everything() {
+        assert!(subscribes(&["*".into()], "new_lead"));
+        assert!(subscribes(&["new_lead".into()], "new_lead"));
+        assert!(!subscribes(&["lead_update".into()], "new_lead"));
+    }
+}

@@ -1,0 +1,78 @@
+//! The REST API: one module per area, each with its `router()`, merged here.
+
+mod auth;
+mod deliveries;
+mod events;
+mod system;
+mod tenants;
+mod webhooks;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequest};
+use axum::Router;
+use leptos::config::LeptosOptions;
+
+pub use auth::Caller;
+
+use crate::delivery::Worker;
+use crate::domain::Hub;
+use crate::error::Error;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub hub: Hub,
+    pub worker: Arc<Worker>,
+    pub leptos: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// `axum::Json` whose rejections are problem documents (400 bad JSON, 422 wrong shape, 413).
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(Error))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// `?limit=&cursor=` of every list.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PageQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .merge(system::router())
+        .merge(tenants::router())
+        .merge(webhooks::router())
+        .merge(events::router())
+        .merge(deliveries::router())
+}
+
+/// `Query` with problem-format rejections.
+pub struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut http::request::Parts, state: &S) -> Result<Self, Error> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| Error::field("query", e.body_text()))
+    }
+}

@@ -1,0 +1,41 @@
+//! Liveness, readiness and metrics.
+
+use std::sync::atomic::Ordering;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+
+use super::AppState;
+use crate::{store, time};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(|| async { axum::Json(json!({"status": "ok"})) }))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+}
+
+/// Ready when the database answers and the worker loop ran recently.
+async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    let database = state.hub.db.ping().await.is_ok();
+    let config = &state.hub.config.delivery;
+    let stale_after = (config.poll_interval.as_millis() as i64 * 3).max(30_000);
+    let worker = !config.worker_enabled
+        || time::now_ms() - state.worker.heartbeat.load(Ordering::Relaxed) < stale_after;
+    let status = if database && worker { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(json!({"database": database, "worker": worker})))
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let now = time::now_ms();
+    let (due, oldest) = store::deliveries::due_stats(&state.hub.db, now).await.unwrap_or((0, None));
+    let age = oldest.map_or(0.0, |at| (now - at).max(0) as f64 / 1000.0);
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.hub.metrics.render(due, age),
+    )
+}

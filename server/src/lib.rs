@@ -1,0 +1,131 @@
+//! Integrations Hub: outbound webhooks and API keys, one binary.
+//!
+//! `main.rs` only starts things; [`build`] wires the pieces so tests can run a whole hub on
+//! port 0 with their own database.
+
+pub mod config;
+pub mod crypto;
+pub mod delivery;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod metrics;
+pub mod signing;
+pub mod store;
+pub mod telemetry;
+pub mod time;
+mod ui;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use config::Config;
+use delivery::{ssrf::TargetPolicy, Worker};
+use domain::{ingest::Ingest, Hub, HubInner};
+use http::AppState;
+
+/// A built hub, bound to its listener but not yet serving.
+pub struct App {
+    pub hub: Hub,
+    pub worker: Arc<Worker>,
+    /// The operator token, when this start generated it (printed once, never stored).
+    pub generated_operator_token: Option<String>,
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: CancellationToken,
+}
+
+const OPERATOR_TOKEN_SETTING: &str = "operator_token_sha256";
+
+pub async fn build(config: Config, listener: TcpListener) -> Result<App, String> {
+    // rustls needs one crypto provider chosen per process; ring builds without cmake.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("IH_DATA_DIR: cannot create {}: {e}", config.data_dir.display()))?;
+    let master_key = crypto::MasterKey::load(config.master_key.as_deref(), &config.data_dir)?;
+    let db = store::Db::connect(&config.database_url).await?;
+    let (operator_token_hash, generated_operator_token) = operator_token(&db, config.admin_token.as_deref()).await?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    let wake = Arc::new(Notify::new());
+    let hub = Hub::new(HubInner {
+        ingest: Ingest::start(db.clone(), wake.clone()),
+        db,
+        master_key,
+        operator_token_hash,
+        wake,
+        metrics: Default::default(),
+        instance_id: ids::new_id("wrk"),
+        known_tenants: Default::default(),
+        config: config.clone(),
+    });
+    let policy = TargetPolicy { allow_private: config.allow_private_targets, allowed: Vec::new() };
+    let worker = Worker::new(hub.clone(), policy);
+
+    let leptos = leptos::config::LeptosOptions::builder()
+        .output_name("integrations-hub")
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let state = AppState { hub: hub.clone(), worker: worker.clone(), leptos };
+    let router = http::api_router()
+        .merge(ui::router(&state))
+        .with_state(state);
+    Ok(App { hub, worker, generated_operator_token, listener, router, shutdown: CancellationToken::new() })
+}
+
+/// The operator token's hash: from `IH_ADMIN_TOKEN`, or the one generated at the first start.
+async fn operator_token(db: &store::Db, configured: Option<&str>) -> Result<(String, Option<String>), String> {
+    if let Some(token) = configured {
+        return Ok((crypto::sha256_hex(token.as_bytes()), None));
+    }
+    let stored = store::sessions::get_setting(db, OPERATOR_TOKEN_SETTING).await.map_err(|e| e.to_string())?;
+    if let Some(hash) = stored {
+        return Ok((hash, None));
+    }
+    let token = crypto::random_token("iht_");
+    let hash = crypto::sha256_hex(token.as_bytes());
+    if store::sessions::set_setting_once(db, OPERATOR_TOKEN_SETTING, &hash).await.map_err(|e| e.to_string())? {
+        return Ok((hash, Some(token)));
+    }
+    // Another instance generated it first; use theirs.
+    let hash = store::sessions::get_setting(db, OPERATOR_TOKEN_SETTING).await.map_err(|e| e.to_string())?;
+    Ok((hash.unwrap_or_default(), None))
+}
+
+impl App {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound")
+    }
+
+    /// Cancelling it stops the server and the worker gracefully.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until the shutdown token is cancelled.
+    pub async fn run(self) -> std::io::Result<()> {
+        let shutdown = self.shutdown.clone();
+        let worker = self.hub.config.delivery.worker_enabled.then(|| {
+            tokio::spawn(self.worker.clone().run(shutdown.clone()))
+        });
+        if let store::Db::Postgres(pool) = &self.hub.db {
+            tokio::spawn(delivery::listen_for_wakeups(pool.clone(), self.hub.wake.clone(), shutdown.clone()));
+        }
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .await;
+        shutdown.cancel();
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        served
+    }
+}

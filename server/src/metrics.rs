@@ -1,0 +1,77 @@
+//! Prometheus metrics, kept in atomics on the hot path and rendered as text on scrape.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Default)]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    pub fn inc(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Attempt latency buckets, in milliseconds.
+const BUCKETS_MS: [u64; 12] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000];
+
+#[derive(Default)]
+pub struct Metrics {
+    pub events_published: Counter,
+    pub delivered: Counter,
+    pub retried: Counter,
+    pub dead_lettered: Counter,
+    latency_buckets: [AtomicU64; BUCKETS_MS.len()],
+    latency_sum_ms: AtomicU64,
+    latency_count: AtomicU64,
+}
+
+impl Metrics {
+    pub fn record_attempt(&self, status: &str, duration_ms: i64) {
+        match status {
+            "delivered" => self.delivered.inc(),
+            "dead_letter" => self.dead_lettered.inc(),
+            _ => self.retried.inc(),
+        }
+        let ms = duration_ms.max(0) as u64;
+        if let Some(i) = BUCKETS_MS.iter().position(|b| ms <= *b) {
+            self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.latency_sum_ms.fetch_add(ms, Ordering::Relaxed);
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition format (version 0.0.4).
+    pub fn render(&self, due: i64, oldest_due_age_seconds: f64) -> String {
+        let mut out = String::with_capacity(2048);
+        let _ = writeln!(out, "# HELP ih_events_published_total Events accepted for delivery.");
+        let _ = writeln!(out, "# TYPE ih_events_published_total counter");
+        let _ = writeln!(out, "ih_events_published_total {}", self.events_published.get());
+        let _ = writeln!(out, "# HELP ih_deliveries_total Delivery attempts by outcome.");
+        let _ = writeln!(out, "# TYPE ih_deliveries_total counter");
+        for (outcome, counter) in [("delivered", &self.delivered), ("retry", &self.retried), ("dead_letter", &self.dead_lettered)] {
+            let _ = writeln!(out, "ih_deliveries_total{{outcome=\"{outcome}\"}} {}", counter.get());
+        }
+        let _ = writeln!(out, "# HELP ih_attempt_duration_seconds Latency of delivery attempts.");
+        let _ = writeln!(out, "# TYPE ih_attempt_duration_seconds histogram");
+        let mut cumulative = 0;
+        for (bucket, count) in BUCKETS_MS.iter().zip(&self.latency_buckets) {
+            cumulative += count.load(Ordering::Relaxed);
+            let _ = writeln!(out, "ih_attempt_duration_seconds_bucket{{le=\"{}\"}} {cumulative}", *bucket as f64 / 1000.0);
+        }
+        let count = self.latency_count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "ih_attempt_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(out, "ih_attempt_duration_seconds_sum {}", self.latency_sum_ms.load(Ordering::Relaxed) as f64 / 1000.0);
+        let _ = writeln!(out, "ih_attempt_duration_seconds_count {count}");
+        let _ = writeln!(out, "# HELP ih_deliveries_due Deliveries due now (the queue depth).");
+        let _ = writeln!(out, "# TYPE ih_deliveries_due gauge");
+        let _ = writeln!(out, "ih_deliveries_due {due}");
+        let _ = writeln!(out, "# HELP ih_oldest_due_age_seconds How long the oldest due delivery has waited.");
+        let _ = writeln!(out, "# TYPE ih_oldest_due_age_seconds gauge");
+        let _ = writeln!(out, "ih_oldest_due_age_seconds {oldest_due_age_seconds}");
+        out
+    }
+}

@@ -1,0 +1,272 @@
+//! Deliveries and their attempts: fan-out inserts, the worker's claim, and bulk recording of
+//! outcomes. Claims and outcomes are batched: one statement claims many, one transaction
+//! records many.
+
+use super::{Db, Tx};
+use crate::error::Result;
+use crate::{on_db, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub event_id: String,
+    pub webhook_id: String,
+    pub event_type: String,
+    pub status: String,
+    pub attempt_count: i64,
+    pub next_attempt_at: i64,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub replay_of: Option<String>,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, tenant_id, event_id, webhook_id, event_type, status, attempt_count, \
+    next_attempt_at, last_status_code, last_error, replay_of, created_at, delivered_at";
+
+/// A new delivery: `pending`, due at once.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub id: String,
+    pub tenant_id: String,
+    pub event_id: String,
+    pub webhook_id: String,
+    pub event_type: String,
+    pub replay_of: Option<String>,
+    pub created_at: i64,
+}
+
+pub async fn insert_many(tx: &mut Tx, rows: &[NewDelivery]) -> Result<()> {
+    for chunk in rows.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, replay_of, \
+             created_at, updated_at, next_attempt_at, status, attempt_count) VALUES {}",
+            (0..chunk.len())
+                .map(|r| {
+                    let b = r * 7;
+                    format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0)",
+                        b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 7, b + 7)
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        on_tx!(tx, conn => {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for d in chunk {
+                query = query.bind(&d.id).bind(&d.tenant_id).bind(&d.event_id).bind(&d.webhook_id)
+                    .bind(&d.event_type).bind(&d.replay_of).bind(d.created_at);
+            }
+            query.execute(conn).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// A delivery this worker now holds, with what it needs to look up the rest.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: String,
+    pub tenant_id: String,
+    pub event_id: String,
+    pub webhook_id: String,
+    pub event_type: String,
+    pub attempt_count: i64,
+}
+
+const CLAIM_RETURNING: &str = "RETURNING id, tenant_id, event_id, webhook_id, event_type, attempt_count";
+
+/// Takes up to `limit` due deliveries for `worker` until `lease_until`. On PostgreSQL,
+/// `SKIP LOCKED` lets several instances claim side by side without waiting on each other; on
+/// SQLite the statement runs under the single writer lock, which gives the same guarantee.
+pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>> {
+    const DUE: &str = "SELECT id FROM deliveries WHERE status IN ('pending', 'failed', 'delivering') \
+                       AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $4";
+    const SET: &str = "UPDATE deliveries SET status = 'delivering', locked_by = $1, next_attempt_at = $2, updated_at = $3";
+    Ok(match db {
+        Db::Postgres(pool) => {
+            let sql = format!("{SET} WHERE id IN ({DUE} FOR UPDATE SKIP LOCKED) {CLAIM_RETURNING}");
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(worker).bind(lease_until).bind(now).bind(limit).fetch_all(pool).await?
+        }
+        Db::Sqlite(pool) => {
+            let sql = format!("{SET} WHERE id IN ({DUE}) {CLAIM_RETURNING}");
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(worker).bind(lease_until).bind(now).bind(limit).fetch_all(pool).await?
+        }
+    })
+}
+
+/// Gives claimed deliveries back (graceful shutdown): due at once, for any worker.
+pub async fn release(db: &Db, worker: &str, ids: &[String], now: i64) -> Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "UPDATE deliveries SET status = 'pending', locked_by = NULL, next_attempt_at = $2 \
+         WHERE locked_by = $1 AND status = 'delivering' AND id IN ({})",
+        super::placeholders(3, ids.len())
+    );
+    let done = on_db!(db, pool => {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(worker).bind(now);
+        for id in ids {
+            query = query.bind(id);
+        }
+        query.execute(pool).await.map(|r| r.rows_affected())
+    })?;
+    Ok(done)
+}
+
+/// `(id, payload, created_at)` of the events behind a claimed batch.
+pub async fn payloads(db: &Db, event_ids: &[&str]) -> Result<Vec<(String, String, i64)>> {
+    if event_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, payload, created_at FROM events WHERE id IN ({})",
+        super::placeholders(1, event_ids.len())
+    );
+    Ok(on_db!(db, pool => {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for id in event_ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(pool).await
+    })?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub id: String,
+    pub delivery_id: String,
+    pub tenant_id: String,
+    pub attempt_number: i64,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub status_code: Option<i64>,
+    /// JSON object.
+    pub response_headers: String,
+    pub response_body: Option<String>,
+    pub error_kind: Option<String>,
+    pub error_message: Option<String>,
+}
+
+const ATTEMPT_COLUMNS: &str = "id, delivery_id, tenant_id, attempt_number, started_at, duration_ms, \
+    status_code, response_headers, response_body, error_kind, error_message";
+
+/// The state a delivery moves to after an attempt.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub delivery_id: String,
+    pub status: &'static str,
+    pub attempt_count: i64,
+    pub next_attempt_at: i64,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<i64>,
+}
+
+/// Records a batch of attempts and the outcomes they lead to. An outcome only applies while
+/// `worker` still holds the lease; the attempt is recorded either way (it did happen).
+pub async fn record(tx: &mut Tx, worker: &str, attempts: &[AttemptRow], outcomes: &[Outcome], now: i64) -> Result<()> {
+    for chunk in attempts.chunks(500) {
+        let sql = format!("INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES {}", super::value_rows(chunk.len(), 11));
+        on_tx!(tx, conn => {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for a in chunk {
+                query = query.bind(&a.id).bind(&a.delivery_id).bind(&a.tenant_id).bind(a.attempt_number)
+                    .bind(a.started_at).bind(a.duration_ms).bind(a.status_code).bind(&a.response_headers)
+                    .bind(&a.response_body).bind(&a.error_kind).bind(&a.error_message);
+            }
+            query.execute(conn).await.map(|r| r.rows_affected())
+        })?;
+    }
+    for o in outcomes {
+        on_tx!(tx, conn => sqlx::query(
+            "UPDATE deliveries SET status = $2, attempt_count = $3, next_attempt_at = $4, locked_by = NULL, \
+             last_status_code = $5, last_error = $6, delivered_at = $7, updated_at = $8 \
+             WHERE id = $1 AND locked_by = $9 AND status = 'delivering'")
+            .bind(&o.delivery_id).bind(o.status).bind(o.attempt_count).bind(o.next_attempt_at)
+            .bind(o.last_status_code).bind(&o.last_error).bind(o.delivered_at).bind(now).bind(worker)
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// Filters of the delivery log.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub status: Option<String>,
+    pub webhook_id: Option<String>,
+    pub event_type: Option<String>,
+    pub event_id: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// Newest first; the cursor is the last id seen.
+pub async fn list(db: &Db, tenant_id: &str, filter: &Filter, cursor: Option<&str>, limit: i64) -> Result<Vec<DeliveryRow>> {
+    let mut sql = format!("SELECT {COLUMNS} FROM deliveries WHERE tenant_id = $1");
+    let mut binds = vec![Bind::Text(tenant_id.to_string())];
+    let mut add = |clause: &str, bind: Bind| {
+        binds.push(bind);
+        sql.push_str(&format!(" AND {clause} ${}", binds.len()));
+    };
+    if let Some(v) = &filter.status { add("status =", Bind::Text(v.clone())); }
+    if let Some(v) = &filter.webhook_id { add("webhook_id =", Bind::Text(v.clone())); }
+    if let Some(v) = &filter.event_type { add("event_type =", Bind::Text(v.clone())); }
+    if let Some(v) = &filter.event_id { add("event_id =", Bind::Text(v.clone())); }
+    if let Some(v) = filter.since { add("created_at >=", Bind::Int(v)); }
+    if let Some(v) = filter.until { add("created_at <", Bind::Int(v)); }
+    if let Some(v) = cursor { add("id <", Bind::Text(v.to_string())); }
+    binds.push(Bind::Int(limit));
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len()));
+    Ok(on_db!(db, pool => {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for bind in binds {
+            query = match bind {
+                Bind::Text(s) => query.bind(s),
+                Bind::Int(i) => query.bind(i),
+            };
+        }
+        query.fetch_all(pool).await
+    })?)
+}
+
+pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<DeliveryRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM deliveries WHERE tenant_id = $1 AND id = $2");
+    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id).bind(id).fetch_optional(pool).await)?)
+}
+
+/// Every attempt of the given deliveries, oldest first.
+pub async fn attempts_of(db: &Db, delivery_ids: &[String]) -> Result<Vec<AttemptRow>> {
+    if delivery_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {ATTEMPT_COLUMNS} FROM attempts WHERE delivery_id IN ({}) ORDER BY started_at, id",
+        super::placeholders(1, delivery_ids.len())
+    );
+    Ok(on_db!(db, pool => {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for id in delivery_ids {
+            query = query.bind(id);
+        }
+        query.fetch_all(pool).await
+    })?)
+}
+
+/// `(due now, oldest due next_attempt_at)` for the metrics.
+pub async fn due_stats(db: &Db, now: i64) -> Result<(i64, Option<i64>)> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries \
+         WHERE status IN ('pending', 'failed', 'delivering') AND next_attempt_at <= $1")
+        .bind(now).fetch_one(pool).await)?)
+}

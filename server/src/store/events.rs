@@ -1,0 +1,38 @@
+use super::{Db, Tx};
+use crate::error::Result;
+use crate::{on_db, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub event_type: String,
+    /// The payload exactly as accepted (compact JSON).
+    pub payload: String,
+    pub created_at: i64,
+}
+
+/// Inserts several events in one statement (a publish batch).
+pub async fn insert_many(tx: &mut Tx, rows: &[EventRow]) -> Result<()> {
+    // SQLite allows 32766 bound values; 5 columns × 1000 rows stays far below.
+    for chunk in rows.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO events (id, tenant_id, event_type, payload, created_at) VALUES {}",
+            super::value_rows(chunk.len(), 5)
+        );
+        on_tx!(tx, conn => {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for e in chunk {
+                query = query.bind(&e.id).bind(&e.tenant_id).bind(&e.event_type).bind(&e.payload).bind(e.created_at);
+            }
+            query.execute(conn).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT id, tenant_id, event_type, payload, created_at FROM events WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id).bind(id).fetch_optional(pool).await)?)
+}

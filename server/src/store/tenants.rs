@@ -1,0 +1,28 @@
+use super::Db;
+use crate::error::Result;
+use crate::on_db;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TenantRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+pub async fn insert(db: &Db, row: &TenantRow) -> Result<()> {
+    on_db!(db, pool => sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(&row.id).bind(&row.name).bind(row.created_at).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<TenantRow>> {
+    Ok(on_db!(db, pool => sqlx::query_as("SELECT id, name, created_at FROM tenants WHERE id = $1")
+        .bind(id).fetch_optional(pool).await)?)
+}
+
+/// A page in id order, after `cursor`.
+pub async fn list(db: &Db, cursor: Option<&str>, limit: i64) -> Result<Vec<TenantRow>> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT id, name, created_at FROM tenants WHERE id > $1 ORDER BY id LIMIT $2")
+        .bind(cursor.unwrap_or("")).bind(limit).fetch_all(pool).await)?)
+}

@@ -1,0 +1,109 @@
+use super::{Db, Tx};
+use crate::error::Result;
+use crate::{on_db, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WebhookRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub url: String,
+    pub description: Option<String>,
+    /// JSON array of event types.
+    pub events: String,
+    pub enabled: bool,
+    /// Sealed with the master key.
+    pub secret: Vec<u8>,
+    pub previous_secret: Option<Vec<u8>>,
+    pub previous_secret_until: Option<i64>,
+    /// JSON object of custom headers.
+    pub headers: String,
+    pub max_attempts: Option<i64>,
+    pub backoff_base_seconds: Option<i64>,
+    pub timeout_seconds: Option<i64>,
+    pub disabled_reason: Option<String>,
+    pub consecutive_failures: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, tenant_id, url, description, events, enabled, secret, previous_secret, \
+    previous_secret_until, headers, max_attempts, backoff_base_seconds, timeout_seconds, \
+    disabled_reason, consecutive_failures, created_at, updated_at";
+
+pub async fn insert(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
+    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 17));
+    on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&w.id).bind(&w.tenant_id).bind(&w.url).bind(&w.description).bind(&w.events)
+        .bind(w.enabled).bind(&w.secret).bind(&w.previous_secret).bind(w.previous_secret_until)
+        .bind(&w.headers).bind(w.max_attempts).bind(w.backoff_base_seconds).bind(w.timeout_seconds)
+        .bind(&w.disabled_reason).bind(w.consecutive_failures).bind(w.created_at).bind(w.updated_at)
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Writes every mutable column back.
+pub async fn update(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE webhooks SET url = $2, description = $3, events = $4, enabled = $5, secret = $6, \
+         previous_secret = $7, previous_secret_until = $8, headers = $9, max_attempts = $10, \
+         backoff_base_seconds = $11, timeout_seconds = $12, disabled_reason = $13, \
+         consecutive_failures = $14, updated_at = $15 WHERE id = $1 AND deleted_at IS NULL")
+        .bind(&w.id).bind(&w.url).bind(&w.description).bind(&w.events).bind(w.enabled)
+        .bind(&w.secret).bind(&w.previous_secret).bind(w.previous_secret_until).bind(&w.headers)
+        .bind(w.max_attempts).bind(w.backoff_base_seconds).bind(w.timeout_seconds)
+        .bind(&w.disabled_reason).bind(w.consecutive_failures).bind(w.updated_at)
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn soft_delete(tx: &mut Tx, tenant_id: &str, id: &str, now: i64) -> Result<bool> {
+    let done = on_tx!(tx, conn => sqlx::query(
+        "UPDATE webhooks SET deleted_at = $3, enabled = $4, updated_at = $3 \
+         WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL")
+        .bind(tenant_id).bind(id).bind(now).bind(false).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<WebhookRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL");
+    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id).bind(id).fetch_optional(pool).await)?)
+}
+
+pub async fn list(db: &Db, tenant_id: &str, cursor: Option<&str>, limit: i64) -> Result<Vec<WebhookRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3");
+    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id).bind(cursor.unwrap_or("")).bind(limit).fetch_all(pool).await)?)
+}
+
+/// The enabled endpoints of a tenant with their event filters, read inside the publish
+/// transaction so the fan-out sees one consistent set.
+pub async fn enabled_filters(tx: &mut Tx, tenant_id: &str) -> Result<Vec<(String, String)>> {
+    Ok(on_tx!(tx, conn => sqlx::query_as(
+        "SELECT id, events FROM webhooks WHERE tenant_id = $1 AND enabled = $2 AND deleted_at IS NULL")
+        .bind(tenant_id).bind(true).fetch_all(conn).await)?)
+}
+
+/// Everything the worker needs to send to an endpoint, for several endpoints at once.
+pub async fn by_ids(db: &Db, ids: &[&str]) -> Result<Vec<WebhookRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {COLUMNS} FROM webhooks WHERE id IN ({})", super::placeholders(1, ids.len()));
+    Ok(on_db!(db, pool => {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(pool).await
+    })?)
+}
+
+/// Disables an endpoint (it answered 410, or failed for too long).
+pub async fn disable(tx: &mut Tx, id: &str, reason: &str, now: i64) -> Result<bool> {
+    let done = on_tx!(tx, conn => sqlx::query(
+        "UPDATE webhooks SET enabled = $2, disabled_reason = $3, updated_at = $4 WHERE id = $1 AND enabled = $5")
+        .bind(id).bind(false).bind(reason).bind(now).bind(true).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}

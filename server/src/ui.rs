@@ -1,0 +1,106 @@
+//! The admin UI: Leptos routes rendered on the server, and the [`AdminPort`] the UI's server
+//! functions call, implemented on the domain service.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use app::models::{DeliveryOut, DeliveryStatus, Problem, Session, WebhookOut};
+use app::port::{Admin, AdminPort, ClientIp};
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware::Next;
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::crypto::{random_token, sha256_hex};
+use crate::domain::auth::Principal;
+use crate::domain::deliveries::DeliveryQuery;
+use crate::domain::Hub;
+use crate::error::Error;
+use crate::http::AppState;
+use crate::store::{self, sessions::SessionRow};
+use crate::time;
+
+const SESSION_HOURS: i64 = 12;
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let admin = Admin(Arc::new(UiPort(state.hub.clone())));
+    let options = state.leptos.clone();
+    let context = move || provide_context(admin.clone());
+    Router::new()
+        .leptos_routes_with_context(state, generate_route_list(app::App), context, move || app::shell(options.clone()))
+        .fallback(fallback)
+        .layer(axum::middleware::from_fn(client_ip))
+}
+
+/// Unknown `/api/` paths answer a problem document; everything else is a static file or the
+/// UI's own "not found" page.
+async fn fallback(uri: axum::http::Uri, state: axum::extract::State<AppState>, request: Request) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        return axum::response::IntoResponse::into_response(Error::NotFound("route"));
+    }
+    leptos_axum::file_and_error_handler::<AppState, _>(app::shell)(uri, state, request).await
+}
+
+/// Puts the peer address where server functions can read it (for the audit log).
+async fn client_ip(mut request: Request, next: Next) -> axum::response::Response {
+    if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+        request.extensions_mut().insert(ClientIp(addr.ip()));
+    }
+    next.run(request).await
+}
+
+struct UiPort(Hub);
+
+impl UiPort {
+    async fn principal(&self, session_token: &str) -> Result<(Principal, SessionRow), Problem> {
+        let row = store::sessions::get_live(&self.0.db, &sha256_hex(session_token.as_bytes()), time::now_ms())
+            .await
+            .map_err(Problem::from)?
+            .ok_or_else(|| Problem::new(401, "Unauthorized", "your session has ended; sign in again"))?;
+        Ok((Principal::Operator, row))
+    }
+}
+
+#[async_trait::async_trait]
+impl AdminPort for UiPort {
+    async fn sign_in(&self, secret: &str, source_ip: Option<String>) -> Result<String, Problem> {
+        let principal = self.0.authenticate(secret).await.map_err(|e| match e {
+            Error::Unauthorized => Problem::new(401, "Unauthorized", "that token or key is not valid"),
+            other => other.into(),
+        })?;
+        let token = random_token("ihs_");
+        let now = time::now_ms();
+        let row = SessionRow {
+            token_hash: sha256_hex(token.as_bytes()),
+            actor: principal.actor(),
+            tenant_id: None,
+            created_at: now,
+            expires_at: now + SESSION_HOURS * 3600 * 1000,
+        };
+        store::sessions::insert(&self.0.db, &row).await.map_err(Problem::from)?;
+        self.0.audit(&principal, None, "session.signed_in", None, source_ip).await?;
+        Ok(token)
+    }
+
+    async fn sign_out(&self, session_token: &str) -> Result<(), Problem> {
+        Ok(store::sessions::delete(&self.0.db, &sha256_hex(session_token.as_bytes())).await?)
+    }
+
+    async fn session(&self, session_token: &str) -> Result<Session, Problem> {
+        let (principal, row) = self.principal(session_token).await?;
+        let tenants = self.0.list_tenants(&principal, None, Some(500)).await?.data;
+        Ok(Session { actor: row.actor, tenants })
+    }
+
+    async fn list_webhooks(&self, session_token: &str, tenant_id: &str) -> Result<Vec<WebhookOut>, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.list_webhooks(&principal, tenant_id, None, Some(500)).await?.data)
+    }
+
+    async fn list_deliveries(&self, session_token: &str, tenant_id: &str, status: Option<DeliveryStatus>) -> Result<Vec<DeliveryOut>, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        let query = DeliveryQuery { status: status.map(|s| s.as_str().to_string()), limit: Some(200), ..Default::default() };
+        Ok(self.0.list_deliveries(&principal, tenant_id, &query).await?.data)
+    }
+}

@@ -1,0 +1,162 @@
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use integrations_hub::signing;
+use serde_json::json;
+
+use crate::both;
+use crate::helpers::{Backend, Receiver, TestApp};
+
+both!(a_published_event_reaches_the_receiver_with_both_signature_sets, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let receiver = Receiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    let webhook = app.create_webhook(&tenant, json!({
+        "url": receiver.url, "events": ["new_lead"], "headers": { "X-Tenant-Ref": "acme-1" }
+    })).await;
+    let webhook_id = webhook["id"].as_str().unwrap();
+    let (_, secret) = app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{webhook_id}/secret")).await;
+    let secret = secret["secret"].as_str().unwrap().to_string();
+
+    let accepted = app.publish(&tenant, "new_lead", json!({ "name": "Ada" })).await;
+    let event_id = accepted["id"].as_str().unwrap();
+    assert_eq!(accepted["deliveries"].as_array().unwrap().len(), 1);
+    // An event nobody subscribed to fans out to nothing.
+    let other = app.publish(&tenant, "lead_update", json!({})).await;
+    assert!(other["deliveries"].as_array().unwrap().is_empty());
+
+    assert_eq!(app.drain().await, 1);
+    let got = receiver.wait_for(1).await.remove(0);
+    let body: serde_json::Value = serde_json::from_str(&got.body).unwrap();
+    assert_eq!(body["id"], event_id);
+    assert_eq!(body["type"], "new_lead");
+    assert_eq!(body["data"], json!({ "name": "Ada" }));
+    let header = |name: &str| got.headers[name].to_str().unwrap().to_string();
+    let timestamp: i64 = header("webhook-timestamp").parse().unwrap();
+    assert_eq!(header("webhook-id"), event_id);
+    assert!(signing::verify_standard(&[&secret], event_id, timestamp, got.body.as_bytes(), &header("webhook-signature")));
+    assert_eq!(header("x-webhook-signature"), signing::classic_signature(&secret, timestamp, got.body.as_bytes()));
+    assert_eq!(header("x-webhook-timestamp"), timestamp.to_string());
+    assert_eq!(header("x-webhook-event"), "new_lead");
+    assert_eq!(header("x-webhook-event-id"), event_id);
+    assert_eq!(header("x-tenant-ref"), "acme-1");
+    assert!(header("user-agent").starts_with("IntegrationsHub/"));
+
+    let delivery_id = accepted["deliveries"][0].as_str().unwrap();
+    let delivery = app.delivery(&tenant, delivery_id).await;
+    assert_eq!(delivery["status"], "delivered");
+    assert_eq!(delivery["attempts"][0]["status_code"], 200);
+    assert_eq!(delivery["attempts"][0]["response_body"], "receiver says hi");
+    let (_, attempts) = app.get(&format!("/api/v1/tenants/{tenant}/events/{event_id}/attempts")).await;
+    assert_eq!(attempts["data"].as_array().unwrap().len(), 1);
+});
+
+both!(failures_retry_with_growing_gaps_then_dead_letter, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.delivery.max_attempts = 3;
+        c.delivery.backoff_base = Duration::from_secs(10);
+    }).await;
+    let receiver = Receiver::start().await;
+    for _ in 0..3 {
+        receiver.reply(503, &[]);
+    }
+    let tenant = app.create_tenant("Acme").await;
+    app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    let accepted = app.publish(&tenant, "request_submitted", json!({ "n": 1 })).await;
+    let id = accepted["deliveries"][0].as_str().unwrap();
+
+    let mut gaps = Vec::new();
+    for attempt in 1..=3 {
+        let before = integrations_hub::time::now_ms();
+        assert_eq!(app.drain().await, 1, "attempt {attempt} was due");
+        assert_eq!(app.drain().await, 0, "nothing is due before its backoff");
+        let delivery = app.delivery(&tenant, id).await;
+        if attempt < 3 {
+            assert_eq!(delivery["status"], "failed");
+            let next = integrations_hub::time::parse_rfc3339(delivery["next_attempt_at"].as_str().unwrap()).unwrap();
+            gaps.push(next - before);
+            app.make_retries_due().await;
+        } else {
+            assert_eq!(delivery["status"], "dead_letter");
+            assert_eq!(delivery["attempt_count"], 3);
+            assert_eq!(delivery["last_status_code"], 503);
+            assert_eq!(delivery["attempts"].as_array().unwrap().len(), 3);
+        }
+    }
+    // base 10 s: the first gap is 8–12 s, the second 16–24 s.
+    assert!((8_000..=12_500).contains(&gaps[0]), "{gaps:?}");
+    assert!((16_000..=24_500).contains(&gaps[1]), "{gaps:?}");
+    let (_, dead) = app.get(&format!("/api/v1/tenants/{tenant}/webhook-deliveries?status=dead_letter")).await;
+    assert_eq!(dead["data"][0]["id"], id);
+});
+
+both!(retry_after_from_the_receiver_is_honoured, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let receiver = Receiver::start().await;
+    receiver.reply(429, &[("retry-after", "120")]);
+    let tenant = app.create_tenant("Acme").await;
+    app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    let accepted = app.publish(&tenant, "new_lead", json!({})).await;
+    let before = integrations_hub::time::now_ms();
+    app.drain().await;
+    let delivery = app.delivery(&tenant, accepted["deliveries"][0].as_str().unwrap()).await;
+    assert_eq!(delivery["status"], "failed");
+    let next = integrations_hub::time::parse_rfc3339(delivery["next_attempt_at"].as_str().unwrap()).unwrap();
+    assert!(next - before >= 119_000, "waited {} ms only", next - before);
+});
+
+both!(a_410_disables_the_endpoint_and_dead_letters, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let receiver = Receiver::start().await;
+    receiver.reply(410, &[]);
+    let tenant = app.create_tenant("Acme").await;
+    let webhook = app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    let accepted = app.publish(&tenant, "new_lead", json!({})).await;
+    app.drain().await;
+    let delivery = app.delivery(&tenant, accepted["deliveries"][0].as_str().unwrap()).await;
+    assert_eq!(delivery["status"], "dead_letter");
+    let (_, webhook) = app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{}", webhook["id"].as_str().unwrap())).await;
+    assert_eq!(webhook["enabled"], false);
+    assert!(webhook["disabled_reason"].as_str().unwrap().contains("410"));
+    // A disabled endpoint gets no new deliveries.
+    let next = app.publish(&tenant, "new_lead", json!({})).await;
+    assert!(next["deliveries"].as_array().unwrap().is_empty());
+});
+
+both!(private_targets_are_refused_unless_allowed, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| c.allow_private_targets = false).await;
+    let receiver = Receiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    let by_ip = app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    let by_name = app.create_webhook(&tenant, json!({ "url": receiver.url.replace("127.0.0.1", "localhost"), "events": ["*"] })).await;
+    app.publish(&tenant, "new_lead", json!({})).await;
+    app.drain().await;
+    for webhook in [by_ip, by_name] {
+        let (_, list) = app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{}/deliveries", webhook["id"].as_str().unwrap())).await;
+        let id = list["data"][0]["id"].as_str().unwrap();
+        let delivery = app.delivery(&tenant, id).await;
+        assert_eq!(delivery["attempts"][0]["error_kind"], "blocked", "{delivery}");
+    }
+    assert!(receiver.received().is_empty(), "nothing reached the private address");
+});
+
+both!(the_background_worker_delivers_without_being_drained, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| c.delivery.worker_enabled = true).await;
+    let receiver = Receiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    for n in 0..20 {
+        app.publish(&tenant, "new_lead", json!({ "n": n })).await;
+    }
+    // Woken on commit: no poll interval (5 s by default) is needed to see all 20.
+    let got = receiver.wait_for(20).await;
+    assert_eq!(got.len(), 20);
+});
+
+both!(payloads_over_the_limit_are_refused_with_413, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| c.max_payload_bytes = 1024).await;
+    let tenant = app.create_tenant("Acme").await;
+    let (status, body) = app.post(&format!("/api/v1/tenants/{tenant}/events"),
+        json!({ "event_type": "new_lead", "payload": { "blob": "x".repeat(2000) } })).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+});

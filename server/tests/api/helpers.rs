@@ -1,0 +1,257 @@
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::{HeaderMap, StatusCode};
+use integrations_hub::config::Config;
+use integrations_hub::delivery::Worker;
+use integrations_hub::domain::Hub;
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+pub const OPERATOR: &str = "test-operator-token-0123456789";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares a test that runs on both stores: `both!(name, |app| async move { ... })`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                $crate::helpers::run($crate::helpers::Backend::Sqlite, $body).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                $crate::helpers::run($crate::helpers::Backend::Postgres, $body).await;
+            }
+        }
+    };
+}
+
+/// Runs `body` against a fresh hub on `backend`; a PostgreSQL test is skipped (with a note)
+/// only when no PostgreSQL URL is configured at all.
+pub async fn run<F, Fut>(backend: Backend, body: F)
+where
+    F: FnOnce(Backend) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if matches!(backend, Backend::Postgres) && std::env::var("IH_TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: IH_TEST_DATABASE_URL is not set");
+        return;
+    }
+    body(backend).await;
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub hub: Hub,
+    pub worker: Arc<Worker>,
+    pub http: reqwest::Client,
+    pub database_url: String,
+    shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL schema.
+pub async fn database_url(backend: Backend, dir: &std::path::Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.join("hub.db").display()),
+        Backend::Postgres => {
+            let base = std::env::var("IH_TEST_DATABASE_URL").expect("checked by run()");
+            let schema = format!("t_{}", ulid::Ulid::new().to_string().to_lowercase());
+            let pool = sqlx::PgPool::connect(&base)
+                .await
+                .unwrap_or_else(|e| panic!("IH_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&pool).await.unwrap();
+            pool.close().await;
+            let sep = if base.contains('?') { '&' } else { '?' };
+            format!("{base}{sep}options=-c%20search_path%3D{schema}")
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts a hub with the worker off (tests drain it) and private targets allowed (the
+    /// receivers listen on 127.0.0.1); `tweak` may change any setting.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = database_url(backend, dir.path()).await;
+        Self::spawn_on(dir, database_url, tweak).await
+    }
+
+    pub async fn spawn_on(dir: tempfile::TempDir, database_url: String, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::from_lookup(|_| None).unwrap();
+        config.data_dir = dir.path().to_path_buf();
+        config.database_url = database_url.clone();
+        config.admin_token = Some(OPERATOR.into());
+        config.allow_private_targets = true;
+        config.delivery.worker_enabled = false;
+        config.delivery.backoff_base = Duration::from_millis(10);
+        config.delivery.timeout = Duration::from_secs(5);
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let app = integrations_hub::build(config, listener).await.expect("the hub builds");
+        let url = format!("http://{}", app.local_addr());
+        let (hub, worker, shutdown) = (app.hub.clone(), app.worker.clone(), app.shutdown_token());
+        tokio::spawn(app.run());
+        TestApp { url, hub, worker, http: reqwest::Client::new(), database_url, shutdown, _dir: dir }
+    }
+
+    pub fn shutdown(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    pub async fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, HeaderMap, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, headers, value)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let (status, _, body) = self.request(reqwest::Method::GET, path, Some(OPERATOR), None).await;
+        (status, body)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let (status, _, body) = self.request(reqwest::Method::POST, path, Some(OPERATOR), Some(body)).await;
+        (status, body)
+    }
+
+    pub async fn create_tenant(&self, name: &str) -> String {
+        let (status, body) = self.post("/api/v1/tenants", json!({ "name": name })).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn create_webhook(&self, tenant: &str, body: Value) -> Value {
+        let (status, body) = self.post(&format!("/api/v1/tenants/{tenant}/webhooks"), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    pub async fn publish(&self, tenant: &str, event_type: &str, payload: Value) -> Value {
+        let (status, body) = self
+            .post(&format!("/api/v1/tenants/{tenant}/events"), json!({ "event_type": event_type, "payload": payload }))
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        body
+    }
+
+    pub async fn drain(&self) -> usize {
+        self.worker.drain().await.expect("drain")
+    }
+
+    pub async fn delivery(&self, tenant: &str, id: &str) -> Value {
+        let (status, body) = self.get(&format!("/api/v1/tenants/{tenant}/webhook-deliveries/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Makes every waiting delivery due now, standing in for the clock moving on.
+    pub async fn make_retries_due(&self) {
+        integrations_hub::on_db!(&self.hub.db, pool => sqlx::query(
+            "UPDATE deliveries SET next_attempt_at = 0 WHERE status IN ('pending', 'failed')")
+            .execute(pool).await.map(|r| r.rows_affected())).unwrap();
+    }
+}
+
+/// What a receiver saw.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+/// A real HTTP receiver on 127.0.0.1. It answers with the queued responses in order, then 200 with a short body.
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    replies: Arc<Mutex<VecDeque<(u16, Vec<(String, String)>)>>>,
+    arrived: Arc<Notify>,
+}
+
+impl Receiver {
+    pub async fn start() -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let receiver = Receiver {
+            url: format!("http://{}/hook", listener.local_addr().unwrap()),
+            received: Default::default(),
+            replies: Default::default(),
+            arrived: Default::default(),
+        };
+        let state = receiver.clone();
+        let app = axum::Router::new().fallback(move |headers: HeaderMap, body: String| {
+            let state = state.clone();
+            async move {
+                state.received.lock().unwrap().push(Received { headers, body });
+                state.arrived.notify_waiters();
+                let (status, headers) = state.replies.lock().unwrap().pop_front().unwrap_or((200, vec![]));
+                let mut response = axum::response::Response::builder().status(status);
+                for (k, v) in headers {
+                    response = response.header(k, v);
+                }
+                response.body(axum::body::Body::from("receiver says hi")).unwrap()
+            }
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        receiver
+    }
+
+    /// Queues a reply for the next request.
+    pub fn reply(&self, status: u16, headers: &[(&str, &str)]) {
+        self.replies
+            .lock()
+            .unwrap()
+            .push_back((status, headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()));
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits (event-driven, bounded) until `n` requests have arrived.
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                let arrived = self.arrived.notified();
+                if self.received.lock().unwrap().len() >= n {
+                    return;
+                }
+                arrived.await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the receiver got {} of {n} requests", self.received().len()));
+        self.received()
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests, all in one binary. Each test runs once on SQLite and once on PostgreSQL
+//! (when `IH_TEST_DATABASE_URL` is set), each time with its own database, hub and receivers.
+
+mod helpers;
+
+mod delivery;
+mod foundation;
