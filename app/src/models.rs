@@ -258,3 +258,105 @@ pub struct DeliveryWithAttempts {
     pub delivery: DeliveryOut,
     pub attempts: Vec<AttemptOut>,
 }
+
+/// Every scope a key can hold.
+pub const SCOPES: [&str; 8] = [
+    "keys:read",
+    "keys:write",
+    "webhooks:read",
+    "webhooks:write",
+    "events:publish",
+    "deliveries:read",
+    "deliveries:replay",
+    "audit:read",
+];
+
+pub const ROLES: [&str; 3] = ["admin", "read_write", "read_only"];
+
+/// The scopes a role grants.
+pub fn role_scopes(role: &str) -> Option<Vec<&'static str>> {
+    Some(match role {
+        "admin" => SCOPES.to_vec(),
+        "read_write" => vec!["webhooks:read", "webhooks:write", "events:publish", "deliveries:read", "deliveries:replay"],
+        "read_only" => vec!["webhooks:read", "deliveries:read"],
+        _ => return None,
+    })
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyIn {
+    pub name: String,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub rate_limit_per_minute: Option<i64>,
+    #[serde(default)]
+    pub allowed_ips: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApiKeyOut {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    /// The start of the key, for recognising it; never enough to use it.
+    pub prefix: String,
+    pub role: Option<String>,
+    pub scopes: Vec<String>,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub rotated_to: Option<String>,
+    pub rate_limit_per_minute: Option<i64>,
+    pub allowed_ips: Vec<String>,
+    pub last_used_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+/// The answer to create and rotate: the only time the plaintext key is shown.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApiKeyCreated {
+    #[serde(flatten)]
+    pub api_key: ApiKeyOut,
+    pub key: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RotateIn {
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub grace_period_seconds: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UsageBucket {
+    pub hour: Timestamp,
+    pub ok: i64,
+    pub unauthorized: i64,
+    pub forbidden: i64,
+    pub rate_limited: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UsageOut {
+    pub key_id: String,
+    pub data: Vec<UsageBucket>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AuditEntryOut {
+    pub id: String,
+    pub actor: String,
+    pub action: String,
+    pub target: Option<String>,
+    pub source_ip: Option<String>,
+    pub created_at: Timestamp,
+}

@@ -23,6 +23,13 @@ pub struct Config {
     pub site_root: PathBuf,
     /// Largest accepted event payload, in bytes.
     pub max_payload_bytes: usize,
+    /// Requests a minute for keys that set no limit of their own.
+    pub default_rate_limit_per_minute: i64,
+    pub operator_rate_limit_per_minute: i64,
+    /// Proxies whose `X-Forwarded-For` is believed (`IH_TRUSTED_PROXIES`, CIDRs).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Private subnets deliveries may reach despite the SSRF guard (`IH_ALLOWED_TARGET_CIDRS`).
+    pub allowed_target_cidrs: Vec<ipnet::IpNet>,
 }
 
 #[derive(Clone, Debug)]
@@ -95,6 +102,19 @@ impl Config {
         if !["error", "warn", "info", "debug", "trace"].contains(&log_level.as_str()) {
             return Err(err("IH_LOG_LEVEL", "expected error, warn, info, debug or trace"));
         }
+        let cidrs = |name: &'static str| -> Result<Vec<ipnet::IpNet>, ConfigError> {
+            var(name)
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| {
+                    c.parse::<ipnet::IpNet>()
+                        .or_else(|_| c.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| err(name, format!("{c:?} is not an IP address or CIDR")))
+                })
+                .collect()
+        };
         let site_root = var("IH_SITE_ROOT").map(PathBuf::from).unwrap_or_else(default_site_root);
         Ok(Config {
             bind,
@@ -117,6 +137,10 @@ impl Config {
             log_level,
             site_root,
             max_payload_bytes: integer("IH_MAX_PAYLOAD_BYTES", 256 * 1024, 1024, 16 << 20)? as usize,
+            default_rate_limit_per_minute: integer("IH_DEFAULT_RATE_LIMIT_PER_MINUTE", 1200, 1, 100_000_000)?,
+            operator_rate_limit_per_minute: integer("IH_OPERATOR_RATE_LIMIT_PER_MINUTE", 1_000_000, 1, 100_000_000)?,
+            trusted_proxies: cidrs("IH_TRUSTED_PROXIES")?,
+            allowed_target_cidrs: cidrs("IH_ALLOWED_TARGET_CIDRS")?,
             data_dir,
         })
     }

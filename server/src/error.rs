@@ -28,6 +28,8 @@ pub enum Error {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("rate limited: {0}")]
+    RateLimited(String),
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("{0}")]
@@ -55,6 +57,7 @@ impl Error {
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Error::Database(e) if is_unique_violation(e) => StatusCode::CONFLICT,
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -62,9 +62,12 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         metrics: Default::default(),
         instance_id: ids::new_id("wrk"),
         known_tenants: Default::default(),
+        key_cache: Default::default(),
+        rate_limiter: Default::default(),
+        usage: Default::default(),
         config: config.clone(),
     });
-    let policy = TargetPolicy { allow_private: config.allow_private_targets, allowed: Vec::new() };
+    let policy = TargetPolicy { allow_private: config.allow_private_targets, allowed: config.allowed_target_cidrs.clone() };
     let worker = Worker::new(hub.clone(), policy);
 
     let leptos = leptos::config::LeptosOptions::builder()
@@ -74,7 +77,7 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         .site_addr(addr)
         .build();
     let state = AppState { hub: hub.clone(), worker: worker.clone(), leptos };
-    let router = http::api_router()
+    let router = http::api_router(&state)
         .merge(ui::router(&state))
         .with_state(state);
     Ok(App { hub, worker, generated_operator_token, listener, router, shutdown: CancellationToken::new() })
@@ -115,6 +118,7 @@ impl App {
         let worker = self.hub.config.delivery.worker_enabled.then(|| {
             tokio::spawn(self.worker.clone().run(shutdown.clone()))
         });
+        tokio::spawn(flush_usage(self.hub.clone(), shutdown.clone()));
         if let store::Db::Postgres(pool) = &self.hub.db {
             tokio::spawn(delivery::listen_for_wakeups(pool.clone(), self.hub.wake.clone(), shutdown.clone()));
         }
@@ -127,5 +131,21 @@ impl App {
             let _ = worker.await;
         }
         served
+    }
+}
+
+/// Writes the API keys' usage counters every few seconds, and once more at shutdown.
+async fn flush_usage(hub: Hub, shutdown: CancellationToken) {
+    loop {
+        let stop = tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => false,
+            _ = shutdown.cancelled() => true,
+        };
+        if let Err(e) = hub.usage.flush(&hub.db).await {
+            tracing::warn!(error = ?e, "writing API key usage failed; it will be retried");
+        }
+        if stop {
+            return;
+        }
     }
 }

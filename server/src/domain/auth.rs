@@ -1,14 +1,71 @@
-//! Who is calling, and what they may touch.
+//! Who is calling, and what they may touch: the operator token or a tenant's API key.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::keys::{parse_cidr, ApiKeyToken};
+use super::Hub;
 use crate::crypto::sha256_hex;
 use crate::error::{Error, Result};
+use crate::store;
+use crate::time;
 
-use super::Hub;
+/// How long a key read from the database is trusted. Revocation is immediate on the instance
+/// that revokes (its cache entry is dropped) and takes at most this long on the others.
+pub const KEY_CACHE_TTL: Duration = Duration::from_millis(500);
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    KeysRead,
+    KeysWrite,
+    WebhooksRead,
+    WebhooksWrite,
+    EventsPublish,
+    DeliveriesRead,
+    DeliveriesReplay,
+    AuditRead,
+}
+
+impl Scope {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::KeysRead => "keys:read",
+            Scope::KeysWrite => "keys:write",
+            Scope::WebhooksRead => "webhooks:read",
+            Scope::WebhooksWrite => "webhooks:write",
+            Scope::EventsPublish => "events:publish",
+            Scope::DeliveriesRead => "deliveries:read",
+            Scope::DeliveriesReplay => "deliveries:replay",
+            Scope::AuditRead => "audit:read",
+        }
+    }
+}
+
+/// A verified, live API key.
+#[derive(Debug)]
+pub struct KeyPrincipal {
+    pub id: String,
+    pub tenant_id: String,
+    pub scopes: Vec<String>,
+    pub rate_limit_per_minute: Option<i64>,
+    allowed_ips: Vec<ipnet::IpNet>,
+    expires_at: Option<i64>,
+    revoked: bool,
+}
+
+#[derive(Clone, Debug)]
 pub enum Principal {
     /// The operator token: every tenant, and the only one that manages tenants.
     Operator,
+    Key(Arc<KeyPrincipal>),
+}
+
+impl PartialEq for Principal {
+    fn eq(&self, other: &Self) -> bool {
+        self.actor() == other.actor()
+    }
 }
 
 impl Principal {
@@ -16,32 +73,112 @@ impl Principal {
     pub fn actor(&self) -> String {
         match self {
             Principal::Operator => "operator".into(),
+            Principal::Key(key) => key.id.clone(),
         }
     }
 
-    /// Only the operator manages tenants.
+    /// The tenant of a key; `None` for the operator.
+    pub fn tenant_id(&self) -> Option<&str> {
+        match self {
+            Principal::Operator => None,
+            Principal::Key(key) => Some(&key.tenant_id),
+        }
+    }
+
     pub fn require_operator(&self) -> Result<()> {
         match self {
             Principal::Operator => Ok(()),
+            Principal::Key(_) => Err(Error::Forbidden("only the operator token manages tenants".into())),
         }
     }
 
-    /// A principal may act on a tenant's resources only inside its own tenant; another tenant
-    /// answers 404 so its existence is not revealed.
-    pub fn require_tenant(&self, _tenant_id: &str) -> Result<()> {
+    /// A key acts only inside its own tenant — another tenant answers 404, so its existence
+    /// is not revealed — and only with the scope the action needs (403).
+    pub fn authorize(&self, tenant_id: &str, scope: Scope) -> Result<()> {
         match self {
             Principal::Operator => Ok(()),
+            Principal::Key(key) if key.tenant_id != tenant_id => Err(Error::NotFound("tenant")),
+            Principal::Key(key) if !key.scopes.iter().any(|s| s == scope.name()) => {
+                Err(Error::Forbidden(format!("this key lacks the {} scope", scope.name())))
+            }
+            Principal::Key(_) => Ok(()),
+        }
+    }
+
+    /// Tenant-only check for reading the tenant itself.
+    pub fn require_tenant(&self, tenant_id: &str) -> Result<()> {
+        match self {
+            Principal::Key(key) if key.tenant_id != tenant_id => Err(Error::NotFound("tenant")),
+            _ => Ok(()),
         }
     }
 }
 
+/// Why a credential was refused, with the key it named (for its usage counts).
+pub struct Refusal {
+    pub error: Error,
+    pub key_id: Option<String>,
+}
+
+#[derive(Default)]
+pub struct KeyCache(Mutex<HashMap<String, (Instant, Option<Arc<KeyPrincipal>>)>>);
+
 impl Hub {
-    /// Resolves a bearer credential. The operator token is compared by hash, so its plaintext is
-    /// never kept in memory after start.
-    pub async fn authenticate(&self, credential: &str) -> Result<Principal> {
+    /// Resolves a bearer credential for a client at `ip`. A malformed key is refused before
+    /// any look-up; a known key is read from a short-lived cache.
+    pub async fn authenticate_from(&self, credential: &str, ip: Option<IpAddr>) -> std::result::Result<Principal, Refusal> {
+        let refuse = |error, key_id| Refusal { error, key_id };
         if sha256_hex(credential.as_bytes()) == self.operator_token_hash {
             return Ok(Principal::Operator);
         }
-        Err(Error::Unauthorized)
+        let token = ApiKeyToken::parse(credential).ok_or_else(|| refuse(Error::Unauthorized, None))?;
+        let key = self.cached_key(&token.hash()).await.map_err(|e| refuse(e, None))?;
+        let key = key.ok_or_else(|| refuse(Error::Unauthorized, None))?;
+        let now = time::now_ms();
+        if key.revoked || key.expires_at.is_some_and(|at| at <= now) {
+            return Err(refuse(Error::Unauthorized, Some(key.id.clone())));
+        }
+        if !key.allowed_ips.is_empty() && !ip.is_some_and(|ip| key.allowed_ips.iter().any(|net| net.contains(&ip))) {
+            return Err(refuse(Error::Forbidden("this key may not be used from this IP address".into()), Some(key.id.clone())));
+        }
+        Ok(Principal::Key(key))
+    }
+
+    /// The same without a client address (the UI's sign-in, tests).
+    pub async fn authenticate(&self, credential: &str) -> Result<Principal> {
+        self.authenticate_from(credential, None).await.map_err(|r| r.error)
+    }
+
+    async fn cached_key(&self, hash: &str) -> Result<Option<Arc<KeyPrincipal>>> {
+        if let Some((at, key)) = self.key_cache.0.lock().expect("not poisoned").get(hash) {
+            if at.elapsed() < KEY_CACHE_TTL {
+                return Ok(key.clone());
+            }
+        }
+        let key = store::api_keys::by_hash(&self.db, hash).await?.map(|row| {
+            Arc::new(KeyPrincipal {
+                id: row.id,
+                tenant_id: row.tenant_id,
+                scopes: serde_json::from_str(&row.scopes).unwrap_or_default(),
+                rate_limit_per_minute: row.rate_limit_per_minute,
+                allowed_ips: serde_json::from_str::<Vec<String>>(&row.allowed_ips)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|c| parse_cidr(c))
+                    .collect(),
+                expires_at: row.expires_at,
+                revoked: row.revoked_at.is_some(),
+            })
+        });
+        let mut cache = self.key_cache.0.lock().expect("not poisoned");
+        if cache.len() > 100_000 {
+            cache.clear(); // a flood of distinct valid-looking keys must not grow memory forever
+        }
+        cache.insert(hash.to_string(), (Instant::now(), key.clone()));
+        Ok(key)
+    }
+
+    pub fn forget_key(&self, hash: &str) {
+        self.key_cache.0.lock().expect("not poisoned").remove(hash);
     }
 }

@@ -1,6 +1,6 @@
 use app::models::{AttemptOut, DeliveryOut, DeliveryStatus, DeliveryWithAttempts, Page};
 
-use super::auth::Principal;
+use super::auth::{Principal, Scope};
 use super::{page_limit, paginate, Hub};
 use crate::error::{Error, Result};
 use crate::store::{self, deliveries::{AttemptRow, DeliveryRow, Filter}};
@@ -83,7 +83,7 @@ impl DeliveryQuery {
 
 impl Hub {
     pub async fn list_deliveries(&self, who: &Principal, tenant_id: &str, query: &DeliveryQuery) -> Result<Page<DeliveryOut>> {
-        who.require_tenant(tenant_id)?;
+        who.authorize(tenant_id, Scope::DeliveriesRead)?;
         let filter = query.filter()?;
         let limit = page_limit(query.limit);
         let rows = store::deliveries::list(&self.db, tenant_id, &filter, query.cursor.as_deref(), limit + 1).await?;
@@ -91,7 +91,7 @@ impl Hub {
     }
 
     pub async fn get_delivery(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<DeliveryWithAttempts> {
-        who.require_tenant(tenant_id)?;
+        who.authorize(tenant_id, Scope::DeliveriesRead)?;
         let row = store::found(store::deliveries::get(&self.db, tenant_id, id).await?, "delivery")?;
         let attempts = store::deliveries::attempts_of(&self.db, &[row.id.clone()]).await?;
         Ok(DeliveryWithAttempts {

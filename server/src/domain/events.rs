@@ -1,6 +1,6 @@
 use app::models::{AttemptOut, BUILTIN_EVENT_TYPES, EventAccepted, EventIn, EventOut};
 
-use super::auth::Principal;
+use super::auth::{Principal, Scope};
 use super::deliveries::{attempt_out, delivery_out};
 use super::webhooks::valid_event_type;
 use super::Hub;
@@ -10,7 +10,7 @@ use crate::{ids, time};
 
 impl Hub {
     pub async fn publish_event(&self, who: &Principal, tenant_id: &str, input: EventIn) -> Result<EventAccepted> {
-        who.require_tenant(tenant_id)?;
+        who.authorize(tenant_id, Scope::EventsPublish)?;
         let event_type = input.event_type.trim();
         if !valid_event_type(event_type) {
             return Err(Error::field(
@@ -51,7 +51,7 @@ impl Hub {
     }
 
     pub async fn get_event(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<EventOut> {
-        who.require_tenant(tenant_id)?;
+        who.authorize(tenant_id, Scope::DeliveriesRead)?;
         let event = store::found(store::events::get(&self.db, tenant_id, id).await?, "event")?;
         let filter = Filter { event_id: Some(id.to_string()), ..Filter::default() };
         let deliveries = store::deliveries::list(&self.db, tenant_id, &filter, None, 1000).await?;
@@ -66,7 +66,7 @@ impl Hub {
 
     /// Every attempt of every delivery of an event, oldest first.
     pub async fn event_attempts(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<Vec<AttemptOut>> {
-        who.require_tenant(tenant_id)?;
+        who.authorize(tenant_id, Scope::DeliveriesRead)?;
         store::found(store::events::get(&self.db, tenant_id, id).await?, "event")?;
         let filter = Filter { event_id: Some(id.to_string()), ..Filter::default() };
         let ids: Vec<String> = store::deliveries::list(&self.db, tenant_id, &filter, None, 1000)

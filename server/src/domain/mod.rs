@@ -5,7 +5,10 @@ pub mod auth;
 pub mod deliveries;
 pub mod events;
 pub mod ingest;
+pub mod keys;
+pub mod ratelimit;
 pub mod tenants;
+pub mod usage;
 pub mod webhooks;
 
 use std::ops::Deref;
@@ -35,6 +38,9 @@ pub struct HubInner {
     pub instance_id: String,
     /// Tenants known to exist (they are never deleted), to spare the publish path a query.
     pub known_tenants: std::sync::Mutex<std::collections::HashSet<String>>,
+    pub key_cache: auth::KeyCache,
+    pub rate_limiter: ratelimit::RateLimiter,
+    pub usage: usage::Usage,
 }
 
 impl Deref for Hub {

@@ -1,6 +1,6 @@
-use app::models::{Page, TenantIn, TenantOut};
+use app::models::{AuditEntryOut, Page, TenantIn, TenantOut};
 
-use super::auth::Principal;
+use super::auth::{Principal, Scope};
 use super::{page_limit, paginate, Hub};
 use crate::error::{Error, Result};
 use crate::store::{self, tenants::TenantRow};
@@ -34,6 +34,20 @@ impl Hub {
         who.require_tenant(id)?;
         let row = store::tenants::get(&self.db, id).await?;
         Ok(tenant_out(store::found(row, "tenant")?))
+    }
+
+    pub async fn audit_log(&self, who: &Principal, tenant_id: &str, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<AuditEntryOut>> {
+        who.authorize(tenant_id, Scope::AuditRead)?;
+        let limit = page_limit(limit);
+        let rows = store::audit::list(&self.db, tenant_id, cursor, limit + 1).await?;
+        Ok(paginate(rows, limit, |r| r.id.clone(), |r| AuditEntryOut {
+            id: r.id,
+            actor: r.actor,
+            action: r.action,
+            target: r.target,
+            source_ip: r.source_ip,
+            created_at: time::rfc3339(r.created_at),
+        }))
     }
 
     /// An audit entry in its own transaction (for changes that are a single statement).

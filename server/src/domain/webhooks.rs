@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use app::models::{FieldError, Page, WebhookIn, WebhookOut, BUILTIN_EVENT_TYPES};
 
-use super::auth::Principal;
+use super::auth::{Principal, Scope};
 use super::tenants::audit_row;
 use super::{page_limit, paginate, Hub};
 use crate::error::{Error, Result};
@@ -135,7 +135,7 @@ pub fn webhook_out(row: WebhookRow) -> WebhookOut {
 
 impl Hub {
     pub async fn create_webhook(&self, who: &Principal, tenant_id: &str, input: WebhookIn, source_ip: Option<String>) -> Result<WebhookOut> {
-        who.require_tenant(tenant_id)?;
+        who.authorize(tenant_id, Scope::WebhooksWrite)?;
         store::found(store::tenants::get(&self.db, tenant_id).await?, "tenant")?;
         let settings = check(&input)?;
         let secret = settings.secret.unwrap_or_else(signing::generate_secret);
@@ -167,23 +167,23 @@ impl Hub {
     }
 
     pub async fn list_webhooks(&self, who: &Principal, tenant_id: &str, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<WebhookOut>> {
-        who.require_tenant(tenant_id)?;
+        who.authorize(tenant_id, Scope::WebhooksRead)?;
         let limit = page_limit(limit);
         let rows = store::webhooks::list(&self.db, tenant_id, cursor, limit + 1).await?;
         Ok(paginate(rows, limit, |r| r.id.clone(), webhook_out))
     }
 
     pub async fn get_webhook(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<WebhookOut> {
-        Ok(webhook_out(self.webhook_row(who, tenant_id, id).await?))
+        who.authorize(tenant_id, Scope::WebhooksRead)?;
+        Ok(webhook_out(self.webhook_row(tenant_id, id).await?))
     }
 
-    async fn webhook_row(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<WebhookRow> {
-        who.require_tenant(tenant_id)?;
+    async fn webhook_row(&self, tenant_id: &str, id: &str) -> Result<WebhookRow> {
         store::found(store::webhooks::get(&self.db, tenant_id, id).await?, "webhook")
     }
 
     pub async fn delete_webhook(&self, who: &Principal, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<()> {
-        who.require_tenant(tenant_id)?;
+        who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let mut tx = self.db.begin().await?;
         if !store::webhooks::soft_delete(&mut tx, tenant_id, id, time::now_ms()).await? {
             return Err(Error::NotFound("webhook"));
@@ -194,7 +194,8 @@ impl Hub {
 
     /// The plaintext signing secret, for the endpoint's owner to configure the receiver.
     pub async fn webhook_secret(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<String> {
-        let row = self.webhook_row(who, tenant_id, id).await?;
+        who.authorize(tenant_id, Scope::WebhooksWrite)?;
+        let row = self.webhook_row(tenant_id, id).await?;
         self.master_key.open_string(&row.secret)
     }
 }

@@ -3,6 +3,8 @@
 mod auth;
 mod deliveries;
 mod events;
+mod idempotency;
+mod keys;
 mod system;
 mod tenants;
 mod webhooks;
@@ -50,13 +52,17 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .merge(system::router())
+pub fn api_router(state: &AppState) -> Router<AppState> {
+    let authenticated = Router::new()
         .merge(tenants::router())
+        .merge(keys::router())
         .merge(webhooks::router())
         .merge(events::router())
         .merge(deliveries::router())
+        // Outermost last: authenticate (and rate-limit) first, then replay idempotent POSTs.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::replay))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate));
+    Router::new().merge(system::router()).merge(authenticated)
 }
 
 /// `Query` with problem-format rejections.
@@ -75,4 +81,15 @@ where
             .map(|q| Query(q.0))
             .map_err(|e| Error::field("query", e.body_text()))
     }
+}
+
+/// A JSON body that may be left out entirely (an empty body means the defaults).
+pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => Error::field("body", e.to_string()),
+        _ => Error::BadRequest(e.to_string()),
+    })
 }

@@ -2,6 +2,7 @@
 //! run the same SQL text: `$N` placeholders work in both, timestamps are integer milliseconds,
 //! and only the few statements that must differ (the delivery claim) are spelt twice.
 
+pub mod api_keys;
 pub mod audit;
 pub mod deliveries;
 pub mod events;

@@ -3,5 +3,6 @@
 
 mod helpers;
 
+mod api_keys;
 mod delivery;
 mod foundation;

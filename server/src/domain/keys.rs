@@ -1,0 +1,347 @@
+//! API keys: the token format, roles and scopes, and the lifecycle (create, rotate with a
+//! grace period, revoke, delete, usage).
+
+use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, FieldError, Page, RotateIn, UsageBucket, UsageOut, role_scopes, SCOPES};
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+use super::auth::{Principal, Scope};
+use super::tenants::audit_row;
+use super::{page_limit, paginate, Hub};
+use crate::crypto::sha256_hex;
+use crate::error::{Error, Result};
+use crate::store::{self, api_keys::ApiKeyRow};
+use crate::time;
+
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// 43 base62 characters carry 256 bits of entropy.
+const BODY_LEN: usize = 43;
+const CHECK_LEN: usize = 6;
+pub const KEY_PREFIX: &str = "sk_";
+pub const KEY_ID_PREFIX: &str = "key";
+
+/// A well-formed key: `sk_` + 43 random base62 characters + a 6-character checksum of them.
+/// The checksum lets a typo or a truncated paste be refused without a database look-up, and
+/// lets secret scanners recognise a real key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKeyToken(String);
+
+impl std::fmt::Debug for ApiKeyToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ApiKeyToken({}…)", &self.0[..KEY_PREFIX.len() + 8])
+    }
+}
+
+impl ApiKeyToken {
+    pub fn generate() -> Self {
+        let mut rng = rand::rng();
+        let body: String = (0..BODY_LEN).map(|_| ALPHABET[rng.random_range(0..62)] as char).collect();
+        let check = checksum(&body);
+        ApiKeyToken(format!("{KEY_PREFIX}{body}{check}"))
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let rest = text.strip_prefix(KEY_PREFIX)?;
+        if rest.len() != BODY_LEN + CHECK_LEN || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        let (body, check) = rest.split_at(BODY_LEN);
+        (checksum(body) == check).then(|| ApiKeyToken(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> String {
+        sha256_hex(self.0.as_bytes())
+    }
+
+    /// What the UI shows: enough to recognise, not to use.
+    pub fn display_prefix(&self) -> String {
+        self.0[..KEY_PREFIX.len() + 8].to_string()
+    }
+}
+
+fn checksum(body: &str) -> String {
+    let digest = Sha256::digest(body.as_bytes());
+    let mut n = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    (0..CHECK_LEN)
+        .map(|_| {
+            let c = ALPHABET[(n % 62) as usize] as char;
+            n /= 62;
+            c
+        })
+        .collect()
+}
+
+pub fn status(row: &ApiKeyRow, now: i64) -> &'static str {
+    if row.revoked_at.is_some() {
+        "revoked"
+    } else if row.expires_at.is_some_and(|at| at <= now) {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
+pub fn key_out(row: ApiKeyRow) -> ApiKeyOut {
+    let status = status(&row, time::now_ms()).to_string();
+    ApiKeyOut {
+        status,
+        id: row.id,
+        tenant_id: row.tenant_id,
+        name: row.name,
+        prefix: row.prefix,
+        role: row.role,
+        scopes: serde_json::from_str(&row.scopes).unwrap_or_default(),
+        expires_at: row.expires_at.map(time::rfc3339),
+        revoked_at: row.revoked_at.map(time::rfc3339),
+        rotated_to: row.rotated_to,
+        rate_limit_per_minute: row.rate_limit_per_minute,
+        allowed_ips: serde_json::from_str(&row.allowed_ips).unwrap_or_default(),
+        last_used_at: row.last_used_at.map(time::rfc3339),
+        created_at: time::rfc3339(row.created_at),
+    }
+}
+
+struct KeySettings {
+    name: String,
+    role: Option<String>,
+    scopes: Vec<String>,
+    expires_at: Option<i64>,
+    rate_limit_per_minute: Option<i64>,
+    allowed_ips: Vec<String>,
+}
+
+fn check(input: &ApiKeyIn, now: i64) -> Result<KeySettings> {
+    let mut errors = Vec::new();
+    let mut fail = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
+    let name = input.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        fail("name", "must be 1 to 100 characters".into());
+    }
+    let mut scopes: Vec<String> = match (&input.role, &input.scopes) {
+        (Some(role), _) => match role_scopes(role) {
+            Some(scopes) => scopes.into_iter().map(str::to_string).collect(),
+            None => {
+                fail("role", "must be admin, read_write or read_only".into());
+                Vec::new()
+            }
+        },
+        (None, Some(scopes)) => scopes.clone(),
+        (None, None) => {
+            fail("role", "choose a role or a list of scopes".into());
+            Vec::new()
+        }
+    };
+    if input.role.is_some() && input.scopes.is_some() {
+        fail("scopes", "give a role or scopes, not both".into());
+    }
+    for scope in &scopes {
+        if !SCOPES.contains(&scope.as_str()) {
+            fail("scopes", format!("{scope:?} is not a scope; scopes are {SCOPES:?}"));
+        }
+    }
+    if input.role.is_none() && input.scopes.as_ref().is_some_and(Vec::is_empty) {
+        fail("scopes", "give at least one scope".into());
+    }
+    scopes.sort();
+    scopes.dedup();
+    let expires_at = parse_expiry(input.expires_at.as_deref(), now).map_err(|m| fail("expires_at", m)).ok().flatten();
+    if input.rate_limit_per_minute.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
+        fail("rate_limit_per_minute", "must be between 1 and 1000000".into());
+    }
+    let allowed_ips = input.allowed_ips.clone().unwrap_or_default();
+    for cidr in &allowed_ips {
+        if parse_cidr(cidr).is_none() {
+            fail("allowed_ips", format!("{cidr:?} is not an IPv4 or IPv6 address or CIDR"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+    Ok(KeySettings { name, role: input.role.clone(), scopes, expires_at, rate_limit_per_minute: input.rate_limit_per_minute, allowed_ips })
+}
+
+fn parse_expiry(text: Option<&str>, now: i64) -> Result<Option<i64>, String> {
+    let Some(text) = text else { return Ok(None) };
+    let at = time::parse_rfc3339(text).ok_or("must be an RFC 3339 time")?;
+    if at <= now {
+        return Err("must be in the future".into());
+    }
+    Ok(Some(at))
+}
+
+/// An address or a CIDR (an address alone is a /32 or /128).
+pub fn parse_cidr(text: &str) -> Option<ipnet::IpNet> {
+    text.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+}
+
+impl Hub {
+    pub async fn create_key(&self, who: &Principal, tenant_id: &str, input: ApiKeyIn, source_ip: Option<String>) -> Result<ApiKeyCreated> {
+        who.authorize(tenant_id, Scope::KeysWrite)?;
+        store::found(store::tenants::get(&self.db, tenant_id).await?, "tenant")?;
+        let now = time::now_ms();
+        let settings = check(&input, now)?;
+        let (row, token) = new_key_row(tenant_id, settings, now);
+        let mut tx = self.db.begin().await?;
+        store::api_keys::insert(&mut tx, &row).await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "api_key.created", Some(&row.id), source_ip)).await?;
+        tx.commit().await?;
+        Ok(ApiKeyCreated { api_key: key_out(row), key: token.as_str().to_string() })
+    }
+
+    pub async fn list_keys(&self, who: &Principal, tenant_id: &str, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<ApiKeyOut>> {
+        who.authorize(tenant_id, Scope::KeysRead)?;
+        let limit = page_limit(limit);
+        let rows = store::api_keys::list(&self.db, tenant_id, cursor, limit + 1).await?;
+        Ok(paginate(rows, limit, |r| r.id.clone(), key_out))
+    }
+
+    pub async fn get_key(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<ApiKeyOut> {
+        who.authorize(tenant_id, Scope::KeysRead)?;
+        Ok(key_out(self.key_row(tenant_id, id).await?))
+    }
+
+    async fn key_row(&self, tenant_id: &str, id: &str) -> Result<ApiKeyRow> {
+        store::found(store::api_keys::get(&self.db, tenant_id, id).await?, "api key")
+    }
+
+    /// A new key with the old one's settings; the old one works until the grace period ends.
+    pub async fn rotate_key(&self, who: &Principal, tenant_id: &str, id: &str, input: RotateIn, source_ip: Option<String>) -> Result<ApiKeyCreated> {
+        who.authorize(tenant_id, Scope::KeysWrite)?;
+        let now = time::now_ms();
+        let mut old = self.key_row(tenant_id, id).await?;
+        if status(&old, now) != "active" {
+            return Err(Error::Conflict(format!("the key is {}; only an active key can be rotated", status(&old, now))));
+        }
+        let grace = input.grace_period_seconds.unwrap_or(0);
+        if !(0..=30 * 86_400).contains(&grace) {
+            return Err(Error::field("grace_period_seconds", "must be between 0 and 2592000 (30 days)"));
+        }
+        let expires_at = parse_expiry(input.expires_at.as_deref(), now).map_err(|m| Error::field("expires_at", m))?;
+        let settings = KeySettings {
+            name: old.name.clone(),
+            role: old.role.clone(),
+            scopes: serde_json::from_str(&old.scopes).unwrap_or_default(),
+            expires_at: expires_at.or(old.expires_at),
+            rate_limit_per_minute: old.rate_limit_per_minute,
+            allowed_ips: serde_json::from_str(&old.allowed_ips).unwrap_or_default(),
+        };
+        let (new, token) = new_key_row(tenant_id, settings, now);
+        let grace_end = now + grace * 1000;
+        old.expires_at = Some(old.expires_at.map_or(grace_end, |at| at.min(grace_end)));
+        old.rotated_to = Some(new.id.clone());
+        let mut tx = self.db.begin().await?;
+        store::api_keys::insert(&mut tx, &new).await?;
+        store::api_keys::set_lifecycle(&mut tx, &old, now).await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "api_key.rotated", Some(&old.id), source_ip)).await?;
+        tx.commit().await?;
+        self.forget_key(&old.key_hash);
+        Ok(ApiKeyCreated { api_key: key_out(new), key: token.as_str().to_string() })
+    }
+
+    pub async fn revoke_key(&self, who: &Principal, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<ApiKeyOut> {
+        self.end_key(who, tenant_id, id, "api_key.revoked", source_ip).await
+    }
+
+    pub async fn delete_key(&self, who: &Principal, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<()> {
+        self.end_key(who, tenant_id, id, "api_key.deleted", source_ip).await.map(|_| ())
+    }
+
+    async fn end_key(&self, who: &Principal, tenant_id: &str, id: &str, action: &str, source_ip: Option<String>) -> Result<ApiKeyOut> {
+        who.authorize(tenant_id, Scope::KeysWrite)?;
+        let now = time::now_ms();
+        let mut row = self.key_row(tenant_id, id).await?;
+        row.revoked_at = Some(row.revoked_at.unwrap_or(now));
+        if action == "api_key.deleted" {
+            row.deleted_at = Some(now);
+        }
+        let mut tx = self.db.begin().await?;
+        store::api_keys::set_lifecycle(&mut tx, &row, now).await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), action, Some(id), source_ip)).await?;
+        tx.commit().await?;
+        // Effective at once here; other instances re-read keys at least every KEY_CACHE_TTL.
+        self.forget_key(&row.key_hash);
+        Ok(key_out(row))
+    }
+
+    /// Requests per hour and outcome over the last 7 days.
+    pub async fn key_usage(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<UsageOut> {
+        who.authorize(tenant_id, Scope::KeysRead)?;
+        self.key_row(tenant_id, id).await?;
+        self.usage.flush(&self.db).await?;
+        let since = time::now_ms() / 3_600_000 - 7 * 24;
+        let mut data: Vec<UsageBucket> = Vec::new();
+        for (hour, outcome, count) in store::api_keys::usage(&self.db, id, since).await? {
+            let at = time::rfc3339(hour * 3_600_000);
+            if data.last().is_none_or(|b| b.hour != at) {
+                data.push(UsageBucket { hour: at, ok: 0, unauthorized: 0, forbidden: 0, rate_limited: 0 });
+            }
+            let bucket = data.last_mut().expect("pushed");
+            match outcome.as_str() {
+                "ok" => bucket.ok += count,
+                "unauthorized" => bucket.unauthorized += count,
+                "forbidden" => bucket.forbidden += count,
+                _ => bucket.rate_limited += count,
+            }
+        }
+        Ok(UsageOut { key_id: id.to_string(), data })
+    }
+}
+
+fn new_key_row(tenant_id: &str, s: KeySettings, now: i64) -> (ApiKeyRow, ApiKeyToken) {
+    let token = ApiKeyToken::generate();
+    let row = ApiKeyRow {
+        id: crate::ids::new_id(KEY_ID_PREFIX),
+        tenant_id: tenant_id.to_string(),
+        name: s.name,
+        prefix: token.display_prefix(),
+        key_hash: token.hash(),
+        role: s.role,
+        scopes: serde_json::to_string(&s.scopes).expect("strings serialise"),
+        expires_at: s.expires_at,
+        revoked_at: None,
+        deleted_at: None,
+        rotated_to: None,
+        rate_limit_per_minute: s.rate_limit_per_minute,
+        allowed_ips: serde_json::to_string(&s.allowed_ips).expect("strings serialise"),
+        last_used_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    (row, token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_parse_and_a_changed_character_does_not() {
+        let token = ApiKeyToken::generate();
+        assert!(token.as_str().starts_with("sk_"));
+        assert_eq!(token.as_str().len(), 3 + 43 + 6);
+        assert_eq!(ApiKeyToken::parse(token.as_str()), Some(token.clone()));
+        let mut typo = token.as_str().to_string().into_bytes();
+        typo[10] = if typo[10] == b'a' { b'b' } else { b'a' };
+        assert_eq!(ApiKeyToken::parse(std::str::from_utf8(&typo).unwrap()), None);
+        assert_eq!(ApiKeyToken::parse(&token.as_str()[..40]), None);
+        assert!(!format!("{token:?}").contains(&token.as_str()[12..]), "Debug hides the key");
+    }
+
+    #[test]
+    fn roles_map_to_scopes_and_unknown_scopes_are_refused() {
+        let now = 0;
+        let admin = check(&ApiKeyIn { name: "a".into(), role: Some("admin".into()), ..Default::default() }, now).unwrap();
+        assert_eq!(admin.scopes.len(), SCOPES.len());
+        let bad = check(&ApiKeyIn { name: "a".into(), scopes: Some(vec!["root".into()]), ..Default::default() }, now);
+        assert!(matches!(bad, Err(Error::Validation(_))));
+        let ips = check(&ApiKeyIn { name: "a".into(), role: Some("read_only".into()), allowed_ips: Some(vec!["10.0.0.0/8".into(), "2001:db8::1".into(), "nope".into()]), ..Default::default() }, now);
+        let Err(Error::Validation(errors)) = ips else { panic!() };
+        assert_eq!(errors.len(), 1);
+    }
+}

@@ -1,0 +1,62 @@
+//! `Idempotency-Key` on POST: the first answer is kept for 24 hours, per caller, and replayed
+//! for a retry of the same request. Reusing a key for a different request is a 409.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, Method};
+
+use super::{AppState, Caller};
+use crate::crypto::sha256_hex;
+use crate::error::Error;
+use crate::{store, time};
+
+const TTL_MS: i64 = 24 * 3600 * 1000;
+const MAX_BODY: usize = 16 << 20;
+
+pub async fn replay(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let caller = request.extensions().get::<Caller>().map(|c| c.principal.actor());
+    let (Some(key), Some(scope), true) = (key, caller, request.method() == Method::POST) else {
+        return next.run(request).await;
+    };
+    if key.is_empty() || key.len() > 255 {
+        return Error::field("Idempotency-Key", "must be 1 to 255 characters").into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        return Error::PayloadTooLarge("the request body is too large".into()).into_response();
+    };
+    let request_hash = sha256_hex(&[parts.uri.path().as_bytes(), b"\n", &bytes].concat());
+    let db = &state.hub.db;
+    let now = time::now_ms();
+    match store::api_keys::idempotent_get(db, &scope, &key, now - TTL_MS).await {
+        Ok(Some((hash, status, body))) if hash == request_hash => {
+            let mut response = (http::StatusCode::from_u16(status as u16).unwrap_or(http::StatusCode::OK), body).into_response();
+            let headers = response.headers_mut();
+            headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert("idempotency-replayed", HeaderValue::from_static("true"));
+            return response;
+        }
+        Ok(Some(_)) => {
+            return Error::Conflict("this Idempotency-Key was used for a different request".into()).into_response();
+        }
+        Ok(None) => {}
+        Err(e) => return e.into_response(),
+    }
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    // Server errors are not kept: a retry should really retry.
+    if response.status().is_server_error() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        return Error::Internal("response too large to keep".into()).into_response();
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    if let Err(e) = store::api_keys::idempotent_put(db, &scope, &key, &request_hash, parts.status.as_u16() as i64, &text, now).await {
+        tracing::warn!(error = ?e, "could not keep an idempotent response");
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}

@@ -1,0 +1,103 @@
+use super::{Db, Tx};
+use crate::error::Result;
+use crate::{on_db, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub key_hash: String,
+    pub role: Option<String>,
+    /// JSON array of scope names.
+    pub scopes: String,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+    pub rotated_to: Option<String>,
+    pub rate_limit_per_minute: Option<i64>,
+    /// JSON array of CIDRs.
+    pub allowed_ips: String,
+    pub last_used_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, tenant_id, name, prefix, key_hash, role, scopes, expires_at, revoked_at, \
+    deleted_at, rotated_to, rate_limit_per_minute, allowed_ips, last_used_at, created_at, updated_at";
+
+pub async fn insert(tx: &mut Tx, k: &ApiKeyRow) -> Result<()> {
+    let sql = format!("INSERT INTO api_keys ({COLUMNS}) VALUES ({})", super::placeholders(1, 16));
+    on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&k.id).bind(&k.tenant_id).bind(&k.name).bind(&k.prefix).bind(&k.key_hash).bind(&k.role)
+        .bind(&k.scopes).bind(k.expires_at).bind(k.revoked_at).bind(k.deleted_at).bind(&k.rotated_to)
+        .bind(k.rate_limit_per_minute).bind(&k.allowed_ips).bind(k.last_used_at).bind(k.created_at).bind(k.updated_at)
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn by_hash(db: &Db, key_hash: &str) -> Result<Option<ApiKeyRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1 AND deleted_at IS NULL");
+    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(key_hash).fetch_optional(pool).await)?)
+}
+
+pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<ApiKeyRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL");
+    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(id).fetch_optional(pool).await)?)
+}
+
+pub async fn list(db: &Db, tenant_id: &str, cursor: Option<&str>, limit: i64) -> Result<Vec<ApiKeyRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3");
+    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id).bind(cursor.unwrap_or("")).bind(limit).fetch_all(pool).await)?)
+}
+
+/// Sets the lifecycle columns of one key; returns whether it existed.
+pub async fn set_lifecycle(tx: &mut Tx, k: &ApiKeyRow, now: i64) -> Result<bool> {
+    let done = on_tx!(tx, conn => sqlx::query(
+        "UPDATE api_keys SET expires_at = $3, revoked_at = $4, deleted_at = $5, rotated_to = $6, updated_at = $7 \
+         WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL")
+        .bind(&k.tenant_id).bind(&k.id).bind(k.expires_at).bind(k.revoked_at).bind(k.deleted_at)
+        .bind(&k.rotated_to).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Adds counted requests and moves `last_used_at` forward, for many keys in one transaction.
+pub async fn add_usage(tx: &mut Tx, counts: &[(String, i64, &'static str, i64)], last_used: &[(String, i64)]) -> Result<()> {
+    for (key_id, hour, outcome, count) in counts {
+        on_tx!(tx, conn => sqlx::query(
+            "INSERT INTO api_key_usage (key_id, hour, outcome, count) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key_id, hour, outcome) DO UPDATE SET count = api_key_usage.count + excluded.count")
+            .bind(key_id).bind(hour).bind(*outcome).bind(count).execute(conn).await.map(|r| r.rows_affected()))?;
+    }
+    for (key_id, at) in last_used {
+        on_tx!(tx, conn => sqlx::query(
+            "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)")
+            .bind(key_id).bind(at).execute(conn).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// `(hour, outcome, count)` rows of one key since `since_hour`, oldest first.
+pub async fn usage(db: &Db, key_id: &str, since_hour: i64) -> Result<Vec<(i64, String, i64)>> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT hour, outcome, count FROM api_key_usage WHERE key_id = $1 AND hour >= $2 ORDER BY hour, outcome")
+        .bind(key_id).bind(since_hour).fetch_all(pool).await)?)
+}
+
+pub async fn idempotent_get(db: &Db, scope: &str, key: &str, since: i64) -> Result<Option<(String, i64, String)>> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at > $3")
+        .bind(scope).bind(key).bind(since).fetch_optional(pool).await)?)
+}
+
+pub async fn idempotent_put(db: &Db, scope: &str, key: &str, request_hash: &str, status: i64, body: &str, now: i64) -> Result<()> {
+    on_db!(db, pool => sqlx::query(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash, status = excluded.status, \
+         body = excluded.body, created_at = excluded.created_at")
+        .bind(scope).bind(key).bind(request_hash).bind(status).bind(body).bind(now)
+        .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -1,0 +1,213 @@
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::both;
+use crate::helpers::{Backend, TestApp};
+
+async fn create_key(app: &TestApp, tenant: &str, body: Value) -> Value {
+    let (status, key) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), body).await;
+    assert_eq!(status, StatusCode::CREATED, "{key}");
+    key
+}
+
+fn secret(key: &Value) -> String {
+    key["key"].as_str().unwrap().to_string()
+}
+
+both!(a_key_is_shown_once_and_stored_only_as_a_hash, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let created = create_key(&app, &tenant, json!({ "name": "ci", "role": "admin" })).await;
+    let key = secret(&created);
+    assert!(key.starts_with("sk_") && key.len() == 52);
+    assert!(key.starts_with(created["prefix"].as_str().unwrap()));
+    let (_, listed) = app.get(&format!("/api/v1/tenants/{tenant}/api-keys")).await;
+    let text = listed.to_string();
+    assert!(!text.contains(&key) && !text.contains("key_hash"), "{text}");
+    assert_eq!(listed["data"][0]["status"], "active");
+    let stored: Vec<(String,)> = integrations_hub::on_db!(&app.hub.db, pool =>
+        sqlx::query_as("SELECT key_hash FROM api_keys").fetch_all(pool).await).unwrap();
+    assert_eq!(stored[0].0, integrations_hub::crypto::sha256_hex(key.as_bytes()));
+    // The key works for its tenant, with either header.
+    let (status, _, _) = app.request(Method::GET, &format!("/api/v1/tenants/{tenant}/webhooks"), Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let response = app.http.get(format!("{}/api/v1/tenants/{tenant}/webhooks", app.url)).header("x-api-key", &key).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+});
+
+both!(keys_stay_inside_their_tenant_and_their_scopes, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let acme = app.create_tenant("Acme").await;
+    let globex = app.create_tenant("Globex").await;
+    let globex_hook = app.create_webhook(&globex, json!({ "url": "https://example.com/g", "events": ["*"] })).await;
+    let reader = secret(&create_key(&app, &acme, json!({ "name": "r", "role": "read_only" })).await);
+    let writer = secret(&create_key(&app, &acme, json!({ "name": "w", "role": "read_write" })).await);
+    let call = |method: Method, path: String, key: String, body: Option<Value>| {
+        let app = &app;
+        async move { app.request(method, &path, Some(&key), body).await.0 }
+    };
+    // Another tenant's resources do not exist for this key.
+    assert_eq!(call(Method::GET, format!("/api/v1/tenants/{globex}/webhooks"), writer.clone(), None).await, StatusCode::NOT_FOUND);
+    assert_eq!(call(Method::GET, format!("/api/v1/tenants/{globex}/webhooks/{}", globex_hook["id"].as_str().unwrap()), writer.clone(), None).await, StatusCode::NOT_FOUND);
+    assert_eq!(call(Method::GET, format!("/api/v1/tenants/{globex}"), writer.clone(), None).await, StatusCode::NOT_FOUND);
+    // Scopes: read-only reads, but may not write or publish; read-write may not manage keys.
+    let hook = json!({ "url": "https://example.com/a", "events": ["*"] });
+    assert_eq!(call(Method::GET, format!("/api/v1/tenants/{acme}/webhooks"), reader.clone(), None).await, StatusCode::OK);
+    assert_eq!(call(Method::POST, format!("/api/v1/tenants/{acme}/webhooks"), reader.clone(), Some(hook.clone())).await, StatusCode::FORBIDDEN);
+    assert_eq!(call(Method::POST, format!("/api/v1/tenants/{acme}/events"), reader.clone(), Some(json!({ "event_type": "new_lead", "payload": {} }))).await, StatusCode::FORBIDDEN);
+    assert_eq!(call(Method::POST, format!("/api/v1/tenants/{acme}/webhooks"), writer.clone(), Some(hook)).await, StatusCode::CREATED);
+    assert_eq!(call(Method::GET, format!("/api/v1/tenants/{acme}/api-keys"), writer.clone(), None).await, StatusCode::FORBIDDEN);
+    // Only the operator manages tenants.
+    assert_eq!(call(Method::POST, "/api/v1/tenants".into(), writer.clone(), Some(json!({ "name": "x" }))).await, StatusCode::FORBIDDEN);
+    // A malformed key is refused (no look-up needed); so is one with a broken checksum.
+    let mut broken = writer.clone();
+    broken.replace_range(10..11, if &writer[10..11] == "a" { "b" } else { "a" });
+    assert_eq!(call(Method::GET, format!("/api/v1/tenants/{acme}/webhooks"), broken, None).await, StatusCode::UNAUTHORIZED);
+});
+
+both!(expired_keys_fail_and_say_so, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let created = create_key(&app, &tenant, json!({ "name": "old", "role": "admin", "expires_at": "2999-01-01T00:00:00Z" })).await;
+    let key = secret(&created);
+    let (status, body) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), json!({ "name": "x", "role": "admin", "expires_at": "2000-01-01T00:00:00Z" })).await;
+    assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("expires_at")));
+    integrations_hub::on_db!(&app.hub.db, pool => sqlx::query("UPDATE api_keys SET expires_at = 1").execute(pool).await.map(|r| r.rows_affected())).unwrap();
+    app.hub.forget_key(&integrations_hub::crypto::sha256_hex(key.as_bytes()));
+    let (status, _, _) = app.request(Method::GET, &format!("/api/v1/tenants/{tenant}/webhooks"), Some(&key), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, got) = app.get(&format!("/api/v1/tenants/{tenant}/api-keys/{}", created["id"].as_str().unwrap())).await;
+    assert_eq!(got["status"], "expired");
+});
+
+both!(rotation_keeps_the_old_key_for_its_grace_period_only, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let path = format!("/api/v1/tenants/{tenant}/webhooks");
+    let first = create_key(&app, &tenant, json!({ "name": "svc", "role": "read_write" })).await;
+    let (status, second) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys/{}/rotate", first["id"].as_str().unwrap()),
+        json!({ "grace_period_seconds": 3600, "expires_at": "2999-01-01T00:00:00Z" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    assert_ne!(secret(&second), secret(&first));
+    assert_eq!(second["expires_at"], "2999-01-01T00:00:00.000Z");
+    assert_eq!(second["scopes"], first["scopes"]);
+    for key in [secret(&first), secret(&second)] {
+        assert_eq!(app.request(Method::GET, &path, Some(&key), None).await.0, StatusCode::OK);
+    }
+    let (_, old) = app.get(&format!("/api/v1/tenants/{tenant}/api-keys/{}", first["id"].as_str().unwrap())).await;
+    assert_eq!(old["rotated_to"], second["id"]);
+    let grace_end = integrations_hub::time::parse_rfc3339(old["expires_at"].as_str().unwrap()).unwrap();
+    assert!((grace_end - integrations_hub::time::now_ms() - 3_600_000).abs() < 60_000);
+    // Without a grace period the old key stops at once.
+    let (_, third) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys/{}/rotate", second["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(app.request(Method::GET, &path, Some(&secret(&second)), None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.request(Method::GET, &path, Some(&secret(&third)), None).await.0, StatusCode::OK);
+});
+
+both!(revocation_is_immediate_here_and_within_a_second_on_another_instance, |backend: Backend| async move {
+    let a = TestApp::spawn(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let b = TestApp::spawn_on(dir, a.database_url.clone(), |_| {}).await;
+    let tenant = a.create_tenant("Acme").await;
+    let created = create_key(&a, &tenant, json!({ "name": "k", "role": "read_only" })).await;
+    let key = secret(&created);
+    let path = format!("/api/v1/tenants/{tenant}/webhooks");
+    // Instance B has seen (and cached) the key.
+    assert_eq!(b.request(Method::GET, &path, Some(&key), None).await.0, StatusCode::OK);
+    let (status, revoked) = a.post(&format!("/api/v1/tenants/{tenant}/api-keys/{}/revoke", created["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!((status, revoked["status"].as_str()), (StatusCode::OK, Some("revoked")));
+    let revoked_at = Instant::now();
+    assert_eq!(a.request(Method::GET, &path, Some(&key), None).await.0, StatusCode::UNAUTHORIZED);
+    loop {
+        if b.request(Method::GET, &path, Some(&key), None).await.0 == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(revoked_at.elapsed() < Duration::from_secs(1), "instance B still accepts the revoked key");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+});
+
+both!(rate_limits_answer_429_with_headers, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let created = create_key(&app, &tenant, json!({ "name": "k", "role": "read_only", "rate_limit_per_minute": 2 })).await;
+    let key = secret(&created);
+    let path = format!("/api/v1/tenants/{tenant}/webhooks");
+    let (status, headers, _) = app.request(Method::GET, &path, Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-ratelimit-limit"], "2");
+    assert_eq!(headers["x-ratelimit-remaining"], "1");
+    assert_eq!(headers["ratelimit-policy"], "\"per-minute\";q=2;w=60");
+    assert!(headers["ratelimit"].to_str().unwrap().starts_with("\"per-minute\";r=1;t="));
+    app.request(Method::GET, &path, Some(&key), None).await;
+    let (status, headers, body) = app.request(Method::GET, &path, Some(&key), None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["status"], 429);
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry));
+    assert_eq!(headers["x-ratelimit-remaining"], "0");
+    // Usage shows what happened, by outcome; last_used_at is set.
+    let (_, usage) = app.get(&format!("/api/v1/tenants/{tenant}/api-keys/{}/usage", created["id"].as_str().unwrap())).await;
+    assert_eq!(usage["data"][0]["ok"], 2, "{usage}");
+    assert_eq!(usage["data"][0]["rate_limited"], 1);
+    let (_, got) = app.get(&format!("/api/v1/tenants/{tenant}/api-keys/{}", created["id"].as_str().unwrap())).await;
+    assert!(got["last_used_at"].is_string());
+});
+
+both!(ip_allow_lists_and_trusted_proxies, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    let plain = TestApp::spawn_on(tempfile::tempdir().unwrap(), app.database_url.clone(), |_| {}).await;
+    let tenant = app.create_tenant("Acme").await;
+    let office = secret(&create_key(&app, &tenant, json!({ "name": "office", "role": "read_only", "allowed_ips": ["10.0.0.0/8", "2001:db8::/32"] })).await);
+    let local = secret(&create_key(&app, &tenant, json!({ "name": "local", "role": "read_only", "allowed_ips": ["127.0.0.1"] })).await);
+    let path = format!("/api/v1/tenants/{tenant}/webhooks");
+    let from = |app: &TestApp, key: &str, forwarded: Option<&str>| {
+        let mut request = app.http.get(format!("{}{path}", app.url)).bearer_auth(key);
+        if let Some(f) = forwarded {
+            request = request.header("x-forwarded-for", f);
+        }
+        request.send()
+    };
+    assert_eq!(from(&app, &local, None).await.unwrap().status(), 200);
+    assert_eq!(from(&app, &office, None).await.unwrap().status(), 403);
+    // Behind a trusted proxy, the forwarded address counts (IPv4 and IPv6)...
+    assert_eq!(from(&app, &office, Some("10.1.2.3")).await.unwrap().status(), 200);
+    assert_eq!(from(&app, &office, Some("2001:db8::7, 127.0.0.1")).await.unwrap().status(), 200);
+    // ...but from an untrusted peer the header is ignored.
+    assert_eq!(from(&plain, &office, Some("10.1.2.3")).await.unwrap().status(), 403);
+});
+
+both!(idempotency_keys_replay_the_first_answer, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let send = |body: Value| app.http.post(format!("{}/api/v1/tenants", app.url))
+        .bearer_auth(crate::helpers::OPERATOR).header("idempotency-key", "abc-1").json(&body).send();
+    let first = send(json!({ "name": "Once" })).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = send(json!({ "name": "Once" })).await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap()["id"], first["id"]);
+    let (_, tenants) = app.get("/api/v1/tenants").await;
+    assert_eq!(tenants["data"].as_array().unwrap().len(), 1, "created once");
+    assert_eq!(send(json!({ "name": "Other" })).await.unwrap().status(), 409);
+});
+
+both!(the_audit_log_records_mutations_without_secrets, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let key = create_key(&app, &tenant, json!({ "name": "k", "role": "admin" })).await;
+    app.create_webhook(&tenant, json!({ "url": "https://example.com/a", "events": ["*"], "secret": "a-secret-of-enough-length" })).await;
+    let (status, _, _) = app.request(Method::POST, &format!("/api/v1/tenants/{tenant}/api-keys/{}/revoke", key["id"].as_str().unwrap()), Some(&secret(&key)), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, log) = app.get(&format!("/api/v1/tenants/{tenant}/audit-log")).await;
+    let actions: Vec<&str> = log["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["tenant.created", "api_key.created", "webhook.created", "api_key.revoked"]);
+    assert_eq!(log["data"][3]["actor"], key["id"]);
+    assert_eq!(log["data"][3]["source_ip"], "127.0.0.1");
+    let text = log.to_string();
+    assert!(!text.contains(&secret(&key)) && !text.contains("a-secret-of-enough-length"));
+});
