@@ -2,6 +2,7 @@
 //! forwards to the [`AdminPort`](crate::port::AdminPort); authorisation happens behind the port.
 
 use leptos::prelude::*;
+use leptos::server_fn;
 
 use crate::models::*;
 
@@ -100,4 +101,29 @@ pub async fn list_deliveries(
         .0
         .list_deliveries(&ssr::session_token()?, &tenant_id, status)
         .await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn list_api_keys(tenant_id: String) -> Result<Vec<ApiKeyView>, Problem> {
+    ssr::admin()?.0.list_api_keys(&ssr::session_token()?, &tenant_id).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn create_api_key(tenant_id: String, input: ApiKeyIn) -> Result<ApiKeyCreated, Problem> {
+    ssr::admin()?.0.create_api_key(&ssr::session_token()?, &tenant_id, input, ssr::client_ip()).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn rotate_api_key(tenant_id: String, id: String, input: RotateIn) -> Result<ApiKeyCreated, Problem> {
+    ssr::admin()?.0.rotate_api_key(&ssr::session_token()?, &tenant_id, &id, input, ssr::client_ip()).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn revoke_api_key(tenant_id: String, id: String) -> Result<(), Problem> {
+    ssr::admin()?.0.revoke_api_key(&ssr::session_token()?, &tenant_id, &id, ssr::client_ip()).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn delete_api_key(tenant_id: String, id: String) -> Result<(), Problem> {
+    ssr::admin()?.0.delete_api_key(&ssr::session_token()?, &tenant_id, &id, ssr::client_ip()).await
 }

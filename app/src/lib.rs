@@ -44,6 +44,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=pages::tenants::TenantsPage/>
                 <Route path=path!("/tenants/:tid/webhooks") view=pages::webhooks::WebhooksPage/>
                 <Route path=path!("/tenants/:tid/deliveries") view=pages::deliveries::DeliveriesPage/>
+                <Route path=path!("/tenants/:tid/api-keys") view=pages::keys::KeysPage/>
             </Routes>
         </Router>
     }

@@ -360,3 +360,10 @@ pub struct AuditEntryOut {
     pub source_ip: Option<String>,
     pub created_at: Timestamp,
 }
+
+/// A key as the admin UI lists it: the key and its requests over the last 7 days.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApiKeyView {
+    pub key: ApiKeyOut,
+    pub requests_7d: i64,
+}

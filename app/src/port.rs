@@ -18,6 +18,11 @@ pub trait AdminPort: Send + Sync + 'static {
         session_token: &str,
         tenant_id: &str,
     ) -> Result<Vec<WebhookOut>, Problem>;
+    async fn list_api_keys(&self, session_token: &str, tenant_id: &str) -> Result<Vec<ApiKeyView>, Problem>;
+    async fn create_api_key(&self, session_token: &str, tenant_id: &str, input: ApiKeyIn, source_ip: Option<String>) -> Result<ApiKeyCreated, Problem>;
+    async fn rotate_api_key(&self, session_token: &str, tenant_id: &str, id: &str, input: RotateIn, source_ip: Option<String>) -> Result<ApiKeyCreated, Problem>;
+    async fn revoke_api_key(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem>;
+    async fn delete_api_key(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem>;
     async fn list_deliveries(
         &self,
         session_token: &str,

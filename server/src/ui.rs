@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::models::{DeliveryOut, DeliveryStatus, Problem, Session, WebhookOut};
+use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyView, DeliveryOut, DeliveryStatus, Problem, RotateIn, Session, WebhookOut};
 use app::port::{Admin, AdminPort, ClientIp};
 use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
@@ -58,7 +58,12 @@ impl UiPort {
             .await
             .map_err(Problem::from)?
             .ok_or_else(|| Problem::new(401, "Unauthorized", "your session has ended; sign in again"))?;
-        Ok((Principal::Operator, row))
+        let principal = self
+            .0
+            .session_principal(&row.actor, row.tenant_id.as_deref())
+            .await
+            .map_err(|_| Problem::new(401, "Unauthorized", "the key of this session is no longer valid; sign in again"))?;
+        Ok((principal, row))
     }
 }
 
@@ -69,17 +74,20 @@ impl AdminPort for UiPort {
             Error::Unauthorized => Problem::new(401, "Unauthorized", "that token or key is not valid"),
             other => other.into(),
         })?;
+        if !principal.is_admin() {
+            return Err(Problem::new(403, "Forbidden", "only the operator token or an admin key may sign in"));
+        }
         let token = random_token("ihs_");
         let now = time::now_ms();
         let row = SessionRow {
             token_hash: sha256_hex(token.as_bytes()),
             actor: principal.actor(),
-            tenant_id: None,
+            tenant_id: principal.tenant_id().map(str::to_string),
             created_at: now,
             expires_at: now + SESSION_HOURS * 3600 * 1000,
         };
         store::sessions::insert(&self.0.db, &row).await.map_err(Problem::from)?;
-        self.0.audit(&principal, None, "session.signed_in", None, source_ip).await?;
+        self.0.audit(&principal, principal.tenant_id(), "session.signed_in", None, source_ip).await?;
         Ok(token)
     }
 
@@ -89,13 +97,42 @@ impl AdminPort for UiPort {
 
     async fn session(&self, session_token: &str) -> Result<Session, Problem> {
         let (principal, row) = self.principal(session_token).await?;
-        let tenants = self.0.list_tenants(&principal, None, Some(500)).await?.data;
+        let tenants = match principal.tenant_id() {
+            None => self.0.list_tenants(&principal, None, Some(500)).await?.data,
+            Some(tenant_id) => vec![self.0.get_tenant(&principal, tenant_id).await?],
+        };
         Ok(Session { actor: row.actor, tenants })
     }
 
     async fn list_webhooks(&self, session_token: &str, tenant_id: &str) -> Result<Vec<WebhookOut>, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.list_webhooks(&principal, tenant_id, None, Some(500)).await?.data)
+    }
+
+    async fn list_api_keys(&self, session_token: &str, tenant_id: &str) -> Result<Vec<ApiKeyView>, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.key_views(&principal, tenant_id).await?)
+    }
+
+    async fn create_api_key(&self, session_token: &str, tenant_id: &str, input: ApiKeyIn, source_ip: Option<String>) -> Result<ApiKeyCreated, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.create_key(&principal, tenant_id, input, source_ip).await?)
+    }
+
+    async fn rotate_api_key(&self, session_token: &str, tenant_id: &str, id: &str, input: RotateIn, source_ip: Option<String>) -> Result<ApiKeyCreated, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.rotate_key(&principal, tenant_id, id, input, source_ip).await?)
+    }
+
+    async fn revoke_api_key(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        self.0.revoke_key(&principal, tenant_id, id, source_ip).await?;
+        Ok(())
+    }
+
+    async fn delete_api_key(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.delete_key(&principal, tenant_id, id, source_ip).await?)
     }
 
     async fn list_deliveries(&self, session_token: &str, tenant_id: &str, status: Option<DeliveryStatus>) -> Result<Vec<DeliveryOut>, Problem> {

@@ -32,16 +32,40 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
 fn Nav(session: Session) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let tenant = tenant_param();
-    let links = move || {
-        let tid = tenant();
-        (!tid.is_empty()).then(|| view! {
-            <a href=format!("/tenants/{tid}/webhooks")>"Webhooks"</a>
-            <a href=format!("/tenants/{tid}/deliveries")>"Deliveries"</a>
-        })
+    let links = {
+        let tenant = tenant.clone();
+        move || {
+            let tid = tenant();
+            (!tid.is_empty()).then(|| view! {
+                <a href=format!("/tenants/{tid}/webhooks")>"Webhooks"</a>
+                <a href=format!("/tenants/{tid}/deliveries")>"Deliveries"</a>
+                <a href=format!("/tenants/{tid}/api-keys")>"API keys"</a>
+            })
+        }
     };
+    // The operator may switch tenants; the page's section is kept.
+    let navigate = leptos_router::hooks::use_navigate();
+    let location = leptos_router::hooks::use_location();
+    let switch = move |ev| {
+        let next = event_target_value(&ev);
+        let path = location.pathname.get_untracked();
+        let section = path.rsplit('/').next().filter(|s| ["webhooks", "deliveries", "api-keys"].contains(s)).unwrap_or("webhooks");
+        navigate(&format!("/tenants/{next}/{section}"), Default::default());
+    };
+    let current = tenant.clone();
+    let switcher = (session.tenants.len() > 1).then(|| view! {
+        <select aria-label="Tenant" data-testid="tenant-switcher" on:change=switch>
+            <option value="" selected=current().is_empty()>"Choose a tenant"</option>
+            {session.tenants.iter().map(|t| {
+                let selected = current() == t.id;
+                view! { <option value=t.id.clone() selected=selected>{t.name.clone()}</option> }
+            }).collect_view()}
+        </select>
+    });
     view! {
         <nav class="topbar">
             <a class="brand" href="/">"Integrations Hub"</a>
+            {switcher}
             {links}
             <span class="spacer"></span>
             <span class="muted" data-testid="actor">{session.actor.clone()}</span>

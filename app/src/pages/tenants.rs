@@ -34,6 +34,7 @@ fn TenantList() -> impl IntoView {
                                 <code class="muted">{t.id.clone()}</code>
                                 <a href=format!("/tenants/{}/webhooks", t.id)>"Webhooks"</a>
                                 <a href=format!("/tenants/{}/deliveries", t.id)>"Deliveries"</a>
+                                <a href=format!("/tenants/{}/api-keys", t.id)>"API keys"</a>
                             </li>
                         }).collect_view()}
                     </ul>

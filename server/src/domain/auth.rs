@@ -155,21 +155,7 @@ impl Hub {
                 return Ok(key.clone());
             }
         }
-        let key = store::api_keys::by_hash(&self.db, hash).await?.map(|row| {
-            Arc::new(KeyPrincipal {
-                id: row.id,
-                tenant_id: row.tenant_id,
-                scopes: serde_json::from_str(&row.scopes).unwrap_or_default(),
-                rate_limit_per_minute: row.rate_limit_per_minute,
-                allowed_ips: serde_json::from_str::<Vec<String>>(&row.allowed_ips)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|c| parse_cidr(c))
-                    .collect(),
-                expires_at: row.expires_at,
-                revoked: row.revoked_at.is_some(),
-            })
-        });
+        let key = store::api_keys::by_hash(&self.db, hash).await?.map(key_principal);
         let mut cache = self.key_cache.0.lock().expect("not poisoned");
         if cache.len() > 100_000 {
             cache.clear(); // a flood of distinct valid-looking keys must not grow memory forever
@@ -178,7 +164,47 @@ impl Hub {
         Ok(key)
     }
 
+    /// The principal behind an admin UI session: the operator, or the key used to sign in,
+    /// read afresh so that a revoked key ends its sessions too.
+    pub async fn session_principal(&self, actor: &str, tenant_id: Option<&str>) -> Result<Principal> {
+        let Some(tenant_id) = tenant_id else {
+            return Ok(Principal::Operator);
+        };
+        let row = store::api_keys::get(&self.db, tenant_id, actor).await?.ok_or(Error::Unauthorized)?;
+        let key = key_principal(row);
+        if key.revoked || key.expires_at.is_some_and(|at| at <= time::now_ms()) {
+            return Err(Error::Unauthorized);
+        }
+        Ok(Principal::Key(key))
+    }
+
     pub fn forget_key(&self, hash: &str) {
         self.key_cache.0.lock().expect("not poisoned").remove(hash);
+    }
+}
+
+fn key_principal(row: store::api_keys::ApiKeyRow) -> Arc<KeyPrincipal> {
+    Arc::new(KeyPrincipal {
+        id: row.id,
+        tenant_id: row.tenant_id,
+        scopes: serde_json::from_str(&row.scopes).unwrap_or_default(),
+        rate_limit_per_minute: row.rate_limit_per_minute,
+        allowed_ips: serde_json::from_str::<Vec<String>>(&row.allowed_ips)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|c| parse_cidr(c))
+            .collect(),
+        expires_at: row.expires_at,
+        revoked: row.revoked_at.is_some(),
+    })
+}
+
+impl Principal {
+    /// May sign in to the admin UI: the operator, or a key holding every scope (role admin).
+    pub fn is_admin(&self) -> bool {
+        match self {
+            Principal::Operator => true,
+            Principal::Key(key) => app::models::SCOPES.iter().all(|s| key.scopes.iter().any(|k| k == s)),
+        }
     }
 }

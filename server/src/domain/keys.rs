@@ -1,7 +1,7 @@
 //! API keys: the token format, roles and scopes, and the lifecycle (create, rotate with a
 //! grace period, revoke, delete, usage).
 
-use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, FieldError, Page, RotateIn, UsageBucket, UsageOut, role_scopes, SCOPES};
+use app::models::{ApiKeyCreated, ApiKeyView, ApiKeyIn, ApiKeyOut, FieldError, Page, RotateIn, UsageBucket, UsageOut, role_scopes, SCOPES};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
@@ -267,6 +267,20 @@ impl Hub {
         // Effective at once here; other instances re-read keys at least every KEY_CACHE_TTL.
         self.forget_key(&row.key_hash);
         Ok(key_out(row))
+    }
+
+    /// The keys with their request totals over 7 days (one query for all totals).
+    pub async fn key_views(&self, who: &Principal, tenant_id: &str) -> Result<Vec<ApiKeyView>> {
+        let keys = self.list_keys(who, tenant_id, None, Some(500)).await?.data;
+        self.usage.flush(&self.db).await?;
+        let ids: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
+        let since = time::now_ms() / 3_600_000 - 7 * 24;
+        let totals: std::collections::HashMap<String, i64> =
+            store::api_keys::request_totals(&self.db, &ids, since).await?.into_iter().collect();
+        Ok(keys
+            .into_iter()
+            .map(|key| ApiKeyView { requests_7d: totals.get(&key.id).copied().unwrap_or(0), key })
+            .collect())
     }
 
     /// Requests per hour and outcome over the last 7 days.

@@ -101,3 +101,21 @@ pub async fn idempotent_put(db: &Db, scope: &str, key: &str, request_hash: &str,
         .execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// Requests per key since `since_hour`, for a list of keys, in one query.
+pub async fn request_totals(db: &Db, key_ids: &[String], since_hour: i64) -> Result<Vec<(String, i64)>> {
+    if key_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT key_id, CAST(SUM(count) AS BIGINT) FROM api_key_usage WHERE hour >= $1 AND key_id IN ({}) GROUP BY key_id",
+        super::placeholders(2, key_ids.len())
+    );
+    Ok(on_db!(db, pool => {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since_hour);
+        for id in key_ids {
+            query = query.bind(id);
+        }
+        query.fetch_all(pool).await
+    })?)
+}

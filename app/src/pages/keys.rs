@@ -1,0 +1,263 @@
+//! The API Keys page: list with status, prefix, last use and usage; a create modal; the new key
+//! shown once with a copy button; rotate, revoke and delete with confirmation.
+
+use leptos::prelude::*;
+
+use super::layout::{short_time, tenant_param, ProblemBox, Shell};
+use crate::api::{list_api_keys, CreateApiKey, DeleteApiKey, RevokeApiKey, RotateApiKey};
+use crate::models::{ApiKeyCreated, ApiKeyIn, ApiKeyView, Problem, RotateIn, ROLES, SCOPES};
+
+#[component]
+pub fn KeysPage() -> impl IntoView {
+    let tenant = tenant_param();
+    let refresh = RwSignal::new(0u32);
+    let keys = Resource::new(move || (tenant(), refresh.get()), |(t, _)| list_api_keys(t));
+    let creating = RwSignal::new(false);
+    // The plaintext of a key just created or rotated: shown once, then gone.
+    let revealed = RwSignal::new(None::<ApiKeyCreated>);
+    let reload = move || refresh.update(|n| *n += 1);
+    view! {
+        <Shell>
+            <div class="toolbar">
+                <h1>"API keys"</h1>
+                <span class="spacer"></span>
+                <button on:click=move |_| creating.set(true)>"Create key"</button>
+            </div>
+            {move || revealed.get().map(|created| view! { <NewKey created on_close=move || revealed.set(None)/> })}
+            {move || creating.get().then(|| view! {
+                <CreateModal
+                    tenant=tenant_param()()
+                    on_close=move || creating.set(false)
+                    on_created=move |created| { creating.set(false); revealed.set(Some(created)); reload(); }
+                />
+            })}
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || keys.get().map(|result| match result {
+                    Err(problem) => view! { <ProblemBox problem/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="muted">"No key yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="table" data-testid="api-keys">
+                            <thead><tr>
+                                <th>"Name"</th><th>"Prefix"</th><th>"Access"</th><th>"Status"</th>
+                                <th>"Last used"</th><th>"Requests (7 d)"</th><th></th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|view| view! {
+                                    <KeyRow view on_changed=reload on_revealed=move |c| revealed.set(Some(c))/>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                })}
+            </Transition>
+        </Shell>
+    }
+}
+
+#[component]
+fn KeyRow(view: ApiKeyView, on_changed: impl Fn() + Copy + Send + Sync + 'static, on_revealed: impl Fn(ApiKeyCreated) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let key = view.key;
+    let tenant = key.tenant_id.clone();
+    let id = key.id.clone();
+    // Which confirmation is open: "revoke", "delete" or "rotate".
+    let confirming = RwSignal::new(None::<&'static str>);
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    let delete = ServerAction::<DeleteApiKey>::new();
+    let rotate = ServerAction::<RotateApiKey>::new();
+    let grace = RwSignal::new("3600".to_string());
+    Effect::new(move |_| {
+        if matches!(revoke.value().get(), Some(Ok(()))) || matches!(delete.value().get(), Some(Ok(()))) {
+            on_changed();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = rotate.value().get() {
+            on_revealed(created);
+            on_changed();
+        }
+    });
+    let error = move || {
+        [revoke.value().get().and_then(Result::err), delete.value().get().and_then(Result::err), rotate.value().get().and_then(|r| r.err())]
+            .into_iter()
+            .flatten()
+            .next()
+            .map(|problem| view! { <ProblemBox problem/> })
+    };
+    let active = key.status == "active";
+    let access = key.role.clone().unwrap_or_else(|| key.scopes.join(" "));
+    let (t1, i1, t2, i2, t3, i3) = (tenant.clone(), id.clone(), tenant.clone(), id.clone(), tenant, id);
+    view! {
+        <tr data-id=key.id.clone() data-name=key.name.clone()>
+            <td>{key.name.clone()}</td>
+            <td><code>{key.prefix.clone()}"…"</code></td>
+            <td>{access}</td>
+            <td><span class=format!("badge key-{}", key.status) data-testid="key-status">{key.status.clone()}</span></td>
+            <td>{key.last_used_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
+            <td>{view.requests_7d}</td>
+            <td class="actions">
+                {move || match confirming.get() {
+                    None => view! {
+                        <button class="secondary" disabled=!active on:click=move |_| confirming.set(Some("rotate"))>"Rotate"</button>
+                        <button class="secondary" disabled=!active on:click=move |_| confirming.set(Some("revoke"))>"Revoke"</button>
+                        <button class="secondary danger" on:click=move |_| confirming.set(Some("delete"))>"Delete"</button>
+                    }.into_any(),
+                    Some("rotate") => {
+                        let (t, i) = (t1.clone(), i1.clone());
+                        view! {
+                            <label class="inline">"Old key works for (seconds) "
+                                <input type="number" min="0" class="narrow" prop:value=move || grace.get()
+                                    on:input=move |ev| grace.set(event_target_value(&ev))/>
+                            </label>
+                            <button on:click=move |_| {
+                                let input = RotateIn { grace_period_seconds: grace.get_untracked().parse().ok(), expires_at: None };
+                                rotate.dispatch(RotateApiKey { tenant_id: t.clone(), id: i.clone(), input });
+                                confirming.set(None);
+                            }>"Rotate now"</button>
+                            <button class="secondary" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                        }.into_any()
+                    }
+                    Some(action) => {
+                        let (t, i) = if action == "revoke" { (t2.clone(), i2.clone()) } else { (t3.clone(), i3.clone()) };
+                        view! {
+                            <span>{format!("Really {action} this key? Clients using it fail at once. ")}</span>
+                            <button class="danger" on:click=move |_| {
+                                if action == "revoke" {
+                                    revoke.dispatch(RevokeApiKey { tenant_id: t.clone(), id: i.clone() });
+                                } else {
+                                    delete.dispatch(DeleteApiKey { tenant_id: t.clone(), id: i.clone() });
+                                }
+                                confirming.set(None);
+                            }>{format!("Yes, {action}")}</button>
+                            <button class="secondary" on:click=move |_| confirming.set(None)>"Cancel"</button>
+                        }.into_any()
+                    }
+                }}
+                {error}
+            </td>
+        </tr>
+    }
+}
+
+/// The create form. Server-side validation errors appear next to their field.
+#[component]
+fn CreateModal(tenant: String, on_close: impl Fn() + Copy + Send + Sync + 'static, on_created: impl Fn(ApiKeyCreated) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new("read_write".to_string());
+    let scopes = RwSignal::new(Vec::<String>::new());
+    let expires = RwSignal::new(String::new());
+    let rate = RwSignal::new(String::new());
+    let ips = RwSignal::new(String::new());
+    let local_error = RwSignal::new(None::<Problem>);
+    Effect::new(move |_| {
+        if let Some(Ok(created)) = create.value().get() {
+            on_created(created);
+        }
+    });
+    let problem = move || local_error.get().or_else(|| create.value().get().and_then(|r| r.err()));
+    let field_error = move |field: &'static str| {
+        move || problem().and_then(|p| p.field(field).map(str::to_string)).map(|m| view! { <p class="field-error">{m}</p> })
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let rate_limit = rate.get_untracked();
+        let rate_limit_per_minute = match rate_limit.trim() {
+            "" => None,
+            text => match text.parse() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    let mut p = Problem::new(422, "Unprocessable Entity", "check the fields");
+                    p.errors.push(crate::models::FieldError { field: "rate_limit_per_minute".into(), message: "must be a whole number".into() });
+                    local_error.set(Some(p));
+                    return;
+                }
+            },
+        };
+        local_error.set(None);
+        let custom = role.get_untracked() == "custom";
+        let input = ApiKeyIn {
+            name: name.get_untracked(),
+            role: (!custom).then(|| role.get_untracked()),
+            scopes: custom.then(|| scopes.get_untracked()),
+            // datetime-local gives "2026-12-01T10:00"; the API wants RFC 3339 (UTC here).
+            expires_at: Some(expires.get_untracked()).filter(|e| !e.is_empty()).map(|e| format!("{e}:00Z")),
+            rate_limit_per_minute,
+            allowed_ips: Some(ips.get_untracked().split([',', '\n', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()),
+        };
+        create.dispatch(CreateApiKey { tenant_id: tenant.clone(), input });
+    };
+    view! {
+        <div class="modal-backdrop">
+            <form class="modal" on:submit=submit aria-label="Create API key">
+                <h2>"Create API key"</h2>
+                <label for="key-name">"Name"</label>
+                <input id="key-name" type="text" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                {field_error("name")}
+                <label for="key-role">"Role"</label>
+                <select id="key-role" on:change=move |ev| role.set(event_target_value(&ev))>
+                    {ROLES.into_iter().map(|r| view! { <option value=r selected=move || role.get() == r>{r}</option> }).collect_view()}
+                    <option value="custom">"custom scopes"</option>
+                </select>
+                {field_error("role")}
+                {move || (role.get() == "custom").then(|| view! {
+                    <fieldset class="scopes">
+                        {SCOPES.into_iter().map(|scope| view! {
+                            <label class="inline">
+                                <input type="checkbox" value=scope on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    scopes.update(|list| { list.retain(|s| s != scope); if on { list.push(scope.to_string()); } });
+                                }/>
+                                {scope}
+                            </label>
+                        }).collect_view()}
+                    </fieldset>
+                })}
+                {field_error("scopes")}
+                <label for="key-expires">"Expires (UTC, optional)"</label>
+                <input id="key-expires" type="datetime-local" prop:value=move || expires.get() on:input=move |ev| expires.set(event_target_value(&ev))/>
+                {field_error("expires_at")}
+                <label for="key-rate">"Requests per minute (optional)"</label>
+                <input id="key-rate" type="text" inputmode="numeric" prop:value=move || rate.get() on:input=move |ev| rate.set(event_target_value(&ev))/>
+                {field_error("rate_limit_per_minute")}
+                <label for="key-ips">"Allowed IPs or CIDRs (optional, comma-separated)"</label>
+                <input id="key-ips" type="text" placeholder="10.0.0.0/8, 2001:db8::/32" prop:value=move || ips.get() on:input=move |ev| ips.set(event_target_value(&ev))/>
+                {field_error("allowed_ips")}
+                <div class="toolbar">
+                    <button type="submit" disabled=move || create.pending().get()>
+                        {move || if create.pending().get() { "Creating…" } else { "Create" }}
+                    </button>
+                    <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+/// The plaintext key, once, with a copy button.
+#[component]
+fn NewKey(created: ApiKeyCreated, on_close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let key = created.key.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            if let Some(window) = web_sys::window() {
+                let _ = window.navigator().clipboard().write_text(&key);
+                copied.set(true);
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &key;
+    };
+    view! {
+        <div class="reveal" role="status" data-testid="new-key">
+            <strong>{format!("New key \u{201c}{}\u{201d}", created.api_key.name)}</strong>
+            <p class="warning">"Copy it now: this key will not be shown again."</p>
+            <div class="toolbar">
+                <input type="text" readonly class="key" data-testid="new-key-value" prop:value=created.key.clone()/>
+                <button on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+                <button class="secondary" on:click=move |_| on_close()>"Done"</button>
+            </div>
+        </div>
+    }
+}

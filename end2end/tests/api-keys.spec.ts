@@ -1,0 +1,70 @@
+import { test, expect } from '@playwright/test';
+import { auth, createTenant, signIn } from './helpers';
+
+test('an admin creates, copies, rotates and revokes an API key', async ({ page, context, request }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  const tenant = await createTenant(request, 'Keys e2e');
+  await signIn(page);
+  await page.goto(`/tenants/${tenant}/api-keys`);
+
+  // Validation errors appear next to their field.
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const form = page.getByRole('form', { name: 'Create API key' });
+  await form.getByRole('button', { name: 'Create' }).click();
+  await expect(form.locator('.field-error').first()).toContainText('must be 1 to 100 characters');
+
+  // Create: the key is shown once, with a warning, and the copy button puts it on the clipboard.
+  await page.getByLabel('Name').fill('billing-service');
+  await page.getByLabel('Role').selectOption('admin');
+  await form.getByRole('button', { name: 'Create' }).click();
+  const shown = page.getByTestId('new-key');
+  await expect(shown).toContainText('will not be shown again');
+  const key = await page.getByTestId('new-key-value').inputValue();
+  expect(key).toMatch(/^sk_[0-9A-Za-z]{49}$/);
+  await shown.getByRole('button', { name: 'Copy' }).click();
+  await expect(shown.getByRole('button', { name: 'Copied' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+  const works = async (k: string) =>
+    (await request.get(`/api/v1/tenants/${tenant}/webhooks`, { headers: { Authorization: `Bearer ${k}` } })).status();
+  expect(await works(key)).toBe(200);
+  await shown.getByRole('button', { name: 'Done' }).click();
+  await expect(page.getByTestId('new-key')).toHaveCount(0);
+
+  const row = page.locator('tr[data-name="billing-service"]').first();
+  await expect(row.getByTestId('key-status')).toHaveText('active');
+
+  // Rotate with no grace period: a new key is shown, the old one stops working.
+  await row.getByRole('button', { name: 'Rotate' }).click();
+  await row.getByRole('spinbutton').fill('0');
+  await row.getByRole('button', { name: 'Rotate now' }).click();
+  const rotated = await page.getByTestId('new-key-value').inputValue();
+  expect(rotated).not.toBe(key);
+  expect(await works(key)).toBe(401);
+  expect(await works(rotated)).toBe(200);
+  await page.getByTestId('new-key').getByRole('button', { name: 'Done' }).click();
+
+  // Revoke the new key, after confirming.
+  const active = page.locator('tr[data-name="billing-service"]').filter({ has: page.locator('.key-active') });
+  await active.getByRole('button', { name: 'Revoke' }).click();
+  await active.getByRole('button', { name: 'Yes, revoke' }).click();
+  await expect(page.locator('tr[data-name="billing-service"] .key-active')).toHaveCount(0);
+  expect(await works(rotated)).toBe(401);
+});
+
+test('a tenant admin key signs in and sees only its own tenant', async ({ page, request }) => {
+  const mine = await createTenant(request, 'Mine');
+  await createTenant(request, 'Not mine');
+  const created = await request.post(`/api/v1/tenants/${mine}/api-keys`, { headers: auth, data: { name: 'ui', role: 'admin' } });
+  const { key } = await created.json();
+  await signIn(page, key);
+  await page.goto('/');
+  await expect(page.locator('.cards')).toContainText('Mine');
+  await expect(page.locator('.cards')).not.toContainText('Not mine');
+  // A read-only key may not sign in.
+  const ro = await (await request.post(`/api/v1/tenants/${mine}/api-keys`, { headers: auth, data: { name: 'ro', role: 'read_only' } })).json();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.goto('/login');
+  await page.getByLabel('Token or API key').fill(ro.key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText('admin key');
+});
