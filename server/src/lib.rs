@@ -57,14 +57,14 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         ingest: Ingest::start(db.clone(), wake.clone()),
         db,
         master_key,
-        operator_token_hash,
+        operator_token_hash: hex::decode(&operator_token_hash).ok().and_then(|b| b.try_into().ok()).unwrap_or([0; 32]),
         wake,
         metrics: Default::default(),
         instance_id: ids::new_id("wrk"),
         known_tenants: Default::default(),
         key_cache: Default::default(),
-        rate_limiter: Default::default(),
-        usage: Default::default(),
+        meters: Default::default(),
+        operator_meter: Arc::new(domain::ratelimit::Meter::new(config.operator_rate_limit_per_minute)),
         config: config.clone(),
     });
     let policy = TargetPolicy { allow_private: config.allow_private_targets, allowed: config.allowed_target_cidrs.clone() };
@@ -141,7 +141,7 @@ async fn flush_usage(hub: Hub, shutdown: CancellationToken) {
             _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => false,
             _ = shutdown.cancelled() => true,
         };
-        if let Err(e) = hub.usage.flush(&hub.db).await {
+        if let Err(e) = hub.meters.flush(&hub.db, time::now_ms()).await {
             tracing::warn!(error = ?e, "writing API key usage failed; it will be retried");
         }
         if stop {

@@ -2,12 +2,14 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use sha2::{Digest, Sha256};
+
 use super::keys::{parse_cidr, ApiKeyToken};
+use super::ratelimit::Meter;
 use super::Hub;
-use crate::crypto::sha256_hex;
 use crate::error::{Error, Result};
 use crate::store;
 use crate::time;
@@ -114,53 +116,73 @@ impl Principal {
     }
 }
 
-/// Why a credential was refused, with the key it named (for its usage counts).
+/// Why a credential was refused, with the meter of the key it named (for its usage counts).
 pub struct Refusal {
     pub error: Error,
-    pub key_id: Option<String>,
+    pub meter: Option<Arc<Meter>>,
 }
 
+/// A verified caller and the meter that limits and counts it.
+pub struct Authenticated {
+    pub principal: Principal,
+    pub meter: Arc<Meter>,
+}
+
+struct CachedKey {
+    fetched: Instant,
+    key: Option<(Arc<KeyPrincipal>, Arc<Meter>)>,
+}
+
+/// Keys by the SHA-256 of their plaintext (raw bytes: no hex string per request).
 #[derive(Default)]
-pub struct KeyCache(Mutex<HashMap<String, (Instant, Option<Arc<KeyPrincipal>>)>>);
+pub struct KeyCache(RwLock<HashMap<[u8; 32], CachedKey>>);
 
 impl Hub {
-    /// Resolves a bearer credential for a client at `ip`. A malformed key is refused before
-    /// any look-up; a known key is read from a short-lived cache.
-    pub async fn authenticate_from(&self, credential: &str, ip: Option<IpAddr>) -> std::result::Result<Principal, Refusal> {
-        let refuse = |error, key_id| Refusal { error, key_id };
-        if sha256_hex(credential.as_bytes()) == self.operator_token_hash {
-            return Ok(Principal::Operator);
+    /// Resolves a bearer credential for a client at `ip`. One SHA-256 identifies the operator
+    /// token or finds the key in a short-lived cache; the checksum and the database are only
+    /// consulted when the cache has no fresh answer.
+    pub async fn authenticate_from(&self, credential: &str, ip: Option<IpAddr>) -> std::result::Result<Authenticated, Refusal> {
+        let refuse = |error, meter| Refusal { error, meter };
+        let hash: [u8; 32] = Sha256::digest(credential.as_bytes()).into();
+        if hash == self.operator_token_hash {
+            return Ok(Authenticated { principal: Principal::Operator, meter: self.operator_meter.clone() });
         }
-        let token = ApiKeyToken::parse(credential).ok_or_else(|| refuse(Error::Unauthorized, None))?;
-        let key = self.cached_key(&token.hash()).await.map_err(|e| refuse(e, None))?;
-        let key = key.ok_or_else(|| refuse(Error::Unauthorized, None))?;
-        let now = time::now_ms();
-        if key.revoked || key.expires_at.is_some_and(|at| at <= now) {
-            return Err(refuse(Error::Unauthorized, Some(key.id.clone())));
+        let (key, meter) = self.cached_key(credential, &hash).await.map_err(|e| refuse(e, None))?.ok_or_else(|| refuse(Error::Unauthorized, None))?;
+        if key.revoked || key.expires_at.is_some_and(|at| at <= time::now_ms()) {
+            return Err(refuse(Error::Unauthorized, Some(meter)));
         }
         if !key.allowed_ips.is_empty() && !ip.is_some_and(|ip| key.allowed_ips.iter().any(|net| net.contains(&ip))) {
-            return Err(refuse(Error::Forbidden("this key may not be used from this IP address".into()), Some(key.id.clone())));
+            return Err(refuse(Error::Forbidden("this key may not be used from this IP address".into()), Some(meter)));
         }
-        Ok(Principal::Key(key))
+        Ok(Authenticated { principal: Principal::Key(key), meter })
     }
 
     /// The same without a client address (the UI's sign-in, tests).
     pub async fn authenticate(&self, credential: &str) -> Result<Principal> {
-        self.authenticate_from(credential, None).await.map_err(|r| r.error)
+        self.authenticate_from(credential, None).await.map(|a| a.principal).map_err(|r| r.error)
     }
 
-    async fn cached_key(&self, hash: &str) -> Result<Option<Arc<KeyPrincipal>>> {
-        if let Some((at, key)) = self.key_cache.0.lock().expect("not poisoned").get(hash) {
-            if at.elapsed() < KEY_CACHE_TTL {
-                return Ok(key.clone());
+    async fn cached_key(&self, credential: &str, hash: &[u8; 32]) -> Result<Option<(Arc<KeyPrincipal>, Arc<Meter>)>> {
+        if let Some(cached) = self.key_cache.0.read().expect("not poisoned").get(hash) {
+            if cached.fetched.elapsed() < KEY_CACHE_TTL {
+                return Ok(cached.key.clone());
             }
         }
-        let key = store::api_keys::by_hash(&self.db, hash).await?.map(key_principal);
-        let mut cache = self.key_cache.0.lock().expect("not poisoned");
-        if cache.len() > 100_000 {
-            cache.clear(); // a flood of distinct valid-looking keys must not grow memory forever
+        // A malformed key is refused without a database look-up (and is not cached, so random
+        // garbage cannot fill the cache).
+        if ApiKeyToken::parse(credential).is_none() {
+            return Ok(None);
         }
-        cache.insert(hash.to_string(), (Instant::now(), key.clone()));
+        let key = store::api_keys::by_hash(&self.db, &hex::encode(hash)).await?.map(|row| {
+            let limit = row.rate_limit_per_minute.unwrap_or(self.config.default_rate_limit_per_minute);
+            let meter = self.meters.for_key(&row.id, limit);
+            (key_principal(row), meter)
+        });
+        let mut cache = self.key_cache.0.write().expect("not poisoned");
+        if cache.len() > 100_000 {
+            cache.clear(); // many distinct well-formed keys must not grow memory forever
+        }
+        cache.insert(*hash, CachedKey { fetched: Instant::now(), key: key.clone() });
         Ok(key)
     }
 
@@ -178,8 +200,12 @@ impl Hub {
         Ok(Principal::Key(key))
     }
 
-    pub fn forget_key(&self, hash: &str) {
-        self.key_cache.0.lock().expect("not poisoned").remove(hash);
+    /// Drops a key (by its stored hex hash) from this instance's cache: used after revoke,
+    /// rotate and delete, so they take effect here at once.
+    pub fn forget_key_hash(&self, hex_hash: &str) {
+        if let Ok(hash) = hex::decode(hex_hash).map(|b| <[u8; 32]>::try_from(b.as_slice()).unwrap_or([0; 32])) {
+            self.key_cache.0.write().expect("not poisoned").remove(&hash);
+        }
     }
 }
 

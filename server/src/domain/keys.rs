@@ -240,7 +240,7 @@ impl Hub {
         store::api_keys::set_lifecycle(&mut tx, &old, now).await?;
         store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "api_key.rotated", Some(&old.id), source_ip)).await?;
         tx.commit().await?;
-        self.forget_key(&old.key_hash);
+        self.forget_key_hash(&old.key_hash);
         Ok(ApiKeyCreated { api_key: key_out(new), key: token.as_str().to_string() })
     }
 
@@ -265,14 +265,14 @@ impl Hub {
         store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), action, Some(id), source_ip)).await?;
         tx.commit().await?;
         // Effective at once here; other instances re-read keys at least every KEY_CACHE_TTL.
-        self.forget_key(&row.key_hash);
+        self.forget_key_hash(&row.key_hash);
         Ok(key_out(row))
     }
 
     /// The keys with their request totals over 7 days (one query for all totals).
     pub async fn key_views(&self, who: &Principal, tenant_id: &str) -> Result<Vec<ApiKeyView>> {
         let keys = self.list_keys(who, tenant_id, None, Some(500)).await?.data;
-        self.usage.flush(&self.db).await?;
+        self.meters.flush(&self.db, time::now_ms()).await?;
         let ids: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
         let since = time::now_ms() / 3_600_000 - 7 * 24;
         let totals: std::collections::HashMap<String, i64> =
@@ -287,7 +287,7 @@ impl Hub {
     pub async fn key_usage(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<UsageOut> {
         who.authorize(tenant_id, Scope::KeysRead)?;
         self.key_row(tenant_id, id).await?;
-        self.usage.flush(&self.db).await?;
+        self.meters.flush(&self.db, time::now_ms()).await?;
         let since = time::now_ms() / 3_600_000 - 7 * 24;
         let mut data: Vec<UsageBucket> = Vec::new();
         for (hour, outcome, count) in store::api_keys::usage(&self.db, id, since).await? {

@@ -8,7 +8,6 @@ pub mod ingest;
 pub mod keys;
 pub mod ratelimit;
 pub mod tenants;
-pub mod usage;
 pub mod webhooks;
 
 use std::ops::Deref;
@@ -29,7 +28,7 @@ pub struct HubInner {
     pub config: Config,
     pub master_key: MasterKey,
     /// SHA-256 of the operator token.
-    pub operator_token_hash: String,
+    pub operator_token_hash: [u8; 32],
     /// Wakes this instance's delivery worker when new work was committed.
     pub wake: Arc<Notify>,
     pub ingest: ingest::Ingest,
@@ -39,8 +38,9 @@ pub struct HubInner {
     /// Tenants known to exist (they are never deleted), to spare the publish path a query.
     pub known_tenants: std::sync::Mutex<std::collections::HashSet<String>>,
     pub key_cache: auth::KeyCache,
-    pub rate_limiter: ratelimit::RateLimiter,
-    pub usage: usage::Usage,
+    /// Rate limits and usage counts of the keys this instance has seen.
+    pub meters: ratelimit::Meters,
+    pub operator_meter: std::sync::Arc<ratelimit::Meter>,
 }
 
 impl Deref for Hub {

@@ -1,14 +1,20 @@
-//! Per-caller request limits over fixed one-minute windows. A fixed window gives exact
-//! `remaining` and `reset` values for the headers; its known cost — up to twice the limit
-//! across a window boundary — is acceptable for this purpose and documented in API_KEYS.md.
-//! Counts live in each instance's memory: with N instances behind a balancer, a key can make up
-//! to N × its limit per minute.
+//! Per-caller meters: the rate limit over fixed one-minute windows, and the usage counts by
+//! outcome. Each key has one `Meter`, found through the key cache, so the request path only
+//! touches atomics — no lock, no allocation.
+//!
+//! A fixed window gives exact `remaining` and `reset` values for the headers; its known cost —
+//! up to twice the limit across a window boundary — is documented in API_KEYS.md. Meters live in
+//! each instance's memory: with N instances behind a balancer, a key can make up to N × its
+//! limit per minute.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use std::sync::{Arc, RwLock};
 
-#[derive(Default)]
-pub struct RateLimiter(Mutex<HashMap<String, (i64, i64)>>);
+use http::HeaderValue;
+
+use crate::error::Result;
+use crate::store::{self, Db};
 
 #[derive(Debug, Clone, Copy)]
 pub struct RateState {
@@ -19,23 +25,111 @@ pub struct RateState {
     pub reset: i64,
 }
 
-impl RateLimiter {
-    pub fn check(&self, caller: &str, limit: i64, now_ms: i64) -> RateState {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Unauthorized,
+    Forbidden,
+    RateLimited,
+}
+
+impl Outcome {
+    const ALL: [Outcome; 4] = [Outcome::Ok, Outcome::Unauthorized, Outcome::Forbidden, Outcome::RateLimited];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Unauthorized => "unauthorized",
+            Outcome::Forbidden => "forbidden",
+            Outcome::RateLimited => "rate_limited",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Meter {
+    pub limit: i64,
+    /// `"per-minute";q=<limit>;w=60`, built once.
+    pub policy: HeaderValue,
+    window: AtomicI64,
+    used: AtomicI64,
+    counts: [AtomicI64; 4],
+    last_used: AtomicI64,
+}
+
+impl Meter {
+    pub fn new(limit: i64) -> Self {
+        Meter {
+            limit,
+            policy: HeaderValue::from_str(&format!("\"per-minute\";q={limit};w=60")).expect("ASCII"),
+            window: AtomicI64::new(0),
+            used: AtomicI64::new(0),
+            counts: Default::default(),
+            last_used: AtomicI64::new(0),
+        }
+    }
+
+    pub fn check(&self, now_ms: i64) -> RateState {
         let window = now_ms / 60_000;
-        let reset = 60 - (now_ms / 1000) % 60;
-        let mut windows = self.0.lock().expect("not poisoned");
-        if windows.len() > 100_000 {
-            windows.retain(|_, (w, _)| *w == window);
+        let seen = self.window.load(Relaxed);
+        if seen != window && self.window.compare_exchange(seen, window, Relaxed, Relaxed).is_ok() {
+            self.used.store(0, Relaxed);
         }
-        let entry = windows.entry(caller.to_string()).or_insert((window, 0));
-        if entry.0 != window {
-            *entry = (window, 0);
+        let used = self.used.fetch_add(1, Relaxed) + 1;
+        let allowed = used <= self.limit;
+        if !allowed {
+            self.used.fetch_sub(1, Relaxed); // refused requests do not use up the next ones
         }
-        let allowed = entry.1 < limit;
-        if allowed {
-            entry.1 += 1;
+        RateState { allowed, limit: self.limit, remaining: (self.limit - used).max(0), reset: 60 - (now_ms / 1000) % 60 }
+    }
+
+    pub fn count(&self, outcome: Outcome, now_ms: i64) {
+        self.counts[outcome as usize].fetch_add(1, Relaxed);
+        if outcome == Outcome::Ok {
+            self.last_used.fetch_max(now_ms, Relaxed);
         }
-        RateState { allowed, limit, remaining: (limit - entry.1).max(0), reset }
+    }
+}
+
+/// The meters of every key seen by this instance, by key id.
+#[derive(Default)]
+pub struct Meters(RwLock<HashMap<String, Arc<Meter>>>);
+
+impl Meters {
+    /// The key's meter; created on first sight. Called on key-cache misses only.
+    pub fn for_key(&self, key_id: &str, limit: i64) -> Arc<Meter> {
+        if let Some(meter) = self.0.read().expect("not poisoned").get(key_id) {
+            if meter.limit == limit {
+                return meter.clone();
+            }
+        }
+        self.0.write().expect("not poisoned").entry(key_id.to_string()).or_insert_with(|| Arc::new(Meter::new(limit))).clone()
+    }
+
+    /// Writes the counts gathered since the last flush, in one transaction, to the current
+    /// hour (flushes run every few seconds, so at most that much lands in the next hour).
+    pub async fn flush(&self, db: &Db, now_ms: i64) -> Result<()> {
+        let hour = now_ms / 3_600_000;
+        let mut counts = Vec::new();
+        let mut last_used = Vec::new();
+        for (key_id, meter) in self.0.read().expect("not poisoned").iter() {
+            for outcome in Outcome::ALL {
+                let n = meter.counts[outcome as usize].swap(0, Relaxed);
+                if n > 0 {
+                    counts.push((key_id.clone(), hour, outcome.name(), n));
+                }
+            }
+            let at = meter.last_used.swap(0, Relaxed);
+            if at > 0 {
+                last_used.push((key_id.clone(), at));
+            }
+        }
+        if counts.is_empty() && last_used.is_empty() {
+            return Ok(());
+        }
+        let mut tx = db.begin().await?;
+        store::api_keys::add_usage(&mut tx, &counts, &last_used).await?;
+        tx.commit().await
     }
 }
 
@@ -45,14 +139,14 @@ mod tests {
 
     #[test]
     fn the_limit_holds_within_a_window_and_resets_with_the_next() {
-        let limiter = RateLimiter::default();
+        let meter = Meter::new(2);
         let t = 120_000; // the start of a minute
-        assert_eq!(limiter.check("k", 2, t).remaining, 1);
-        assert!(limiter.check("k", 2, t + 1).allowed);
-        let third = limiter.check("k", 2, t + 2);
+        assert_eq!(meter.check(t).remaining, 1);
+        assert!(meter.check(t + 1).allowed);
+        let third = meter.check(t + 2);
         assert!(!third.allowed);
         assert_eq!(third.reset, 60);
-        assert!(limiter.check("other", 2, t + 3).allowed, "limits are per caller");
-        assert!(limiter.check("k", 2, t + 60_000).allowed);
+        assert!(meter.check(t + 60_000).allowed);
+        assert_eq!(meter.policy, "\"per-minute\";q=2;w=60");
     }
 }

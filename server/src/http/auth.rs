@@ -11,8 +11,9 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue};
 
 use super::AppState;
-use crate::domain::auth::Principal;
-use crate::domain::ratelimit::RateState;
+use crate::domain::auth::{Authenticated, Principal};
+use crate::domain::ratelimit::Outcome;
+use crate::domain::Hub;
 use crate::error::Error;
 use crate::time;
 
@@ -40,8 +41,8 @@ pub fn credential(headers: &HeaderMap) -> Option<&str> {
 
 /// The client's address: the peer, or — only when the peer is a configured trusted proxy —
 /// the last address in `X-Forwarded-For` that is not itself a trusted proxy.
-pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: Option<IpAddr>) -> Option<IpAddr> {
-    let trusted = &state.hub.config.trusted_proxies;
+pub fn client_ip(hub: &Hub, headers: &HeaderMap, peer: Option<IpAddr>) -> Option<IpAddr> {
+    let trusted = &hub.config.trusted_proxies;
     let peer = peer?;
     if !trusted.iter().any(|net| net.contains(&peer)) {
         return Some(peer);
@@ -54,63 +55,48 @@ pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: Option<IpAddr>) ->
         .or(Some(peer))
 }
 
-pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let Some(credential) = credential(request.headers()).map(str::to_string) else {
+pub async fn authenticate(State(hub): State<Hub>, mut request: Request, next: Next) -> Response {
+    let Some(credential) = credential(request.headers()) else {
         return next.run(request).await; // handlers that need a caller answer 401
     };
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let ip = client_ip(&state, request.headers(), peer);
-    let hub = &state.hub;
+    let ip = client_ip(&hub, request.headers(), peer);
     let now = time::now_ms();
-    let principal = match hub.authenticate_from(&credential, ip).await {
-        Ok(principal) => principal,
+    let Authenticated { principal, meter } = match hub.authenticate_from(credential, ip).await {
+        Ok(authenticated) => authenticated,
         Err(refusal) => {
-            if let Some(key_id) = refusal.key_id {
-                let outcome = if matches!(refusal.error, Error::Forbidden(_)) { "forbidden" } else { "unauthorized" };
-                hub.usage.count(&key_id, outcome, now);
+            if let Some(meter) = refusal.meter {
+                let outcome = if matches!(refusal.error, Error::Forbidden(_)) { Outcome::Forbidden } else { Outcome::Unauthorized };
+                meter.count(outcome, now);
             }
             return refusal.error.into_response();
         }
     };
-    let (caller_id, limit) = match &principal {
-        Principal::Operator => ("operator".to_string(), hub.config.operator_rate_limit_per_minute),
-        Principal::Key(key) => (key.id.clone(), key.rate_limit_per_minute.unwrap_or(hub.config.default_rate_limit_per_minute)),
-    };
-    let rate = hub.rate_limiter.check(&caller_id, limit, now);
-    let key_id = matches!(principal, Principal::Key(_)).then_some(caller_id);
+    let rate = meter.check(now);
     let mut response = if rate.allowed {
         request.extensions_mut().insert(Caller { principal, ip });
-        next.run(request).await
+        super::idempotency::run(&hub, request, next).await
     } else {
-        let mut response = Error::RateLimited(format!("more than {limit} requests a minute")).into_response();
+        let mut response = Error::RateLimited(format!("more than {} requests a minute", rate.limit)).into_response();
         response.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(rate.reset));
         response
     };
-    rate_headers(response.headers_mut(), &rate);
-    if let Some(key_id) = key_id {
-        let outcome = match response.status().as_u16() {
-            429 => "rate_limited",
-            403 => "forbidden",
-            401 => "unauthorized",
-            _ => "ok",
-        };
-        hub.usage.count(&key_id, outcome, now);
+    let headers = response.headers_mut();
+    headers.insert("ratelimit-policy", meter.policy.clone());
+    if let Ok(value) = HeaderValue::from_str(&format!("\"per-minute\";r={};t={}", rate.remaining, rate.reset)) {
+        headers.insert("ratelimit", value);
     }
-    response
-}
-
-/// The IETF draft headers (`RateLimit-Policy`, `RateLimit`) and the common `X-RateLimit-*`.
-fn rate_headers(headers: &mut HeaderMap, rate: &RateState) {
-    let mut set = |name: &'static str, value: String| {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(name, value);
-        }
+    headers.insert("x-ratelimit-limit", HeaderValue::from(rate.limit));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(rate.remaining));
+    headers.insert("x-ratelimit-reset", HeaderValue::from(rate.reset));
+    let outcome = match response.status().as_u16() {
+        429 => Outcome::RateLimited,
+        403 => Outcome::Forbidden,
+        401 => Outcome::Unauthorized,
+        _ => Outcome::Ok,
     };
-    set("ratelimit-policy", format!("\"per-minute\";q={};w=60", rate.limit));
-    set("ratelimit", format!("\"per-minute\";r={};t={}", rate.remaining, rate.reset));
-    set("x-ratelimit-limit", rate.limit.to_string());
-    set("x-ratelimit-remaining", rate.remaining.to_string());
-    set("x-ratelimit-reset", rate.reset.to_string());
+    meter.count(outcome, now);
+    response
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -2,12 +2,13 @@
 //! for a retry of the same request. Reusing a key for a different request is a 409.
 
 use axum::body::{to_bytes, Body};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method};
 
-use super::{AppState, Caller};
+use super::Caller;
+use crate::domain::Hub;
 use crate::crypto::sha256_hex;
 use crate::error::Error;
 use crate::{store, time};
@@ -15,7 +16,10 @@ use crate::{store, time};
 const TTL_MS: i64 = 24 * 3600 * 1000;
 const MAX_BODY: usize = 16 << 20;
 
-pub async fn replay(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Runs `request` — already authenticated — replaying a kept answer when it carries an
+/// `Idempotency-Key`. Called by the authentication middleware, so there is one middleware layer
+/// on the request path, not two.
+pub async fn run(hub: &Hub, request: Request, next: Next) -> Response {
     let key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
     let caller = request.extensions().get::<Caller>().map(|c| c.principal.actor());
     let (Some(key), Some(scope), true) = (key, caller, request.method() == Method::POST) else {
@@ -29,7 +33,7 @@ pub async fn replay(State(state): State<AppState>, request: Request, next: Next)
         return Error::PayloadTooLarge("the request body is too large".into()).into_response();
     };
     let request_hash = sha256_hex(&[parts.uri.path().as_bytes(), b"\n", &bytes].concat());
-    let db = &state.hub.db;
+    let db = &hub.db;
     let now = time::now_ms();
     match store::api_keys::idempotent_get(db, &scope, &key, now - TTL_MS).await {
         Ok(Some((hash, status, body))) if hash == request_hash => {

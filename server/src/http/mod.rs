@@ -59,9 +59,8 @@ pub fn api_router(state: &AppState) -> Router<AppState> {
         .merge(webhooks::router())
         .merge(events::router())
         .merge(deliveries::router())
-        // Outermost last: authenticate (and rate-limit) first, then replay idempotent POSTs.
-        .layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::replay))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate));
+        // Authenticates, rate-limits, and replays idempotent POSTs.
+        .layer(axum::middleware::from_fn_with_state(state.hub.clone(), auth::authenticate));
     Router::new().merge(system::router()).merge(authenticated)
 }
 

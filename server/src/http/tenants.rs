@@ -12,6 +12,17 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/tenants", get(list).post(create))
         .route("/api/v1/tenants/{tenant_id}", get(one))
+        .route("/api/v1/whoami", get(whoami))
+}
+
+/// Who the credential is: the operator, or a key with its tenant and scopes. No database work,
+/// which also makes it the route the authentication benchmark measures.
+async fn whoami(caller: Caller) -> axum::Json<serde_json::Value> {
+    use crate::domain::auth::Principal;
+    axum::Json(match &caller.principal {
+        Principal::Operator => serde_json::json!({ "actor": "operator" }),
+        Principal::Key(key) => serde_json::json!({ "actor": key.id, "tenant_id": key.tenant_id, "scopes": key.scopes }),
+    })
 }
 
 async fn create(State(s): State<AppState>, caller: Caller, Json(input): Json<TenantIn>) -> Result<(StatusCode, Json<TenantOut>)> {

@@ -76,7 +76,7 @@ both!(expired_keys_fail_and_say_so, |backend: Backend| async move {
     let (status, body) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), json!({ "name": "x", "role": "admin", "expires_at": "2000-01-01T00:00:00Z" })).await;
     assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("expires_at")));
     integrations_hub::on_db!(&app.hub.db, pool => sqlx::query("UPDATE api_keys SET expires_at = 1").execute(pool).await.map(|r| r.rows_affected())).unwrap();
-    app.hub.forget_key(&integrations_hub::crypto::sha256_hex(key.as_bytes()));
+    app.hub.forget_key_hash(&integrations_hub::crypto::sha256_hex(key.as_bytes()));
     let (status, _, _) = app.request(Method::GET, &format!("/api/v1/tenants/{tenant}/webhooks"), Some(&key), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (_, got) = app.get(&format!("/api/v1/tenants/{tenant}/api-keys/{}", created["id"].as_str().unwrap())).await;
