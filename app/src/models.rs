@@ -257,6 +257,10 @@ pub struct DeliveryWithAttempts {
     #[serde(flatten)]
     pub delivery: DeliveryOut,
     pub attempts: Vec<AttemptOut>,
+    /// The replay chain: the deliveries this one was replayed from, oldest first…
+    pub replayed_from: Vec<String>,
+    /// …and the deliveries that replay it.
+    pub replays: Vec<String>,
 }
 
 /// Every scope a key can hold.
@@ -366,4 +370,60 @@ pub struct AuditEntryOut {
 pub struct ApiKeyView {
     pub key: ApiKeyOut,
     pub requests_7d: i64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookPatch {
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub headers: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub max_attempts: Option<i64>,
+    #[serde(default)]
+    pub backoff_base_seconds: Option<i64>,
+    #[serde(default)]
+    pub timeout_seconds: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecretIn {
+    #[serde(default)]
+    pub grace_period_seconds: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TestSendIn {
+    #[serde(default)]
+    pub event_type: Option<String>,
+    #[serde(default)]
+    pub payload: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct BulkReplayIn {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub webhook_id: Option<String>,
+    #[serde(default)]
+    pub since: Option<String>,
+    #[serde(default)]
+    pub until: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BulkReplayOut {
+    pub replayed: usize,
+    pub deliveries: Vec<String>,
 }

@@ -144,12 +144,33 @@ impl Worker {
         }
     }
 
-    /// Claims a batch and loads what sending needs: two more queries for the whole batch.
+    /// Sends one delivery now (a test send), whatever its due time; false if it was not
+    /// waiting to be sent.
+    pub async fn deliver_one(self: &Arc<Self>, id: &str) -> Result<bool> {
+        let hub = &self.hub;
+        let now = time::now_ms();
+        let lease_until = now + hub.config.delivery.lease.as_millis() as i64;
+        let Some(claimed) = store::deliveries::claim_one(&hub.db, &hub.instance_id, id, now, lease_until).await? else {
+            return Ok(false);
+        };
+        for job in self.load(vec![claimed], now).await? {
+            self.clone().deliver(job, None).await;
+        }
+        Ok(true)
+    }
+
+    /// Claims a batch and loads what sending needs.
     async fn claim(&self, limit: usize) -> Result<Vec<Job>> {
         let hub = &self.hub;
         let now = time::now_ms();
         let lease_until = now + hub.config.delivery.lease.as_millis() as i64;
         let claimed = store::deliveries::claim(&hub.db, &hub.instance_id, now, lease_until, limit as i64).await?;
+        self.load(claimed, now).await
+    }
+
+    /// The endpoints and payloads of claimed deliveries: two queries for the whole batch.
+    async fn load(&self, claimed: Vec<Claimed>, now: i64) -> Result<Vec<Job>> {
+        let hub = &self.hub;
         if claimed.is_empty() {
             return Ok(Vec::new());
         }

@@ -1,10 +1,12 @@
-use app::models::{AttemptOut, DeliveryOut, DeliveryStatus, DeliveryWithAttempts, Page};
+use app::models::{AttemptOut, BulkReplayIn, BulkReplayOut, DeliveryOut, DeliveryStatus, DeliveryWithAttempts, Page};
 
 use super::auth::{Principal, Scope};
 use super::{page_limit, paginate, Hub};
 use crate::error::{Error, Result};
-use crate::store::{self, deliveries::{AttemptRow, DeliveryRow, Filter}};
-use crate::time;
+use super::ingest::notify_other_instances;
+use super::tenants::audit_row;
+use crate::store::{self, deliveries::{AttemptRow, DeliveryRow, Filter, NewDelivery}};
+use crate::{ids, time};
 
 pub fn delivery_out(row: DeliveryRow) -> DeliveryOut {
     let status = DeliveryStatus::parse(&row.status).unwrap_or(DeliveryStatus::Pending);
@@ -94,9 +96,69 @@ impl Hub {
         who.authorize(tenant_id, Scope::DeliveriesRead)?;
         let row = store::found(store::deliveries::get(&self.db, tenant_id, id).await?, "delivery")?;
         let attempts = store::deliveries::attempts_of(&self.db, &[row.id.clone()]).await?;
+        let replays = store::deliveries::replays_of(&self.db, &row.id).await?;
+        let mut replayed_from = Vec::new();
+        let mut parent = row.replay_of.clone();
+        while let Some(id) = parent.take().filter(|_| replayed_from.len() < 100) {
+            parent = store::deliveries::get(&self.db, tenant_id, &id).await?.and_then(|d| d.replay_of);
+            replayed_from.insert(0, id);
+        }
         Ok(DeliveryWithAttempts {
             delivery: delivery_out(row),
             attempts: attempts.into_iter().map(attempt_out).collect(),
+            replayed_from,
+            replays,
         })
+    }
+
+    /// A new delivery of the same event to the same endpoint, linked to the one it replays.
+    pub async fn replay_delivery(&self, who: &Principal, tenant_id: &str, id: &str, dead_letters_only: bool, source_ip: Option<String>) -> Result<DeliveryOut> {
+        who.authorize(tenant_id, Scope::DeliveriesReplay)?;
+        let original = store::found(store::deliveries::get(&self.db, tenant_id, id).await?, "delivery")?;
+        if dead_letters_only && original.status != "dead_letter" {
+            return Err(Error::NotFound("dead letter"));
+        }
+        let mut replayed = self.replay_rows(who, tenant_id, vec![original], source_ip).await?;
+        Ok(replayed.remove(0))
+    }
+
+    /// Replays every delivery matching the filter (at most 10 000 a call).
+    pub async fn bulk_replay(&self, who: &Principal, tenant_id: &str, input: BulkReplayIn, source_ip: Option<String>) -> Result<BulkReplayOut> {
+        who.authorize(tenant_id, Scope::DeliveriesReplay)?;
+        let query = DeliveryQuery { status: input.status, webhook_id: input.webhook_id, since: input.since, until: input.until, ..Default::default() };
+        let rows = store::deliveries::list(&self.db, tenant_id, &query.filter()?, None, 10_000).await?;
+        if rows.is_empty() {
+            return Ok(BulkReplayOut { replayed: 0, deliveries: Vec::new() });
+        }
+        let replayed = self.replay_rows(who, tenant_id, rows, source_ip).await?;
+        Ok(BulkReplayOut { replayed: replayed.len(), deliveries: replayed.into_iter().map(|d| d.id).collect() })
+    }
+
+    async fn replay_rows(&self, who: &Principal, tenant_id: &str, originals: Vec<DeliveryRow>, source_ip: Option<String>) -> Result<Vec<DeliveryOut>> {
+        let now = time::now_ms();
+        let new: Vec<NewDelivery> = originals
+            .iter()
+            .map(|o| NewDelivery {
+                id: ids::new_id(ids::DELIVERY),
+                tenant_id: o.tenant_id.clone(),
+                event_id: o.event_id.clone(),
+                webhook_id: o.webhook_id.clone(),
+                event_type: o.event_type.clone(),
+                replay_of: Some(o.id.clone()),
+                created_at: now,
+            })
+            .collect();
+        let mut tx = self.db.begin().await?;
+        store::deliveries::insert_many(&mut tx, &new).await?;
+        let target = if new.len() == 1 { new[0].replay_of.clone() } else { Some(format!("{} deliveries", new.len())) };
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "delivery.replayed", target.as_deref(), source_ip)).await?;
+        notify_other_instances(&mut tx).await?;
+        tx.commit().await?;
+        self.wake.notify_one();
+        let mut out = Vec::with_capacity(new.len());
+        for d in new {
+            out.push(delivery_out(store::found(store::deliveries::get(&self.db, tenant_id, &d.id).await?, "delivery")?));
+        }
+        Ok(out)
     }
 }

@@ -40,6 +40,16 @@ impl Hub {
         Ok(EventAccepted { id, deliveries })
     }
 
+    /// The catalogue: the built-in types and those the tenant has used.
+    pub async fn event_types(&self, who: &Principal) -> Result<Vec<String>> {
+        let mut types: Vec<String> = BUILTIN_EVENT_TYPES.iter().map(|t| t.to_string()).collect();
+        if let Some(tenant_id) = who.tenant_id() {
+            let used = store::events::types_used(&self.db, tenant_id).await?;
+            types.extend(used.into_iter().filter(|t| !BUILTIN_EVENT_TYPES.contains(&t.as_str())));
+        }
+        Ok(types)
+    }
+
     /// Tenants are never deleted, so a tenant seen once needs no second look-up.
     async fn ensure_tenant_exists(&self, tenant_id: &str) -> Result<()> {
         if self.known_tenants.lock().expect("not poisoned").contains(tenant_id) {

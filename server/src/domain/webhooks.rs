@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use app::models::{FieldError, Page, WebhookIn, WebhookOut, BUILTIN_EVENT_TYPES};
+use app::models::{FieldError, Page, RotateSecretIn, TestSendIn, WebhookIn, WebhookOut, WebhookPatch, BUILTIN_EVENT_TYPES};
 
 use super::auth::{Principal, Scope};
 use super::tenants::audit_row;
@@ -190,6 +190,99 @@ impl Hub {
         }
         store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.deleted", Some(id), source_ip)).await?;
         tx.commit().await
+    }
+
+    /// Changes some settings; the result is validated as a whole, like a create.
+    pub async fn patch_webhook(&self, who: &Principal, tenant_id: &str, id: &str, patch: WebhookPatch, source_ip: Option<String>) -> Result<WebhookOut> {
+        who.authorize(tenant_id, Scope::WebhooksWrite)?;
+        let mut row = self.webhook_row(tenant_id, id).await?;
+        let current = webhook_out(row.clone());
+        let merged = WebhookIn {
+            url: patch.url.unwrap_or(current.url),
+            events: patch.events.unwrap_or(current.events),
+            secret: None,
+            enabled: None,
+            description: patch.description.or(current.description),
+            headers: Some(patch.headers.unwrap_or(current.headers)),
+            max_attempts: patch.max_attempts.or(current.max_attempts),
+            backoff_base_seconds: patch.backoff_base_seconds.or(current.backoff_base_seconds),
+            timeout_seconds: patch.timeout_seconds.or(current.timeout_seconds),
+        };
+        let settings = check(&merged)?;
+        row.url = settings.url;
+        row.events = serde_json::to_string(&settings.events).expect("strings serialise");
+        row.description = settings.description;
+        row.headers = serde_json::to_string(&settings.headers).expect("strings serialise");
+        row.max_attempts = merged.max_attempts;
+        row.backoff_base_seconds = merged.backoff_base_seconds;
+        row.timeout_seconds = merged.timeout_seconds;
+        if let Some(enabled) = patch.enabled {
+            row.enabled = enabled;
+            if enabled {
+                row.disabled_reason = None;
+                row.consecutive_failures = 0;
+            }
+        }
+        row.updated_at = time::now_ms();
+        let mut tx = self.db.begin().await?;
+        store::webhooks::update(&mut tx, &row).await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.updated", Some(id), source_ip)).await?;
+        tx.commit().await?;
+        Ok(webhook_out(row))
+    }
+
+    /// A new signing secret; the old one keeps signing (alongside) for the grace period, so
+    /// receivers can switch without losing a message. Returns the new secret.
+    pub async fn rotate_webhook_secret(&self, who: &Principal, tenant_id: &str, id: &str, input: RotateSecretIn, source_ip: Option<String>) -> Result<String> {
+        who.authorize(tenant_id, Scope::WebhooksWrite)?;
+        let grace = input.grace_period_seconds.unwrap_or(24 * 3600);
+        if !(0..=30 * 86_400).contains(&grace) {
+            return Err(Error::field("grace_period_seconds", "must be between 0 and 2592000 (30 days)"));
+        }
+        let mut row = self.webhook_row(tenant_id, id).await?;
+        let secret = signing::generate_secret();
+        let now = time::now_ms();
+        row.previous_secret = Some(std::mem::replace(&mut row.secret, self.master_key.seal(secret.as_bytes())));
+        row.previous_secret_until = Some(now + grace * 1000);
+        row.updated_at = now;
+        let mut tx = self.db.begin().await?;
+        store::webhooks::update(&mut tx, &row).await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.secret_rotated", Some(id), source_ip)).await?;
+        tx.commit().await?;
+        Ok(secret)
+    }
+
+    /// Stores a sample event with one delivery, to this endpoint only; the caller sends it.
+    pub async fn prepare_test_send(&self, who: &Principal, tenant_id: &str, id: &str, input: TestSendIn) -> Result<String> {
+        who.authorize(tenant_id, Scope::WebhooksWrite)?;
+        let row = self.webhook_row(tenant_id, id).await?;
+        let event_type = input.event_type.unwrap_or_else(|| "request_submitted".into());
+        if !valid_event_type(&event_type) {
+            return Err(Error::field("event_type", "not an event type"));
+        }
+        let payload = input.payload.unwrap_or_else(|| serde_json::json!({ "test": true, "message": "A test message from Integrations Hub" }));
+        let now = time::now_ms();
+        let event = crate::store::events::EventRow {
+            id: ids::new_id(ids::EVENT),
+            tenant_id: tenant_id.to_string(),
+            event_type: event_type.clone(),
+            payload: serde_json::to_string(&payload).expect("JSON serialises"),
+            created_at: now,
+        };
+        let delivery = crate::store::deliveries::NewDelivery {
+            id: ids::new_id(ids::DELIVERY),
+            tenant_id: tenant_id.to_string(),
+            event_id: event.id.clone(),
+            webhook_id: row.id,
+            event_type,
+            replay_of: None,
+            created_at: now,
+        };
+        let mut tx = self.db.begin().await?;
+        store::events::insert_many(&mut tx, &[event]).await?;
+        store::deliveries::insert_many(&mut tx, std::slice::from_ref(&delivery)).await?;
+        tx.commit().await?;
+        Ok(delivery.id)
     }
 
     /// The plaintext signing secret, for the endpoint's owner to configure the receiver.

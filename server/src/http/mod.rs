@@ -5,6 +5,7 @@ mod deliveries;
 mod events;
 mod idempotency;
 mod keys;
+mod replay;
 mod system;
 mod tenants;
 mod webhooks;
@@ -59,6 +60,7 @@ pub fn api_router(state: &AppState) -> Router<AppState> {
         .merge(webhooks::router())
         .merge(events::router())
         .merge(deliveries::router())
+        .merge(replay::router())
         // Authenticates, rate-limits, and replays idempotent POSTs.
         .layer(axum::middleware::from_fn_with_state(state.hub.clone(), auth::authenticate));
     Router::new().merge(system::router()).merge(authenticated)

@@ -270,3 +270,20 @@ pub async fn due_stats(db: &Db, now: i64) -> Result<(i64, Option<i64>)> {
          WHERE status IN ('pending', 'failed', 'delivering') AND next_attempt_at <= $1")
         .bind(now).fetch_one(pool).await)?)
 }
+
+/// Claims one delivery by id (a test send), whatever its due time, if nobody holds it.
+pub async fn claim_one(db: &Db, worker: &str, id: &str, now: i64, lease_until: i64) -> Result<Option<Claimed>> {
+    let sql = format!(
+        "UPDATE deliveries SET status = 'delivering', locked_by = $1, next_attempt_at = $2, updated_at = $3 \
+         WHERE id = $4 AND status IN ('pending', 'failed') {CLAIM_RETURNING}"
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(worker).bind(lease_until).bind(now).bind(id).fetch_optional(pool).await)?)
+}
+
+/// The ids of the deliveries that replay `id`.
+pub async fn replays_of(db: &Db, id: &str) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT id FROM deliveries WHERE replay_of = $1 ORDER BY id").bind(id).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}

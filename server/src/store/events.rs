@@ -36,3 +36,11 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<EventRow>>
         "SELECT id, tenant_id, event_type, payload, created_at FROM events WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id).bind(id).fetch_optional(pool).await)?)
 }
+
+/// The event types a tenant has published.
+pub async fn types_used(db: &Db, tenant_id: &str) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT DISTINCT event_type FROM events WHERE tenant_id = $1 ORDER BY event_type LIMIT 200")
+        .bind(tenant_id).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}

@@ -5,4 +5,5 @@ mod helpers;
 
 mod api_keys;
 mod delivery;
+mod replay;
 mod foundation;

@@ -1,0 +1,168 @@
+use std::collections::HashSet;
+
+use axum::http::StatusCode;
+use integrations_hub::signing;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::both;
+use crate::helpers::{Backend, Receiver, TestApp};
+
+both!(a_replay_is_a_new_delivery_linked_to_the_original, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| c.delivery.max_attempts = 1).await;
+    let receiver = Receiver::start().await;
+    receiver.reply(500, &[]);
+    let tenant = app.create_tenant("Acme").await;
+    app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    let accepted = app.publish(&tenant, "new_lead", json!({ "n": 1 })).await;
+    let original = accepted["deliveries"][0].as_str().unwrap().to_string();
+    app.drain().await;
+    let (_, dead) = app.get(&format!("/api/v1/tenants/{tenant}/dead-letters")).await;
+    assert_eq!(dead["data"][0]["id"], original.as_str());
+
+    let (status, replay) = app.post(&format!("/api/v1/tenants/{tenant}/dead-letters/{original}/replay"), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{replay}");
+    assert_eq!(replay["replay_of"], original.as_str());
+    app.drain().await;
+    let replayed = app.delivery(&tenant, replay["id"].as_str().unwrap()).await;
+    assert_eq!(replayed["status"], "delivered");
+    assert_eq!(replayed["replayed_from"], json!([original]));
+    // A replay of the replay: the chain grows and is visible from both ends.
+    let (_, again) = app.post(&format!("/api/v1/tenants/{tenant}/webhook-deliveries/{}/replay", replay["id"].as_str().unwrap()), json!({})).await;
+    let third = app.delivery(&tenant, again["id"].as_str().unwrap()).await;
+    assert_eq!(third["replayed_from"], json!([original, replay["id"]]));
+    let first = app.delivery(&tenant, &original).await;
+    assert_eq!(first["replays"], json!([replay["id"]]));
+    // Only dead letters replay through the dead-letter route.
+    let (status, _) = app.post(&format!("/api/v1/tenants/{tenant}/dead-letters/{}/replay", replay["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+});
+
+both!(bulk_replay_takes_a_filter, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| c.delivery.max_attempts = 1).await;
+    let failing = Receiver::start().await;
+    for _ in 0..3 { failing.reply(500, &[]); }
+    let fine = Receiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    let bad = app.create_webhook(&tenant, json!({ "url": failing.url, "events": ["*"] })).await;
+    app.create_webhook(&tenant, json!({ "url": fine.url, "events": ["*"] })).await;
+    for n in 0..3 { app.publish(&tenant, "new_lead", json!({ "n": n })).await; }
+    app.drain().await;
+    let (status, out) = app.post(&format!("/api/v1/tenants/{tenant}/webhook-deliveries/replay"),
+        json!({ "status": "dead_letter", "webhook_id": bad["id"] })).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{out}");
+    assert_eq!(out["replayed"], 3);
+    app.drain().await;
+    assert_eq!(failing.received().len(), 6, "three failures, then three replays");
+    assert_eq!(fine.received().len(), 3, "the healthy endpoint was not replayed");
+    let (_, dead) = app.get(&format!("/api/v1/tenants/{tenant}/dead-letters")).await;
+    assert_eq!(dead["data"].as_array().unwrap().len(), 3, "the originals stay in the dead-letter list");
+});
+
+both!(the_seed_integrator_routes_take_the_tenant_from_the_key, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| c.delivery.max_attempts = 1).await;
+    let receiver = Receiver::start().await;
+    receiver.reply(500, &[]);
+    let tenant = app.create_tenant("Acme").await;
+    let (_, key) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), json!({ "name": "seed", "role": "admin" })).await;
+    let key = key["key"].as_str().unwrap().to_string();
+    let call = |method: Method, path: String, body: Option<serde_json::Value>| {
+        let (app, key) = (&app, key.clone());
+        async move { app.request(method, &path, Some(&key), body).await }
+    };
+    let (status, _, hook) = call(Method::POST, "/api/v1/subscriptions".into(), Some(json!({ "url": receiver.url, "secret": "a-seed-secret-16+", "events": ["request_submitted"], "enabled": true }))).await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
+    assert_eq!(hook["tenant_id"], tenant.as_str());
+    let (status, _, event) = call(Method::POST, "/api/v1/events".into(), Some(json!({ "event_type": "request_submitted", "payload": { "title": "Laptop" } }))).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    app.drain().await;
+    let (status, _, attempts) = call(Method::GET, format!("/api/v1/admin/events/{}/attempts", event["id"].as_str().unwrap()), None).await;
+    assert_eq!((status, attempts["data"][0]["status_code"].as_i64()), (StatusCode::OK, Some(500)));
+    let dead = event["deliveries"][0].as_str().unwrap();
+    let (status, _, replay) = call(Method::POST, format!("/api/v1/admin/dead-letters/{dead}/replay"), None).await;
+    assert_eq!((status, replay["replay_of"].as_str()), (StatusCode::CREATED, Some(dead)));
+    // The operator has no tenant of its own here.
+    let (status, _) = app.post("/api/v1/events", json!({ "event_type": "new_lead", "payload": {} })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, _, types) = call(Method::GET, "/api/v1/event-types".into(), None).await;
+    assert_eq!(types["data"], json!(["request_submitted", "request_approved", "new_lead", "lead_update"]));
+});
+
+both!(during_a_secret_rotation_both_signatures_are_sent, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let receiver = Receiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    let hook = app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    let path = format!("/api/v1/tenants/{tenant}/webhooks/{}", hook["id"].as_str().unwrap());
+    let (_, old) = app.get(&format!("{path}/secret")).await;
+    let (status, new) = app.post(&format!("{path}/rotate-secret"), json!({ "grace_period_seconds": 600 })).await;
+    assert_eq!(status, StatusCode::OK);
+    let (old, new) = (old["secret"].as_str().unwrap().to_string(), new["secret"].as_str().unwrap().to_string());
+    assert_ne!(old, new);
+    app.publish(&tenant, "new_lead", json!({})).await;
+    app.drain().await;
+    let got = receiver.wait_for(1).await.remove(0);
+    let header = got.headers["webhook-signature"].to_str().unwrap().to_string();
+    assert_eq!(header.split(' ').count(), 2, "{header}");
+    let id = got.headers["webhook-id"].to_str().unwrap();
+    let ts: i64 = got.headers["webhook-timestamp"].to_str().unwrap().parse().unwrap();
+    assert!(signing::verify_standard(&[&old], id, ts, got.body.as_bytes(), &header));
+    assert!(signing::verify_standard(&[&new], id, ts, got.body.as_bytes(), &header));
+    // Without grace, only the new secret signs.
+    app.post(&format!("{path}/rotate-secret"), json!({ "grace_period_seconds": 0 })).await;
+    app.publish(&tenant, "new_lead", json!({})).await;
+    app.drain().await;
+    let got = receiver.wait_for(2).await.remove(1);
+    assert_eq!(got.headers["webhook-signature"].to_str().unwrap().split(' ').count(), 1);
+});
+
+both!(patch_changes_an_endpoint_and_test_send_reports_the_attempt, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let receiver = Receiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    let hook = app.create_webhook(&tenant, json!({ "url": "https://example.com/old", "events": ["new_lead"] })).await;
+    let path = format!("/api/v1/tenants/{tenant}/webhooks/{}", hook["id"].as_str().unwrap());
+    let (status, _, patched) = app.request(Method::PATCH, &path, Some(crate::helpers::OPERATOR), Some(json!({ "url": receiver.url, "events": ["*"], "timeout_seconds": 3 }))).await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!((patched["url"].as_str(), patched["timeout_seconds"].as_i64()), (Some(receiver.url.as_str()), Some(3)));
+    let (status, _, bad) = app.request(Method::PATCH, &path, Some(crate::helpers::OPERATOR), Some(json!({ "url": "nope" }))).await;
+    assert_eq!((status, bad["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("url")));
+    let (status, sent) = app.post(&format!("{path}/test"), json!({ "event_type": "lead_update", "payload": { "hello": "world" } })).await;
+    assert_eq!(status, StatusCode::OK, "{sent}");
+    assert_eq!(sent["status"], "delivered");
+    assert_eq!(sent["attempts"][0]["status_code"], 200);
+    let got = receiver.wait_for(1).await.remove(0);
+    assert!(got.body.contains("\"hello\":\"world\"") && got.body.contains("\"type\":\"lead_update\""));
+});
+
+both!(a_crashed_workers_lease_expires_and_nothing_is_lost, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let receiver = Receiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    for n in 0..5 { app.publish(&tenant, "new_lead", json!({ "n": n })).await; }
+    // Another worker claims everything and dies (kill -9): its lease is never renewed.
+    let now = integrations_hub::time::now_ms();
+    let taken = integrations_hub::store::deliveries::claim(&app.hub.db, "wrk_crashed", now, now + 60_000, 100).await.unwrap();
+    assert_eq!(taken.len(), 5);
+    assert_eq!(app.drain().await, 0, "leased deliveries are not taken from a live worker");
+    // The lease runs out (moved back in time here instead of waiting a minute).
+    integrations_hub::on_db!(&app.hub.db, pool => sqlx::query("UPDATE deliveries SET next_attempt_at = 0 WHERE locked_by = 'wrk_crashed'")
+        .execute(pool).await.map(|r| r.rows_affected())).unwrap();
+    assert_eq!(app.drain().await, 5);
+    assert_eq!(receiver.wait_for(5).await.len(), 5);
+});
+
+both!(two_instances_share_the_work_without_double_delivery, |backend: Backend| async move {
+    let a = TestApp::spawn(backend).await;
+    let b = TestApp::spawn_on(tempfile::tempdir().unwrap(), a.database_url.clone(), |_| {}).await;
+    let receiver = Receiver::start().await;
+    let tenant = a.create_tenant("Acme").await;
+    a.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    for n in 0..60 { a.publish(&tenant, "new_lead", json!({ "n": n })).await; }
+    let (sent_a, sent_b) = tokio::join!(a.drain(), b.drain());
+    assert_eq!(sent_a + sent_b, 60, "a: {sent_a}, b: {sent_b}");
+    let got = receiver.wait_for(60).await;
+    let ids: HashSet<String> = got.iter().map(|r| r.headers["webhook-id"].to_str().unwrap().to_string()).collect();
+    assert_eq!((got.len(), ids.len()), (60, 60), "each event exactly once");
+});
