@@ -28,6 +28,8 @@ pub struct Config {
     pub operator_rate_limit_per_minute: i64,
     /// Proxies whose `X-Forwarded-For` is believed (`IH_TRUSTED_PROXIES`, CIDRs).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `IH_SQLITE_SYNCHRONOUS=full`: fsync every commit (power-loss safe, slower).
+    pub sqlite_full_sync: bool,
     /// Private subnets deliveries may reach despite the SSRF guard (`IH_ALLOWED_TARGET_CIDRS`).
     pub allowed_target_cidrs: Vec<ipnet::IpNet>,
 }
@@ -140,6 +142,11 @@ impl Config {
             default_rate_limit_per_minute: integer("IH_DEFAULT_RATE_LIMIT_PER_MINUTE", 1200, 1, 100_000_000)?,
             operator_rate_limit_per_minute: integer("IH_OPERATOR_RATE_LIMIT_PER_MINUTE", 1_000_000, 1, 100_000_000)?,
             trusted_proxies: cidrs("IH_TRUSTED_PROXIES")?,
+            sqlite_full_sync: match var("IH_SQLITE_SYNCHRONOUS").as_deref().map(str::trim) {
+                None | Some("normal") => false,
+                Some("full") => true,
+                Some(v) => return Err(err("IH_SQLITE_SYNCHRONOUS", format!("expected normal or full, got {v:?}"))),
+            },
             allowed_target_cidrs: cidrs("IH_ALLOWED_TARGET_CIDRS")?,
             data_dir,
         })

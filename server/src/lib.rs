@@ -48,7 +48,7 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("IH_DATA_DIR: cannot create {}: {e}", config.data_dir.display()))?;
     let master_key = crypto::MasterKey::load(config.master_key.as_deref(), &config.data_dir)?;
-    let db = store::Db::connect(&config.database_url).await?;
+    let db = store::Db::connect(&config.database_url, config.sqlite_full_sync).await?;
     let (operator_token_hash, generated_operator_token) = operator_token(&db, config.admin_token.as_deref()).await?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 

@@ -58,6 +58,7 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
     let attempts: Vec<AttemptRow> = batch.iter().map(|(r, _)| r.attempt.clone()).collect();
     let outcomes: Vec<Outcome> = batch.iter().map(|(r, _)| r.outcome.clone()).collect();
     let mut tx = hub.db.begin().await?;
+    tx.without_flush_wait().await?;
     store::deliveries::record(&mut tx, &hub.instance_id, &attempts, &outcomes, now).await?;
     for webhook_id in batch.iter().filter_map(|(r, _)| r.disable_webhook.as_deref()) {
         if store::webhooks::disable(&mut tx, webhook_id, "the endpoint answered 410 Gone", now).await? {

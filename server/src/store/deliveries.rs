@@ -85,10 +85,15 @@ pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64
                        AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $4";
     const SET: &str = "UPDATE deliveries SET status = 'delivering', locked_by = $1, next_attempt_at = $2, updated_at = $3";
     Ok(match db {
-        Db::Postgres(pool) => {
+        Db::Postgres(_) => {
             let sql = format!("{SET} WHERE id IN ({DUE} FOR UPDATE SKIP LOCKED) {CLAIM_RETURNING}");
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(worker).bind(lease_until).bind(now).bind(limit).fetch_all(pool).await?
+            let mut tx = db.begin().await?;
+            tx.without_flush_wait().await?;
+            let Tx::Postgres(pg) = &mut tx else { unreachable!("begun on PostgreSQL") };
+            let claimed = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(worker).bind(lease_until).bind(now).bind(limit).fetch_all(&mut **pg).await?;
+            tx.commit().await?;
+            claimed
         }
         Db::Sqlite(pool) => {
             let sql = format!("{SET} WHERE id IN ({DUE}) {CLAIM_RETURNING}");
