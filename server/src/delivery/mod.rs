@@ -180,10 +180,23 @@ impl Worker {
         let event_ids: Vec<&str> = claimed.iter().map(|c| c.event_id.as_str()).collect();
         let webhooks = store::webhooks::by_ids(&hub.db, &webhook_ids).await?;
         let payloads = store::deliveries::payloads(&hub.db, &event_ids).await?;
+        let mut unreadable = HashSet::new();
         let endpoints: HashMap<String, (Option<Arc<Endpoint>>, RetrySettings)> = webhooks
             .into_iter()
-            .map(|w| (w.id.clone(), self.endpoint(w, now)))
+            .filter_map(|w| match self.endpoint(&w, now) {
+                Ok(endpoint) => Some((w.id, endpoint)),
+                Err(()) => {
+                    unreadable.insert(w.id);
+                    None
+                }
+            })
             .collect();
+        if !unreadable.is_empty() {
+            // This instance cannot read the signing secret (a different IH_MASTER_KEY): leave
+            // those deliveries for an instance that can, instead of failing them.
+            let ids: Vec<String> = claimed.iter().filter(|c| unreadable.contains(&c.webhook_id)).map(|c| c.id.clone()).collect();
+            store::deliveries::release(&hub.db, &hub.instance_id, &ids, now + hub.config.delivery.lease.as_millis() as i64).await?;
+        }
         let payloads: HashMap<String, (Arc<str>, i64)> =
             payloads.into_iter().map(|(id, payload, at)| (id, (Arc::from(payload), at))).collect();
         let mut in_flight = self.in_flight.lock().expect("not poisoned");
@@ -198,21 +211,21 @@ impl Worker {
             .collect())
     }
 
-    /// `None` when the endpoint may not be sent to (disabled, deleted, or its secret is
-    /// unreadable); its deliveries are then dead-lettered with the reason.
-    fn endpoint(&self, w: WebhookRow, now: i64) -> (Option<Arc<Endpoint>>, RetrySettings) {
+    /// `None` when the endpoint may not be sent to (disabled or deleted): its deliveries are
+    /// dead-lettered with the reason. `Err` when this instance cannot decrypt the secret.
+    fn endpoint(&self, w: &WebhookRow, now: i64) -> Result<(Option<Arc<Endpoint>>, RetrySettings), ()> {
         let defaults = &self.hub.config.delivery;
         let settings = RetrySettings {
             max_attempts: w.max_attempts.unwrap_or(defaults.max_attempts),
             backoff_base: w.backoff_base_seconds.map_or(defaults.backoff_base, |s| Duration::from_secs(s as u64)),
         };
         if !w.enabled {
-            return (None, settings);
+            return Ok((None, settings));
         }
         let key = &self.hub.master_key;
         let Ok(current) = key.open_string(&w.secret) else {
-            tracing::error!(webhook_id = %w.id, "signing secret does not decrypt; is IH_MASTER_KEY right?");
-            return (None, settings);
+            tracing::error!(webhook_id = %w.id, "signing secret does not decrypt: this instance's IH_MASTER_KEY differs from the one that sealed it");
+            return Err(());
         };
         let mut secrets = vec![current];
         if let (Some(sealed), Some(until)) = (&w.previous_secret, w.previous_secret_until) {
@@ -225,9 +238,9 @@ impl Worker {
             .into_iter()
             .filter_map(|(k, v)| Some((HeaderName::from_bytes(k.as_bytes()).ok()?, HeaderValue::from_str(&v).ok()?)))
             .collect();
-        let Ok(url) = reqwest::Url::parse(&w.url) else { return (None, settings) };
+        let Ok(url) = reqwest::Url::parse(&w.url) else { return Ok((None, settings)) };
         let timeout = w.timeout_seconds.map_or(defaults.timeout, |s| Duration::from_secs(s as u64));
-        (Some(Arc::new(Endpoint { url, secrets, headers, timeout })), settings)
+        Ok((Some(Arc::new(Endpoint { url, secrets, headers, timeout })), settings))
     }
 
     async fn deliver(self: Arc<Self>, job: Job, permit: Option<OwnedSemaphorePermit>) {

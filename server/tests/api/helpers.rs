@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 pub const OPERATOR: &str = "test-operator-token-0123456789";
+pub const SHARED_MASTER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
@@ -103,6 +104,8 @@ impl TestApp {
         config.data_dir = dir.path().to_path_buf();
         config.database_url = database_url.clone();
         config.admin_token = Some(OPERATOR.into());
+        // Instances that share a database must share the key that seals signing secrets.
+        config.master_key = Some(SHARED_MASTER_KEY.into());
         config.allow_private_targets = true;
         config.delivery.worker_enabled = false;
         config.delivery.backoff_base = Duration::from_millis(10);
