@@ -36,9 +36,13 @@ test('an admin creates, copies, rotates and revokes an API key', async ({ page, 
   // Rotate with no grace period: a new key is shown, the old one stops working.
   await row.getByRole('button', { name: 'Rotate' }).click();
   await row.getByRole('spinbutton').fill('0');
+  await row.getByLabel('New key expires').fill('2030-01-02T03:04');
   await row.getByRole('button', { name: 'Rotate now' }).click();
   const rotated = await page.getByTestId('new-key-value').inputValue();
   expect(rotated).not.toBe(key);
+  const keys = await (await request.get(`/api/v1/tenants/${tenant}/api-keys`, { headers: auth })).json();
+  const fresh = keys.data.find((k: { status: string; name: string }) => k.status === 'active' && k.name === 'billing-service');
+  expect(fresh.expires_at).toBe('2030-01-02T03:04:00.000Z');
   expect(await works(key)).toBe(401);
   expect(await works(rotated)).toBe(200);
   await page.getByTestId('new-key').getByRole('button', { name: 'Done' }).click();

@@ -46,6 +46,8 @@ pub struct DeliveryConfig {
     pub concurrency: usize,
     /// How long a claimed delivery stays ours before another worker may take it.
     pub lease: Duration,
+    /// Consecutive failed attempts after which an endpoint is disabled.
+    pub disable_after_failures: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +134,7 @@ impl Config {
                 timeout: seconds("IH_DELIVERY_TIMEOUT_SECONDS", 10.0)?.max(Duration::from_millis(10)),
                 concurrency: integer("IH_DELIVERY_CONCURRENCY", 128, 1, 10_000)? as usize,
                 lease: seconds("IH_DELIVERY_LEASE_SECONDS", 60.0)?.max(Duration::from_secs(1)),
+                disable_after_failures: integer("IH_WEBHOOK_DISABLE_AFTER_FAILURES", 100, 1, 1_000_000)?,
             },
             slack_bot_token: var("IH_SLACK_BOT_TOKEN"),
             slack_default_channel: var("IH_SLACK_DEFAULT_CHANNEL"),

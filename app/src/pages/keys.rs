@@ -65,6 +65,7 @@ fn KeyRow(view: ApiKeyView, on_changed: impl Fn() + Copy + Send + Sync + 'static
     let delete = ServerAction::<DeleteApiKey>::new();
     let rotate = ServerAction::<RotateApiKey>::new();
     let grace = RwSignal::new("3600".to_string());
+    let new_expiry = RwSignal::new(String::new());
     Effect::new(move |_| {
         if matches!(revoke.value().get(), Some(Ok(()))) || matches!(delete.value().get(), Some(Ok(()))) {
             on_changed();
@@ -108,8 +109,13 @@ fn KeyRow(view: ApiKeyView, on_changed: impl Fn() + Copy + Send + Sync + 'static
                                 <input type="number" min="0" class="narrow" prop:value=move || grace.get()
                                     on:input=move |ev| grace.set(event_target_value(&ev))/>
                             </label>
+                            <label class="inline">"New key expires (UTC, optional) "
+                                <input type="datetime-local" aria-label="New key expires" prop:value=move || new_expiry.get()
+                                    on:input=move |ev| new_expiry.set(event_target_value(&ev))/>
+                            </label>
                             <button on:click=move |_| {
-                                let input = RotateIn { grace_period_seconds: grace.get_untracked().parse().ok(), expires_at: None };
+                                let expires_at = Some(new_expiry.get_untracked()).filter(|e| !e.is_empty()).map(|e| format!("{e}:00Z"));
+                                let input = RotateIn { grace_period_seconds: grace.get_untracked().parse().ok(), expires_at };
                                 rotate.dispatch(RotateApiKey { tenant_id: t.clone(), id: i.clone(), input });
                                 confirming.set(None);
                             }>"Rotate now"</button>

@@ -26,6 +26,9 @@ use recorder::{Recorder, Record};
 use retry::Verdict;
 use sender::{AttemptResult, Endpoint, Message, Sender};
 
+/// Events the hub publishes about itself, to endpoints that subscribe to them by name.
+pub const OPERATIONAL_TYPES: [&str; 2] = ["webhook.disabled", "delivery.dead_lettered"];
+
 /// The most deliveries claimed by one statement.
 const MAX_BATCH: usize = 256;
 
@@ -306,6 +309,9 @@ impl Worker {
                 delivered_at: (status == "delivered").then_some(now),
             },
             disable_webhook: (verdict == Verdict::Gone).then(|| c.webhook_id.clone()),
+            webhook_id: c.webhook_id.clone(),
+            event_id: c.event_id.clone(),
+            event_type: c.event_type.clone(),
         };
         self.recorder.record(record).await;
         self.in_flight.lock().expect("not poisoned").remove(&c.id);

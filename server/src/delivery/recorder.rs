@@ -6,13 +6,29 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::Hub;
 use crate::store::deliveries::{AttemptRow, Outcome};
+use crate::store::events::EventRow;
 use crate::{store, time};
+
+use super::OPERATIONAL_TYPES;
+
+fn operational_event(tenant_id: &str, event_type: &str, data: serde_json::Value, now: i64) -> EventRow {
+    EventRow {
+        id: crate::ids::new_id(crate::ids::EVENT),
+        tenant_id: tenant_id.to_string(),
+        event_type: event_type.to_string(),
+        payload: data.to_string(),
+        created_at: now,
+    }
+}
 
 const MAX_BATCH: usize = 512;
 
 pub struct Record {
     pub attempt: AttemptRow,
     pub outcome: Outcome,
+    pub webhook_id: String,
+    pub event_id: String,
+    pub event_type: String,
     /// The endpoint answered 410 Gone: disable it.
     pub disable_webhook: Option<String>,
 }
@@ -60,10 +76,62 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
     let mut tx = hub.db.begin().await?;
     tx.without_flush_wait().await?;
     store::deliveries::record(&mut tx, &hub.instance_id, &attempts, &outcomes, now).await?;
+    let mut operational = Vec::new();
     for webhook_id in batch.iter().filter_map(|(r, _)| r.disable_webhook.as_deref()) {
         if store::webhooks::disable(&mut tx, webhook_id, "the endpoint answered 410 Gone", now).await? {
             tracing::warn!(webhook_id, "endpoint disabled: it answered 410 Gone");
         }
     }
-    tx.commit().await
+    // Failure streaks per endpoint, in the order the attempts finished.
+    let mut streaks: Vec<(&str, bool, i64)> = Vec::new(); // (webhook, reset, failures after)
+    for (r, _) in batch {
+        let failed = r.attempt.status_code.is_none_or(|s| !(200..300).contains(&s)) && r.attempt.error_kind.as_deref() != Some("endpoint_disabled");
+        let i = streaks.iter().position(|(w, ..)| *w == r.webhook_id).unwrap_or_else(|| {
+            streaks.push((&r.webhook_id, false, 0));
+            streaks.len() - 1
+        });
+        if failed {
+            streaks[i].2 += 1;
+        } else if r.attempt.status_code.is_some() {
+            streaks[i] = (&r.webhook_id, true, 0);
+        }
+    }
+    let threshold = hub.config.delivery.disable_after_failures;
+    for (webhook_id, reset, failures) in streaks {
+        let Some((streak, enabled, tenant_id)) = store::webhooks::count_failures(&mut tx, webhook_id, reset, failures).await? else { continue };
+        if enabled && streak >= threshold {
+            let reason = format!("{streak} consecutive failed attempts");
+            if store::webhooks::disable(&mut tx, webhook_id, &reason, now).await? {
+                tracing::warn!(webhook_id, streak, "endpoint disabled after sustained failure");
+                let audit = store::audit::AuditRow {
+                    id: crate::ids::new_id(crate::ids::AUDIT),
+                    tenant_id: Some(tenant_id.clone()),
+                    actor: "system".into(),
+                    action: "webhook.auto_disabled".into(),
+                    target: Some(webhook_id.to_string()),
+                    source_ip: None,
+                    created_at: now,
+                };
+                store::audit::insert(&mut tx, &audit).await?;
+                operational.push(operational_event(&tenant_id, "webhook.disabled", serde_json::json!({ "webhook_id": webhook_id, "reason": reason }), now));
+            }
+        }
+    }
+    // Dead letters are announced too — but not those of operational events, or a failing
+    // subscriber would announce its own failures forever.
+    for (r, _) in batch {
+        if r.outcome.status == "dead_letter" && !OPERATIONAL_TYPES.contains(&r.event_type.as_str()) {
+            let data = serde_json::json!({ "delivery_id": r.outcome.delivery_id, "webhook_id": r.webhook_id, "event_id": r.event_id, "event_type": r.event_type, "last_error": r.outcome.last_error });
+            operational.push(operational_event(&r.attempt.tenant_id, "delivery.dead_lettered", data, now));
+        }
+    }
+    if !operational.is_empty() {
+        let events: Vec<&EventRow> = operational.iter().collect();
+        crate::domain::ingest::store_with_fan_out(&mut tx, &events).await?;
+    }
+    tx.commit().await?;
+    if !operational.is_empty() {
+        hub.wake.notify_one();
+    }
+    Ok(())
 }

@@ -12,6 +12,9 @@ impl Hub {
     pub async fn publish_event(&self, who: &Principal, tenant_id: &str, input: EventIn) -> Result<EventAccepted> {
         who.authorize(tenant_id, Scope::EventsPublish)?;
         let event_type = input.event_type.trim();
+        if super::webhooks::is_operational(event_type) {
+            return Err(Error::field("event_type", format!("{event_type} is published by the hub itself")));
+        }
         if !valid_event_type(event_type) {
             return Err(Error::field(
                 "event_type",
@@ -40,12 +43,17 @@ impl Hub {
         Ok(EventAccepted { id, deliveries })
     }
 
-    /// The catalogue: the built-in types and those the tenant has used.
+    /// The catalogue: the built-in types, the hub's operational types (subscribable by name),
+    /// and the types the tenant has published.
     pub async fn event_types(&self, who: &Principal) -> Result<Vec<String>> {
-        let mut types: Vec<String> = BUILTIN_EVENT_TYPES.iter().map(|t| t.to_string()).collect();
+        let mut types: Vec<String> = BUILTIN_EVENT_TYPES.iter().chain(&crate::delivery::OPERATIONAL_TYPES).map(|t| t.to_string()).collect();
         if let Some(tenant_id) = who.tenant_id() {
             let used = store::events::types_used(&self.db, tenant_id).await?;
-            types.extend(used.into_iter().filter(|t| !BUILTIN_EVENT_TYPES.contains(&t.as_str())));
+            for t in used {
+                if !types.contains(&t) {
+                    types.push(t);
+                }
+            }
         }
         Ok(types)
     }

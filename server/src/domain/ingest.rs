@@ -78,14 +78,22 @@ async fn writer(db: Db, mut jobs: mpsc::Receiver<Job>, wake: Arc<Notify>) {
 /// NOTIFY that other instances' workers receive when it commits.
 async fn commit(db: &Db, events: &[&EventRow]) -> Result<HashMap<String, Vec<String>>> {
     let mut tx = db.begin().await?;
+    let fanned_out = store_with_fan_out(&mut tx, events).await?;
+    tx.commit().await?;
+    Ok(fanned_out)
+}
+
+/// Inside `tx`: the events, and a delivery per enabled endpoint subscribed to each; returns the
+/// delivery ids per event. Also used for the hub's own operational events.
+pub async fn store_with_fan_out(tx: &mut store::Tx, events: &[&EventRow]) -> Result<HashMap<String, Vec<String>>> {
     let rows: Vec<EventRow> = events.iter().map(|e| (*e).clone()).collect();
-    store::events::insert_many(&mut tx, &rows).await?;
+    store::events::insert_many(tx, &rows).await?;
     let mut filters: HashMap<&str, Vec<(String, Vec<String>)>> = HashMap::new();
     let mut deliveries = Vec::new();
     let mut fanned_out: HashMap<String, Vec<String>> = HashMap::new();
     for event in events {
         if !filters.contains_key(event.tenant_id.as_str()) {
-            let endpoints = store::webhooks::enabled_filters(&mut tx, &event.tenant_id)
+            let endpoints = store::webhooks::enabled_filters(tx, &event.tenant_id)
                 .await?
                 .into_iter()
                 .map(|(id, events)| (id, serde_json::from_str(&events).unwrap_or_default()))
@@ -109,11 +117,10 @@ async fn commit(db: &Db, events: &[&EventRow]) -> Result<HashMap<String, Vec<Str
             }
         }
     }
-    store::deliveries::insert_many(&mut tx, &deliveries).await?;
+    store::deliveries::insert_many(tx, &deliveries).await?;
     if !deliveries.is_empty() {
-        notify_other_instances(&mut tx).await?;
+        notify_other_instances(tx).await?;
     }
-    tx.commit().await?;
     Ok(fanned_out)
 }
 

@@ -47,8 +47,15 @@ pub fn valid_event_type(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
 }
 
+/// `*` is every event the tenant publishes; the hub's own operational events
+/// (`webhook.disabled`, `delivery.dead_lettered`) reach only endpoints that name them, so a
+/// catch-all receiver is not surprised by them (and cannot loop on them).
 pub fn subscribes(filters: &[String], event_type: &str) -> bool {
-    filters.iter().any(|f| f == "*" || f == event_type)
+    filters.iter().any(|f| f == event_type || (f == "*" && !is_operational(event_type)))
+}
+
+pub fn is_operational(event_type: &str) -> bool {
+    crate::delivery::OPERATIONAL_TYPES.contains(&event_type)
 }
 
 /// The parsed, checked settings of an endpoint.
@@ -323,8 +330,10 @@ mod tests {
     }
 
     #[test]
-    fn star_subscribes_to_everything() {
+    fn star_subscribes_to_everything_but_operational_events() {
         assert!(subscribes(&["*".into()], "new_lead"));
+        assert!(!subscribes(&["*".into()], "webhook.disabled"));
+        assert!(subscribes(&["webhook.disabled".into()], "webhook.disabled"));
         assert!(subscribes(&["new_lead".into()], "new_lead"));
         assert!(!subscribes(&["lead_update".into()], "new_lead"));
     }

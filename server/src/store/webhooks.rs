@@ -107,3 +107,15 @@ pub async fn disable(tx: &mut Tx, id: &str, reason: &str, now: i64) -> Result<bo
         .bind(id).bind(false).bind(reason).bind(now).bind(true).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
+
+/// Adds an endpoint's latest results to its failure streak: `reset` when one of them succeeded
+/// (then `failures` counts those after it). Returns the streak, whether the endpoint is enabled,
+/// and its tenant.
+pub async fn count_failures(tx: &mut Tx, id: &str, reset: bool, failures: i64) -> Result<Option<(i64, bool, String)>> {
+    let sql = if reset {
+        "UPDATE webhooks SET consecutive_failures = $2 WHERE id = $1 RETURNING consecutive_failures, enabled, tenant_id"
+    } else {
+        "UPDATE webhooks SET consecutive_failures = consecutive_failures + $2 WHERE id = $1 RETURNING consecutive_failures, enabled, tenant_id"
+    };
+    Ok(on_tx!(tx, conn => sqlx::query_as(sql).bind(id).bind(failures).fetch_optional(conn).await)?)
+}

@@ -119,10 +119,6 @@ impl TestApp {
         TestApp { url, hub, worker, http: reqwest::Client::new(), database_url, shutdown, _dir: dir }
     }
 
-    pub fn shutdown(&self) -> CancellationToken {
-        self.shutdown.clone()
-    }
-
     pub async fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, HeaderMap, Value) {
         let mut request = self.http.request(method, format!("{}{path}", self.url));
         if let Some(token) = token {

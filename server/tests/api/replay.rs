@@ -85,7 +85,7 @@ both!(the_seed_integrator_routes_take_the_tenant_from_the_key, |backend: Backend
     let (status, _) = app.post("/api/v1/events", json!({ "event_type": "new_lead", "payload": {} })).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (_, _, types) = call(Method::GET, "/api/v1/event-types".into(), None).await;
-    assert_eq!(types["data"], json!(["request_submitted", "request_approved", "new_lead", "lead_update"]));
+    assert_eq!(types["data"], json!(["request_submitted", "request_approved", "new_lead", "lead_update", "webhook.disabled", "delivery.dead_lettered"]));
 });
 
 both!(during_a_secret_rotation_both_signatures_are_sent, |backend: Backend| async move {
@@ -190,4 +190,41 @@ both!(an_instance_with_another_master_key_leaves_deliveries_to_the_others, |back
     a.make_retries_due().await;
     a.drain().await;
     assert_eq!(receiver.wait_for(1).await.len(), 1);
+});
+
+both!(sustained_failure_disables_an_endpoint_and_says_so, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.delivery.max_attempts = 1;
+        c.delivery.disable_after_failures = 3;
+    }).await;
+    let failing = Receiver::start().await;
+    for _ in 0..3 { failing.reply(500, &[]); }
+    let flaky = Receiver::start().await;
+    for status in [500, 500, 200, 500, 500] { flaky.reply(status, &[]); }
+    let monitor = Receiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    let bad = app.create_webhook(&tenant, json!({ "url": failing.url, "events": ["new_lead"] })).await;
+    let wobbly = app.create_webhook(&tenant, json!({ "url": flaky.url, "events": ["lead_update"] })).await;
+    app.create_webhook(&tenant, json!({ "url": monitor.url, "events": ["webhook.disabled", "delivery.dead_lettered"] })).await;
+    for n in 0..3 {
+        app.publish(&tenant, "new_lead", json!({ "n": n })).await;
+        app.drain().await;
+    }
+    for n in 0..5 {
+        app.publish(&tenant, "lead_update", json!({ "n": n })).await;
+        app.drain().await;
+    }
+    let (_, bad) = app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{}", bad["id"].as_str().unwrap())).await;
+    assert_eq!(bad["enabled"], false);
+    assert_eq!(bad["disabled_reason"], "3 consecutive failed attempts");
+    let (_, wobbly) = app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{}", wobbly["id"].as_str().unwrap())).await;
+    assert_eq!(wobbly["enabled"], true, "a success in between resets the streak");
+    // The monitor heard of every dead letter (3 + 4) and of the disabling.
+    let heard = monitor.wait_for(8).await;
+    let types: Vec<String> = heard.iter().map(|r| r.headers["x-webhook-event"].to_str().unwrap().to_string()).collect();
+    assert_eq!(types.iter().filter(|t| *t == "webhook.disabled").count(), 1, "{types:?}");
+    assert_eq!(types.iter().filter(|t| *t == "delivery.dead_lettered").count(), 7, "{types:?}");
+    let (_, log) = app.get(&format!("/api/v1/tenants/{tenant}/audit-log")).await;
+    let auto = log["data"].as_array().unwrap().iter().find(|e| e["action"] == "webhook.auto_disabled").expect("audited");
+    assert_eq!(auto["actor"], "system");
 });
