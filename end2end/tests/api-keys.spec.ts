@@ -72,3 +72,15 @@ test('a tenant admin key signs in and sees only its own tenant', async ({ page, 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('alert')).toContainText('admin key');
 });
+
+test('the operator switches tenants and stays on the same page', async ({ page, request }) => {
+  const first = await createTenant(request, 'Switch A');
+  const second = await createTenant(request, 'Switch B');
+  await request.post(`/api/v1/tenants/${second}/api-keys`, { headers: auth, data: { name: 'only-in-b', role: 'read_only' } });
+  await signIn(page);
+  await page.goto(`/tenants/${first}/api-keys`);
+  await expect(page.getByRole('heading', { name: 'API keys' })).toBeVisible();
+  await page.getByTestId('tenant-switcher').selectOption(second);
+  await expect(page).toHaveURL(new RegExp(`/tenants/${second}/api-keys$`));
+  await expect(page.locator('tr[data-name="only-in-b"]')).toBeVisible();
+});
