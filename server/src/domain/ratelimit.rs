@@ -96,14 +96,29 @@ impl Meter {
 pub struct Meters(RwLock<HashMap<String, Arc<Meter>>>);
 
 impl Meters {
-    /// The key's meter; created on first sight. Called on key-cache misses only.
+    /// The key's meter; created on first sight, and replaced (counts carried over) when the
+    /// key's limit is no longer the meter's. Called on key-cache misses only.
     pub fn for_key(&self, key_id: &str, limit: i64) -> Arc<Meter> {
         if let Some(meter) = self.0.read().expect("not poisoned").get(key_id) {
             if meter.limit == limit {
                 return meter.clone();
             }
         }
-        self.0.write().expect("not poisoned").entry(key_id.to_string()).or_insert_with(|| Arc::new(Meter::new(limit))).clone()
+        let mut meters = self.0.write().expect("not poisoned");
+        let fresh = Arc::new(Meter::new(limit));
+        if let Some(old) = meters.get(key_id) {
+            if old.limit == limit {
+                return old.clone(); // another request replaced it meanwhile
+            }
+            fresh.window.store(old.window.load(Relaxed), Relaxed);
+            fresh.used.store(old.used.load(Relaxed), Relaxed);
+            for (to, from) in fresh.counts.iter().zip(&old.counts) {
+                to.store(from.swap(0, Relaxed), Relaxed);
+            }
+            fresh.last_used.store(old.last_used.swap(0, Relaxed), Relaxed);
+        }
+        meters.insert(key_id.to_string(), fresh.clone());
+        fresh
     }
 
     /// Writes the counts gathered since the last flush, in one transaction, to the current
@@ -127,9 +142,28 @@ impl Meters {
         if counts.is_empty() && last_used.is_empty() {
             return Ok(());
         }
-        let mut tx = db.begin().await?;
-        store::api_keys::add_usage(&mut tx, &counts, &last_used).await?;
-        tx.commit().await
+        let written = async {
+            let mut tx = db.begin().await?;
+            store::api_keys::add_usage(&mut tx, &counts, &last_used).await?;
+            tx.commit().await
+        }
+        .await;
+        if written.is_err() {
+            // Put the counts back, so the next flush writes them: usage is not lost to a
+            // passing database error.
+            let meters = self.0.read().expect("not poisoned");
+            for (key_id, _, outcome, n) in &counts {
+                if let (Some(meter), Some(i)) = (meters.get(key_id), Outcome::ALL.iter().position(|o| o.name() == *outcome)) {
+                    meter.counts[i].fetch_add(*n, Relaxed);
+                }
+            }
+            for (key_id, at) in &last_used {
+                if let Some(meter) = meters.get(key_id) {
+                    meter.last_used.fetch_max(*at, Relaxed);
+                }
+            }
+        }
+        written
     }
 }
 
@@ -148,5 +182,29 @@ mod tests {
         assert_eq!(third.reset, 60);
         assert!(meter.check(t + 60_000).allowed);
         assert_eq!(meter.policy, "\"per-minute\";q=2;w=60");
+    }
+
+    #[test]
+    fn a_changed_limit_takes_effect_and_keeps_the_counts() {
+        let meters = Meters::default();
+        let old = meters.for_key("key_1", 2);
+        old.count(Outcome::Ok, 1);
+        assert!(Arc::ptr_eq(&old, &meters.for_key("key_1", 2)));
+        let new = meters.for_key("key_1", 5);
+        assert_eq!(new.limit, 5);
+        assert_eq!(new.counts[Outcome::Ok as usize].load(Relaxed), 1);
+    }
+
+    #[tokio::test]
+    async fn usage_survives_a_failed_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("u.db").display()), false).await.unwrap();
+        let meters = Meters::default();
+        meters.for_key("key_1", 10).count(Outcome::Ok, 7);
+        db.close().await;
+        assert!(meters.flush(&db, 0).await.is_err());
+        let meter = meters.for_key("key_1", 10);
+        assert_eq!(meter.counts[Outcome::Ok as usize].load(Relaxed), 1, "the count was put back");
+        assert_eq!(meter.last_used.load(Relaxed), 7);
     }
 }
