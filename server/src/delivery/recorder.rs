@@ -103,15 +103,7 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
             let reason = format!("{streak} consecutive failed attempts");
             if store::webhooks::disable(&mut tx, webhook_id, &reason, now).await? {
                 tracing::warn!(webhook_id, streak, "endpoint disabled after sustained failure");
-                let audit = store::audit::AuditRow {
-                    id: crate::ids::new_id(crate::ids::AUDIT),
-                    tenant_id: Some(tenant_id.clone()),
-                    actor: "system".into(),
-                    action: "webhook.auto_disabled".into(),
-                    target: Some(webhook_id.to_string()),
-                    source_ip: None,
-                    created_at: now,
-                };
+                let audit = store::audit::AuditRow::now(Some(&tenant_id), "system".into(), "webhook.auto_disabled", Some(webhook_id), None);
                 store::audit::insert(&mut tx, &audit).await?;
                 operational.push(operational_event(&tenant_id, "webhook.disabled", serde_json::json!({ "webhook_id": webhook_id, "reason": reason }), now));
             }

@@ -84,6 +84,15 @@ impl DeliveryQuery {
 }
 
 impl Hub {
+    /// The Prometheus text, with the queue depth read at scrape time. A database error shows
+    /// as an empty queue rather than failing the scrape (the counters are still worth having).
+    pub async fn render_metrics(&self) -> String {
+        let now = time::now_ms();
+        let (due, oldest) = store::deliveries::due_stats(&self.db, now).await.unwrap_or((0, None));
+        let age = oldest.map_or(0.0, |at| (now - at).max(0) as f64 / 1000.0);
+        self.metrics.render(due, age)
+    }
+
     pub async fn list_deliveries(&self, who: &Principal, tenant_id: &str, query: &DeliveryQuery) -> Result<Page<DeliveryOut>> {
         who.authorize(tenant_id, Scope::DeliveriesRead)?;
         let filter = query.filter()?;

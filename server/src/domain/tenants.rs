@@ -59,13 +59,5 @@ impl Hub {
 }
 
 pub fn audit_row(who: &Principal, tenant_id: Option<&str>, action: &str, target: Option<&str>, source_ip: Option<String>) -> store::audit::AuditRow {
-    store::audit::AuditRow {
-        id: ids::new_id(ids::AUDIT),
-        tenant_id: tenant_id.map(str::to_string),
-        actor: who.actor(),
-        action: action.to_string(),
-        target: target.map(str::to_string),
-        source_ip,
-        created_at: time::now_ms(),
-    }
+    store::audit::AuditRow::now(tenant_id, who.actor(), action, target, source_ip)
 }

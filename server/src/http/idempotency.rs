@@ -35,7 +35,7 @@ pub async fn run(hub: &Hub, request: Request, next: Next) -> Response {
     let request_hash = sha256_hex(&[parts.uri.path().as_bytes(), b"\n", &bytes].concat());
     let db = &hub.db;
     let now = time::now_ms();
-    match store::api_keys::idempotent_get(db, &scope, &key, now - TTL_MS).await {
+    match store::idempotency::get(db, &scope, &key, now - TTL_MS).await {
         Ok(Some((hash, status, body))) if hash == request_hash => {
             let mut response = (http::StatusCode::from_u16(status as u16).unwrap_or(http::StatusCode::OK), body).into_response();
             let headers = response.headers_mut();
@@ -59,7 +59,7 @@ pub async fn run(hub: &Hub, request: Request, next: Next) -> Response {
         return Error::Internal("response too large to keep".into()).into_response();
     };
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    if let Err(e) = store::api_keys::idempotent_put(db, &scope, &key, &request_hash, parts.status.as_u16() as i64, &text, now).await {
+    if let Err(e) = store::idempotency::put(db, &scope, &key, &request_hash, parts.status.as_u16() as i64, &text, now).await {
         tracing::warn!(error = ?e, "could not keep an idempotent response");
     }
     Response::from_parts(parts, Body::from(bytes))

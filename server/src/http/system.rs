@@ -10,7 +10,7 @@ use axum::Router;
 use serde_json::json;
 
 use super::AppState;
-use crate::{store, time};
+use crate::time;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -31,11 +31,8 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let now = time::now_ms();
-    let (due, oldest) = store::deliveries::due_stats(&state.hub.db, now).await.unwrap_or((0, None));
-    let age = oldest.map_or(0.0, |at| (now - at).max(0) as f64 / 1000.0);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.hub.metrics.render(due, age),
+        state.hub.render_metrics().await,
     )
 }

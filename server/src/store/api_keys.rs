@@ -86,22 +86,6 @@ pub async fn usage(db: &Db, key_id: &str, since_hour: i64) -> Result<Vec<(i64, S
         .bind(key_id).bind(since_hour).fetch_all(pool).await)?)
 }
 
-pub async fn idempotent_get(db: &Db, scope: &str, key: &str, since: i64) -> Result<Option<(String, i64, String)>> {
-    Ok(on_db!(db, pool => sqlx::query_as(
-        "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at > $3")
-        .bind(scope).bind(key).bind(since).fetch_optional(pool).await)?)
-}
-
-pub async fn idempotent_put(db: &Db, scope: &str, key: &str, request_hash: &str, status: i64, body: &str, now: i64) -> Result<()> {
-    on_db!(db, pool => sqlx::query(
-        "INSERT INTO idempotency_keys (scope, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash, status = excluded.status, \
-         body = excluded.body, created_at = excluded.created_at")
-        .bind(scope).bind(key).bind(request_hash).bind(status).bind(body).bind(now)
-        .execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
 /// Requests per key since `since_hour`, for a list of keys, in one query.
 pub async fn request_totals(db: &Db, key_ids: &[String], since_hour: i64) -> Result<Vec<(String, i64)>> {
     if key_ids.is_empty() {

@@ -13,6 +13,21 @@ pub struct AuditRow {
     pub created_at: i64,
 }
 
+impl AuditRow {
+    /// An entry made now; `actor` is a key id, `operator` or `system`.
+    pub fn now(tenant_id: Option<&str>, actor: String, action: &str, target: Option<&str>, source_ip: Option<String>) -> Self {
+        AuditRow {
+            id: crate::ids::new_id(crate::ids::AUDIT),
+            tenant_id: tenant_id.map(str::to_string),
+            actor,
+            action: action.to_string(),
+            target: target.map(str::to_string),
+            source_ip,
+            created_at: crate::time::now_ms(),
+        }
+    }
+}
+
 const INSERT: &str = "INSERT INTO audit_log (id, tenant_id, actor, action, target, source_ip, created_at) \
                       VALUES ($1, $2, $3, $4, $5, $6, $7)";
 

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod deliveries;
 pub mod events;
+pub mod idempotency;
 pub mod sessions;
 pub mod tenants;
 pub mod webhooks;

@@ -59,12 +59,30 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub database_url: String,
     shutdown: CancellationToken,
+    /// The PostgreSQL schema this app created, dropped with it. A second instance on the same
+    /// database does not own it.
+    schema: Option<String>,
     _dir: tempfile::TempDir,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        let Some(schema) = self.schema.take() else { return };
+        let base = std::env::var("IH_TEST_DATABASE_URL").unwrap_or_default();
+        // Drop is not async: a short-lived thread with its own runtime does the clean-up, so
+        // test runs do not leave a schema behind each.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
+                    let _ = sqlx::query("SET lock_timeout = '5s'").execute(&mut conn).await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))).execute(&mut conn).await;
+                }
+            });
+        })
+        .join();
     }
 }
 
@@ -96,7 +114,9 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let database_url = database_url(backend, dir.path()).await;
-        Self::spawn_on(dir, database_url, tweak).await
+        let mut app = Self::spawn_on(dir, database_url, tweak).await;
+        app.schema = app.database_url.split("search_path%3D").nth(1).map(str::to_string);
+        app
     }
 
     pub async fn spawn_on(dir: tempfile::TempDir, database_url: String, tweak: impl FnOnce(&mut Config)) -> TestApp {
@@ -116,7 +136,7 @@ impl TestApp {
         let url = format!("http://{}", app.local_addr());
         let (hub, worker, shutdown) = (app.hub.clone(), app.worker.clone(), app.shutdown_token());
         tokio::spawn(app.run());
-        TestApp { url, hub, worker, http: reqwest::Client::new(), database_url, shutdown, _dir: dir }
+        TestApp { url, hub, worker, http: reqwest::Client::new(), database_url, shutdown, schema: None, _dir: dir }
     }
 
     pub async fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, HeaderMap, Value) {
