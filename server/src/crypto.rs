@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn a_generated_master_key_is_kept_in_the_data_folder() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::scratch::ScratchDir::new();
         let first = MasterKey::load(None, dir.path()).unwrap();
         let sealed = first.seal(b"x");
         let second = MasterKey::load(None, dir.path()).unwrap();

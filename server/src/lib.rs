@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod scratch;
 pub mod signing;
 pub mod store;
 pub mod telemetry;

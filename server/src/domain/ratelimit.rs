@@ -197,7 +197,7 @@ mod tests {
 
     #[tokio::test]
     async fn usage_survives_a_failed_flush() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::scratch::ScratchDir::new();
         let db = Db::connect(&format!("sqlite://{}", dir.path().join("u.db").display()), false).await.unwrap();
         let meters = Meters::default();
         meters.for_key("key_1", 10).count(Outcome::Ok, 7);

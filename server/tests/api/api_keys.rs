@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, ScratchDir, TestApp};
 
 async fn create_key(app: &TestApp, tenant: &str, body: Value) -> Value {
     let (status, key) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), body).await;
@@ -109,7 +109,7 @@ both!(rotation_keeps_the_old_key_for_its_grace_period_only, |backend: Backend| a
 
 both!(revocation_is_immediate_here_and_within_a_second_on_another_instance, |backend: Backend| async move {
     let a = TestApp::spawn(backend).await;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ScratchDir::new();
     let b = TestApp::spawn_on(dir, a.database_url.clone(), |_| {}).await;
     let tenant = a.create_tenant("Acme").await;
     let created = create_key(&a, &tenant, json!({ "name": "k", "role": "read_only" })).await;
@@ -159,7 +159,7 @@ both!(rate_limits_answer_429_with_headers, |backend: Backend| async move {
 
 both!(ip_allow_lists_and_trusted_proxies, |backend: Backend| async move {
     let app = TestApp::spawn_with(backend, |c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
-    let plain = TestApp::spawn_on(tempfile::tempdir().unwrap(), app.database_url.clone(), |_| {}).await;
+    let plain = TestApp::spawn_on(ScratchDir::new(), app.database_url.clone(), |_| {}).await;
     let tenant = app.create_tenant("Acme").await;
     let office = secret(&create_key(&app, &tenant, json!({ "name": "office", "role": "read_only", "allowed_ips": ["10.0.0.0/8", "2001:db8::/32"] })).await);
     let local = secret(&create_key(&app, &tenant, json!({ "name": "local", "role": "read_only", "allowed_ips": ["127.0.0.1"] })).await);

@@ -3,7 +3,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::both;
-use crate::helpers::{Backend, TestApp, OPERATOR};
+use crate::helpers::{Backend, ScratchDir, TestApp, OPERATOR};
 
 both!(health_and_readiness_answer, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
@@ -98,7 +98,7 @@ both!(metrics_are_prometheus_text, |backend: Backend| async move {
 
 #[tokio::test]
 async fn a_generated_operator_token_is_printed_once_and_survives_restarts() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = ScratchDir::new();
     let url = format!("sqlite://{}", dir.path().join("hub.db").display());
     let config = |url: &str| {
         let mut c = integrations_hub::config::Config::from_lookup(|_| None).unwrap();

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use integrations_hub::config::Config;
 use integrations_hub::delivery::Worker;
 use integrations_hub::domain::Hub;
+pub use integrations_hub::scratch::ScratchDir;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -62,7 +63,7 @@ pub struct TestApp {
     /// The PostgreSQL schema this app created, dropped with it. A second instance on the same
     /// database does not own it.
     schema: Option<String>,
-    _dir: tempfile::TempDir,
+    _dir: ScratchDir,
 }
 
 impl Drop for TestApp {
@@ -112,14 +113,14 @@ impl TestApp {
     /// Starts a hub with the worker off (tests drain it) and private targets allowed (the
     /// receivers listen on 127.0.0.1); `tweak` may change any setting.
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = ScratchDir::new();
         let database_url = database_url(backend, dir.path()).await;
         let mut app = Self::spawn_on(dir, database_url, tweak).await;
         app.schema = app.database_url.split("search_path%3D").nth(1).map(str::to_string);
         app
     }
 
-    pub async fn spawn_on(dir: tempfile::TempDir, database_url: String, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    pub async fn spawn_on(dir: ScratchDir, database_url: String, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = Config::from_lookup(|_| None).unwrap();
         config.data_dir = dir.path().to_path_buf();
         config.database_url = database_url.clone();

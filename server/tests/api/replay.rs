@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::both;
-use crate::helpers::{Backend, Receiver, TestApp};
+use crate::helpers::{Backend, Receiver, ScratchDir, TestApp};
 
 both!(a_replay_is_a_new_delivery_linked_to_the_original, |backend: Backend| async move {
     let app = TestApp::spawn_with(backend, |c| c.delivery.max_attempts = 1).await;
@@ -155,7 +155,7 @@ both!(a_crashed_workers_lease_expires_and_nothing_is_lost, |backend: Backend| as
 
 both!(two_instances_share_the_work_without_double_delivery, |backend: Backend| async move {
     let a = TestApp::spawn(backend).await;
-    let b = TestApp::spawn_on(tempfile::tempdir().unwrap(), a.database_url.clone(), |_| {}).await;
+    let b = TestApp::spawn_on(ScratchDir::new(), a.database_url.clone(), |_| {}).await;
     let receiver = Receiver::start().await;
     let tenant = a.create_tenant("Acme").await;
     a.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
@@ -177,7 +177,7 @@ both!(two_instances_share_the_work_without_double_delivery, |backend: Backend| a
 
 both!(an_instance_with_another_master_key_leaves_deliveries_to_the_others, |backend: Backend| async move {
     let a = TestApp::spawn(backend).await;
-    let stranger = TestApp::spawn_on(tempfile::tempdir().unwrap(), a.database_url.clone(), |c| {
+    let stranger = TestApp::spawn_on(ScratchDir::new(), a.database_url.clone(), |c| {
         c.master_key = Some("ff".repeat(32));
     }).await;
     let receiver = Receiver::start().await;
