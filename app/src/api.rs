@@ -10,6 +10,19 @@ use crate::models::*;
 /// cannot make the browser send it.
 pub const SESSION_COOKIE: &str = "ih_session";
 
+/// The session token in a request's cookies.
+#[cfg(feature = "ssr")]
+pub fn session_cookie(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
@@ -27,17 +40,7 @@ mod ssr {
     /// The session token from the request's cookie, or 401.
     pub fn session_token() -> Result<String, Problem> {
         parts()
-            .and_then(|parts| {
-                parts
-                    .headers
-                    .get_all(http::header::COOKIE)
-                    .iter()
-                    .filter_map(|value| value.to_str().ok())
-                    .flat_map(|value| value.split(';'))
-                    .filter_map(|pair| pair.trim().split_once('='))
-                    .find(|(name, _)| *name == SESSION_COOKIE)
-                    .map(|(_, value)| value.to_string())
-            })
+            .and_then(|parts| session_cookie(&parts.headers))
             .ok_or_else(|| Problem::new(401, "Unauthorized", "sign in first"))
     }
 
@@ -92,15 +95,64 @@ pub async fn list_webhooks(tenant_id: String) -> Result<Vec<WebhookOut>, Problem
         .await
 }
 
-#[server(prefix = "/ui-api")]
-pub async fn list_deliveries(
-    tenant_id: String,
-    status: Option<DeliveryStatus>,
-) -> Result<Vec<DeliveryOut>, Problem> {
-    ssr::admin()?
-        .0
-        .list_deliveries(&ssr::session_token()?, &tenant_id, status)
-        .await
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn list_deliveries(tenant_id: String, filter: DeliveryFilter) -> Result<Vec<DeliveryOut>, Problem> {
+    ssr::admin()?.0.list_deliveries(&ssr::session_token()?, &tenant_id, filter).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn get_delivery(tenant_id: String, id: String) -> Result<DeliveryWithAttempts, Problem> {
+    ssr::admin()?.0.get_delivery(&ssr::session_token()?, &tenant_id, &id).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn replay_delivery(tenant_id: String, id: String) -> Result<DeliveryOut, Problem> {
+    ssr::admin()?.0.replay_delivery(&ssr::session_token()?, &tenant_id, &id, ssr::client_ip()).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn bulk_replay(tenant_id: String, input: BulkReplayIn) -> Result<BulkReplayOut, Problem> {
+    ssr::admin()?.0.bulk_replay(&ssr::session_token()?, &tenant_id, input, ssr::client_ip()).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn event_types(tenant_id: String) -> Result<Vec<String>, Problem> {
+    ssr::admin()?.0.event_types(&ssr::session_token()?, &tenant_id).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn create_webhook(tenant_id: String, input: WebhookIn) -> Result<WebhookOut, Problem> {
+    ssr::admin()?.0.create_webhook(&ssr::session_token()?, &tenant_id, input, ssr::client_ip()).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn update_webhook(tenant_id: String, id: String, patch: WebhookPatch) -> Result<WebhookOut, Problem> {
+    ssr::admin()?.0.update_webhook(&ssr::session_token()?, &tenant_id, &id, patch, ssr::client_ip()).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn delete_webhook(tenant_id: String, id: String) -> Result<(), Problem> {
+    ssr::admin()?.0.delete_webhook(&ssr::session_token()?, &tenant_id, &id, ssr::client_ip()).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn webhook_secret(tenant_id: String, id: String) -> Result<String, Problem> {
+    ssr::admin()?.0.webhook_secret(&ssr::session_token()?, &tenant_id, &id).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn rotate_webhook_secret(tenant_id: String, id: String, input: RotateSecretIn) -> Result<String, Problem> {
+    ssr::admin()?.0.rotate_webhook_secret(&ssr::session_token()?, &tenant_id, &id, input, ssr::client_ip()).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn test_webhook(tenant_id: String, id: String, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem> {
+    ssr::admin()?.0.test_webhook(&ssr::session_token()?, &tenant_id, &id, input).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn echo_requests(tenant_id: String) -> Result<(String, Vec<EchoRequestOut>), Problem> {
+    ssr::admin()?.0.echo_requests(&ssr::session_token()?, &tenant_id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]

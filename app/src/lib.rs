@@ -1,6 +1,9 @@
 //! The admin UI (Leptos, rendered on the server and hydrated in the browser) and the typed models
 //! it shares with the REST API.
 
+// Leptos views are deeply nested types; the webhooks table row exceeds the default limit.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod models;
 mod pages;
@@ -44,6 +47,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=pages::tenants::TenantsPage/>
                 <Route path=path!("/tenants/:tid/webhooks") view=pages::webhooks::WebhooksPage/>
                 <Route path=path!("/tenants/:tid/deliveries") view=pages::deliveries::DeliveriesPage/>
+                <Route path=path!("/tenants/:tid/dead-letters") view=pages::deliveries::DeadLettersPage/>
+                <Route path=path!("/tenants/:tid/echo") view=pages::echo::EchoPage/>
                 <Route path=path!("/tenants/:tid/api-keys") view=pages::keys::KeysPage/>
             </Routes>
         </Router>

@@ -427,3 +427,48 @@ pub struct BulkReplayOut {
     pub replayed: usize,
     pub deliveries: Vec<String>,
 }
+
+/// A request the echo inspector received.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EchoRequestOut {
+    pub id: String,
+    pub path: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+    /// Whether the `webhook-signature` verified against an endpoint of the tenant that points
+    /// at this echo path.
+    pub signature_verified: bool,
+    pub received_at: Timestamp,
+}
+
+/// The delivery log's filters, as the admin UI sends them (times in RFC 3339).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeliveryFilter {
+    #[serde(default)]
+    pub status: Option<DeliveryStatus>,
+    #[serde(default)]
+    pub webhook_id: Option<String>,
+    #[serde(default)]
+    pub event_type: Option<String>,
+    #[serde(default)]
+    pub since: Option<String>,
+    #[serde(default)]
+    pub until: Option<String>,
+}
+
+/// An example `data` for an event type, in the shape WEBHOOKS.md suggests: what the Test
+/// modal starts from and what a test send carries when no payload is given.
+pub fn sample_payload(event_type: &str) -> serde_json::Value {
+    use serde_json::json;
+    match event_type {
+        "request_submitted" => json!({
+            "request_id": "req_1042", "title": "New laptop",
+            "requester": { "name": "Ada Lovelace", "email": "ada@example.com" },
+            "description": "A 14-inch laptop for the new analyst", "url": "https://example.com/requests/1042"
+        }),
+        "request_approved" => json!({ "request_id": "req_1042", "title": "New laptop", "approved_by": "Grace Hopper", "url": "https://example.com/requests/1042" }),
+        "new_lead" => json!({ "lead_id": "lead_77", "name": "Alan Turing", "email": "alan@example.com", "company": "Bletchley Ltd", "source": "website" }),
+        "lead_update" => json!({ "lead_id": "lead_77", "changes": { "stage": "qualified" } }),
+        _ => json!({ "test": true, "message": "A test message from Integrations Hub" }),
+    }
+}

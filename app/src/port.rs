@@ -23,12 +23,21 @@ pub trait AdminPort: Send + Sync + 'static {
     async fn rotate_api_key(&self, session_token: &str, tenant_id: &str, id: &str, input: RotateIn, source_ip: Option<String>) -> Result<ApiKeyCreated, Problem>;
     async fn revoke_api_key(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem>;
     async fn delete_api_key(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem>;
-    async fn list_deliveries(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        status: Option<DeliveryStatus>,
-    ) -> Result<Vec<DeliveryOut>, Problem>;
+    async fn list_deliveries(&self, session_token: &str, tenant_id: &str, filter: DeliveryFilter) -> Result<Vec<DeliveryOut>, Problem>;
+    async fn get_delivery(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<DeliveryWithAttempts, Problem>;
+    async fn replay_delivery(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<DeliveryOut, Problem>;
+    async fn bulk_replay(&self, session_token: &str, tenant_id: &str, input: BulkReplayIn, source_ip: Option<String>) -> Result<BulkReplayOut, Problem>;
+    /// The event-type catalogue the tenant's endpoints may subscribe to.
+    async fn event_types(&self, session_token: &str, tenant_id: &str) -> Result<Vec<String>, Problem>;
+    async fn create_webhook(&self, session_token: &str, tenant_id: &str, input: WebhookIn, source_ip: Option<String>) -> Result<WebhookOut, Problem>;
+    async fn update_webhook(&self, session_token: &str, tenant_id: &str, id: &str, patch: WebhookPatch, source_ip: Option<String>) -> Result<WebhookOut, Problem>;
+    async fn delete_webhook(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem>;
+    async fn webhook_secret(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<String, Problem>;
+    async fn rotate_webhook_secret(&self, session_token: &str, tenant_id: &str, id: &str, input: RotateSecretIn, source_ip: Option<String>) -> Result<String, Problem>;
+    /// Sends a sample event now and answers with the delivery and its attempt.
+    async fn test_webhook(&self, session_token: &str, tenant_id: &str, id: &str, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem>;
+    /// What the echo inspector received, newest first, and a fresh echo URL to use.
+    async fn echo_requests(&self, session_token: &str, tenant_id: &str) -> Result<(String, Vec<EchoRequestOut>), Problem>;
 }
 
 /// What the server hands to Leptos as context.

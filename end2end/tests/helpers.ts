@@ -13,15 +13,17 @@ export interface Received {
   body: string;
 }
 
-/** A real HTTP receiver on 127.0.0.1 that records every request and answers 204. */
-export async function startReceiver(): Promise<{ url: string; received: Received[]; close: () => Promise<void> }> {
+/** A real HTTP receiver on 127.0.0.1 that records every request and answers 204 (or the
+ * status set with `answer`). */
+export async function startReceiver(): Promise<{ url: string; received: Received[]; answer: (status: number) => void; close: () => Promise<void> }> {
   const received: Received[] = [];
+  let status = 204;
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       received.push({ headers: req.headers, body });
-      res.writeHead(204).end();
+      res.writeHead(status, { 'content-type': 'text/plain' }).end(status >= 400 ? `receiver says ${status}` : undefined);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -29,6 +31,7 @@ export async function startReceiver(): Promise<{ url: string; received: Received
   return {
     url: `http://127.0.0.1:${port}/hook`,
     received,
+    answer: (s: number) => { status = s; },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -44,6 +44,8 @@ pub struct DeliveryConfig {
     pub timeout: Duration,
     /// Deliveries in flight at once, over all endpoints.
     pub concurrency: usize,
+    /// Deliveries in flight at once to one endpoint, so one slow receiver cannot take every slot.
+    pub concurrency_per_endpoint: usize,
     /// How long a claimed delivery stays ours before another worker may take it.
     pub lease: Duration,
     /// Consecutive failed attempts after which an endpoint is disabled.
@@ -133,6 +135,7 @@ impl Config {
                 backoff_base: seconds("IH_DELIVERY_BACKOFF_BASE_SECONDS", 5.0)?,
                 timeout: seconds("IH_DELIVERY_TIMEOUT_SECONDS", 10.0)?.max(Duration::from_millis(10)),
                 concurrency: integer("IH_DELIVERY_CONCURRENCY", 128, 1, 10_000)? as usize,
+                concurrency_per_endpoint: integer("IH_DELIVERY_CONCURRENCY_PER_ENDPOINT", 64, 1, 10_000)? as usize,
                 lease: seconds("IH_DELIVERY_LEASE_SECONDS", 60.0)?.max(Duration::from_secs(1)),
                 disable_after_failures: integer("IH_WEBHOOK_DISABLE_AFTER_FAILURES", 100, 1, 1_000_000)?,
             },

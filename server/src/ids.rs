@@ -7,6 +7,7 @@ pub const EVENT: &str = "evt";
 pub const DELIVERY: &str = "dlv";
 pub const ATTEMPT: &str = "att";
 pub const AUDIT: &str = "aud";
+pub const ECHO: &str = "ech";
 
 /// Monotonic within this process: two ids made in the same millisecond still sort in the
 /// order they were made (a plain ULID's random part would order them by chance).

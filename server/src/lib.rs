@@ -66,9 +66,15 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         key_cache: Default::default(),
         meters: Default::default(),
         operator_meter: Arc::new(domain::ratelimit::Meter::new(config.operator_rate_limit_per_minute)),
+        echo_base: format!("http://{}", own_address(addr)),
+        changes: tokio::sync::watch::Sender::new(0),
         config: config.clone(),
     });
-    let policy = TargetPolicy { allow_private: config.allow_private_targets, allowed: config.allowed_target_cidrs.clone() };
+    let policy = TargetPolicy {
+        allow_private: config.allow_private_targets,
+        allowed: config.allowed_target_cidrs.clone(),
+        echo_port: Some(addr.port()),
+    };
     let worker = Worker::new(hub.clone(), policy);
 
     let leptos = leptos::config::LeptosOptions::builder()
@@ -82,6 +88,16 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         .merge(ui::router(&state))
         .with_state(state);
     Ok(App { hub, worker, generated_operator_token, listener, router, shutdown: CancellationToken::new() })
+}
+
+/// The address this hub reaches itself at: its bound address, or loopback when it listens on
+/// every interface.
+fn own_address(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], addr.port())),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),
+        _ => addr,
+    }
 }
 
 /// The operator token's hash: from `IH_ADMIN_TOKEN`, or the one generated at the first start.

@@ -24,6 +24,8 @@ pub struct Metrics {
     pub delivered: Counter,
     pub retried: Counter,
     pub dead_lettered: Counter,
+    /// Claimed deliveries given back because their endpoint had no free slot.
+    pub deferred: Counter,
     latency_buckets: [AtomicU64; BUCKETS_MS.len()],
     latency_sum_ms: AtomicU64,
     latency_count: AtomicU64,
@@ -55,6 +57,9 @@ impl Metrics {
         for (outcome, counter) in [("delivered", &self.delivered), ("retry", &self.retried), ("dead_letter", &self.dead_lettered)] {
             let _ = writeln!(out, "ih_deliveries_total{{outcome=\"{outcome}\"}} {}", counter.get());
         }
+        let _ = writeln!(out, "# HELP ih_deliveries_deferred_total Deliveries put back because their endpoint was at its concurrency bound.");
+        let _ = writeln!(out, "# TYPE ih_deliveries_deferred_total counter");
+        let _ = writeln!(out, "ih_deliveries_deferred_total {}", self.deferred.get());
         let _ = writeln!(out, "# HELP ih_attempt_duration_seconds Latency of delivery attempts.");
         let _ = writeln!(out, "# TYPE ih_attempt_duration_seconds histogram");
         let mut cumulative = 0;

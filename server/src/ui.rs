@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyView, DeliveryOut, DeliveryStatus, Problem, RotateIn, Session, WebhookOut};
+use app::models::*;
 use app::port::{Admin, AdminPort, ClientIp};
 use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
@@ -15,6 +15,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use crate::crypto::{random_token, sha256_hex};
 use crate::domain::auth::Principal;
 use crate::domain::deliveries::DeliveryQuery;
+use crate::delivery::Worker;
 use crate::domain::Hub;
 use crate::error::Error;
 use crate::http::AppState;
@@ -24,10 +25,11 @@ use crate::time;
 const SESSION_HOURS: i64 = 12;
 
 pub fn router(state: &AppState) -> Router<AppState> {
-    let admin = Admin(Arc::new(UiPort(state.hub.clone())));
+    let admin = Admin(Arc::new(UiPort(state.hub.clone(), state.worker.clone())));
     let options = state.leptos.clone();
     let context = move || provide_context(admin.clone());
     Router::new()
+        .route("/ui-api/live", axum::routing::get(live))
         .leptos_routes_with_context(state, generate_route_list(app::App), context, move || app::shell(options.clone()))
         .fallback(fallback)
         .layer(axum::middleware::from_fn(client_ip))
@@ -50,7 +52,46 @@ async fn client_ip(mut request: Request, next: Next) -> axum::response::Response
     next.run(request).await
 }
 
-struct UiPort(Hub);
+/// Server-sent events for the admin UI's live views: a `change` event whenever deliveries or
+/// events were committed on this instance (at most one per 250 ms), and one every 5 s anyway
+/// so that work done by other instances shows up too. The page refetches on each.
+async fn live(axum::extract::State(state): axum::extract::State<AppState>, headers: axum::http::HeaderMap) -> axum::response::Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use axum::response::IntoResponse;
+    let token = app::api::session_cookie(&headers);
+    let port = UiPort(state.hub.clone(), state.worker.clone());
+    if port.principal(token.as_deref().unwrap_or_default()).await.is_err() {
+        return Error::Unauthorized.into_response();
+    }
+    let mut changes = state.hub.changes.subscribe();
+    let stream = async_stream(move |tx| async move {
+        loop {
+            let hub_running = tokio::select! {
+                r = changes.changed() => r.is_ok(),
+                _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => true,
+            };
+            let count = *changes.borrow_and_update();
+            if !hub_running || tx.send(Ok::<_, std::convert::Infallible>(Event::default().event("change").data(count.to_string()))).await.is_err() {
+                return;
+            }
+            // Changes during this pause are coalesced into the next event.
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// A stream fed by a task: simpler to read than a hand-written `Stream`, and the task ends
+/// when the client goes away (its sends fail).
+fn async_stream<T: Send + 'static, F: std::future::Future<Output = ()> + Send + 'static>(
+    produce: impl FnOnce(tokio::sync::mpsc::Sender<T>) -> F,
+) -> impl futures::Stream<Item = T> {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(produce(tx));
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+}
+
+struct UiPort(Hub, Arc<Worker>);
 
 impl UiPort {
     async fn principal(&self, session_token: &str) -> Result<(Principal, SessionRow), Problem> {
@@ -135,9 +176,73 @@ impl AdminPort for UiPort {
         Ok(self.0.delete_key(&principal, tenant_id, id, source_ip).await?)
     }
 
-    async fn list_deliveries(&self, session_token: &str, tenant_id: &str, status: Option<DeliveryStatus>) -> Result<Vec<DeliveryOut>, Problem> {
+    async fn list_deliveries(&self, session_token: &str, tenant_id: &str, filter: DeliveryFilter) -> Result<Vec<DeliveryOut>, Problem> {
         let (principal, _) = self.principal(session_token).await?;
-        let query = DeliveryQuery { status: status.map(|s| s.as_str().to_string()), limit: Some(200), ..Default::default() };
+        let query = DeliveryQuery {
+            status: filter.status.map(|s| s.as_str().to_string()),
+            webhook_id: filter.webhook_id,
+            event_type: filter.event_type,
+            since: filter.since,
+            until: filter.until,
+            cursor: None,
+            limit: Some(200),
+        };
         Ok(self.0.list_deliveries(&principal, tenant_id, &query).await?.data)
+    }
+
+    async fn get_delivery(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<DeliveryWithAttempts, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.get_delivery(&principal, tenant_id, id).await?)
+    }
+
+    async fn replay_delivery(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<DeliveryOut, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.replay_delivery(&principal, tenant_id, id, false, source_ip).await?)
+    }
+
+    async fn bulk_replay(&self, session_token: &str, tenant_id: &str, input: BulkReplayIn, source_ip: Option<String>) -> Result<BulkReplayOut, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.bulk_replay(&principal, tenant_id, input, source_ip).await?)
+    }
+
+    async fn event_types(&self, session_token: &str, tenant_id: &str) -> Result<Vec<String>, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.event_types(&principal, Some(tenant_id)).await?)
+    }
+
+    async fn create_webhook(&self, session_token: &str, tenant_id: &str, input: WebhookIn, source_ip: Option<String>) -> Result<WebhookOut, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.create_webhook(&principal, tenant_id, input, source_ip).await?)
+    }
+
+    async fn update_webhook(&self, session_token: &str, tenant_id: &str, id: &str, patch: WebhookPatch, source_ip: Option<String>) -> Result<WebhookOut, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.patch_webhook(&principal, tenant_id, id, patch, source_ip).await?)
+    }
+
+    async fn delete_webhook(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.delete_webhook(&principal, tenant_id, id, source_ip).await?)
+    }
+
+    async fn webhook_secret(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<String, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.webhook_secret(&principal, tenant_id, id).await?)
+    }
+
+    async fn rotate_webhook_secret(&self, session_token: &str, tenant_id: &str, id: &str, input: RotateSecretIn, source_ip: Option<String>) -> Result<String, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.rotate_webhook_secret(&principal, tenant_id, id, input, source_ip).await?)
+    }
+
+    async fn test_webhook(&self, session_token: &str, tenant_id: &str, id: &str, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.1.test_send(&principal, tenant_id, id, input).await?)
+    }
+
+    async fn echo_requests(&self, session_token: &str, tenant_id: &str) -> Result<(String, Vec<EchoRequestOut>), Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        let received = self.0.echo_requests(&principal, tenant_id).await?;
+        Ok((self.0.new_echo_url(tenant_id), received))
     }
 }

@@ -1,80 +1,248 @@
-use std::time::Duration;
+//! The delivery log and the dead letters: filters (status, endpoint, event type, time), status
+//! badges, rows that expand into their attempts and replay chain, replay buttons, bulk replay of
+//! dead letters, and live updates over server-sent events.
 
 use leptos::prelude::*;
 
-use super::layout::{short_time, tenant_param, ProblemBox, Shell};
-use crate::api::list_deliveries;
-use crate::models::DeliveryStatus;
+use super::layout::{live_updates, short_time, tenant_param, LiveBadge, ProblemBox, Shell};
+use crate::api::{event_types, get_delivery, list_deliveries, list_webhooks, BulkReplay, ReplayDelivery};
+use crate::models::*;
 
-/// The delivery log. It refreshes itself every second once hydrated, so a new delivery shows up
-/// without a reload (and the status filter works only with the wasm running).
 #[component]
 pub fn DeliveriesPage() -> impl IntoView {
+    view! { <DeliveryLog dead_letters=false/> }
+}
+
+#[component]
+pub fn DeadLettersPage() -> impl IntoView {
+    view! { <DeliveryLog dead_letters=true/> }
+}
+
+#[component]
+fn DeliveryLog(dead_letters: bool) -> impl IntoView {
     let tenant = tenant_param();
-    let status = RwSignal::new(None::<DeliveryStatus>);
-    let tick = RwSignal::new(0u64);
-    let deliveries = Resource::new(
-        move || (tenant(), status.get(), tick.get()),
-        |(tenant, status, _)| list_deliveries(tenant, status),
-    );
-    // Effects run only in the browser: this timer is proof that hydration happened.
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(
-            move || tick.update(|t| *t += 1),
-            Duration::from_secs(1),
-        );
-        on_cleanup(move || {
-            if let Ok(handle) = handle {
-                handle.clear();
-            }
-        });
-    });
-    let on_filter = move |ev| {
-        let value = event_target_value(&ev);
-        status.set(DeliveryStatus::parse(&value));
+    let live = live_updates();
+    let status = RwSignal::new(dead_letters.then_some(DeliveryStatus::DeadLetter));
+    let webhook_id = RwSignal::new(None::<String>);
+    let event_type = RwSignal::new(None::<String>);
+    let since = RwSignal::new(String::new());
+    let filter = move || DeliveryFilter {
+        status: status.get(),
+        webhook_id: webhook_id.get(),
+        event_type: event_type.get(),
+        // datetime-local gives "2026-11-22T10:00"; the API wants RFC 3339 (UTC here).
+        since: Some(since.get()).filter(|s| !s.is_empty()).map(|s| format!("{s}:00Z")),
+        until: None,
     };
+    // Fetched in the browser only: the log is live, and its rows are keyed so that a refresh
+    // keeps the rows that did not change (with their open details and messages).
+    let deliveries = LocalResource::new({
+        let tenant = tenant.clone();
+        move || {
+            live.tick.track();
+            list_deliveries(tenant(), filter())
+        }
+    });
+    let rows = Memo::new(move |previous: Option<&Vec<DeliveryOut>>| match deliveries.get() {
+        Some(Ok(list)) => list,
+        _ => previous.cloned().unwrap_or_default(),
+    });
+    let failure = Memo::new(move |_| deliveries.get().and_then(|r| r.err()));
+    let loaded = Memo::new(move |_| deliveries.get().is_some());
+    let expanded = RwSignal::new(std::collections::HashSet::<String>::new());
+    // The outcome of the last replay, kept here because the replayed row may be redrawn.
+    let notice = RwSignal::new(None::<Result<String, Problem>>);
+    let endpoints = LocalResource::new({
+        let tenant = tenant.clone();
+        move || list_webhooks(tenant())
+    });
+    let catalogue = LocalResource::new({
+        let tenant = tenant.clone();
+        move || event_types(tenant())
+    });
+    let choose = |signal: RwSignal<Option<String>>| move |ev| signal.set(Some(event_target_value(&ev)).filter(|v| !v.is_empty()));
     view! {
         <Shell>
-            <h1>"Deliveries"</h1>
             <div class="toolbar">
-                <label for="status-filter">"Status"</label>
-                <select id="status-filter" on:change=on_filter>
-                    <option value="">"all"</option>
-                    {DeliveryStatus::ALL.into_iter().map(|s| view! {
-                        <option value=s.as_str()>{s.as_str()}</option>
-                    }).collect_view()}
-                </select>
+                <h1>{if dead_letters { "Dead letters" } else { "Deliveries" }}</h1>
+                <span class="spacer"></span>
+                <LiveBadge live/>
             </div>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || deliveries.get().map(|result| match result {
-                    Err(problem) => view! { <ProblemBox problem/> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="table" data-testid="deliveries">
-                            <thead><tr>
-                                <th>"Delivery"</th><th>"Event"</th><th>"Status"</th>
-                                <th>"Attempts"</th><th>"Last response"</th><th>"Created"</th>
-                            </tr></thead>
-                            <tbody>
-                                {list.into_iter().map(|d| {
-                                    let (row_id, event_id) = (d.id.clone(), d.event_id.clone());
-                                    view! {
-                                    <tr data-id=row_id data-event-id=event_id>
-                                        <td><code>{d.id}</code></td>
-                                        <td>{d.event_type}</td>
-                                        <td><span class=format!("badge {}", d.status.as_str())>
-                                            {d.status.as_str()}
-                                        </span></td>
-                                        <td>{d.attempt_count}</td>
-                                        <td>{d.last_status_code.map(|c| c.to_string())
-                                            .or(d.last_error).unwrap_or_default()}</td>
-                                        <td>{short_time(&d.created_at)}</td>
-                                    </tr>
-                                }}).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
+            <div class="toolbar filters">
+                {(!dead_letters).then(|| view! {
+                    <label for="status-filter">"Status"</label>
+                    <select id="status-filter" on:change=move |ev| status.set(DeliveryStatus::parse(&event_target_value(&ev)))>
+                        <option value="">"all"</option>
+                        {DeliveryStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
+                    </select>
                 })}
-            </Transition>
+                <label for="endpoint-filter">"Endpoint"</label>
+                <select id="endpoint-filter" on:change=choose(webhook_id)>
+                    <option value="">"all"</option>
+                    <Suspense fallback=|| ()>
+                        {move || endpoints.get().map(|r| r.unwrap_or_default().into_iter().map(|w| view! {
+                            <option value=w.id.clone()>{w.url}</option>
+                        }).collect_view())}
+                    </Suspense>
+                </select>
+                <label for="type-filter">"Event type"</label>
+                <select id="type-filter" on:change=choose(event_type)>
+                    <option value="">"all"</option>
+                    <Suspense fallback=|| ()>
+                        {move || catalogue.get().map(|r| r.unwrap_or_default().into_iter().map(|t| {
+                            let label = t.clone();
+                            view! { <option value=t>{label}</option> }
+                        }).collect_view())}
+                    </Suspense>
+                </select>
+                <label for="since-filter">"Since (UTC)"</label>
+                <input id="since-filter" type="datetime-local" prop:value=move || since.get() on:change=move |ev| since.set(event_target_value(&ev))/>
+            </div>
+            {dead_letters.then(|| view! { <BulkReplayBar webhook_id on_done=move || live.tick.update(|t| *t += 1)/> })}
+            {move || notice.get().map(|n| match n {
+                Ok(message) => view! { <p role="status" data-testid="replay-notice">{message}</p> }.into_any(),
+                Err(problem) => view! { <ProblemBox problem/> }.into_any(),
+            })}
+            {move || failure.get().map(|problem| view! { <ProblemBox problem/> })}
+            {move || (!loaded.get()).then(|| view! { <p class="muted">"Loading…"</p> })}
+            {move || (loaded.get() && dead_letters && rows.with(Vec::is_empty)).then(|| view! {
+                <p class="muted" data-testid="deliveries-empty">"No dead letter: everything accepted was delivered or is still being tried."</p>
+            })}
+            <table class="table" data-testid="deliveries" class:hidden=move || !loaded.get()>
+                <thead><tr>
+                    <th>"Delivery"</th><th>"Event"</th><th>"Status"</th>
+                    <th>"Attempts"</th><th>"Last response"</th><th>"Created"</th><th></th>
+                </tr></thead>
+                <tbody>
+                    <For each=move || rows.get() key=|d| (d.id.clone(), d.status, d.attempt_count) let:delivery>
+                        <DeliveryRow delivery expanded on_replayed=move |outcome| {
+                            notice.set(Some(outcome));
+                            live.tick.update(|t| *t += 1);
+                        }/>
+                    </For>
+                </tbody>
+            </table>
         </Shell>
+    }
+}
+
+#[component]
+fn DeliveryRow(delivery: DeliveryOut, expanded: RwSignal<std::collections::HashSet<String>>, on_replayed: impl Fn(Result<String, Problem>) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let replay = ServerAction::<ReplayDelivery>::new();
+    let original = delivery.id.clone();
+    Effect::new(move |_| {
+        if let Some(result) = replay.value().get() {
+            on_replayed(result.map(|new| format!("Replayed {original} as {}", new.id)));
+        }
+    });
+    let (row_id, toggle_id) = (delivery.id.clone(), delivery.id.clone());
+    let is_open = move || expanded.with(|e| e.contains(&row_id));
+    let d = delivery.clone();
+    let replayable = !matches!(d.status, DeliveryStatus::Pending | DeliveryStatus::Delivering);
+    let (tenant, id) = (d.tenant_id.clone(), d.id.clone());
+    let detail_id = d.id.clone();
+    let detail_tenant = d.tenant_id.clone();
+    view! {
+        <tr data-id=d.id.clone() data-event-id=d.event_id.clone() class="clickable" on:click=move |_| expanded.update(|e| {
+            if !e.remove(&toggle_id) {
+                e.insert(toggle_id.clone());
+            }
+        })>
+            <td><code>{d.id.clone()}</code>{d.replay_of.clone().map(|of| view! { <div class="muted">"replay of "<code>{of}</code></div> })}</td>
+            <td>{d.event_type.clone()}</td>
+            <td><span class=format!("badge {}", d.status.as_str())>{d.status.as_str()}</span></td>
+            <td>{d.attempt_count}</td>
+            <td>{d.last_status_code.map(|c| c.to_string()).or(d.last_error.clone()).unwrap_or_default()}</td>
+            <td>{short_time(&d.created_at)}</td>
+            <td class="actions" on:click=|ev| ev.stop_propagation()>
+                {replayable.then(|| view! {
+                    <button class="secondary" disabled=move || replay.pending().get() on:click=move |_| {
+                        replay.dispatch(ReplayDelivery { tenant_id: tenant.clone(), id: id.clone() });
+                    }>"Replay"</button>
+                })}
+            </td>
+        </tr>
+        {move || is_open().then(|| view! {
+            <tr class="detail"><td colspan="7"><DeliveryDetail tenant=detail_tenant.clone() id=detail_id.clone()/></td></tr>
+        })}
+    }
+}
+
+/// A delivery's attempts (status, duration, response headers and body, error) and its chain.
+#[component]
+fn DeliveryDetail(tenant: String, id: String) -> impl IntoView {
+    let detail = LocalResource::new(move || get_delivery(tenant.clone(), id.clone()));
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading attempts…"</p> }>
+            {move || detail.get().map(|r| match r {
+                Err(problem) => view! { <ProblemBox problem/> }.into_any(),
+                Ok(d) => view! {
+                    <div class="attempts" data-testid="attempts">
+                        {(!d.replayed_from.is_empty() || !d.replays.is_empty()).then(|| view! {
+                            <p class="muted" data-testid="chain">
+                                {(!d.replayed_from.is_empty()).then(|| format!("Replays {}. ", d.replayed_from.join(" \u{2192} ")))}
+                                {(!d.replays.is_empty()).then(|| format!("Replayed by {}.", d.replays.join(", ")))}
+                            </p>
+                        })}
+                        {if d.attempts.is_empty() {
+                            view! { <p class="muted">"No attempt yet."</p> }.into_any()
+                        } else {
+                            let last = d.attempts.len();
+                            d.attempts.into_iter().map(|a| view! {
+                                // The newest attempt is open: it is the one usually looked for.
+                                <details class="attempt" open=a.attempt_number as usize == last>
+                                    <summary>
+                                        {format!("#{} \u{b7} {} \u{b7} {} ms \u{b7} ", a.attempt_number, short_time(&a.started_at), a.duration_ms)}
+                                        {a.status_code.map(|c| format!("HTTP {c}")).unwrap_or_else(|| a.error_kind.clone().unwrap_or_default())}
+                                    </summary>
+                                    {a.error_message.clone().map(|m| view! { <p class="error">{m}</p> })}
+                                    {(!a.response_headers.is_empty()).then(|| view! {
+                                        <pre class="headers">{a.response_headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect::<String>()}</pre>
+                                    })}
+                                    {a.response_body.clone().filter(|b| !b.is_empty()).map(|b| view! { <pre class="body">{b}</pre> })}
+                                </details>
+                            }).collect_view().into_any()
+                        }}
+                    </div>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// Replays every dead letter (of the chosen endpoint, if one is chosen), after a confirmation.
+#[component]
+fn BulkReplayBar(webhook_id: RwSignal<Option<String>>, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let tenant = tenant_param();
+    let bulk = ServerAction::<BulkReplay>::new();
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        if matches!(bulk.value().get(), Some(Ok(_))) {
+            on_done();
+        }
+    });
+    view! {
+        <div class="toolbar">
+            {move || if confirming.get() {
+                let tenant = tenant.clone();
+                view! {
+                    <span>"Replay every dead letter shown? Each becomes a new delivery. "</span>
+                    <button on:click=move |_| {
+                        let input = BulkReplayIn { status: Some("dead_letter".into()), webhook_id: webhook_id.get_untracked(), ..Default::default() };
+                        bulk.dispatch(BulkReplay { tenant_id: tenant(), input });
+                        confirming.set(false);
+                    }>"Yes, replay them"</button>
+                    <button class="secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                }.into_any()
+            } else {
+                view! {
+                    <button disabled=move || bulk.pending().get() on:click=move |_| confirming.set(true)>"Replay all"</button>
+                }.into_any()
+            }}
+            {move || bulk.value().get().map(|r| match r {
+                Ok(out) => view! { <span role="status" data-testid="bulk-result">{format!("{} replayed", out.replayed)}</span> }.into_any(),
+                Err(problem) => view! { <ProblemBox problem/> }.into_any(),
+            })}
+        </div>
     }
 }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::layout::{short_time, tenant_param, ProblemBox, Shell};
+use super::layout::{copy_to_clipboard, short_time, tenant_param, ProblemBox, Shell};
 use crate::api::{list_api_keys, CreateApiKey, DeleteApiKey, RevokeApiKey, RotateApiKey};
 use crate::models::{ApiKeyCreated, ApiKeyIn, ApiKeyView, Problem, RotateIn, ROLES, SCOPES};
 
@@ -245,15 +245,8 @@ fn NewKey(created: ApiKeyCreated, on_close: impl Fn() + Copy + Send + Sync + 'st
     let copied = RwSignal::new(false);
     let key = created.key.clone();
     let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            if let Some(window) = web_sys::window() {
-                let _ = window.navigator().clipboard().write_text(&key);
-                copied.set(true);
-            }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &key;
+        copy_to_clipboard(&key);
+        copied.set(true);
     };
     view! {
         <div class="reveal" role="status" data-testid="new-key">

@@ -39,6 +39,8 @@ fn Nav(session: Session) -> impl IntoView {
             (!tid.is_empty()).then(|| view! {
                 <a href=format!("/tenants/{tid}/webhooks")>"Webhooks"</a>
                 <a href=format!("/tenants/{tid}/deliveries")>"Deliveries"</a>
+                <a href=format!("/tenants/{tid}/dead-letters")>"Dead letters"</a>
+                <a href=format!("/tenants/{tid}/echo")>"Echo inspector"</a>
                 <a href=format!("/tenants/{tid}/api-keys")>"API keys"</a>
             })
         }
@@ -49,7 +51,7 @@ fn Nav(session: Session) -> impl IntoView {
     let switch = move |ev| {
         let next = event_target_value(&ev);
         let path = location.pathname.get_untracked();
-        let section = path.rsplit('/').next().filter(|s| ["webhooks", "deliveries", "api-keys"].contains(s)).unwrap_or("webhooks");
+        let section = path.rsplit('/').next().filter(|s| ["webhooks", "deliveries", "dead-letters", "echo", "api-keys"].contains(s)).unwrap_or("webhooks");
         navigate(&format!("/tenants/{next}/{section}"), Default::default());
     };
     let current = tenant.clone();
@@ -96,4 +98,66 @@ pub fn ProblemBox(problem: Problem) -> impl IntoView {
 /// A `Date` rendering that reads well in a table: `2026-11-22 08:15:02`.
 pub fn short_time(rfc3339: &str) -> String {
     rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " ")
+}
+
+/// The server's message for one field of a form, shown under that field.
+#[component]
+pub fn FieldMessage(problem: Signal<Option<Problem>>, field: &'static str) -> impl IntoView {
+    move || {
+        problem
+            .get()
+            .and_then(|p| p.field(field).map(str::to_string))
+            .map(|message| view! { <p class="field-error" data-field=field>{message}</p> })
+    }
+}
+
+/// Copies text to the clipboard (browser only; a no-op while rendering on the server).
+pub fn copy_to_clipboard(text: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
+}
+
+/// Live updates from the server (`/ui-api/live`, server-sent events): `tick` grows on every
+/// change, `connected` tells whether the stream is open. Pages refetch when `tick` moves.
+#[derive(Clone, Copy)]
+pub struct Live {
+    pub tick: RwSignal<u64>,
+    pub connected: RwSignal<bool>,
+}
+
+pub fn live_updates() -> Live {
+    let live = Live { tick: RwSignal::new(0), connected: RwSignal::new(false) };
+    // Effects run only in the browser, so the stream opens once the page is hydrated.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+        let Ok(source) = web_sys::EventSource::new("/ui-api/live") else { return };
+        let on_change = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| live.tick.update(|t| *t += 1));
+        let on_open = Closure::<dyn Fn(web_sys::Event)>::new(move |_| live.connected.set(true));
+        // The browser reconnects by itself; meanwhile the page says it is not live.
+        let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| live.connected.set(false));
+        let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        let kept = StoredValue::new_local((source, on_change, on_open, on_error));
+        on_cleanup(move || {
+            kept.try_with_value(|(source, ..)| source.close());
+        });
+    });
+    live
+}
+
+/// "● live" while the server's change stream is open.
+#[component]
+pub fn LiveBadge(live: Live) -> impl IntoView {
+    view! {
+        <span class="live" class:on=move || live.connected.get() data-testid="live">
+            {move || if live.connected.get() { "\u{25cf} live" } else { "\u{25cb} connecting" }}
+        </span>
+    }
 }

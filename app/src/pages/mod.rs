@@ -1,6 +1,7 @@
 //! One module per page; `layout` holds what they share (navigation, the session guard).
 
 pub mod deliveries;
+pub mod echo;
 pub mod keys;
 pub mod layout;
 pub mod login;

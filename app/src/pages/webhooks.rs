@@ -1,34 +1,57 @@
+//! The Webhooks page: endpoints with their state; a create/edit modal with the event catalogue;
+//! the enable toggle; the signing secret (reveal, copy, rotate); a Test modal; delete.
+
 use leptos::prelude::*;
 
-use super::layout::{short_time, tenant_param, ProblemBox, Shell};
-use crate::api::list_webhooks;
+use super::layout::{copy_to_clipboard, short_time, tenant_param, FieldMessage, ProblemBox, Shell};
+use crate::api::{event_types, list_webhooks, CreateWebhook, DeleteWebhook, EchoRequests, RotateWebhookSecret, TestWebhook, UpdateWebhook, WebhookSecret};
+use crate::models::*;
+
+#[derive(Clone)]
+enum Dialog {
+    Create,
+    Edit(WebhookOut),
+    Test(WebhookOut),
+}
 
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
     let tenant = tenant_param();
-    let webhooks = Resource::new(tenant, list_webhooks);
+    let refresh = RwSignal::new(0u32);
+    let webhooks = Resource::new(move || (tenant(), refresh.get()), |(t, _)| list_webhooks(t));
+    let dialog = RwSignal::new(None::<Dialog>);
+    let reload = move || refresh.update(|n| *n += 1);
+    let close = move || dialog.set(None);
+    let saved = move || {
+        dialog.set(None);
+        reload();
+    };
     view! {
         <Shell>
-            <h1>"Webhooks"</h1>
+            <div class="toolbar">
+                <h1>"Webhooks"</h1>
+                <span class="spacer"></span>
+                <button on:click=move |_| dialog.set(Some(Dialog::Create))>"Add endpoint"</button>
+            </div>
+            {move || dialog.get().map(|d| match d {
+                Dialog::Create => view! { <EndpointForm existing=None on_close=close on_saved=saved/> }.into_any(),
+                Dialog::Edit(w) => view! { <EndpointForm existing=Some(w) on_close=close on_saved=saved/> }.into_any(),
+                Dialog::Test(w) => view! { <TestDialog webhook=w on_close=close/> }.into_any(),
+            })}
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || webhooks.get().map(|result| match result {
                     Err(problem) => view! { <ProblemBox problem/> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
-                        <p class="muted">"No endpoint yet."</p>
+                        <p class="muted">"No endpoint yet. Add one, or point one at the echo inspector to try things out."</p>
                     }.into_any(),
                     Ok(list) => view! {
                         <table class="table" data-testid="webhooks">
                             <thead><tr>
-                                <th>"URL"</th><th>"Events"</th><th>"State"</th><th>"Created"</th>
+                                <th>"URL"</th><th>"Events"</th><th>"Enabled"</th><th>"Created"</th><th></th>
                             </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|w| view! {
-                                    <tr data-id=w.id.clone()>
-                                        <td><code>{w.url}</code></td>
-                                        <td>{w.events.join(", ")}</td>
-                                        <td>{if w.enabled { "enabled" } else { "disabled" }}</td>
-                                        <td>{short_time(&w.created_at)}</td>
-                                    </tr>
+                                {list.into_iter().map(|webhook| view! {
+                                    <EndpointRow webhook on_changed=reload on_dialog=move |d| dialog.set(Some(d))/>
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -37,4 +60,374 @@ pub fn WebhooksPage() -> impl IntoView {
             </Transition>
         </Shell>
     }
+}
+
+#[component]
+fn EndpointRow(webhook: WebhookOut, on_changed: impl Fn() + Copy + Send + Sync + 'static, on_dialog: impl Fn(Dialog) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let toggle = ServerAction::<UpdateWebhook>::new();
+    let delete = ServerAction::<DeleteWebhook>::new();
+    let show_secret = RwSignal::new(false);
+    let confirm_delete = RwSignal::new(false);
+    Effect::new(move |_| {
+        if matches!(toggle.value().get(), Some(Ok(_))) || matches!(delete.value().get(), Some(Ok(()))) {
+            on_changed();
+        }
+    });
+    let error = move || {
+        toggle.value().get().and_then(|r| r.err()).or_else(|| delete.value().get().and_then(|r| r.err())).map(|problem| view! { <ProblemBox problem/> })
+    };
+    let (tenant, id) = (webhook.tenant_id.clone(), webhook.id.clone());
+    let (t2, i2) = (tenant.clone(), id.clone());
+    let enabled = webhook.enabled;
+    let (for_edit, for_test) = (webhook.clone(), webhook.clone());
+    view! {
+        <tr data-id=webhook.id.clone()>
+            <td>
+                <code>{webhook.url.clone()}</code>
+                {webhook.description.clone().map(|d| view! { <div class="muted">{d}</div> })}
+                {webhook.disabled_reason.clone().map(|r| view! { <div class="warning" data-testid="disabled-reason">{format!("Disabled: {r}")}</div> })}
+            </td>
+            <td>{webhook.events.join(", ")}</td>
+            <td>
+                <input type="checkbox" role="switch" aria-label="Enabled" prop:checked=enabled
+                    disabled=move || toggle.pending().get()
+                    on:change=move |ev| {
+                        let patch = WebhookPatch { enabled: Some(event_target_checked(&ev)), ..Default::default() };
+                        toggle.dispatch(UpdateWebhook { tenant_id: tenant.clone(), id: id.clone(), patch });
+                    }/>
+            </td>
+            <td>{short_time(&webhook.created_at)}</td>
+            <td class="actions">
+                <button class="secondary" on:click=move |_| on_dialog(Dialog::Edit(for_edit.clone()))>"Edit"</button>
+                <button class="secondary" on:click=move |_| on_dialog(Dialog::Test(for_test.clone()))>"Test"</button>
+                <button class="secondary" on:click=move |_| show_secret.update(|s| *s = !*s)>"Secret"</button>
+                {move || if confirm_delete.get() {
+                    let (t, i) = (t2.clone(), i2.clone());
+                    view! {
+                        <span>"Delete this endpoint? Its pending deliveries are dead-lettered. "</span>
+                        <button class="danger" on:click=move |_| {
+                            delete.dispatch(DeleteWebhook { tenant_id: t.clone(), id: i.clone() });
+                            confirm_delete.set(false);
+                        }>"Yes, delete"</button>
+                        <button class="secondary" on:click=move |_| confirm_delete.set(false)>"Cancel"</button>
+                    }.into_any()
+                } else {
+                    view! { <button class="secondary danger" on:click=move |_| confirm_delete.set(true)>"Delete"</button> }.into_any()
+                }}
+                {error}
+            </td>
+        </tr>
+        {move || show_secret.get().then(|| view! {
+            <tr class="detail"><td colspan="5"><SecretPanel webhook=webhook.clone()/></td></tr>
+        })}
+    }
+}
+
+/// The signing secret: revealed on request, copyable, rotatable with a grace period during
+/// which deliveries carry both signatures.
+#[component]
+fn SecretPanel(webhook: WebhookOut) -> impl IntoView {
+    let reveal = ServerAction::<WebhookSecret>::new();
+    let rotate = ServerAction::<RotateWebhookSecret>::new();
+    let grace = RwSignal::new("86400".to_string());
+    let copied = RwSignal::new(false);
+    let (tenant, id) = (webhook.tenant_id.clone(), webhook.id.clone());
+    let (t2, i2) = (tenant.clone(), id.clone());
+    reveal.dispatch(WebhookSecret { tenant_id: tenant, id });
+    // The newest secret known: a rotation's answer beats the first reveal.
+    let secret = move || rotate.value().get().and_then(Result::ok).or_else(|| reveal.value().get().and_then(Result::ok));
+    let problem = move || rotate.value().get().and_then(|r| r.err()).or_else(|| reveal.value().get().and_then(|r| r.err()));
+    view! {
+        <div class="secret-panel" data-testid="secret-panel">
+            {move || problem().map(|problem| view! { <ProblemBox problem/> })}
+            <div class="toolbar">
+                <label for=format!("secret-{}", webhook.id)>"Signing secret"</label>
+                <input id=format!("secret-{}", webhook.id) type="text" readonly class="key" data-testid="secret-value"
+                    prop:value=move || secret().unwrap_or_else(|| "…".into())/>
+                <button on:click=move |_| if let Some(s) = secret() { copy_to_clipboard(&s); copied.set(true); }>
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </div>
+            <div class="toolbar">
+                <label class="inline">"Old secret keeps signing for (seconds) "
+                    <input type="number" min="0" class="narrow" prop:value=move || grace.get() on:input=move |ev| grace.set(event_target_value(&ev))/>
+                </label>
+                <button class="secondary" disabled=move || rotate.pending().get() on:click=move |_| {
+                    copied.set(false);
+                    let input = RotateSecretIn { grace_period_seconds: grace.get_untracked().parse().ok() };
+                    rotate.dispatch(RotateWebhookSecret { tenant_id: t2.clone(), id: i2.clone(), input });
+                }>"Rotate secret"</button>
+                {move || matches!(rotate.value().get(), Some(Ok(_))).then(|| view! {
+                    <span class="muted" role="status">"Rotated. Deliveries carry both signatures until the grace period ends."</span>
+                })}
+            </div>
+        </div>
+    }
+}
+
+/// Create or edit an endpoint. Events come from the tenant's catalogue; the URL gets feedback as
+/// it is typed; the server's field errors appear under their fields.
+#[component]
+fn EndpointForm(existing: Option<WebhookOut>, on_close: impl Fn() + Copy + Send + Sync + 'static, on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let tenant = tenant_param()();
+    let catalogue = LocalResource::new({
+        let tenant = tenant.clone();
+        move || event_types(tenant.clone())
+    });
+    let create = ServerAction::<CreateWebhook>::new();
+    let update = ServerAction::<UpdateWebhook>::new();
+    let echo = ServerAction::<EchoRequests>::new();
+    let editing = existing.clone();
+    let url = RwSignal::new(existing.as_ref().map(|w| w.url.clone()).unwrap_or_default());
+    let description = RwSignal::new(existing.as_ref().and_then(|w| w.description.clone()).unwrap_or_default());
+    let events = RwSignal::new(existing.as_ref().map(|w| w.events.clone()).unwrap_or_default());
+    let secret = RwSignal::new(String::new());
+    let max_attempts = RwSignal::new(existing.as_ref().and_then(|w| w.max_attempts).map(|n| n.to_string()).unwrap_or_default());
+    let timeout = RwSignal::new(existing.as_ref().and_then(|w| w.timeout_seconds).map(|n| n.to_string()).unwrap_or_default());
+    let local_error = RwSignal::new(None::<Problem>);
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) || matches!(update.value().get(), Some(Ok(_))) {
+            on_saved();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok((echo_url, _))) = echo.value().get() {
+            url.set(echo_url);
+        }
+    });
+    let problem = Signal::derive(move || {
+        local_error
+            .get()
+            .or_else(|| create.value().get().and_then(|r| r.err()))
+            .or_else(|| update.value().get().and_then(|r| r.err()))
+            .or_else(|| echo.value().get().and_then(|r| r.err()))
+    });
+    let all_events = move || events.with(|e| e.iter().any(|t| t == "*"));
+    let toggle_event = move |name: String, on: bool| {
+        events.update(|list| {
+            list.retain(|e| *e != name);
+            if on {
+                list.push(name);
+            }
+        })
+    };
+    let submit = {
+        let tenant = tenant.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let mut bad = Problem::new(422, "Unprocessable Entity", "check the fields");
+            let mut number = |field: &str, text: String| match text.trim() {
+                "" => None,
+                t => t.parse::<i64>().map_err(|_| bad.errors.push(FieldError { field: field.into(), message: "must be a whole number".into() })).ok(),
+            };
+            let max = number("max_attempts", max_attempts.get_untracked());
+            let timeout_seconds = number("timeout_seconds", timeout.get_untracked());
+            if !bad.errors.is_empty() {
+                local_error.set(Some(bad));
+                return;
+            }
+            local_error.set(None);
+            let description = Some(description.get_untracked()).filter(|d| !d.trim().is_empty());
+            match &editing {
+                None => {
+                    let input = WebhookIn {
+                        url: url.get_untracked().trim().to_string(),
+                        events: events.get_untracked(),
+                        secret: Some(secret.get_untracked()).filter(|s| !s.is_empty()),
+                        description,
+                        max_attempts: max,
+                        timeout_seconds,
+                        ..Default::default()
+                    };
+                    create.dispatch(CreateWebhook { tenant_id: tenant.clone(), input });
+                }
+                Some(w) => {
+                    let patch = WebhookPatch {
+                        url: Some(url.get_untracked().trim().to_string()),
+                        events: Some(events.get_untracked()),
+                        description: Some(description.unwrap_or_default()),
+                        max_attempts: max,
+                        timeout_seconds,
+                        ..Default::default()
+                    };
+                    update.dispatch(UpdateWebhook { tenant_id: tenant.clone(), id: w.id.clone(), patch });
+                }
+            }
+        }
+    };
+    let pending = move || create.pending().get() || update.pending().get();
+    let is_new = existing.is_none();
+    let echo_tenant = tenant.clone();
+    view! {
+        <div class="modal-backdrop">
+            <form class="modal" on:submit=submit aria-label=if is_new { "Add endpoint" } else { "Edit endpoint" }>
+                <h2>{if is_new { "Add endpoint" } else { "Edit endpoint" }}</h2>
+                <label for="wh-url">"URL"</label>
+                <input id="wh-url" type="text" placeholder="https://example.com/webhooks" prop:value=move || url.get()
+                    on:input=move |ev| url.set(event_target_value(&ev))/>
+                {move || url_feedback(&url.get()).map(|(ok, message)| view! {
+                    <p class=if ok { "field-ok" } else { "field-error" } data-testid="url-feedback">{message}</p>
+                })}
+                <FieldMessage problem field="url"/>
+                <button type="button" class="link" on:click=move |_| { echo.dispatch(EchoRequests { tenant_id: echo_tenant.clone() }); }>
+                    "Use the built-in echo inspector"
+                </button>
+                <label for="wh-description">"Description (optional)"</label>
+                <input id="wh-description" type="text" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))/>
+                <FieldMessage problem field="description"/>
+                <fieldset class="events">
+                    <legend>"Events"</legend>
+                    <label class="inline">
+                        <input type="checkbox" prop:checked=all_events on:change=move |ev| toggle_event("*".into(), event_target_checked(&ev))/>
+                        "All events (*)"
+                    </label>
+                    <Suspense fallback=|| view! { <span class="muted">"Loading the catalogue…"</span> }>
+                        {move || catalogue.get().map(|types| types.map(|types| types.into_iter().map(|name| {
+                            let (n1, n2) = (name.clone(), name.clone());
+                            view! {
+                                <label class="inline">
+                                    <input type="checkbox" value=name.clone()
+                                        prop:checked=move || events.with(|e| e.contains(&n1))
+                                        on:change=move |ev| toggle_event(n2.clone(), event_target_checked(&ev))/>
+                                    {name}
+                                </label>
+                            }
+                        }).collect_view()))}
+                    </Suspense>
+                </fieldset>
+                <FieldMessage problem field="events"/>
+                {is_new.then(|| view! {
+                    <label for="wh-secret">"Signing secret (optional; at least 16 characters, or leave empty to generate one)"</label>
+                    <input id="wh-secret" type="text" prop:value=move || secret.get() on:input=move |ev| secret.set(event_target_value(&ev))/>
+                    <FieldMessage problem field="secret"/>
+                })}
+                <div class="row">
+                    <div>
+                        <label for="wh-attempts">"Max attempts (optional)"</label>
+                        <input id="wh-attempts" type="text" inputmode="numeric" prop:value=move || max_attempts.get() on:input=move |ev| max_attempts.set(event_target_value(&ev))/>
+                        <FieldMessage problem field="max_attempts"/>
+                    </div>
+                    <div>
+                        <label for="wh-timeout">"Timeout in seconds (optional)"</label>
+                        <input id="wh-timeout" type="text" inputmode="numeric" prop:value=move || timeout.get() on:input=move |ev| timeout.set(event_target_value(&ev))/>
+                        <FieldMessage problem field="timeout_seconds"/>
+                    </div>
+                </div>
+                {move || problem.get().filter(|p| p.errors.is_empty()).map(|problem| view! { <ProblemBox problem/> })}
+                <div class="toolbar">
+                    <button type="submit" disabled=pending>{move || if pending() { "Saving…" } else { "Save" }}</button>
+                    <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>
+                </div>
+            </form>
+        </div>
+    }
+}
+
+/// What the URL field says while it is typed: `(looks right, message)`. The server checks again.
+fn url_feedback(url: &str) -> Option<(bool, String)> {
+    let url = url.trim();
+    if url.is_empty() {
+        return None;
+    }
+    let Some(rest) = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")) else {
+        return Some((false, "must start with https:// or http://".into()));
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || url.contains(char::is_whitespace) {
+        return Some((false, "needs a host name and no spaces".into()));
+    }
+    if host.contains('@') {
+        return Some((false, "must not contain a user name or password".into()));
+    }
+    Some((true, if url.starts_with("http://") { "valid; consider https in production".into() } else { "valid".into() }))
+}
+
+/// Sends a sample event now: pick the type, edit the JSON, see the answer and whether the
+/// signature verified (the echo inspector says so in its answer).
+#[component]
+fn TestDialog(webhook: WebhookOut, on_close: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let tenant = webhook.tenant_id.clone();
+    let catalogue = LocalResource::new({
+        let tenant = tenant.clone();
+        move || event_types(tenant.clone())
+    });
+    let first = webhook.events.iter().find(|e| *e != "*").cloned().unwrap_or_else(|| BUILTIN_EVENT_TYPES[0].to_string());
+    let event_type = RwSignal::new(first.clone());
+    let payload = RwSignal::new(pretty(&sample_payload(&first)));
+    let send = ServerAction::<TestWebhook>::new();
+    let parsed = move || payload.with(|text| serde_json::from_str::<serde_json::Value>(text));
+    let json_error = move || parsed().err().map(|e| format!("Not valid JSON: {e}"));
+    let id = webhook.id.clone();
+    let on_send = move |_| {
+        let Ok(value) = parsed() else { return };
+        let input = TestSendIn { event_type: Some(event_type.get_untracked()), payload: Some(value) };
+        send.dispatch(TestWebhook { tenant_id: tenant.clone(), id: id.clone(), input });
+    };
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal wide" role="dialog" aria-label="Send a test event">
+                <h2>"Send a test event"</h2>
+                <p class="muted"><code>{webhook.url.clone()}</code></p>
+                <label for="test-type">"Event type"</label>
+                <select id="test-type" on:change=move |ev| {
+                    let chosen = event_target_value(&ev);
+                    payload.set(pretty(&sample_payload(&chosen)));
+                    event_type.set(chosen);
+                }>
+                    <Suspense fallback=|| ()>
+                        {move || catalogue.get().map(|types| types.map(|types| types.into_iter().map(|t| {
+                            let (selected, label) = (t == event_type.get_untracked(), t.clone());
+                            view! { <option value=t selected=selected>{label}</option> }
+                        }).collect_view()))}
+                    </Suspense>
+                </select>
+                <label for="test-payload">"Payload (the event's data, JSON)"</label>
+                <textarea id="test-payload" rows="10" spellcheck="false" prop:value=move || payload.get()
+                    on:input=move |ev| payload.set(event_target_value(&ev))></textarea>
+                {move || json_error().map(|e| view! { <p class="field-error" data-testid="json-error">{e}</p> })}
+                <div class="toolbar">
+                    <button disabled=move || json_error().is_some() || send.pending().get() on:click=on_send>
+                        {move || if send.pending().get() { "Sending…" } else { "Send" }}
+                    </button>
+                    <button type="button" class="secondary" on:click=move |_| on_close()>"Close"</button>
+                </div>
+                {move || send.value().get().map(|result| match result {
+                    Err(problem) => view! { <ProblemBox problem/> }.into_any(),
+                    Ok(sent) => view! { <TestResult sent/> }.into_any(),
+                })}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn TestResult(sent: DeliveryWithAttempts) -> impl IntoView {
+    let attempt = sent.attempts.last().cloned();
+    let verdict = attempt
+        .as_ref()
+        .and_then(|a| a.response_body.as_deref())
+        .and_then(|body| serde_json::from_str::<serde_json::Value>(body).ok())
+        .and_then(|v| v.get("signature_verified").and_then(|b| b.as_bool()));
+    let (class, text) = match verdict {
+        Some(true) => ("ok", "Signature verified by the echo inspector"),
+        Some(false) => ("bad", "The echo inspector could NOT verify the signature"),
+        None => ("muted", "Signature not checked: only the echo inspector reports it"),
+    };
+    view! {
+        <div class="test-result" data-testid="test-result">
+            <p>
+                <span class=format!("badge {}", sent.delivery.status.as_str())>{sent.delivery.status.as_str()}</span>" "
+                {attempt.as_ref().map(|a| match a.status_code {
+                    Some(code) => format!("HTTP {code} in {} ms", a.duration_ms),
+                    None => format!("{}: {}", a.error_kind.clone().unwrap_or_default(), a.error_message.clone().unwrap_or_default()),
+                })}
+            </p>
+            <p class=class data-testid="signature-verdict">{text}</p>
+            {attempt.and_then(|a| a.response_body).filter(|b| !b.is_empty()).map(|body| view! { <pre class="body">{body}</pre> })}
+        </div>
+    }
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
 }

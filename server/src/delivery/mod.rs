@@ -17,6 +17,9 @@ use reqwest::header::{HeaderName, HeaderValue};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
+use app::models::{DeliveryWithAttempts, TestSendIn};
+
+use crate::domain::auth::Principal;
 use crate::domain::Hub;
 use crate::error::Result;
 use crate::store::deliveries::{AttemptRow, Claimed, Outcome};
@@ -53,6 +56,8 @@ pub struct Worker {
     recorder: Recorder,
     permits: Arc<Semaphore>,
     capacity: usize,
+    /// Per-endpoint slots (`IH_DELIVERY_CONCURRENCY_PER_ENDPOINT`), by webhook id.
+    endpoint_slots: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Wakes the loop when deliveries finish while it waits for room.
     freed: Notify,
     /// Deliveries this worker holds, for releasing their leases at shutdown.
@@ -72,6 +77,7 @@ impl Worker {
             sender: Sender::new(policy),
             permits: Arc::new(Semaphore::new(capacity)),
             capacity,
+            endpoint_slots: Mutex::new(HashMap::new()),
             freed: Notify::new(),
             in_flight: Mutex::new(HashSet::new()),
             next_retry_at: AtomicI64::new(i64::MAX),
@@ -97,14 +103,24 @@ impl Worker {
                 continue;
             }
             let limit = room.min(MAX_BATCH);
-            self.next_retry_at.store(i64::MAX, Ordering::Relaxed);
+            // A wake-up time that has come is used up by this claim; a later one is kept (it was
+            // reset unconditionally before, so a retry scheduled before a claim that found
+            // nothing due waited for the poll interval instead of its own time).
+            let now = time::now_ms();
+            let _ = self.next_retry_at.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| (t <= now).then_some(i64::MAX));
             match self.claim(limit).await {
                 Ok(jobs) => {
                     let full = jobs.len() == limit;
+                    let mut busy = Vec::new();
                     for job in jobs {
+                        let Ok(slot) = self.endpoint_slot(&job.claimed.webhook_id).try_acquire_owned() else {
+                            busy.push(job.claimed.id);
+                            continue;
+                        };
                         let permit = self.permits.clone().acquire_owned().await.expect("never closed");
-                        tokio::spawn(self.clone().deliver(job, Some(permit)));
+                        tokio::spawn(self.clone().deliver(job, Some((permit, slot))));
                     }
+                    self.defer(busy).await;
                     if full {
                         continue;
                     }
@@ -120,6 +136,40 @@ impl Worker {
             }
         }
         self.release_on_shutdown().await;
+    }
+
+    fn endpoint_slot(&self, webhook_id: &str) -> Arc<Semaphore> {
+        let mut slots = self.endpoint_slots.lock().expect("not poisoned");
+        if let Some(slot) = slots.get(webhook_id) {
+            return slot.clone();
+        }
+        let slot = Arc::new(Semaphore::new(self.hub.config.delivery.concurrency_per_endpoint));
+        slots.insert(webhook_id.to_string(), slot.clone());
+        slot
+    }
+
+    /// Gives back, in one statement, the claimed deliveries whose endpoint has no free slot: they
+    /// are due again shortly, with no attempt counted.
+    async fn defer(&self, ids: Vec<String>) {
+        if ids.is_empty() {
+            return;
+        }
+        let again_at = time::now_ms() + 100;
+        {
+            let mut in_flight = self.in_flight.lock().expect("not poisoned");
+            for id in &ids {
+                in_flight.remove(id);
+            }
+        }
+        match store::deliveries::release(&self.hub.db, &self.hub.instance_id, &ids, again_at).await {
+            Ok(_) => {
+                self.next_retry_at.fetch_min(again_at, Ordering::Relaxed);
+                for _ in &ids {
+                    self.hub.metrics.deferred.inc();
+                }
+            }
+            Err(e) => tracing::warn!(error = ?e, "could not give back deliveries of a busy endpoint; their leases will expire"),
+        }
     }
 
     async fn release_on_shutdown(&self) {
@@ -160,6 +210,14 @@ impl Worker {
             self.clone().deliver(job, None).await;
         }
         Ok(true)
+    }
+
+    /// A test send: stores a sample event for this endpoint only, sends it at once, and
+    /// answers with the delivery and its attempt.
+    pub async fn test_send(self: &Arc<Self>, who: &Principal, tenant_id: &str, webhook_id: &str, input: TestSendIn) -> Result<DeliveryWithAttempts> {
+        let delivery_id = self.hub.prepare_test_send(who, tenant_id, webhook_id, input).await?;
+        self.deliver_one(&delivery_id).await?;
+        self.hub.get_delivery(who, tenant_id, &delivery_id).await
     }
 
     /// Claims a batch and loads what sending needs.
@@ -225,17 +283,10 @@ impl Worker {
         if !w.enabled {
             return Ok((None, settings));
         }
-        let key = &self.hub.master_key;
-        let Ok(current) = key.open_string(&w.secret) else {
+        let Some(secrets) = self.hub.signing_secrets(w, now) else {
             tracing::error!(webhook_id = %w.id, "signing secret does not decrypt: this instance's IH_MASTER_KEY differs from the one that sealed it");
             return Err(());
         };
-        let mut secrets = vec![current];
-        if let (Some(sealed), Some(until)) = (&w.previous_secret, w.previous_secret_until) {
-            if until > now {
-                secrets.extend(key.open_string(sealed).ok());
-            }
-        }
         let headers: std::collections::BTreeMap<String, String> = serde_json::from_str(&w.headers).unwrap_or_default();
         let headers = headers
             .into_iter()
@@ -246,7 +297,9 @@ impl Worker {
         Ok((Some(Arc::new(Endpoint { url, secrets, headers, timeout })), settings))
     }
 
-    async fn deliver(self: Arc<Self>, job: Job, permit: Option<OwnedSemaphorePermit>) {
+    /// Sends one claimed delivery and records the attempt. `slots` (the worker's and the
+    /// endpoint's) are held until the record is committed.
+    async fn deliver(self: Arc<Self>, job: Job, slots: Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)>) {
         let c = &job.claimed;
         let attempt_number = c.attempt_count + 1;
         let result = match &job.endpoint {
@@ -277,9 +330,7 @@ impl Worker {
             Verdict::Retry(after) => ("failed", now + after.as_millis() as i64),
             Verdict::Rejected | Verdict::Gone => ("dead_letter", now),
         };
-        if status == "failed" {
-            self.next_retry_at.fetch_min(next_attempt_at, Ordering::Relaxed);
-        }
+        let earlier_retry = status == "failed" && self.next_retry_at.fetch_min(next_attempt_at, Ordering::Relaxed) > next_attempt_at;
         self.hub.metrics.record_attempt(status, result.duration_ms);
         let last_error = result
             .error_message
@@ -314,8 +365,12 @@ impl Worker {
             event_type: c.event_type.clone(),
         };
         self.recorder.record(record).await;
+        if earlier_retry {
+            // The loop may be asleep until the poll interval: have it re-time its sleep.
+            self.hub.wake.notify_one();
+        }
         self.in_flight.lock().expect("not poisoned").remove(&c.id);
-        drop(permit);
+        drop(slots);
         self.freed.notify_one();
     }
 }

@@ -125,5 +125,6 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
     if !operational.is_empty() {
         hub.wake.notify_one();
     }
+    hub.changed();
     Ok(())
 }

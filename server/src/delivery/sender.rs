@@ -148,6 +148,9 @@ impl Sender {
 
     /// reqwest does not resolve literal IPs, so the resolver's guard must be repeated here.
     fn refused_literal(&self, url: &Url) -> Option<String> {
+        if self.policy.is_own_echo(url) {
+            return None;
+        }
         let ip = match url.host()? {
             url::Host::Ipv4(ip) => std::net::IpAddr::V4(ip),
             url::Host::Ipv6(ip) => std::net::IpAddr::V6(ip),

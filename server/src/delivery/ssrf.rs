@@ -15,11 +15,24 @@ pub struct TargetPolicy {
     pub allow_private: bool,
     /// Subnets allowed even though they are private (`IH_ALLOWED_TARGET_CIDRS`).
     pub allowed: Vec<IpNet>,
+    /// This hub's own port: its echo inspector (`http://127.0.0.1:{port}/echo/...`) is always
+    /// reachable, and nothing else on loopback is.
+    pub echo_port: Option<u16>,
 }
 
 impl TargetPolicy {
     pub fn permits(&self, ip: IpAddr) -> bool {
         self.allow_private || is_public(ip) || self.allowed.iter().any(|net| net.contains(&ip))
+    }
+
+    /// A URL of this hub's own echo inspector, given with a loopback IP literal.
+    pub fn is_own_echo(&self, url: &url::Url) -> bool {
+        let loopback = match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            _ => false,
+        };
+        loopback && self.echo_port.is_some() && url.port_or_known_default() == self.echo_port && url.path().starts_with("/echo/")
     }
 }
 
@@ -96,8 +109,20 @@ mod tests {
 
     #[test]
     fn an_allow_listed_subnet_is_permitted() {
-        let policy = TargetPolicy { allow_private: false, allowed: vec!["10.9.0.0/16".parse().unwrap()] };
+        let policy = TargetPolicy { allowed: vec!["10.9.0.0/16".parse().unwrap()], ..Default::default() };
         assert!(policy.permits("10.9.1.1".parse().unwrap()));
         assert!(!policy.permits("10.8.1.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn only_the_hubs_own_echo_path_on_loopback_is_exempt() {
+        let policy = TargetPolicy { echo_port: Some(3917), ..Default::default() };
+        let exempt = |url: &str| policy.is_own_echo(&url.parse().unwrap());
+        assert!(exempt("http://127.0.0.1:3917/echo/tnt_1/abc"));
+        assert!(exempt("http://[::1]:3917/echo/tnt_1/abc"));
+        assert!(!exempt("http://127.0.0.1:3917/api/v1/tenants"), "other hub routes stay refused");
+        assert!(!exempt("http://127.0.0.1:5432/echo/x"), "another port is another service");
+        assert!(!exempt("http://10.0.0.1:3917/echo/x"), "only loopback is this hub");
+        assert!(!exempt("http://localhost:3917/echo/x"), "names go through the resolver's guard");
     }
 }

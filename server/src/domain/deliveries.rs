@@ -128,6 +128,7 @@ impl Hub {
             return Err(Error::NotFound("dead letter"));
         }
         let mut replayed = self.replay_rows(who, tenant_id, vec![original], source_ip).await?;
+        self.changed();
         Ok(replayed.remove(0))
     }
 
@@ -140,6 +141,7 @@ impl Hub {
             return Ok(BulkReplayOut { replayed: 0, deliveries: Vec::new() });
         }
         let replayed = self.replay_rows(who, tenant_id, rows, source_ip).await?;
+        self.changed();
         Ok(BulkReplayOut { replayed: replayed.len(), deliveries: replayed.into_iter().map(|d| d.id).collect() })
     }
 

@@ -40,14 +40,18 @@ impl Hub {
         let id = event.id.clone();
         let deliveries = self.ingest.publish(event).await?;
         self.metrics.events_published.inc();
+        self.changed();
         Ok(EventAccepted { id, deliveries })
     }
 
     /// The catalogue: the built-in types, the hub's operational types (subscribable by name),
     /// and the types the tenant has published.
-    pub async fn event_types(&self, who: &Principal) -> Result<Vec<String>> {
+    pub async fn event_types(&self, who: &Principal, tenant_id: Option<&str>) -> Result<Vec<String>> {
         let mut types: Vec<String> = BUILTIN_EVENT_TYPES.iter().chain(&crate::delivery::OPERATIONAL_TYPES).map(|t| t.to_string()).collect();
-        if let Some(tenant_id) = who.tenant_id() {
+        if let Some(asked) = tenant_id {
+            who.authorize(asked, Scope::WebhooksRead)?;
+        }
+        if let Some(tenant_id) = tenant_id.or(who.tenant_id()) {
             let used = store::events::types_used(&self.db, tenant_id).await?;
             for t in used {
                 if !types.contains(&t) {
@@ -59,7 +63,7 @@ impl Hub {
     }
 
     /// Tenants are never deleted, so a tenant seen once needs no second look-up.
-    async fn ensure_tenant_exists(&self, tenant_id: &str) -> Result<()> {
+    pub(crate) async fn ensure_tenant_exists(&self, tenant_id: &str) -> Result<()> {
         if self.known_tenants.lock().expect("not poisoned").contains(tenant_id) {
             return Ok(());
         }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod deliveries;
+pub mod echo;
 pub mod events;
 pub mod ingest;
 pub mod keys;
@@ -41,6 +42,11 @@ pub struct HubInner {
     /// Rate limits and usage counts of the keys this instance has seen.
     pub meters: ratelimit::Meters,
     pub operator_meter: std::sync::Arc<ratelimit::Meter>,
+    /// `http://{this hub's address}`, where its echo inspector listens.
+    pub echo_base: String,
+    /// Counts commits that change what the delivery log shows; the admin UI's live stream
+    /// follows it.
+    pub changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Deref for Hub {
@@ -53,6 +59,11 @@ impl Deref for Hub {
 impl Hub {
     pub fn new(inner: HubInner) -> Self {
         Hub(Arc::new(inner))
+    }
+
+    /// Tells live views that deliveries or events changed.
+    pub fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 

@@ -267,7 +267,7 @@ impl Hub {
         if !valid_event_type(&event_type) {
             return Err(Error::field("event_type", "not an event type"));
         }
-        let payload = input.payload.unwrap_or_else(|| serde_json::json!({ "test": true, "message": "A test message from Integrations Hub" }));
+        let payload = input.payload.unwrap_or_else(|| app::models::sample_payload(&event_type));
         let now = time::now_ms();
         let event = crate::store::events::EventRow {
             id: ids::new_id(ids::EVENT),
@@ -290,6 +290,20 @@ impl Hub {
         store::deliveries::insert_many(&mut tx, std::slice::from_ref(&delivery)).await?;
         tx.commit().await?;
         Ok(delivery.id)
+    }
+
+    /// The secrets a delivery is signed with: the current one, and the previous one while its
+    /// grace period lasts. `None` when this instance cannot decrypt the current one (its
+    /// `IH_MASTER_KEY` differs from the one that sealed it).
+    pub fn signing_secrets(&self, w: &WebhookRow, now: i64) -> Option<Vec<String>> {
+        let current = self.master_key.open_string(&w.secret).ok()?;
+        let mut secrets = vec![current];
+        if let (Some(sealed), Some(until)) = (&w.previous_secret, w.previous_secret_until) {
+            if until > now {
+                secrets.extend(self.master_key.open_string(sealed).ok());
+            }
+        }
+        Some(secrets)
     }
 
     /// The plaintext signing secret, for the endpoint's owner to configure the receiver.

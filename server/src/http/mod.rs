@@ -2,6 +2,7 @@
 
 mod auth;
 mod deliveries;
+mod echo;
 mod events;
 mod idempotency;
 mod keys;
@@ -61,9 +62,10 @@ pub fn api_router(state: &AppState) -> Router<AppState> {
         .merge(events::router())
         .merge(deliveries::router())
         .merge(replay::router())
+        .merge(echo::router())
         // Authenticates, rate-limits, and replays idempotent POSTs.
         .layer(axum::middleware::from_fn_with_state(state.hub.clone(), auth::authenticate));
-    Router::new().merge(system::router()).merge(authenticated)
+    Router::new().merge(system::router()).merge(echo::public_router()).merge(authenticated)
 }
 
 /// `Query` with problem-format rejections.

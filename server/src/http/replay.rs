@@ -74,5 +74,5 @@ async fn admin_replay(State(s): State<AppState>, caller: Caller, Path(id): Path<
 }
 
 async fn event_types(State(s): State<AppState>, caller: Caller) -> Result<Json<Value>> {
-    Ok(Json(json!({ "data": s.hub.event_types(&caller.principal).await? })))
+    Ok(Json(json!({ "data": s.hub.event_types(&caller.principal, None).await? })))
 }

@@ -46,9 +46,7 @@ async fn rotate_secret(State(s): State<AppState>, caller: Caller, Path((tenant_i
 /// Sends a sample event to this endpoint now and answers with the delivery and its attempt.
 async fn test_send(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>, body: axum::body::Bytes) -> Result<Json<DeliveryWithAttempts>> {
     let input: TestSendIn = super::optional_json(&body)?;
-    let delivery_id = s.hub.prepare_test_send(&caller.principal, &tenant_id, &id, input).await?;
-    s.worker.deliver_one(&delivery_id).await?;
-    Ok(Json(s.hub.get_delivery(&caller.principal, &tenant_id, &delivery_id).await?))
+    Ok(Json(s.worker.test_send(&caller.principal, &tenant_id, &id, input).await?))
 }
 
 async fn remove(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>) -> Result<StatusCode> {

@@ -5,6 +5,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod deliveries;
+pub mod echo;
 pub mod events;
 pub mod idempotency;
 pub mod sessions;

@@ -5,7 +5,7 @@ use integrations_hub::signing;
 use serde_json::json;
 
 use crate::both;
-use crate::helpers::{Backend, Receiver, TestApp};
+use crate::helpers::{Backend, GatedReceiver, Receiver, TestApp};
 
 both!(a_published_event_reaches_the_receiver_with_both_signature_sets, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
@@ -159,4 +159,68 @@ both!(payloads_over_the_limit_are_refused_with_413, |backend: Backend| async mov
     let (status, body) = app.post(&format!("/api/v1/tenants/{tenant}/events"),
         json!({ "event_type": "new_lead", "payload": { "blob": "x".repeat(2000) } })).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+});
+
+both!(one_endpoint_gets_at_most_its_share_of_concurrent_deliveries, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.delivery.worker_enabled = true;
+        c.delivery.concurrency_per_endpoint = 2;
+        // Held requests must not time out while the test watches (a loaded CI machine).
+        c.delivery.timeout = Duration::from_secs(60);
+    })
+    .await;
+    let gate = GatedReceiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    app.create_webhook(&tenant, json!({ "url": gate.url, "events": ["*"] })).await;
+    for n in 0..6 {
+        app.publish(&tenant, "new_lead", json!({ "n": n })).await;
+    }
+    // Two requests are held open by the receiver; the worker keeps putting the rest back.
+    gate.wait_in_flight(2).await;
+    let deferred = || app.hub.metrics.deferred.get();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while deferred() < 8 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the busy endpoint's deliveries are deferred");
+    assert_eq!(gate.max_in_flight(), 2, "never more than the bound at once");
+    gate.open();
+    gate.wait_done(6).await;
+    assert_eq!(gate.max_in_flight(), 2);
+    // A deferral is not an attempt. (The last answers may still be being recorded.)
+    let list = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let (_, list) = app.get(&format!("/api/v1/tenants/{tenant}/webhook-deliveries")).await;
+            if list["data"].as_array().unwrap().iter().all(|d| d["status"] == "delivered") {
+                return list;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("all six are recorded as delivered");
+    for d in list["data"].as_array().unwrap() {
+        assert_eq!(d["attempt_count"], 1, "{d}");
+        assert_eq!(d["status"], "delivered", "{d}");
+    }
+});
+
+both!(a_retry_is_sent_at_its_own_time_not_at_the_next_poll, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.delivery.worker_enabled = true;
+        c.delivery.poll_interval = Duration::from_secs(60);
+    })
+    .await;
+    let receiver = Receiver::start().await;
+    receiver.reply(503, &[]);
+    receiver.reply(503, &[]);
+    let tenant = app.create_tenant("Acme").await;
+    app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    app.publish(&tenant, "new_lead", json!({})).await;
+    // Backoff is 10 ms here; with the poll at 60 s, only the worker's own retry timer can make
+    // the third attempt arrive within the receiver's 20 s wait.
+    let got = receiver.wait_for(3).await;
+    assert_eq!(got.len(), 3);
 });

@@ -69,22 +69,32 @@ pub struct TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
-        let Some(schema) = self.schema.take() else { return };
-        let base = std::env::var("IH_TEST_DATABASE_URL").unwrap_or_default();
-        // Drop is not async: a short-lived thread with its own runtime does the clean-up, so
-        // test runs do not leave a schema behind each.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async {
-                use sqlx::Connection;
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
-                    let _ = sqlx::query("SET lock_timeout = '5s'").execute(&mut conn).await;
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))).execute(&mut conn).await;
-                }
-            });
-        })
-        .join();
+        if let Some(schema) = self.schema.take() {
+            drop_schema(schema);
+        }
     }
+}
+
+/// Drops a test's PostgreSQL schema, so test runs do not leave one behind each.
+/// Called from `Drop`, which is not async: a short-lived thread with its own runtime does it.
+pub fn drop_schema(schema: String) {
+    let base = std::env::var("IH_TEST_DATABASE_URL").unwrap_or_default();
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            use sqlx::Connection;
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
+                let _ = sqlx::query("SET lock_timeout = '5s'").execute(&mut conn).await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))).execute(&mut conn).await;
+            }
+        });
+    })
+    .join();
+}
+
+/// The PostgreSQL schema a test database URL names.
+pub fn schema_of(database_url: &str) -> Option<String> {
+    database_url.split("search_path%3D").nth(1).map(str::to_string)
 }
 
 /// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL schema.
@@ -116,7 +126,7 @@ impl TestApp {
         let dir = ScratchDir::new();
         let database_url = database_url(backend, dir.path()).await;
         let mut app = Self::spawn_on(dir, database_url, tweak).await;
-        app.schema = app.database_url.split("search_path%3D").nth(1).map(str::to_string);
+        app.schema = schema_of(&app.database_url);
         app
     }
 
@@ -273,5 +283,84 @@ impl Receiver {
         .await
         .unwrap_or_else(|_| panic!("the receiver got {} of {n} requests", self.received().len()));
         self.received()
+    }
+}
+
+/// A receiver that holds every request open until [`GatedReceiver::open`], counting how many
+/// were in flight at once.
+#[derive(Clone)]
+pub struct GatedReceiver {
+    pub url: String,
+    state: Arc<GateState>,
+}
+
+#[derive(Default)]
+struct GateState {
+    in_flight: std::sync::atomic::AtomicUsize,
+    max_in_flight: std::sync::atomic::AtomicUsize,
+    done: std::sync::atomic::AtomicUsize,
+    opened: tokio::sync::watch::Sender<bool>,
+    changed: Notify,
+}
+
+impl GatedReceiver {
+    pub async fn start() -> GatedReceiver {
+        use std::sync::atomic::Ordering::SeqCst;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let state = Arc::new(GateState::default());
+        let receiver = GatedReceiver { url: format!("http://{}/hook", listener.local_addr().unwrap()), state: state.clone() };
+        let app = axum::Router::new().fallback(move || {
+            let state = state.clone();
+            async move {
+                // Counted out on drop too: a request the client gives up on is no longer in flight.
+                struct InFlight(Arc<GateState>);
+                impl Drop for InFlight {
+                    fn drop(&mut self) {
+                        self.0.in_flight.fetch_sub(1, SeqCst);
+                        self.0.changed.notify_waiters();
+                    }
+                }
+                let now = state.in_flight.fetch_add(1, SeqCst) + 1;
+                let guard = InFlight(state.clone());
+                state.max_in_flight.fetch_max(now, SeqCst);
+                state.changed.notify_waiters();
+                let _ = state.opened.subscribe().wait_for(|open| *open).await;
+                state.done.fetch_add(1, SeqCst);
+                drop(guard);
+                StatusCode::OK
+            }
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        receiver
+    }
+
+    pub fn open(&self) {
+        self.state.opened.send_replace(true);
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn wait_until(&self, what: &str, done: impl Fn(&GateState) -> bool) {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                let changed = self.state.changed.notified();
+                if done(&self.state) {
+                    return;
+                }
+                changed.await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the gated receiver never saw {what}"));
+    }
+
+    pub async fn wait_in_flight(&self, n: usize) {
+        self.wait_until("enough requests in flight", |s| s.in_flight.load(std::sync::atomic::Ordering::SeqCst) >= n).await;
+    }
+
+    pub async fn wait_done(&self, n: usize) {
+        self.wait_until("enough requests answered", |s| s.done.load(std::sync::atomic::Ordering::SeqCst) >= n).await;
     }
 }

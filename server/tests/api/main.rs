@@ -5,5 +5,7 @@ mod helpers;
 
 mod api_keys;
 mod delivery;
+mod crash;
+mod echo;
 mod replay;
 mod foundation;

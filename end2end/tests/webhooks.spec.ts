@@ -1,0 +1,121 @@
+import { test, expect } from '@playwright/test';
+import { auth, createTenant, signIn, startReceiver } from './helpers';
+
+test('an admin adds an endpoint on the echo inspector, tests it, and manages its secret', async ({ page, context, request }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  const tenant = await createTenant(request, 'Webhooks e2e');
+  await signIn(page);
+  await page.goto(`/tenants/${tenant}/webhooks`);
+
+  // The create modal: URL feedback while typing, the catalogue as checkboxes, field errors.
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  const form = page.getByRole('form', { name: 'Add endpoint' });
+  await form.getByLabel('URL').fill('ftp://example.com');
+  await expect(form.getByTestId('url-feedback')).toContainText('must start with https://');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form.locator('.field-error[data-field="events"]')).toContainText('choose at least one');
+  await form.getByRole('button', { name: 'Use the built-in echo inspector' }).click();
+  await expect(form.getByLabel('URL')).toHaveValue(new RegExp(`/echo/${tenant}/`));
+  await expect(form.getByTestId('url-feedback')).toContainText('valid');
+  await form.getByRole('checkbox', { name: 'new_lead' }).check();
+  await form.getByRole('checkbox', { name: 'request_submitted' }).check();
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form).toHaveCount(0);
+  const row = page.getByTestId('webhooks').locator('tr[data-id]').first();
+  await expect(row).toContainText('/echo/');
+  await expect(row).toContainText('new_lead, request_submitted');
+
+  // The Test modal: invalid JSON is caught before sending; the echo verifies the signature.
+  await row.getByRole('button', { name: 'Test' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Send a test event' });
+  await dialog.getByLabel('Event type').selectOption('request_submitted');
+  await expect(dialog.getByLabel('Payload')).toHaveValue(/"requester"/);
+  await dialog.getByLabel('Payload').fill('{"title": ');
+  await expect(dialog.getByTestId('json-error')).toContainText('Not valid JSON');
+  await expect(dialog.getByRole('button', { name: 'Send' })).toBeDisabled();
+  await dialog.getByLabel('Payload').fill('{"title": "Desk chair", "requester": {"name": "Ada"}}');
+  await dialog.getByRole('button', { name: 'Send' }).click();
+  await expect(dialog.getByTestId('test-result')).toContainText('HTTP 200');
+  await expect(dialog.getByTestId('signature-verdict')).toHaveText('Signature verified by the echo inspector');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+
+  // The echo inspector page shows what arrived.
+  await page.goto(`/tenants/${tenant}/echo`);
+  const received = page.getByTestId('echo-requests').locator('li').first();
+  await expect(received).toContainText('request_submitted');
+  await expect(received.getByTestId('echo-verified')).toHaveText('signature verified');
+  await expect(received).toContainText('Desk chair');
+
+  // The secret: revealed, copied, rotated.
+  await page.goto(`/tenants/${tenant}/webhooks`);
+  await row.getByRole('button', { name: 'Secret' }).click();
+  const panel = page.getByTestId('secret-panel');
+  const secretField = panel.getByTestId('secret-value');
+  await expect(secretField).toHaveValue(/^whsec_/);
+  const first = await secretField.inputValue();
+  await panel.getByRole('button', { name: 'Copy' }).click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(first);
+  await panel.getByRole('button', { name: 'Rotate secret' }).click();
+  await expect(panel.getByRole('status')).toContainText('both signatures');
+  await expect(secretField).not.toHaveValue(first);
+  await expect(secretField).toHaveValue(/^whsec_/);
+
+  // The enable toggle is saved.
+  const id = await row.getAttribute('data-id');
+  await row.getByRole('switch', { name: 'Enabled' }).uncheck();
+  await expect.poll(async () => (await (await request.get(`/api/v1/tenants/${tenant}/webhooks/${id}`, { headers: auth })).json()).enabled).toBe(false);
+  await page.reload();
+  await expect(page.locator(`tr[data-id="${id}"]`).getByRole('switch', { name: 'Enabled' })).not.toBeChecked();
+});
+
+test('dead letters appear live and are replayed one by one and in bulk', async ({ page, request }) => {
+  const receiver = await startReceiver();
+  try {
+    receiver.answer(500);
+    const tenant = await createTenant(request, 'Replay e2e');
+    const created = await request.post(`/api/v1/tenants/${tenant}/webhooks`, {
+      headers: auth,
+      data: { url: receiver.url, events: ['new_lead'], max_attempts: 1 },
+    });
+    expect(created.status()).toBe(201);
+    await signIn(page);
+    await page.goto(`/tenants/${tenant}/dead-letters`);
+    await expect(page.getByTestId('live')).toHaveText(/live/);
+
+    // Published after the page loaded: the server-sent events bring it in.
+    const publish = async (n: number) =>
+      (await (await request.post(`/api/v1/tenants/${tenant}/events`, { headers: auth, data: { event_type: 'new_lead', payload: { n } } })).json()).id;
+    const first = await publish(1);
+    const row = page.locator(`tr[data-event-id="${first}"]`);
+    await expect(row).toContainText('dead_letter');
+
+    // Expanding the row shows the attempt and the receiver's answer.
+    await row.click();
+    const attempts = page.getByTestId('attempts');
+    await expect(attempts).toContainText('HTTP 500');
+    await expect(attempts).toContainText('receiver says 500');
+
+    // Replay one: a new delivery, linked to the first, delivered now that the receiver is well.
+    receiver.answer(204);
+    await row.getByRole('button', { name: 'Replay' }).click();
+    await expect(page.getByTestId('replay-notice')).toContainText('as dlv_');
+    await page.goto(`/tenants/${tenant}/deliveries`);
+    const replayed = page.locator(`tr[data-event-id="${first}"]`).filter({ hasText: 'replay of' });
+    await expect(replayed).toContainText('delivered');
+
+    // Bulk: two more dead letters, replayed together.
+    receiver.answer(500);
+    await publish(2);
+    await publish(3);
+    await page.goto(`/tenants/${tenant}/dead-letters`);
+    await expect(page.getByTestId('deliveries').locator('tr[data-id]')).toHaveCount(3);
+    receiver.answer(204);
+    const before = receiver.received.length;
+    await page.getByRole('button', { name: 'Replay all' }).click();
+    await page.getByRole('button', { name: 'Yes, replay them' }).click();
+    await expect(page.getByTestId('bulk-result')).toHaveText('3 replayed');
+    await expect.poll(() => receiver.received.length - before).toBe(3);
+  } finally {
+    await receiver.close();
+  }
+});

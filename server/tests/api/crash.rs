@@ -1,0 +1,129 @@
+//! The real binary, killed with SIGKILL in the middle of a burst: every event it accepted is
+//! still delivered — by the other instance (PostgreSQL) or after a restart (SQLite).
+
+use std::collections::HashSet;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::both;
+use crate::helpers::{database_url, drop_schema, schema_of, Backend, Receiver, ScratchDir, OPERATOR, SHARED_MASTER_KEY};
+
+/// One `integrations-hub` process on its own port.
+struct HubProcess {
+    child: Child,
+    url: String,
+}
+
+impl HubProcess {
+    async fn start(database_url: &str, data_dir: &std::path::Path) -> HubProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(env!("CARGO_BIN_EXE_integrations-hub"))
+            .env_clear()
+            .env("IH_BIND", format!("127.0.0.1:{port}"))
+            .env("IH_DATABASE_URL", database_url)
+            .env("IH_DATA_DIR", data_dir)
+            .env("IH_ADMIN_TOKEN", OPERATOR)
+            .env("IH_MASTER_KEY", SHARED_MASTER_KEY)
+            .env("IH_ALLOW_PRIVATE_TARGETS", "true")
+            // A killed instance's leases run out after a second.
+            .env("IH_DELIVERY_LEASE_SECONDS", "1")
+            .env("IH_DELIVERY_POLL_INTERVAL_SECONDS", "0.2")
+            .env("IH_LOG_LEVEL", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the hub binary starts");
+        let hub = HubProcess { child, url: format!("http://127.0.0.1:{port}") };
+        let client = reqwest::Client::new();
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while !client.get(format!("{}/ready", hub.url)).send().await.is_ok_and(|r| r.status().is_success()) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("the hub process becomes ready");
+        hub
+    }
+
+    fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL is delivered");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn post(client: &reqwest::Client, url: String, body: Value) -> Option<Value> {
+    let response = client.post(url).bearer_auth(OPERATOR).json(&body).send().await.ok()?;
+    response.status().is_success().then_some(())?;
+    response.json().await.ok()
+}
+
+both!(a_hub_killed_mid_burst_loses_nothing, |backend: Backend| async move {
+    let (dir_a, dir_b) = (ScratchDir::new(), ScratchDir::new());
+    let db = database_url(backend, dir_a.path()).await;
+    let receiver = Receiver::start().await;
+    let client = reqwest::Client::new();
+    let mut first = HubProcess::start(&db, dir_a.path()).await;
+    let tenant = post(&client, format!("{}/api/v1/tenants", first.url), json!({ "name": "Acme" })).await.unwrap()["id"].as_str().unwrap().to_string();
+    post(&client, format!("{}/api/v1/tenants/{tenant}/webhooks", first.url), json!({ "url": receiver.url, "events": ["*"] })).await.unwrap();
+    // PostgreSQL: a second instance is already running and takes over. SQLite: a restart does.
+    let mut second = match backend {
+        Backend::Postgres => Some(HubProcess::start(&db, dir_b.path()).await),
+        Backend::Sqlite => None,
+    };
+
+    // Eight publishers; the first instance is killed once 150 events are accepted, while
+    // publishes and deliveries are in full flow. Only a 202 counts as accepted.
+    let accepted = std::sync::Arc::new(std::sync::Mutex::new(HashSet::<String>::new()));
+    let publishers: Vec<_> = (0..8)
+        .map(|p| {
+            let (client, accepted, url) = (client.clone(), accepted.clone(), format!("{}/api/v1/tenants/{tenant}/events", first.url));
+            tokio::spawn(async move {
+                for n in 0..100 {
+                    match post(&client, url.clone(), json!({ "event_type": "new_lead", "payload": { "p": p, "n": n } })).await {
+                        Some(event) => accepted.lock().unwrap().insert(event["id"].as_str().unwrap().to_string()),
+                        None => return,
+                    };
+                }
+            })
+        })
+        .collect();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while accepted.lock().unwrap().len() < 150 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+    .expect("150 events are accepted");
+    first.kill();
+    for publisher in publishers {
+        publisher.await.unwrap();
+    }
+    let accepted = accepted.lock().unwrap().clone();
+    assert!(accepted.len() < 800, "the kill happened mid-burst ({} accepted)", accepted.len());
+    if second.is_none() {
+        second = Some(HubProcess::start(&db, dir_b.path()).await);
+    }
+
+    // Every accepted event arrives (at least once: a delivery in flight at the kill may repeat).
+    let seen = || receiver.received().iter().filter_map(|r| r.headers.get("webhook-id")?.to_str().ok().map(str::to_string)).collect::<HashSet<_>>();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while !accepted.is_subset(&seen()) {
+            receiver.wait_for(receiver.received().len() + 1).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{} accepted events never arrived", accepted.difference(&seen()).count()));
+    drop(second);
+    if let Some(schema) = schema_of(&db) {
+        drop_schema(schema);
+    }
+});
