@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 // Each run gets its own data folder, so the hub starts on an empty SQLite file.
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-e2e-'));
 const port = Number(process.env.IH_E2E_PORT ?? 3917);
+export const slackPort = Number(process.env.IH_E2E_SLACK_PORT ?? 3919);
 export const operatorToken = 'e2e-operator-token-0123456789abcdef';
 
 export default defineConfig({
@@ -35,7 +36,14 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
+  webServer: [{
+    // The fake Slack the hub's Slack connector posts to.
+    command: 'node fake-slack.mjs',
+    url: `http://127.0.0.1:${slackPort}/health`,
+    reuseExistingServer: false,
+    timeout: 10_000,
+    env: { IH_E2E_SLACK_PORT: String(slackPort) },
+  }, {
     command: process.env.IH_E2E_BINARY ?? '../target/debug/integrations-hub',
     url: `http://127.0.0.1:${port}/health`,
     reuseExistingServer: false,
@@ -51,6 +59,7 @@ export default defineConfig({
       IH_ALLOW_PRIVATE_TARGETS: 'true',
       IH_DELIVERY_POLL_INTERVAL_SECONDS: '1',
       IH_LOG_LEVEL: 'warn',
+      IH_SLACK_API_BASE: `http://127.0.0.1:${slackPort}/api`,
     },
-  },
+  }],
 });

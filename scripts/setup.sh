@@ -17,8 +17,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-  step "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes the first time)"
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  step "installing cargo-leptos $CARGO_LEPTOS_VERSION (several minutes the first time)"
+  # Its manifest asks for fat LTO and one codegen unit, which makes the install the slowest
+  # step of a fresh set-up on two cores; a build tool does not need that last bit of speed.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then

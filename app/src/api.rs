@@ -156,6 +156,36 @@ pub async fn echo_requests(tenant_id: String) -> Result<(String, Vec<EchoRequest
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn tenant_stats(tenant_id: String, window: StatsWindow) -> Result<StatsOut, Problem> {
+    ssr::admin()?.0.stats(&ssr::session_token()?, &tenant_id, window).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn audit_log(tenant_id: String, filter: AuditFilter) -> Result<Vec<AuditEntryOut>, Problem> {
+    ssr::admin()?.0.audit_log(&ssr::session_token()?, &tenant_id, filter).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn slack_connector(tenant_id: String) -> Result<Option<SlackConnectorOut>, Problem> {
+    ssr::admin()?.0.slack_connector(&ssr::session_token()?, &tenant_id).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn save_slack_connector(tenant_id: String, input: SlackConnectorIn) -> Result<SlackConnectorOut, Problem> {
+    ssr::admin()?.0.save_slack_connector(&ssr::session_token()?, &tenant_id, input, ssr::client_ip()).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn delete_slack_connector(tenant_id: String) -> Result<(), Problem> {
+    ssr::admin()?.0.delete_slack_connector(&ssr::session_token()?, &tenant_id, ssr::client_ip()).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn test_slack(tenant_id: String, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem> {
+    ssr::admin()?.0.test_slack(&ssr::session_token()?, &tenant_id, input).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn list_api_keys(tenant_id: String) -> Result<Vec<ApiKeyView>, Problem> {
     ssr::admin()?.0.list_api_keys(&ssr::session_token()?, &tenant_id).await
 }

@@ -45,11 +45,14 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <main class="page"><h1>"Not found"</h1></main> }>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <Route path=path!("/") view=pages::tenants::TenantsPage/>
+                <Route path=path!("/tenants/:tid/dashboard") view=pages::dashboard::DashboardPage/>
                 <Route path=path!("/tenants/:tid/webhooks") view=pages::webhooks::WebhooksPage/>
                 <Route path=path!("/tenants/:tid/deliveries") view=pages::deliveries::DeliveriesPage/>
                 <Route path=path!("/tenants/:tid/dead-letters") view=pages::deliveries::DeadLettersPage/>
                 <Route path=path!("/tenants/:tid/echo") view=pages::echo::EchoPage/>
                 <Route path=path!("/tenants/:tid/api-keys") view=pages::keys::KeysPage/>
+                <Route path=path!("/tenants/:tid/audit") view=pages::audit::AuditPage/>
+                <Route path=path!("/tenants/:tid/slack") view=pages::slack::SlackPage/>
             </Routes>
         </Router>
     }

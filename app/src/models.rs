@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 pub type Timestamp = String;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TenantIn {
     pub name: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TenantOut {
     pub id: String,
     pub name: String,
@@ -22,6 +24,7 @@ pub struct TenantOut {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebhookIn {
     pub url: String,
@@ -44,6 +47,7 @@ pub struct WebhookIn {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct WebhookOut {
     pub id: String,
     pub tenant_id: String,
@@ -61,6 +65,7 @@ pub struct WebhookOut {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EventIn {
     pub event_type: String,
@@ -70,12 +75,14 @@ pub struct EventIn {
 
 /// The `202` answer to a publish: the event id and the deliveries it fanned out to.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct EventAccepted {
     pub id: String,
     pub deliveries: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Pending,
@@ -116,6 +123,7 @@ impl fmt::Display for DeliveryStatus {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DeliveryOut {
     pub id: String,
     pub tenant_id: String,
@@ -133,6 +141,7 @@ pub struct DeliveryOut {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AttemptOut {
     pub id: String,
     pub delivery_id: String,
@@ -148,6 +157,8 @@ pub struct AttemptOut {
 
 /// A page of a list: `{data, next_cursor}`; the cursor is opaque to clients.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "ssr", schemars(rename = "PageOf{T}"))]
 pub struct Page<T> {
     pub data: Vec<T>,
     pub next_cursor: Option<String>,
@@ -155,6 +166,7 @@ pub struct Page<T> {
 
 /// Who is signed in to the admin UI.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Session {
     /// `operator`, or the id of the tenant admin key used to sign in.
     pub actor: String,
@@ -163,6 +175,7 @@ pub struct Session {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -171,6 +184,7 @@ pub struct FieldError {
 /// An RFC 9457 problem document. It is the one error shape of the REST API and of the server
 /// functions, so the UI can show a field's message next to that field.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct Problem {
     #[serde(rename = "type")]
     pub type_: String,
@@ -244,6 +258,7 @@ mod tests {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct EventOut {
     pub id: String,
     pub event_type: String,
@@ -253,6 +268,7 @@ pub struct EventOut {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DeliveryWithAttempts {
     #[serde(flatten)]
     pub delivery: DeliveryOut,
@@ -288,6 +304,7 @@ pub fn role_scopes(role: &str) -> Option<Vec<&'static str>> {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyIn {
     pub name: String,
@@ -304,6 +321,7 @@ pub struct ApiKeyIn {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ApiKeyOut {
     pub id: String,
     pub tenant_id: String,
@@ -325,6 +343,7 @@ pub struct ApiKeyOut {
 
 /// The answer to create and rotate: the only time the plaintext key is shown.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ApiKeyCreated {
     #[serde(flatten)]
     pub api_key: ApiKeyOut,
@@ -332,6 +351,7 @@ pub struct ApiKeyCreated {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RotateIn {
     #[serde(default)]
@@ -341,6 +361,7 @@ pub struct RotateIn {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct UsageBucket {
     pub hour: Timestamp,
     pub ok: i64,
@@ -350,12 +371,14 @@ pub struct UsageBucket {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct UsageOut {
     pub key_id: String,
     pub data: Vec<UsageBucket>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AuditEntryOut {
     pub id: String,
     pub actor: String,
@@ -367,12 +390,14 @@ pub struct AuditEntryOut {
 
 /// A key as the admin UI lists it: the key and its requests over the last 7 days.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ApiKeyView {
     pub key: ApiKeyOut,
     pub requests_7d: i64,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebhookPatch {
     #[serde(default)]
@@ -394,6 +419,7 @@ pub struct WebhookPatch {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RotateSecretIn {
     #[serde(default)]
@@ -401,6 +427,7 @@ pub struct RotateSecretIn {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TestSendIn {
     #[serde(default)]
@@ -410,6 +437,7 @@ pub struct TestSendIn {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BulkReplayIn {
     #[serde(default)]
@@ -423,6 +451,7 @@ pub struct BulkReplayIn {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct BulkReplayOut {
     pub replayed: usize,
     pub deliveries: Vec<String>,
@@ -430,6 +459,7 @@ pub struct BulkReplayOut {
 
 /// A request the echo inspector received.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct EchoRequestOut {
     pub id: String,
     pub path: String,
@@ -443,6 +473,7 @@ pub struct EchoRequestOut {
 
 /// The delivery log's filters, as the admin UI sends them (times in RFC 3339).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DeliveryFilter {
     #[serde(default)]
     pub status: Option<DeliveryStatus>,
@@ -471,4 +502,234 @@ pub fn sample_payload(event_type: &str) -> serde_json::Value {
         "lead_update" => json!({ "lead_id": "lead_77", "changes": { "stage": "qualified" } }),
         _ => json!({ "test": true, "message": "A test message from Integrations Hub" }),
     }
+}
+
+/// The window of the analytics.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub enum StatsWindow {
+    #[default]
+    #[serde(rename = "24h")]
+    Day,
+    #[serde(rename = "7d")]
+    Week,
+}
+
+impl StatsWindow {
+    pub fn hours(self) -> i64 {
+        match self {
+            Self::Day => 24,
+            Self::Week => 7 * 24,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Day => "24 hours",
+            Self::Week => "7 days",
+        }
+    }
+}
+
+/// Attempt latency percentiles, each the upper bound of its histogram bucket (ms).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct LatencyOut {
+    pub p50: Option<i64>,
+    pub p95: Option<i64>,
+    pub p99: Option<i64>,
+}
+
+/// Delivery attempts added up over a window, an hour or an endpoint.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct StatsSummaryOut {
+    pub attempts: i64,
+    /// Answered 2xx.
+    pub succeeded: i64,
+    pub failed: i64,
+    /// `succeeded / attempts`, or null without attempts.
+    pub success_rate: Option<f64>,
+    pub latency_ms: LatencyOut,
+    /// Failed attempts by kind: `timeout`, `connect`, `http_4xx`, `http_5xx`, ...
+    pub errors: BTreeMap<String, i64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct HourStatsOut {
+    /// The start of the hour.
+    pub hour: Timestamp,
+    #[serde(flatten)]
+    pub stats: StatsSummaryOut,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct EndpointStatsOut {
+    pub webhook_id: String,
+    /// Empty for an endpoint deleted since.
+    pub url: String,
+    pub enabled: bool,
+    #[serde(flatten)]
+    pub stats: StatsSummaryOut,
+}
+
+/// `GET /api/v1/tenants/{tid}/stats`: the tenant's deliveries over a window, overall, per hour
+/// (every hour of the window, oldest first) and per endpoint.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct StatsOut {
+    pub window: StatsWindow,
+    pub since: Timestamp,
+    pub overall: StatsSummaryOut,
+    pub hours: Vec<HourStatsOut>,
+    pub endpoints: Vec<EndpointStatsOut>,
+}
+
+/// The audit log's filters. `action` matches exactly, or a whole area (`webhook` matches
+/// `webhook.created`, `webhook.deleted`, ...).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct AuditFilter {
+    #[serde(default)]
+    pub actor: Option<String>,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub since: Option<Timestamp>,
+    #[serde(default)]
+    pub until: Option<Timestamp>,
+}
+
+/// Every action the audit log records.
+pub const AUDIT_ACTIONS: [&str; 14] = [
+    "tenant.created",
+    "session.signed_in",
+    "api_key.created",
+    "api_key.rotated",
+    "api_key.revoked",
+    "api_key.deleted",
+    "webhook.created",
+    "webhook.updated",
+    "webhook.deleted",
+    "webhook.auto_disabled",
+    "webhook.secret_rotated",
+    "delivery.replayed",
+    "connector.slack_updated",
+    "connector.slack_deleted",
+];
+
+/// A webhook's signing secret (reveal and rotate).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct SecretOut {
+    pub secret: String,
+}
+
+/// What the echo inspector received, and the URL to point an endpoint at.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct EchoListOut {
+    pub data: Vec<EchoRequestOut>,
+    pub url: String,
+}
+
+/// The echo inspector's answer to a request it received.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct EchoReceivedOut {
+    pub received: bool,
+    pub signature_verified: bool,
+}
+
+/// The event-type catalogue.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct EventTypesOut {
+    pub data: Vec<String>,
+}
+
+/// Who a credential is: `operator`, or a key with its tenant and scopes.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct WhoAmIOut {
+    pub actor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct HealthOut {
+    pub status: String,
+}
+
+/// `/ready`: 200 when both hold, 503 otherwise.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ReadyOut {
+    pub database: bool,
+    pub worker: bool,
+}
+
+/// The event types the hub raises about itself; an endpoint or connector gets them only by
+/// naming them (`*` does not include them).
+pub const OPERATIONAL_EVENT_TYPES: [&str; 3] = ["webhook.failing", "webhook.disabled", "delivery.dead_lettered"];
+
+/// The Slack connector's settings (`PUT /api/v1/tenants/{tid}/connectors/slack`). Every field
+/// may be left out: a new connector then posts `request_submitted` events with the hub's
+/// default token and channel; an existing one keeps what it had.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SlackConnectorIn {
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// A bot token (`xoxb-…`); `""` goes back to `IH_SLACK_BOT_TOKEN`. Write-only: stored
+    /// encrypted and never shown again.
+    #[serde(default)]
+    pub bot_token: Option<String>,
+    /// `#channel`, a channel id (`C0123ABCD`) or `""` for `IH_SLACK_DEFAULT_CHANNEL`.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The event types posted (default `["request_submitted"]`); the operational types
+    /// (`webhook.failing`, `webhook.disabled`, `delivery.dead_lettered`) turn it into an alert channel.
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct SlackConnectorOut {
+    /// The connector's endpoint id: its deliveries, attempts and dead letters carry it.
+    pub id: String,
+    pub tenant_id: String,
+    pub enabled: bool,
+    /// The channel messages go to, and whether it is the connector's own or the default.
+    pub channel: Option<String>,
+    pub channel_source: SettingSource,
+    /// Whether a token is set, and where it comes from; the token itself is never shown.
+    pub token_source: SettingSource,
+    pub events: Vec<String>,
+    pub disabled_reason: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Where a connector setting comes from.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SettingSource {
+    /// Set on the connector.
+    Connector,
+    /// From the hub's configuration (`IH_SLACK_BOT_TOKEN`, `IH_SLACK_DEFAULT_CHANNEL`).
+    Default,
+    /// Nowhere: messages cannot be sent until it is set.
+    Missing,
 }

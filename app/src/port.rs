@@ -38,6 +38,16 @@ pub trait AdminPort: Send + Sync + 'static {
     async fn test_webhook(&self, session_token: &str, tenant_id: &str, id: &str, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem>;
     /// What the echo inspector received, newest first, and a fresh echo URL to use.
     async fn echo_requests(&self, session_token: &str, tenant_id: &str) -> Result<(String, Vec<EchoRequestOut>), Problem>;
+    /// The delivery analytics over a window.
+    async fn stats(&self, session_token: &str, tenant_id: &str, window: StatsWindow) -> Result<StatsOut, Problem>;
+    /// The audit log, newest first (the latest 500 entries that match).
+    async fn audit_log(&self, session_token: &str, tenant_id: &str, filter: AuditFilter) -> Result<Vec<AuditEntryOut>, Problem>;
+    /// The tenant's Slack connector, `None` when it has none; and the event-type catalogue.
+    async fn slack_connector(&self, session_token: &str, tenant_id: &str) -> Result<Option<SlackConnectorOut>, Problem>;
+    async fn save_slack_connector(&self, session_token: &str, tenant_id: &str, input: SlackConnectorIn, source_ip: Option<String>) -> Result<SlackConnectorOut, Problem>;
+    async fn delete_slack_connector(&self, session_token: &str, tenant_id: &str, source_ip: Option<String>) -> Result<(), Problem>;
+    /// Posts a sample message now and answers with the delivery and its attempt.
+    async fn test_slack(&self, session_token: &str, tenant_id: &str, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem>;
 }
 
 /// What the server hands to Leptos as context.

@@ -1,11 +1,11 @@
 import { test, expect } from '@playwright/test';
-import { auth, createTenant, signIn } from './helpers';
+import { auth, createTenant, signIn, open } from './helpers';
 
 test('an admin creates, copies, rotates and revokes an API key', async ({ page, context, request }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   const tenant = await createTenant(request, 'Keys e2e');
   await signIn(page);
-  await page.goto(`/tenants/${tenant}/api-keys`);
+  await open(page, `/tenants/${tenant}/api-keys`);
 
   // Validation errors appear next to their field.
   await page.getByRole('button', { name: 'Create key' }).click();
@@ -78,7 +78,7 @@ test('the operator switches tenants and stays on the same page', async ({ page, 
   const second = await createTenant(request, 'Switch B');
   await request.post(`/api/v1/tenants/${second}/api-keys`, { headers: auth, data: { name: 'only-in-b', role: 'read_only' } });
   await signIn(page);
-  await page.goto(`/tenants/${first}/api-keys`);
+  await open(page, `/tenants/${first}/api-keys`);
   await expect(page.getByRole('heading', { name: 'API keys' })).toBeVisible();
   await page.getByTestId('tenant-switcher').selectOption(second);
   await expect(page).toHaveURL(new RegExp(`/tenants/${second}/api-keys$`));

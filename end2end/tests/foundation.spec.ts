@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { auth, createTenant, signIn, startReceiver, verifySignature } from './helpers';
+import { auth, createTenant, signIn, startReceiver, verifySignature, open } from './helpers';
 
 test('a published event is delivered, signed, and appears in the live delivery log', async ({ page, request }) => {
   const receiver = await startReceiver();
@@ -13,10 +13,10 @@ test('a published event is delivered, signed, and appears in the live delivery l
     const webhook = await created.json();
 
     await signIn(page);
-    await page.goto(`/tenants/${tenant}/webhooks`);
+    await open(page, `/tenants/${tenant}/webhooks`);
     await expect(page.getByTestId('webhooks').locator(`tr[data-id="${webhook.id}"]`)).toContainText(receiver.url);
 
-    await page.goto(`/tenants/${tenant}/deliveries`);
+    await open(page, `/tenants/${tenant}/deliveries`);
     await expect(page.getByTestId('deliveries')).toBeVisible();
 
     // Published after the page loaded: only the hydrated page's refresh can show it.

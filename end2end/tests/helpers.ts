@@ -56,3 +56,10 @@ export async function signIn(page: Page, token = operatorToken) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('actor')).toBeVisible();
 }
+
+/** Opens a signed-in page and waits until its wasm has hydrated it (the frame marks `<html>`),
+ * so that controls which only work in the browser, such as the tenant switcher, are live. */
+export async function open(page: Page, path: string) {
+  await page.goto(path);
+  await expect(page.locator('html[data-hydrated]')).toBeAttached();
+}

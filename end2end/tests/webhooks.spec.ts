@@ -1,11 +1,11 @@
 import { test, expect } from '@playwright/test';
-import { auth, createTenant, signIn, startReceiver } from './helpers';
+import { auth, createTenant, signIn, startReceiver, open } from './helpers';
 
 test('an admin adds an endpoint on the echo inspector, tests it, and manages its secret', async ({ page, context, request }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   const tenant = await createTenant(request, 'Webhooks e2e');
   await signIn(page);
-  await page.goto(`/tenants/${tenant}/webhooks`);
+  await open(page, `/tenants/${tenant}/webhooks`);
 
   // The create modal: URL feedback while typing, the catalogue as checkboxes, field errors.
   await page.getByRole('button', { name: 'Add endpoint' }).click();
@@ -40,14 +40,14 @@ test('an admin adds an endpoint on the echo inspector, tests it, and manages its
   await dialog.getByRole('button', { name: 'Close' }).click();
 
   // The echo inspector page shows what arrived.
-  await page.goto(`/tenants/${tenant}/echo`);
+  await open(page, `/tenants/${tenant}/echo`);
   const received = page.getByTestId('echo-requests').locator('li').first();
   await expect(received).toContainText('request_submitted');
   await expect(received.getByTestId('echo-verified')).toHaveText('signature verified');
   await expect(received).toContainText('Desk chair');
 
   // The secret: revealed, copied, rotated.
-  await page.goto(`/tenants/${tenant}/webhooks`);
+  await open(page, `/tenants/${tenant}/webhooks`);
   await row.getByRole('button', { name: 'Secret' }).click();
   const panel = page.getByTestId('secret-panel');
   const secretField = panel.getByTestId('secret-value');
@@ -79,7 +79,7 @@ test('dead letters appear live and are replayed one by one and in bulk', async (
     });
     expect(created.status()).toBe(201);
     await signIn(page);
-    await page.goto(`/tenants/${tenant}/dead-letters`);
+    await open(page, `/tenants/${tenant}/dead-letters`);
     await expect(page.getByTestId('live')).toHaveText(/live/);
 
     // Published after the page loaded: the server-sent events bring it in.
@@ -99,7 +99,7 @@ test('dead letters appear live and are replayed one by one and in bulk', async (
     receiver.answer(204);
     await row.getByRole('button', { name: 'Replay' }).click();
     await expect(page.getByTestId('replay-notice')).toContainText('as dlv_');
-    await page.goto(`/tenants/${tenant}/deliveries`);
+    await open(page, `/tenants/${tenant}/deliveries`);
     const replayed = page.locator(`tr[data-event-id="${first}"]`).filter({ hasText: 'replay of' });
     await expect(replayed).toContainText('delivered');
 
@@ -107,7 +107,7 @@ test('dead letters appear live and are replayed one by one and in bulk', async (
     receiver.answer(500);
     await publish(2);
     await publish(3);
-    await page.goto(`/tenants/${tenant}/dead-letters`);
+    await open(page, `/tenants/${tenant}/dead-letters`);
     await expect(page.getByTestId('deliveries').locator('tr[data-id]')).toHaveCount(3);
     receiver.answer(204);
     const before = receiver.received.length;

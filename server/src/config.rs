@@ -18,6 +18,8 @@ pub struct Config {
     pub slack_bot_token: Option<String>,
     pub slack_default_channel: Option<String>,
     pub slack_api_base: String,
+    /// The hub's address as browsers reach it, for links in Slack messages (`IH_PUBLIC_URL`).
+    pub public_url: String,
     pub log_level: String,
     /// Where cargo-leptos put the site (`pkg/`, assets).
     pub site_root: PathBuf,
@@ -50,6 +52,8 @@ pub struct DeliveryConfig {
     pub lease: Duration,
     /// Consecutive failed attempts after which an endpoint is disabled.
     pub disable_after_failures: i64,
+    /// Consecutive failed attempts at which a `webhook.failing` alert is raised, once a streak.
+    pub alert_after_failures: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -138,10 +142,12 @@ impl Config {
                 concurrency_per_endpoint: integer("IH_DELIVERY_CONCURRENCY_PER_ENDPOINT", 64, 1, 10_000)? as usize,
                 lease: seconds("IH_DELIVERY_LEASE_SECONDS", 60.0)?.max(Duration::from_secs(1)),
                 disable_after_failures: integer("IH_WEBHOOK_DISABLE_AFTER_FAILURES", 100, 1, 1_000_000)?,
+                alert_after_failures: integer("IH_ALERT_FAILING_AFTER", 5, 1, 1_000_000)?,
             },
             slack_bot_token: var("IH_SLACK_BOT_TOKEN"),
             slack_default_channel: var("IH_SLACK_DEFAULT_CHANNEL"),
-            slack_api_base: var("IH_SLACK_API_BASE").unwrap_or_else(|| "https://slack.com/api".into()),
+            slack_api_base: http_url("IH_SLACK_API_BASE", var("IH_SLACK_API_BASE").unwrap_or_else(|| "https://slack.com/api".into()))?,
+            public_url: http_url("IH_PUBLIC_URL", var("IH_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}")))?,
             log_level,
             site_root,
             max_payload_bytes: integer("IH_MAX_PAYLOAD_BYTES", 256 * 1024, 1024, 16 << 20)? as usize,
@@ -173,6 +179,14 @@ fn default_site_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target/site"))
 }
 
+/// An absolute http(s) URL, kept without its trailing slash so paths can be appended.
+fn http_url(name: &'static str, value: String) -> Result<String, ConfigError> {
+    match url::Url::parse(value.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(value.trim().trim_end_matches('/').to_string()),
+        _ => Err(err(name, format!("expected an http(s) URL, got {value:?}"))),
+    }
+}
+
 fn err(name: &'static str, message: impl Into<String>) -> ConfigError {
     ConfigError { name, message: message.into() }
 }
@@ -194,6 +208,8 @@ mod tests {
         assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
         assert!(!c.allow_private_targets);
         assert_eq!(c.delivery.max_attempts, 8);
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+        assert_eq!(c.slack_api_base, "https://slack.com/api");
     }
 
     #[test]
@@ -206,6 +222,8 @@ mod tests {
         assert_eq!(e.name, "IH_DATABASE_URL");
         let e = config(&[("IH_ALLOW_PRIVATE_TARGETS", "maybe")]).unwrap_err();
         assert_eq!(e.name, "IH_ALLOW_PRIVATE_TARGETS");
+        let e = config(&[("IH_SLACK_API_BASE", "slack.com/api")]).unwrap_err();
+        assert_eq!(e.name, "IH_SLACK_API_BASE");
     }
 
     #[test]

@@ -245,4 +245,38 @@ impl AdminPort for UiPort {
         let received = self.0.echo_requests(&principal, tenant_id).await?;
         Ok((self.0.new_echo_url(tenant_id), received))
     }
+
+    async fn stats(&self, session_token: &str, tenant_id: &str, window: StatsWindow) -> Result<StatsOut, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.stats(&principal, tenant_id, window).await?)
+    }
+
+    async fn audit_log(&self, session_token: &str, tenant_id: &str, filter: AuditFilter) -> Result<Vec<AuditEntryOut>, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.audit_log(&principal, tenant_id, &filter, true, None, Some(500)).await?.data)
+    }
+
+    async fn slack_connector(&self, session_token: &str, tenant_id: &str) -> Result<Option<SlackConnectorOut>, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        match self.0.slack_connector(&principal, tenant_id).await {
+            Ok(connector) => Ok(Some(connector)),
+            Err(Error::NotFound("slack connector")) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn save_slack_connector(&self, session_token: &str, tenant_id: &str, input: SlackConnectorIn, source_ip: Option<String>) -> Result<SlackConnectorOut, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.put_slack_connector(&principal, tenant_id, input, source_ip).await?.0)
+    }
+
+    async fn delete_slack_connector(&self, session_token: &str, tenant_id: &str, source_ip: Option<String>) -> Result<(), Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.delete_slack_connector(&principal, tenant_id, source_ip).await?)
+    }
+
+    async fn test_slack(&self, session_token: &str, tenant_id: &str, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.1.slack_test(&principal, tenant_id, input).await?)
+    }
 }

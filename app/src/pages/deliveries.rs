@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::layout::{live_updates, short_time, tenant_param, LiveBadge, ProblemBox, Shell};
+use super::layout::{live_updates, local_input_to_utc, short_time, tenant_param, LiveBadge, ProblemBox, Shell};
 use crate::api::{event_types, get_delivery, list_deliveries, list_webhooks, BulkReplay, ReplayDelivery};
 use crate::models::*;
 
@@ -30,8 +30,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
         status: status.get(),
         webhook_id: webhook_id.get(),
         event_type: event_type.get(),
-        // datetime-local gives "2026-11-22T10:00"; the API wants RFC 3339 (UTC here).
-        since: Some(since.get()).filter(|s| !s.is_empty()).map(|s| format!("{s}:00Z")),
+        since: local_input_to_utc(since.get()),
         until: None,
     };
     // Fetched in the browser only: the log is live, and its rows are keyed so that a refresh

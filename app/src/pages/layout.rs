@@ -37,11 +37,14 @@ fn Nav(session: Session) -> impl IntoView {
         move || {
             let tid = tenant();
             (!tid.is_empty()).then(|| view! {
+                <a href=format!("/tenants/{tid}/dashboard")>"Dashboard"</a>
                 <a href=format!("/tenants/{tid}/webhooks")>"Webhooks"</a>
                 <a href=format!("/tenants/{tid}/deliveries")>"Deliveries"</a>
                 <a href=format!("/tenants/{tid}/dead-letters")>"Dead letters"</a>
                 <a href=format!("/tenants/{tid}/echo")>"Echo inspector"</a>
+                <a href=format!("/tenants/{tid}/slack")>"Slack"</a>
                 <a href=format!("/tenants/{tid}/api-keys")>"API keys"</a>
+                <a href=format!("/tenants/{tid}/audit")>"Audit log"</a>
             })
         }
     };
@@ -51,9 +54,16 @@ fn Nav(session: Session) -> impl IntoView {
     let switch = move |ev| {
         let next = event_target_value(&ev);
         let path = location.pathname.get_untracked();
-        let section = path.rsplit('/').next().filter(|s| ["webhooks", "deliveries", "dead-letters", "echo", "api-keys"].contains(s)).unwrap_or("webhooks");
+        let section = path.rsplit('/').next().filter(|s| ["dashboard", "webhooks", "deliveries", "dead-letters", "echo", "slack", "api-keys", "audit"].contains(s)).unwrap_or("webhooks");
         navigate(&format!("/tenants/{next}/{section}"), Default::default());
     };
+    // Marks the document once this signed-in frame runs in the browser: end-to-end tests wait for
+    // it before they use controls (such as the switcher) that only work after hydration.
+    Effect::new(|_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "");
+        }
+    });
     let current = tenant.clone();
     let switcher = (session.tenants.len() > 1).then(|| view! {
         <select aria-label="Tenant" data-testid="tenant-switcher" on:change=switch>
@@ -93,6 +103,11 @@ fn SignInPrompt(problem: Problem) -> impl IntoView {
 #[component]
 pub fn ProblemBox(problem: Problem) -> impl IntoView {
     view! { <p class="error" role="alert">{problem.title}": "{problem.detail}</p> }
+}
+
+/// A datetime-local input's value (`2026-11-22T10:00`, read as UTC) as RFC 3339; empty → none.
+pub fn local_input_to_utc(value: String) -> Option<String> {
+    Some(value).filter(|s| !s.is_empty()).map(|s| format!("{s}:00Z"))
 }
 
 /// A `Date` rendering that reads well in a table: `2026-11-22 08:15:02`.
@@ -159,5 +174,39 @@ pub fn LiveBadge(live: Live) -> impl IntoView {
         <span class="live" class:on=move || live.connected.get() data-testid="live">
             {move || if live.connected.get() { "\u{25cf} live" } else { "\u{25cb} connecting" }}
         </span>
+    }
+}
+
+/// Adds or removes an event type from a chosen set.
+pub fn toggle_event(events: RwSignal<Vec<String>>, name: String, on: bool) {
+    events.update(|list| {
+        list.retain(|e| *e != name);
+        if on {
+            list.push(name);
+        }
+    })
+}
+
+/// A checkbox per event type of the tenant's catalogue, kept in `events`; the hub's own
+/// operational types are marked "(alert)".
+#[component]
+pub fn EventChoices(tenant: String, events: RwSignal<Vec<String>>) -> impl IntoView {
+    let catalogue = LocalResource::new(move || crate::api::event_types(tenant.clone()));
+    // A plain closure, not <Suspense>: see the audit page.
+    move || match catalogue.get() {
+        None => view! { <span class="muted">"Loading the catalogue…"</span> }.into_any(),
+        Some(Err(problem)) => view! { <ProblemBox problem/> }.into_any(),
+        Some(Ok(types)) => types.into_iter().map(|name| {
+                let (n1, n2) = (name.clone(), name.clone());
+                let label = if crate::models::OPERATIONAL_EVENT_TYPES.contains(&name.as_str()) { format!("{name} (alert)") } else { name.clone() };
+                view! {
+                    <label class="inline">
+                        <input type="checkbox" value=name
+                            prop:checked=move || events.with(|e| e.contains(&n1))
+                            on:change=move |ev| toggle_event(events, n2.clone(), event_target_checked(&ev))/>
+                        {label}
+                    </label>
+                }
+            }).collect_view().into_any(),
     }
 }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::layout::{copy_to_clipboard, short_time, tenant_param, FieldMessage, ProblemBox, Shell};
+use super::layout::{copy_to_clipboard, short_time, tenant_param, toggle_event, EventChoices, FieldMessage, ProblemBox, Shell};
 use crate::api::{event_types, list_webhooks, CreateWebhook, DeleteWebhook, EchoRequests, RotateWebhookSecret, TestWebhook, UpdateWebhook, WebhookSecret};
 use crate::models::*;
 
@@ -170,10 +170,6 @@ fn SecretPanel(webhook: WebhookOut) -> impl IntoView {
 #[component]
 fn EndpointForm(existing: Option<WebhookOut>, on_close: impl Fn() + Copy + Send + Sync + 'static, on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let tenant = tenant_param()();
-    let catalogue = LocalResource::new({
-        let tenant = tenant.clone();
-        move || event_types(tenant.clone())
-    });
     let create = ServerAction::<CreateWebhook>::new();
     let update = ServerAction::<UpdateWebhook>::new();
     let echo = ServerAction::<EchoRequests>::new();
@@ -203,14 +199,6 @@ fn EndpointForm(existing: Option<WebhookOut>, on_close: impl Fn() + Copy + Send 
             .or_else(|| echo.value().get().and_then(|r| r.err()))
     });
     let all_events = move || events.with(|e| e.iter().any(|t| t == "*"));
-    let toggle_event = move |name: String, on: bool| {
-        events.update(|list| {
-            list.retain(|e| *e != name);
-            if on {
-                list.push(name);
-            }
-        })
-    };
     let submit = {
         let tenant = tenant.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -278,22 +266,10 @@ fn EndpointForm(existing: Option<WebhookOut>, on_close: impl Fn() + Copy + Send 
                 <fieldset class="events">
                     <legend>"Events"</legend>
                     <label class="inline">
-                        <input type="checkbox" prop:checked=all_events on:change=move |ev| toggle_event("*".into(), event_target_checked(&ev))/>
+                        <input type="checkbox" prop:checked=all_events on:change=move |ev| toggle_event(events, "*".into(), event_target_checked(&ev))/>
                         "All events (*)"
                     </label>
-                    <Suspense fallback=|| view! { <span class="muted">"Loading the catalogue…"</span> }>
-                        {move || catalogue.get().map(|types| types.map(|types| types.into_iter().map(|name| {
-                            let (n1, n2) = (name.clone(), name.clone());
-                            view! {
-                                <label class="inline">
-                                    <input type="checkbox" value=name.clone()
-                                        prop:checked=move || events.with(|e| e.contains(&n1))
-                                        on:change=move |ev| toggle_event(n2.clone(), event_target_checked(&ev))/>
-                                    {name}
-                                </label>
-                            }
-                        }).collect_view()))}
-                    </Suspense>
+                    <EventChoices tenant=tenant.clone() events/>
                 </fieldset>
                 <FieldMessage problem field="events"/>
                 {is_new.then(|| view! {

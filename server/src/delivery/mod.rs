@@ -6,6 +6,7 @@
 mod recorder;
 pub mod retry;
 pub mod sender;
+pub mod slack;
 pub mod ssrf;
 
 use std::collections::{HashMap, HashSet};
@@ -27,10 +28,23 @@ use crate::store::webhooks::WebhookRow;
 use crate::{ids, store, time};
 use recorder::{Recorder, Record};
 use retry::Verdict;
-use sender::{AttemptResult, Endpoint, Message, Sender};
+use sender::{AttemptResult, Endpoint, Message, Refusal, Sender, Target};
 
 /// Events the hub publishes about itself, to endpoints that subscribe to them by name.
-pub const OPERATIONAL_TYPES: [&str; 2] = ["webhook.disabled", "delivery.dead_lettered"];
+pub use app::models::OPERATIONAL_EVENT_TYPES as OPERATIONAL_TYPES;
+
+/// Why a claimed delivery cannot be sent at all; it is dead-lettered with this as its error.
+#[derive(Clone, Copy)]
+struct Unsendable {
+    kind: &'static str,
+    message: &'static str,
+}
+
+const DISABLED: Unsendable = Unsendable { kind: "endpoint_disabled", message: "the endpoint is disabled or deleted" };
+const SLACK_UNCONFIGURED: Unsendable = Unsendable {
+    kind: "slack_not_configured",
+    message: "the Slack connector has no bot token or channel, and IH_SLACK_BOT_TOKEN / IH_SLACK_DEFAULT_CHANNEL give none",
+};
 
 /// The most deliveries claimed by one statement.
 const MAX_BATCH: usize = 256;
@@ -38,7 +52,7 @@ const MAX_BATCH: usize = 256;
 /// A claimed delivery with everything needed to send it.
 struct Job {
     claimed: Claimed,
-    endpoint: Option<Arc<Endpoint>>,
+    endpoint: Result<Arc<Endpoint>, Unsendable>,
     settings: RetrySettings,
     payload: Arc<str>,
     created_at_ms: i64,
@@ -220,6 +234,13 @@ impl Worker {
         self.hub.get_delivery(who, tenant_id, &delivery_id).await
     }
 
+    /// A test message through the tenant's Slack connector, sent at once.
+    pub async fn slack_test(self: &Arc<Self>, who: &Principal, tenant_id: &str, input: TestSendIn) -> Result<DeliveryWithAttempts> {
+        let delivery_id = self.hub.prepare_slack_test(who, tenant_id, input).await?;
+        self.deliver_one(&delivery_id).await?;
+        self.hub.get_delivery(who, tenant_id, &delivery_id).await
+    }
+
     /// Claims a batch and loads what sending needs.
     async fn claim(&self, limit: usize) -> Result<Vec<Job>> {
         let hub = &self.hub;
@@ -242,7 +263,7 @@ impl Worker {
         let webhooks = store::webhooks::by_ids(&hub.db, &webhook_ids).await?;
         let payloads = store::deliveries::payloads(&hub.db, &event_ids).await?;
         let mut unreadable = HashSet::new();
-        let endpoints: HashMap<String, (Option<Arc<Endpoint>>, RetrySettings)> = webhooks
+        let endpoints: HashMap<String, (Result<Arc<Endpoint>, Unsendable>, RetrySettings)> = webhooks
             .into_iter()
             .filter_map(|w| match self.endpoint(&w, now) {
                 Ok(endpoint) => Some((w.id, endpoint)),
@@ -272,16 +293,34 @@ impl Worker {
             .collect())
     }
 
-    /// `None` when the endpoint may not be sent to (disabled or deleted): its deliveries are
-    /// dead-lettered with the reason. `Err` when this instance cannot decrypt the secret.
-    fn endpoint(&self, w: &WebhookRow, now: i64) -> Result<(Option<Arc<Endpoint>>, RetrySettings), ()> {
+    /// `Unsendable` when the endpoint may not be sent to (disabled, deleted, a connector with
+    /// nothing to post as): its deliveries are dead-lettered with the reason. `Err` when this
+    /// instance cannot decrypt the secret.
+    #[allow(clippy::type_complexity)]
+    fn endpoint(&self, w: &WebhookRow, now: i64) -> Result<(Result<Arc<Endpoint>, Unsendable>, RetrySettings), ()> {
         let defaults = &self.hub.config.delivery;
         let settings = RetrySettings {
             max_attempts: w.max_attempts.unwrap_or(defaults.max_attempts),
             backoff_base: w.backoff_base_seconds.map_or(defaults.backoff_base, |s| Duration::from_secs(s as u64)),
         };
         if !w.enabled {
-            return Ok((None, settings));
+            return Ok((Err(DISABLED), settings));
+        }
+        let timeout = w.timeout_seconds.map_or(defaults.timeout, |s| Duration::from_secs(s as u64));
+        if w.kind == store::webhooks::SLACK {
+            let Ok(token) = self.hub.master_key.open_string(&w.secret) else {
+                tracing::error!(webhook_id = %w.id, "Slack token does not decrypt: this instance's IH_MASTER_KEY differs from the one that sealed it");
+                return Err(());
+            };
+            let config = &self.hub.config;
+            let token = Some(token).filter(|t| !t.is_empty()).or_else(|| config.slack_bot_token.clone());
+            let channel = w.channel.clone().or_else(|| config.slack_default_channel.clone());
+            let (Some(token), Some(channel), Ok(url)) = (token, channel, reqwest::Url::parse(&slack::post_message_url(&config.slack_api_base))) else {
+                return Ok((Err(SLACK_UNCONFIGURED), settings));
+            };
+            let tenant_url = format!("{}/tenants/{}", config.public_url, w.tenant_id);
+            let target = Target::Slack(slack::Destination { token, channel, tenant_url });
+            return Ok((Ok(Arc::new(Endpoint { url, headers: Vec::new(), timeout, target })), settings));
         }
         let Some(secrets) = self.hub.signing_secrets(w, now) else {
             tracing::error!(webhook_id = %w.id, "signing secret does not decrypt: this instance's IH_MASTER_KEY differs from the one that sealed it");
@@ -292,9 +331,8 @@ impl Worker {
             .into_iter()
             .filter_map(|(k, v)| Some((HeaderName::from_bytes(k.as_bytes()).ok()?, HeaderValue::from_str(&v).ok()?)))
             .collect();
-        let Ok(url) = reqwest::Url::parse(&w.url) else { return Ok((None, settings)) };
-        let timeout = w.timeout_seconds.map_or(defaults.timeout, |s| Duration::from_secs(s as u64));
-        Ok((Some(Arc::new(Endpoint { url, secrets, headers, timeout })), settings))
+        let Ok(url) = reqwest::Url::parse(&w.url) else { return Ok((Err(DISABLED), settings)) };
+        Ok((Ok(Arc::new(Endpoint { url, headers, timeout, target: Target::Webhook { secrets } })), settings))
     }
 
     /// Sends one claimed delivery and records the attempt. `slots` (the worker's and the
@@ -303,7 +341,7 @@ impl Worker {
         let c = &job.claimed;
         let attempt_number = c.attempt_count + 1;
         let result = match &job.endpoint {
-            Some(endpoint) => {
+            Ok(endpoint) => {
                 let message = Message {
                     event_id: &c.event_id,
                     event_type: &c.event_type,
@@ -312,16 +350,17 @@ impl Worker {
                 };
                 self.sender.send(endpoint, &message).await
             }
-            None => AttemptResult {
-                error_kind: Some("endpoint_disabled"),
-                error_message: Some("the endpoint is disabled or deleted".into()),
+            Err(why) => AttemptResult {
+                error_kind: Some(why.kind),
+                error_message: Some(why.message.into()),
                 started_at_ms: time::now_ms(),
                 ..Default::default()
             },
         };
-        let verdict = match job.endpoint {
-            Some(_) => retry::verdict(result.status, result.retry_after, attempt_number, job.settings.backoff_base),
-            None => Verdict::Rejected,
+        let verdict = match (&job.endpoint, result.refusal) {
+            (Err(_), _) | (Ok(_), Some(Refusal::Final)) => Verdict::Rejected,
+            (Ok(_), Some(Refusal::Retryable)) => Verdict::Retry(retry::delay(attempt_number, job.settings.backoff_base, result.retry_after)),
+            (Ok(_), None) => retry::verdict(result.status, result.retry_after, attempt_number, job.settings.backoff_base),
         };
         let now = time::now_ms();
         let (status, next_attempt_at) = match &verdict {

@@ -23,6 +23,15 @@ fn operational_event(tenant_id: &str, event_type: &str, data: serde_json::Value,
 
 const MAX_BATCH: usize = 512;
 
+/// One endpoint's results within a batch.
+struct Streak<'a> {
+    webhook_id: &'a str,
+    /// One of them was delivered; `failures` counts those after it.
+    reset: bool,
+    failures: i64,
+    last_error: Option<&'a str>,
+}
+
 pub struct Record {
     pub attempt: AttemptRow,
     pub outcome: Outcome,
@@ -76,36 +85,47 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
     let mut tx = hub.db.begin().await?;
     tx.without_flush_wait().await?;
     store::deliveries::record(&mut tx, &hub.instance_id, &attempts, &outcomes, now).await?;
+    let rollup = crate::domain::stats::rollup(batch.iter().map(|(r, _)| (&r.attempt, r.webhook_id.as_str(), r.outcome.status == "delivered")));
+    store::stats::add(&mut tx, &rollup).await?;
     let mut operational = Vec::new();
     for webhook_id in batch.iter().filter_map(|(r, _)| r.disable_webhook.as_deref()) {
         if store::webhooks::disable(&mut tx, webhook_id, "the endpoint answered 410 Gone", now).await? {
             tracing::warn!(webhook_id, "endpoint disabled: it answered 410 Gone");
         }
     }
-    // Failure streaks per endpoint, in the order the attempts finished.
-    let mut streaks: Vec<(&str, bool, i64)> = Vec::new(); // (webhook, reset, failures after)
+    // Failure streaks per endpoint, in the order the attempts finished: a delivered attempt
+    // ends a streak; an attempt that never left (the endpoint is disabled) does not count.
+    let mut streaks: Vec<Streak> = Vec::new();
     for (r, _) in batch {
-        let failed = r.attempt.status_code.is_none_or(|s| !(200..300).contains(&s)) && r.attempt.error_kind.as_deref() != Some("endpoint_disabled");
-        let i = streaks.iter().position(|(w, ..)| *w == r.webhook_id).unwrap_or_else(|| {
-            streaks.push((&r.webhook_id, false, 0));
+        let i = streaks.iter().position(|s| s.webhook_id == r.webhook_id).unwrap_or_else(|| {
+            streaks.push(Streak { webhook_id: &r.webhook_id, reset: false, failures: 0, last_error: None });
             streaks.len() - 1
         });
-        if failed {
-            streaks[i].2 += 1;
-        } else if r.attempt.status_code.is_some() {
-            streaks[i] = (&r.webhook_id, true, 0);
+        if r.outcome.status == "delivered" {
+            streaks[i] = Streak { webhook_id: &r.webhook_id, reset: true, failures: 0, last_error: None };
+        } else if r.attempt.error_kind.as_deref() != Some("endpoint_disabled") {
+            streaks[i].failures += 1;
+            streaks[i].last_error = r.outcome.last_error.as_deref();
         }
     }
-    let threshold = hub.config.delivery.disable_after_failures;
-    for (webhook_id, reset, failures) in streaks {
-        let Some((streak, enabled, tenant_id)) = store::webhooks::count_failures(&mut tx, webhook_id, reset, failures).await? else { continue };
-        if enabled && streak >= threshold {
+    let delivery = &hub.config.delivery;
+    for s in streaks {
+        let Some((streak, enabled, tenant_id, url)) = store::webhooks::count_failures(&mut tx, s.webhook_id, s.reset, s.failures).await? else { continue };
+        let webhook_id = s.webhook_id;
+        // Raised once a streak, when it reaches the threshold (the streak before this batch was shorter).
+        if enabled && streak >= delivery.alert_after_failures && streak - s.failures < delivery.alert_after_failures {
+            tracing::warn!(webhook_id, streak, "endpoint failing repeatedly");
+            let data = serde_json::json!({ "webhook_id": webhook_id, "url": url, "consecutive_failures": streak, "last_error": s.last_error });
+            operational.push(operational_event(&tenant_id, "webhook.failing", data, now));
+        }
+        if enabled && streak >= delivery.disable_after_failures {
             let reason = format!("{streak} consecutive failed attempts");
             if store::webhooks::disable(&mut tx, webhook_id, &reason, now).await? {
                 tracing::warn!(webhook_id, streak, "endpoint disabled after sustained failure");
                 let audit = store::audit::AuditRow::now(Some(&tenant_id), "system".into(), "webhook.auto_disabled", Some(webhook_id), None);
                 store::audit::insert(&mut tx, &audit).await?;
-                operational.push(operational_event(&tenant_id, "webhook.disabled", serde_json::json!({ "webhook_id": webhook_id, "reason": reason }), now));
+                let data = serde_json::json!({ "webhook_id": webhook_id, "url": url, "reason": reason, "consecutive_failures": streak });
+                operational.push(operational_event(&tenant_id, "webhook.disabled", data, now));
             }
         }
     }

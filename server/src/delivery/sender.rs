@@ -9,6 +9,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AF
 use reqwest::Url;
 
 use super::retry::parse_retry_after;
+use super::slack::{self, Answer, Destination};
 use super::ssrf::{Blocked, GuardedResolver, TargetPolicy};
 use crate::signing;
 
@@ -19,10 +20,33 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 #[derive(Debug)]
 pub struct Endpoint {
     pub url: Url,
-    /// Current secret first; the previous one while its grace period lasts.
-    pub secrets: Vec<String>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub timeout: Duration,
+    pub target: Target,
+}
+
+pub enum Target {
+    /// A signed webhook: current secret first; the previous one while its grace period lasts.
+    Webhook { secrets: Vec<String> },
+    /// The Slack connector: a `chat.postMessage` call.
+    Slack(Destination),
+}
+
+/// Secrets and tokens never reach a log through `{:?}`.
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Webhook { secrets } => write!(f, "Webhook {{ {} secret(s) }}", secrets.len()),
+            Target::Slack(d) => write!(f, "Slack {{ channel: {:?} }}", d.channel),
+        }
+    }
+}
+
+/// A 2xx answer that still says the message was not taken (Slack's `ok: false`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Retryable,
+    Final,
 }
 
 /// The message as a receiver gets it.
@@ -59,12 +83,16 @@ pub struct AttemptResult {
     pub error_kind: Option<&'static str>,
     pub error_message: Option<String>,
     pub retry_after: Option<Duration>,
+    pub refusal: Option<Refusal>,
     pub started_at_ms: i64,
     pub duration_ms: i64,
 }
 
 pub struct Sender {
     client: reqwest::Client,
+    /// For Slack's API, whose address is the operator's setting (`IH_SLACK_API_BASE`), not a
+    /// tenant's input: the SSRF guard is for the latter, and tests run a fake Slack locally.
+    operator_client: reqwest::Client,
     policy: Arc<TargetPolicy>,
 }
 
@@ -82,21 +110,33 @@ impl Sender {
             .no_proxy()
             .build()
             .expect("the HTTP client builds");
-        Sender { client, policy }
+        let operator_client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("the HTTP client builds");
+        Sender { client, operator_client, policy }
     }
 
     pub async fn send(&self, endpoint: &Endpoint, message: &Message<'_>) -> AttemptResult {
         let started = Instant::now();
         let mut result = AttemptResult { started_at_ms: crate::time::now_ms(), ..Default::default() };
-        if let Some(reason) = self.refused_literal(&endpoint.url) {
-            result.error_kind = Some("blocked");
-            result.error_message = Some(reason);
-            return result;
-        }
-        let body = message.body();
-        let headers = signed_headers(endpoint, message, &body, result.started_at_ms / 1000);
-        let sent = self
-            .client
+        let (client, body, headers) = match &endpoint.target {
+            Target::Webhook { secrets } => {
+                if let Some(reason) = self.refused_literal(&endpoint.url) {
+                    result.error_kind = Some("blocked");
+                    result.error_message = Some(reason);
+                    return result;
+                }
+                let body = message.body();
+                let headers = signed_headers(endpoint, secrets, message, &body, result.started_at_ms / 1000);
+                (&self.client, body, headers)
+            }
+            Target::Slack(destination) => {
+                let (body, headers) = slack::request(destination, message);
+                (&self.operator_client, body, headers)
+            }
+        };
+        let sent = client
             .post(endpoint.url.clone())
             .headers(headers)
             .timeout(endpoint.timeout)
@@ -135,7 +175,11 @@ impl Sender {
                         }
                     }
                 }
-                result.body = Some(String::from_utf8_lossy(&captured).into_owned());
+                let body = String::from_utf8_lossy(&captured).into_owned();
+                if matches!(endpoint.target, Target::Slack(_)) && response_ok(result.status) {
+                    judge_slack_answer(&mut result, &body);
+                }
+                result.body = Some(body);
             }
             Err(e) => {
                 result.error_kind = Some(error_kind(&e));
@@ -160,19 +204,34 @@ impl Sender {
     }
 }
 
-fn signed_headers(endpoint: &Endpoint, message: &Message<'_>, body: &str, timestamp: i64) -> HeaderMap {
+fn response_ok(status: Option<u16>) -> bool {
+    status.is_some_and(|s| (200..300).contains(&s))
+}
+
+/// Slack answers 200 to most failures and says so in the body.
+fn judge_slack_answer(result: &mut AttemptResult, body: &str) {
+    let (answer, message) = slack::read_answer(body);
+    let (kind, refusal) = match answer {
+        Answer::Posted => return,
+        Answer::Retryable(kind) => (kind, Refusal::Retryable),
+        Answer::Final(kind) => (kind, Refusal::Final),
+    };
+    result.error_kind = Some(kind);
+    result.error_message = message;
+    result.refusal = Some(refusal);
+}
+
+fn signed_headers(endpoint: &Endpoint, secrets: &[String], message: &Message<'_>, body: &str, timestamp: i64) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(12 + endpoint.headers.len());
     for (name, value) in &endpoint.headers {
         headers.insert(name.clone(), value.clone());
     }
-    let standard = endpoint
-        .secrets
+    let standard = secrets
         .iter()
         .map(|s| signing::standard_signature(&signing::standard_key(s), message.event_id, timestamp, body.as_bytes()))
         .collect::<Vec<_>>()
         .join(" ");
-    let classic = endpoint
-        .secrets
+    let classic = secrets
         .first()
         .map(|s| signing::classic_signature(s, timestamp, body.as_bytes()))
         .unwrap_or_default();

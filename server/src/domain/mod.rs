@@ -2,12 +2,14 @@
 //! and (through the UI port) by the admin UI's server functions.
 
 pub mod auth;
+pub mod connectors;
 pub mod deliveries;
 pub mod echo;
 pub mod events;
 pub mod ingest;
 pub mod keys;
 pub mod ratelimit;
+pub mod stats;
 pub mod tenants;
 pub mod webhooks;
 

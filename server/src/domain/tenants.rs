@@ -1,4 +1,4 @@
-use app::models::{AuditEntryOut, Page, TenantIn, TenantOut};
+use app::models::{AuditEntryOut, AuditFilter, Page, TenantIn, TenantOut};
 
 use super::auth::{Principal, Scope};
 use super::{page_limit, paginate, Hub};
@@ -36,10 +36,16 @@ impl Hub {
         Ok(tenant_out(store::found(row, "tenant")?))
     }
 
-    pub async fn audit_log(&self, who: &Principal, tenant_id: &str, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<AuditEntryOut>> {
+    pub async fn audit_log(&self, who: &Principal, tenant_id: &str, filter: &AuditFilter, newest_first: bool, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<AuditEntryOut>> {
         who.authorize(tenant_id, Scope::AuditRead)?;
+        let time = |field: &str, value: &Option<String>| -> Result<Option<i64>> {
+            value.as_deref().map(|v| time::parse_rfc3339(v).ok_or_else(|| Error::field(field, "must be an RFC 3339 time"))).transpose()
+        };
+        let text = |value: &Option<String>| value.as_deref().map(str::trim).unwrap_or("").to_string();
+        let (actor, action, target) = (text(&filter.actor), text(&filter.action), text(&filter.target));
+        let filter = store::audit::Filter { actor: &actor, action: &action, target: &target, since: time("since", &filter.since)?, until: time("until", &filter.until)? };
         let limit = page_limit(limit);
-        let rows = store::audit::list(&self.db, tenant_id, cursor, limit + 1).await?;
+        let rows = store::audit::list(&self.db, tenant_id, &filter, newest_first, cursor, limit + 1).await?;
         Ok(paginate(rows, limit, |r| r.id.clone(), |r| AuditEntryOut {
             id: r.id,
             actor: r.actor,

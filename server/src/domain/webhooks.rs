@@ -165,6 +165,8 @@ impl Hub {
             consecutive_failures: 0,
             created_at: now,
             updated_at: now,
+            kind: store::webhooks::WEBHOOK.into(),
+            channel: None,
         };
         let mut tx = self.db.begin().await?;
         store::webhooks::insert(&mut tx, &row).await?;
@@ -192,7 +194,7 @@ impl Hub {
     pub async fn delete_webhook(&self, who: &Principal, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<()> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let mut tx = self.db.begin().await?;
-        if !store::webhooks::soft_delete(&mut tx, tenant_id, id, time::now_ms()).await? {
+        if !store::webhooks::soft_delete(&mut tx, tenant_id, id, store::webhooks::WEBHOOK, time::now_ms()).await? {
             return Err(Error::NotFound("webhook"));
         }
         store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.deleted", Some(id), source_ip)).await?;
@@ -263,6 +265,12 @@ impl Hub {
     pub async fn prepare_test_send(&self, who: &Principal, tenant_id: &str, id: &str, input: TestSendIn) -> Result<String> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let row = self.webhook_row(tenant_id, id).await?;
+        self.store_test_event(tenant_id, row.id, input).await
+    }
+
+    /// A sample event (of the given type, with the given or a sample payload) and its one
+    /// delivery, to `webhook_id` only; returns the delivery's id.
+    pub(super) async fn store_test_event(&self, tenant_id: &str, webhook_id: String, input: TestSendIn) -> Result<String> {
         let event_type = input.event_type.unwrap_or_else(|| "request_submitted".into());
         if !valid_event_type(&event_type) {
             return Err(Error::field("event_type", "not an event type"));
@@ -280,7 +288,7 @@ impl Hub {
             id: ids::new_id(ids::DELIVERY),
             tenant_id: tenant_id.to_string(),
             event_id: event.id.clone(),
-            webhook_id: row.id,
+            webhook_id,
             event_type,
             replay_of: None,
             created_at: now,

@@ -4,6 +4,7 @@ use axum::Router;
 
 use app::models::{DeliveryOut, DeliveryWithAttempts, Page};
 
+use super::openapi::{schema, Op};
 use super::{AppState, Caller, Json, Query};
 use crate::domain::deliveries::DeliveryQuery;
 use crate::error::Result;
@@ -12,6 +13,13 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/tenants/{tenant_id}/webhook-deliveries", get(list))
         .route("/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}", get(one))
+}
+
+pub fn operations() -> Vec<Op> {
+    vec![
+        Op::get("/api/v1/tenants/{tenant_id}/webhook-deliveries", "Deliveries", "The delivery log, newest first").scope("deliveries:read").delivery_filters().answers(200, Some(schema::<Page<DeliveryOut>>)),
+        Op::get("/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}", "Deliveries", "One delivery with its attempts and its replay chain").scope("deliveries:read").answers(200, Some(schema::<DeliveryWithAttempts>)),
+    ]
 }
 
 async fn list(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, Query(q): Query<DeliveryQuery>) -> Result<Json<Page<DeliveryOut>>> {

@@ -4,8 +4,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::{json, Value};
+use app::models::{EchoListOut, EchoReceivedOut};
 
+use super::openapi::{schema, Auth, Op};
 use super::{AppState, Caller, Json};
 use crate::error::Result;
 
@@ -18,12 +19,24 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/tenants/{tenant_id}/echo", get(list))
 }
 
-async fn receive(State(s): State<AppState>, Path((tenant_id, _name)): Path<(String, String)>, uri: Uri, headers: HeaderMap, body: axum::body::Bytes) -> Result<Json<Value>> {
-    let verified = s.hub.receive_echo(&tenant_id, uri.path(), &headers, &body).await?;
-    Ok(Json(json!({ "received": true, "signature_verified": verified })))
+pub fn operations() -> Vec<Op> {
+    vec![
+        Op::post("/echo/{tenant_id}/{name}", "Echo inspector", "Receive a webhook: recorded, and its signature checked against the tenant's endpoints that point here")
+            .auth(Auth::Public)
+            .body(|_| schemars::Schema::from(true))
+            .answers(200, Some(schema::<EchoReceivedOut>)),
+        Op::get("/api/v1/tenants/{tenant_id}/echo", "Echo inspector", "The last 100 requests the echo inspector received, and a URL to point an endpoint at")
+            .scope("webhooks:read")
+            .answers(200, Some(schema::<EchoListOut>)),
+    ]
 }
 
-async fn list(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>) -> Result<Json<Value>> {
+async fn receive(State(s): State<AppState>, Path((tenant_id, _name)): Path<(String, String)>, uri: Uri, headers: HeaderMap, body: axum::body::Bytes) -> Result<Json<EchoReceivedOut>> {
+    let signature_verified = s.hub.receive_echo(&tenant_id, uri.path(), &headers, &body).await?;
+    Ok(Json(EchoReceivedOut { received: true, signature_verified }))
+}
+
+async fn list(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>) -> Result<Json<EchoListOut>> {
     let data = s.hub.echo_requests(&caller.principal, &tenant_id).await?;
-    Ok(Json(json!({ "data": data, "url": s.hub.new_echo_url(&tenant_id) })))
+    Ok(Json(EchoListOut { data, url: s.hub.new_echo_url(&tenant_id) }))
 }

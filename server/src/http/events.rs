@@ -2,10 +2,9 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::{json, Value};
+use app::models::{AttemptOut, EventAccepted, EventIn, EventOut, Page};
 
-use app::models::{EventAccepted, EventIn, EventOut};
-
+use super::openapi::{schema, Op};
 use super::{AppState, Caller, Json};
 use crate::error::Result;
 
@@ -28,7 +27,15 @@ async fn one(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): P
     Ok(Json(s.hub.get_event(&caller.principal, &tenant_id, &id).await?))
 }
 
-async fn attempts(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>) -> Result<Json<Value>> {
-    let attempts = s.hub.event_attempts(&caller.principal, &tenant_id, &id).await?;
-    Ok(Json(json!({ "data": attempts, "next_cursor": null })))
+pub fn operations() -> Vec<Op> {
+    vec![
+        Op::post("/api/v1/tenants/{tenant_id}/events", "Events", "Publish an event: stored with one delivery per subscribed endpoint, in one transaction").scope("events:publish").body(schema::<EventIn>).answers(202, Some(schema::<EventAccepted>)),
+        Op::get("/api/v1/tenants/{tenant_id}/events/{id}", "Events", "The event with its deliveries").scope("deliveries:read").answers(200, Some(schema::<EventOut>)),
+        Op::get("/api/v1/tenants/{tenant_id}/events/{id}/attempts", "Events", "Every attempt of every delivery of the event").scope("deliveries:read").answers(200, Some(schema::<Page<AttemptOut>>)),
+    ]
+}
+
+async fn attempts(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>) -> Result<Json<Page<AttemptOut>>> {
+    let data = s.hub.event_attempts(&caller.principal, &tenant_id, &id).await?;
+    Ok(Json(Page { data, next_cursor: None }))
 }

@@ -3,8 +3,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 
-use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, AuditEntryOut, Page, RotateIn, UsageOut};
+use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, Page, RotateIn, UsageOut};
 
+use super::openapi::{schema, Op};
 use super::{AppState, Caller, Json, PageQuery, Query};
 use crate::error::Result;
 
@@ -15,7 +16,19 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate", post(rotate))
         .route("/api/v1/tenants/{tenant_id}/api-keys/{id}/revoke", post(revoke))
         .route("/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", get(usage))
-        .route("/api/v1/tenants/{tenant_id}/audit-log", get(audit_log))
+}
+
+pub fn operations() -> Vec<Op> {
+    const KEYS: &str = "API keys";
+    vec![
+        Op::post("/api/v1/tenants/{tenant_id}/api-keys", KEYS, "Create a key; the plaintext `key` is in this answer only").scope("keys:write").body(schema::<ApiKeyIn>).answers(201, Some(schema::<ApiKeyCreated>)),
+        Op::get("/api/v1/tenants/{tenant_id}/api-keys", KEYS, "List keys (never the key or its hash)").scope("keys:read").paged().answers(200, Some(schema::<Page<ApiKeyOut>>)),
+        Op::get("/api/v1/tenants/{tenant_id}/api-keys/{id}", KEYS, "One key, with its status and last use").scope("keys:read").answers(200, Some(schema::<ApiKeyOut>)),
+        Op::post("/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate", KEYS, "Rotate: a new key; the old one works until the grace period ends").scope("keys:write").body(schema::<RotateIn>).answers(201, Some(schema::<ApiKeyCreated>)),
+        Op::post("/api/v1/tenants/{tenant_id}/api-keys/{id}/revoke", KEYS, "Revoke: the key fails at once, on every instance within 1 s").scope("keys:write").answers(200, Some(schema::<ApiKeyOut>)),
+        Op::delete("/api/v1/tenants/{tenant_id}/api-keys/{id}", KEYS, "Delete (revokes and hides the key)").scope("keys:write").answers(204, None),
+        Op::get("/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", KEYS, "Requests per hour by outcome").scope("keys:read").answers(200, Some(schema::<UsageOut>)),
+    ]
 }
 
 type Ids = Path<(String, String)>;
@@ -48,8 +61,4 @@ async fn remove(State(s): State<AppState>, caller: Caller, Path((tenant_id, id))
 
 async fn usage(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Ids) -> Result<Json<UsageOut>> {
     Ok(Json(s.hub.key_usage(&caller.principal, &tenant_id, &id).await?))
-}
-
-async fn audit_log(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, Query(q): Query<PageQuery>) -> Result<Json<Page<AuditEntryOut>>> {
-    Ok(Json(s.hub.audit_log(&caller.principal, &tenant_id, q.cursor.as_deref(), q.limit).await?))
 }

@@ -1,11 +1,14 @@
 //! The REST API: one module per area, each with its `router()`, merged here.
 
+mod audit;
 mod auth;
+mod connectors;
 mod deliveries;
 mod echo;
 mod events;
 mod idempotency;
 mod keys;
+pub mod openapi;
 mod replay;
 mod system;
 mod tenants;
@@ -63,9 +66,11 @@ pub fn api_router(state: &AppState) -> Router<AppState> {
         .merge(deliveries::router())
         .merge(replay::router())
         .merge(echo::router())
+        .merge(audit::router())
+        .merge(connectors::router())
         // Authenticates, rate-limits, and replays idempotent POSTs.
         .layer(axum::middleware::from_fn_with_state(state.hub.clone(), auth::authenticate));
-    Router::new().merge(system::router()).merge(echo::public_router()).merge(authenticated)
+    Router::new().merge(system::router()).merge(openapi::router()).merge(echo::public_router()).merge(authenticated)
 }
 
 /// `Query` with problem-format rejections.

@@ -4,10 +4,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::{json, Value};
+use app::models::{AttemptOut, BulkReplayIn, BulkReplayOut, DeliveryOut, EventAccepted, EventIn, EventTypesOut, Page, WebhookIn, WebhookOut};
 
-use app::models::{BulkReplayIn, DeliveryOut, EventAccepted, EventIn, Page, WebhookIn, WebhookOut};
-
+use super::openapi::{schema, Op};
 use super::{AppState, Caller, Json, Query};
 use crate::domain::deliveries::DeliveryQuery;
 use crate::error::{Error, Result};
@@ -23,6 +22,22 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/events/{event_id}/attempts", get(attempts))
         .route("/api/v1/admin/dead-letters/{id}/replay", post(admin_replay))
         .route("/api/v1/event-types", get(event_types))
+}
+
+pub fn operations() -> Vec<Op> {
+    const REPLAY: &str = "Deliveries";
+    const SEED: &str = "Integrator routes (tenant from the key)";
+    vec![
+        Op::post("/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/replay", REPLAY, "Replay a delivery: a new delivery linked to it").scope("deliveries:replay").answers(201, Some(schema::<DeliveryOut>)),
+        Op::post("/api/v1/tenants/{tenant_id}/webhook-deliveries/replay", REPLAY, "Replay in bulk, by status, endpoint and time (default: dead letters)").scope("deliveries:replay").body(schema::<BulkReplayIn>).answers(202, Some(schema::<BulkReplayOut>)),
+        Op::get("/api/v1/tenants/{tenant_id}/dead-letters", REPLAY, "Deliveries that exhausted their attempts").scope("deliveries:read").delivery_filters().answers(200, Some(schema::<Page<DeliveryOut>>)),
+        Op::post("/api/v1/tenants/{tenant_id}/dead-letters/{id}/replay", REPLAY, "Replay a dead letter").scope("deliveries:replay").answers(201, Some(schema::<DeliveryOut>)),
+        Op::get("/api/v1/event-types", "Events", "The event-type catalogue: built-in, operational, and the types the key's tenant has published").answers(200, Some(schema::<EventTypesOut>)),
+        Op::post("/api/v1/subscriptions", SEED, "Create an endpoint").scope("webhooks:write").body(schema::<WebhookIn>).answers(201, Some(schema::<WebhookOut>)),
+        Op::post("/api/v1/events", SEED, "Publish an event").scope("events:publish").body(schema::<EventIn>).answers(202, Some(schema::<EventAccepted>)),
+        Op::get("/api/v1/admin/events/{event_id}/attempts", SEED, "Every attempt of an event's deliveries").scope("deliveries:read").answers(200, Some(schema::<Page<AttemptOut>>)),
+        Op::post("/api/v1/admin/dead-letters/{id}/replay", SEED, "Replay a dead letter").scope("deliveries:replay").answers(201, Some(schema::<DeliveryOut>)),
+    ]
 }
 
 /// The tenant of the calling key; the operator must use the tenant-scoped routes.
@@ -42,7 +57,7 @@ async fn replay_dead_letter(State(s): State<AppState>, caller: Caller, Path((ten
     Ok((StatusCode::CREATED, Json(s.hub.replay_delivery(&caller.principal, &tenant_id, &id, true, caller.source_ip()).await?)))
 }
 
-async fn bulk(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, body: axum::body::Bytes) -> Result<(StatusCode, Json<app::models::BulkReplayOut>)> {
+async fn bulk(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, body: axum::body::Bytes) -> Result<(StatusCode, Json<BulkReplayOut>)> {
     let input: BulkReplayIn = super::optional_json(&body)?;
     Ok((StatusCode::ACCEPTED, Json(s.hub.bulk_replay(&caller.principal, &tenant_id, input, caller.source_ip()).await?)))
 }
@@ -62,10 +77,10 @@ async fn publish(State(s): State<AppState>, caller: Caller, Json(input): Json<Ev
     Ok((StatusCode::ACCEPTED, Json(s.hub.publish_event(&caller.principal, &tenant_id, input).await?)))
 }
 
-async fn attempts(State(s): State<AppState>, caller: Caller, Path(event_id): Path<String>) -> Result<Json<Value>> {
+async fn attempts(State(s): State<AppState>, caller: Caller, Path(event_id): Path<String>) -> Result<Json<Page<AttemptOut>>> {
     let tenant_id = own_tenant(&caller)?;
-    let attempts = s.hub.event_attempts(&caller.principal, &tenant_id, &event_id).await?;
-    Ok(Json(json!({ "data": attempts, "next_cursor": null })))
+    let data = s.hub.event_attempts(&caller.principal, &tenant_id, &event_id).await?;
+    Ok(Json(Page { data, next_cursor: None }))
 }
 
 async fn admin_replay(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<(StatusCode, Json<DeliveryOut>)> {
@@ -73,6 +88,6 @@ async fn admin_replay(State(s): State<AppState>, caller: Caller, Path(id): Path<
     Ok((StatusCode::CREATED, Json(s.hub.replay_delivery(&caller.principal, &tenant_id, &id, true, caller.source_ip()).await?)))
 }
 
-async fn event_types(State(s): State<AppState>, caller: Caller) -> Result<Json<Value>> {
-    Ok(Json(json!({ "data": s.hub.event_types(&caller.principal, None).await? })))
+async fn event_types(State(s): State<AppState>, caller: Caller) -> Result<Json<EventTypesOut>> {
+    Ok(Json(EventTypesOut { data: s.hub.event_types(&caller.principal, None).await? }))
 }

@@ -7,16 +7,25 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use serde_json::json;
+use app::models::{HealthOut, ReadyOut};
 
+use super::openapi::{schema, Auth, Op};
 use super::AppState;
 use crate::time;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/health", get(|| async { axum::Json(json!({"status": "ok"})) }))
+        .route("/health", get(|| async { axum::Json(HealthOut { status: "ok".into() }) }))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
+}
+
+pub fn operations() -> Vec<Op> {
+    vec![
+        Op::get("/health", "System", "Liveness: the process answers").auth(Auth::Public).answers(200, Some(schema::<HealthOut>)),
+        Op::get("/ready", "System", "Readiness: the database answers and the delivery worker is alive (503 otherwise)").auth(Auth::Public).answers(200, Some(schema::<ReadyOut>)),
+        Op::get("/metrics", "System", "Prometheus metrics (text format)").auth(Auth::Public).text("text/plain"),
+    ]
 }
 
 /// Ready when the database answers and the worker loop ran recently.
@@ -27,7 +36,7 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let worker = !config.worker_enabled
         || time::now_ms() - state.worker.heartbeat.load(Ordering::Relaxed) < stale_after;
     let status = if database && worker { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, axum::Json(json!({"database": database, "worker": worker})))
+    (status, axum::Json(ReadyOut { database, worker }))
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -3,8 +3,9 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 
-use app::models::{Page, TenantIn, TenantOut};
+use app::models::{Page, TenantIn, TenantOut, WhoAmIOut};
 
+use super::openapi::{schema, Auth, Op};
 use super::{AppState, Caller, Json, PageQuery, Query};
 use crate::error::Result;
 
@@ -15,13 +16,22 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/whoami", get(whoami))
 }
 
+pub fn operations() -> Vec<Op> {
+    vec![
+        Op::post("/api/v1/tenants", "Tenants", "Create a tenant").auth(Auth::Operator).body(schema::<TenantIn>).answers(201, Some(schema::<TenantOut>)),
+        Op::get("/api/v1/tenants", "Tenants", "List tenants").auth(Auth::Operator).paged().answers(200, Some(schema::<Page<TenantOut>>)),
+        Op::get("/api/v1/tenants/{tenant_id}", "Tenants", "One tenant").auth(Auth::Operator).answers(200, Some(schema::<TenantOut>)),
+        Op::get("/api/v1/whoami", "Tenants", "Who the credential is").answers(200, Some(schema::<WhoAmIOut>)),
+    ]
+}
+
 /// Who the credential is: the operator, or a key with its tenant and scopes. No database work,
 /// which also makes it the route the authentication benchmark measures.
-async fn whoami(caller: Caller) -> axum::Json<serde_json::Value> {
+async fn whoami(caller: Caller) -> axum::Json<WhoAmIOut> {
     use crate::domain::auth::Principal;
     axum::Json(match &caller.principal {
-        Principal::Operator => serde_json::json!({ "actor": "operator" }),
-        Principal::Key(key) => serde_json::json!({ "actor": key.id, "tenant_id": key.tenant_id, "scopes": key.scopes }),
+        Principal::Operator => WhoAmIOut { actor: "operator".into(), tenant_id: None, scopes: None },
+        Principal::Key(key) => WhoAmIOut { actor: key.id.clone(), tenant_id: Some(key.tenant_id.clone()), scopes: Some(key.scopes.clone()) },
     })
 }
 

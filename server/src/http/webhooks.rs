@@ -2,10 +2,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::{json, Value};
+use app::models::{DeliveryOut, DeliveryWithAttempts, Page, RotateSecretIn, SecretOut, TestSendIn, WebhookIn, WebhookOut, WebhookPatch};
 
-use app::models::{DeliveryOut, DeliveryWithAttempts, Page, RotateSecretIn, TestSendIn, WebhookIn, WebhookOut, WebhookPatch};
-
+use super::openapi::{schema, Op};
 use super::{AppState, Caller, Json, PageQuery, Query};
 use crate::domain::deliveries::DeliveryQuery;
 use crate::error::Result;
@@ -18,6 +17,21 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/tenants/{tenant_id}/webhooks/{id}/test", post(test_send))
         .route("/api/v1/tenants/{tenant_id}/webhooks/{id}/secret", get(secret))
         .route("/api/v1/tenants/{tenant_id}/webhooks/{id}/deliveries", get(deliveries))
+}
+
+pub fn operations() -> Vec<Op> {
+    const HOOKS: &str = "Webhooks";
+    vec![
+        Op::post("/api/v1/tenants/{tenant_id}/webhooks", HOOKS, "Create an endpoint").scope("webhooks:write").body(schema::<WebhookIn>).answers(201, Some(schema::<WebhookOut>)),
+        Op::get("/api/v1/tenants/{tenant_id}/webhooks", HOOKS, "List endpoints").scope("webhooks:read").paged().answers(200, Some(schema::<Page<WebhookOut>>)),
+        Op::get("/api/v1/tenants/{tenant_id}/webhooks/{id}", HOOKS, "One endpoint").scope("webhooks:read").answers(200, Some(schema::<WebhookOut>)),
+        Op::patch("/api/v1/tenants/{tenant_id}/webhooks/{id}", HOOKS, "Update an endpoint (only the fields given)").scope("webhooks:write").body(schema::<WebhookPatch>).answers(200, Some(schema::<WebhookOut>)),
+        Op::delete("/api/v1/tenants/{tenant_id}/webhooks/{id}", HOOKS, "Delete an endpoint (soft: its history stays)").scope("webhooks:write").answers(204, None),
+        Op::get("/api/v1/tenants/{tenant_id}/webhooks/{id}/secret", HOOKS, "The signing secret").scope("webhooks:write").answers(200, Some(schema::<SecretOut>)),
+        Op::post("/api/v1/tenants/{tenant_id}/webhooks/{id}/rotate-secret", HOOKS, "A new signing secret; both sign during the grace period").scope("webhooks:write").body(schema::<RotateSecretIn>).answers(200, Some(schema::<SecretOut>)),
+        Op::post("/api/v1/tenants/{tenant_id}/webhooks/{id}/test", HOOKS, "Send a test event now; answers with the delivery and its attempt").scope("webhooks:write").body(schema::<TestSendIn>).answers(200, Some(schema::<DeliveryWithAttempts>)),
+        Op::get("/api/v1/tenants/{tenant_id}/webhooks/{id}/deliveries", HOOKS, "The endpoint's deliveries").scope("deliveries:read").paged().answers(200, Some(schema::<Page<DeliveryOut>>)),
+    ]
 }
 
 async fn create(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, Json(input): Json<WebhookIn>) -> Result<(StatusCode, Json<WebhookOut>)> {
@@ -37,10 +51,10 @@ async fn patch(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)):
     Ok(Json(s.hub.patch_webhook(&caller.principal, &tenant_id, &id, input, caller.source_ip()).await?))
 }
 
-async fn rotate_secret(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>, body: axum::body::Bytes) -> Result<Json<Value>> {
+async fn rotate_secret(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>, body: axum::body::Bytes) -> Result<Json<SecretOut>> {
     let input: RotateSecretIn = super::optional_json(&body)?;
     let secret = s.hub.rotate_webhook_secret(&caller.principal, &tenant_id, &id, input, caller.source_ip()).await?;
-    Ok(Json(json!({ "secret": secret })))
+    Ok(Json(SecretOut { secret }))
 }
 
 /// Sends a sample event to this endpoint now and answers with the delivery and its attempt.
@@ -54,9 +68,9 @@ async fn remove(State(s): State<AppState>, caller: Caller, Path((tenant_id, id))
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn secret(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>) -> Result<Json<Value>> {
+async fn secret(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>) -> Result<Json<SecretOut>> {
     let secret = s.hub.webhook_secret(&caller.principal, &tenant_id, &id).await?;
-    Ok(Json(json!({ "secret": secret })))
+    Ok(Json(SecretOut { secret }))
 }
 
 async fn deliveries(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>, Query(mut q): Query<DeliveryQuery>) -> Result<Json<Page<DeliveryOut>>> {

@@ -40,9 +40,32 @@ pub async fn insert(tx: &mut Tx, row: &AuditRow) -> Result<()> {
     Ok(())
 }
 
-pub async fn list(db: &Db, tenant_id: &str, cursor: Option<&str>, limit: i64) -> Result<Vec<AuditRow>> {
-    Ok(on_db!(db, pool => sqlx::query_as(
+/// The audit log's filters; an empty string or a `None` time means "any".
+#[derive(Debug, Default)]
+pub struct Filter<'a> {
+    pub actor: &'a str,
+    /// An action, or an area whose actions all match (`webhook` → `webhook.%`).
+    pub action: &'a str,
+    pub target: &'a str,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+/// One statement for every combination of filters: an unset filter compares with itself.
+pub async fn list(db: &Db, tenant_id: &str, filter: &Filter<'_>, newest_first: bool, cursor: Option<&str>, limit: i64) -> Result<Vec<AuditRow>> {
+    let (page, order) = if newest_first { ("($2 = '' OR id < $2)", "DESC") } else { ("id > $2", "ASC") };
+    let cursor = cursor.unwrap_or("");
+    let sql = format!(
         "SELECT id, tenant_id, actor, action, target, source_ip, created_at FROM audit_log \
-         WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3")
-        .bind(tenant_id).bind(cursor.unwrap_or("")).bind(limit).fetch_all(pool).await)?)
+         WHERE tenant_id = $1 AND {page} \
+         AND ($3 = '' OR actor = $3) \
+         AND ($4 = '' OR action = $4 OR action LIKE $4 || '.%') \
+         AND ($5 = '' OR target = $5) \
+         AND created_at >= $6 AND created_at < $7 \
+         ORDER BY id {order} LIMIT $8"
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id).bind(cursor).bind(filter.actor).bind(filter.action).bind(filter.target)
+        .bind(filter.since.unwrap_or(i64::MIN)).bind(filter.until.unwrap_or(i64::MAX)).bind(limit)
+        .fetch_all(pool).await)?)
 }

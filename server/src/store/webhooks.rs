@@ -24,19 +24,28 @@ pub struct WebhookRow {
     pub consecutive_failures: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// `webhook`, or a connector kind (`slack`).
+    pub kind: String,
+    /// The Slack connector's channel; `None` means the configured default.
+    pub channel: Option<String>,
 }
+
+/// The kind of an ordinary endpoint; the webhook routes see only these.
+pub const WEBHOOK: &str = "webhook";
+pub const SLACK: &str = "slack";
 
 const COLUMNS: &str = "id, tenant_id, url, description, events, enabled, secret, previous_secret, \
     previous_secret_until, headers, max_attempts, backoff_base_seconds, timeout_seconds, \
-    disabled_reason, consecutive_failures, created_at, updated_at";
+    disabled_reason, consecutive_failures, created_at, updated_at, kind, channel";
 
 pub async fn insert(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
-    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 17));
+    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 19));
     on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&w.id).bind(&w.tenant_id).bind(&w.url).bind(&w.description).bind(&w.events)
         .bind(w.enabled).bind(&w.secret).bind(&w.previous_secret).bind(w.previous_secret_until)
         .bind(&w.headers).bind(w.max_attempts).bind(w.backoff_base_seconds).bind(w.timeout_seconds)
         .bind(&w.disabled_reason).bind(w.consecutive_failures).bind(w.created_at).bind(w.updated_at)
+        .bind(&w.kind).bind(&w.channel)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -47,34 +56,49 @@ pub async fn update(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
         "UPDATE webhooks SET url = $2, description = $3, events = $4, enabled = $5, secret = $6, \
          previous_secret = $7, previous_secret_until = $8, headers = $9, max_attempts = $10, \
          backoff_base_seconds = $11, timeout_seconds = $12, disabled_reason = $13, \
-         consecutive_failures = $14, updated_at = $15 WHERE id = $1 AND deleted_at IS NULL")
+         consecutive_failures = $14, updated_at = $15, channel = $16 WHERE id = $1 AND deleted_at IS NULL")
         .bind(&w.id).bind(&w.url).bind(&w.description).bind(&w.events).bind(w.enabled)
         .bind(&w.secret).bind(&w.previous_secret).bind(w.previous_secret_until).bind(&w.headers)
         .bind(w.max_attempts).bind(w.backoff_base_seconds).bind(w.timeout_seconds)
-        .bind(&w.disabled_reason).bind(w.consecutive_failures).bind(w.updated_at)
+        .bind(&w.disabled_reason).bind(w.consecutive_failures).bind(w.updated_at).bind(&w.channel)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-pub async fn soft_delete(tx: &mut Tx, tenant_id: &str, id: &str, now: i64) -> Result<bool> {
+pub async fn soft_delete(tx: &mut Tx, tenant_id: &str, id: &str, kind: &str, now: i64) -> Result<bool> {
     let done = on_tx!(tx, conn => sqlx::query(
         "UPDATE webhooks SET deleted_at = $3, enabled = $4, updated_at = $3 \
-         WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL")
-        .bind(tenant_id).bind(id).bind(now).bind(false).execute(conn).await.map(|r| r.rows_affected()))?;
+         WHERE tenant_id = $1 AND id = $2 AND kind = $5 AND deleted_at IS NULL")
+        .bind(tenant_id).bind(id).bind(now).bind(false).bind(kind).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
 
+/// An ordinary endpoint (not a connector) of the tenant.
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<WebhookRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL");
+    let sql = format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND id = $2 AND kind = $3 AND deleted_at IS NULL");
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(tenant_id).bind(id).fetch_optional(pool).await)?)
+        .bind(tenant_id).bind(id).bind(WEBHOOK).fetch_optional(pool).await)?)
+}
+
+/// The tenant's connector of this kind, if it has one.
+pub async fn connector(db: &Db, tenant_id: &str, kind: &str) -> Result<Option<WebhookRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND kind = $2 AND deleted_at IS NULL");
+    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id).bind(kind).fetch_optional(pool).await)?)
 }
 
 pub async fn list(db: &Db, tenant_id: &str, cursor: Option<&str>, limit: i64) -> Result<Vec<WebhookRow>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3");
+        "SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND kind = $4 AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3");
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(tenant_id).bind(cursor.unwrap_or("")).bind(limit).fetch_all(pool).await)?)
+        .bind(tenant_id).bind(cursor.unwrap_or("")).bind(limit).bind(WEBHOOK).fetch_all(pool).await)?)
+}
+
+/// Every live endpoint of a tenant, connectors included (for the analytics' health list).
+pub async fn all_kinds(db: &Db, tenant_id: &str, limit: i64) -> Result<Vec<WebhookRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT $2");
+    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id).bind(limit).fetch_all(pool).await)?)
 }
 
 /// The enabled endpoints of a tenant with their event filters, read inside the publish
@@ -110,12 +134,12 @@ pub async fn disable(tx: &mut Tx, id: &str, reason: &str, now: i64) -> Result<bo
 
 /// Adds an endpoint's latest results to its failure streak: `reset` when one of them succeeded
 /// (then `failures` counts those after it). Returns the streak, whether the endpoint is enabled,
-/// and its tenant.
-pub async fn count_failures(tx: &mut Tx, id: &str, reset: bool, failures: i64) -> Result<Option<(i64, bool, String)>> {
+/// its tenant and its URL.
+pub async fn count_failures(tx: &mut Tx, id: &str, reset: bool, failures: i64) -> Result<Option<(i64, bool, String, String)>> {
     let sql = if reset {
-        "UPDATE webhooks SET consecutive_failures = $2 WHERE id = $1 RETURNING consecutive_failures, enabled, tenant_id"
+        "UPDATE webhooks SET consecutive_failures = $2 WHERE id = $1 RETURNING consecutive_failures, enabled, tenant_id, url"
     } else {
-        "UPDATE webhooks SET consecutive_failures = consecutive_failures + $2 WHERE id = $1 RETURNING consecutive_failures, enabled, tenant_id"
+        "UPDATE webhooks SET consecutive_failures = consecutive_failures + $2 WHERE id = $1 RETURNING consecutive_failures, enabled, tenant_id, url"
     };
     Ok(on_tx!(tx, conn => sqlx::query_as(sql).bind(id).bind(failures).fetch_optional(conn).await)?)
 }

@@ -364,3 +364,101 @@ impl GatedReceiver {
         self.wait_until("enough requests answered", |s| s.done.load(std::sync::atomic::Ordering::SeqCst) >= n).await;
     }
 }
+
+/// What the fake Slack accepted: the bearer token and the `chat.postMessage` body.
+#[derive(Clone, Debug)]
+pub struct SlackPost {
+    pub token: String,
+    pub body: Value,
+}
+
+/// A local stand-in for Slack's Web API (`IH_SLACK_API_BASE`), checking each
+/// `chat.postMessage` as Slack would: a known bearer token, JSON, a known channel, a `text`,
+/// well-formed blocks within Slack's length limits. It answers Slack's way — HTTP 200 with
+/// `ok: false` and an error code — unless a reply is queued.
+#[derive(Clone)]
+pub struct FakeSlack {
+    /// The API base to configure (`…/api`).
+    pub api_base: String,
+    tokens: Arc<Mutex<Vec<String>>>,
+    channels: Arc<Mutex<Vec<String>>>,
+    posts: Arc<Mutex<Vec<SlackPost>>>,
+    replies: Arc<Mutex<VecDeque<(u16, Vec<(String, String)>, Value)>>>,
+}
+
+impl FakeSlack {
+    pub async fn start(tokens: &[&str], channels: &[&str]) -> FakeSlack {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let slack = FakeSlack {
+            api_base: format!("http://{}/api", listener.local_addr().unwrap()),
+            tokens: Arc::new(Mutex::new(tokens.iter().map(|t| t.to_string()).collect())),
+            channels: Arc::new(Mutex::new(channels.iter().map(|c| c.to_string()).collect())),
+            posts: Default::default(),
+            replies: Default::default(),
+        };
+        let state = slack.clone();
+        let app = axum::Router::new().route(
+            "/api/chat.postMessage",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let state = state.clone();
+                async move {
+                    let (status, extra, answer) = state.answer(&headers, &body);
+                    let mut response = axum::response::Response::builder().status(status).header("content-type", "application/json");
+                    for (k, v) in extra {
+                        response = response.header(k, v);
+                    }
+                    response.body(axum::body::Body::from(answer.to_string())).unwrap()
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        slack
+    }
+
+    fn answer(&self, headers: &HeaderMap, body: &str) -> (u16, Vec<(String, String)>, Value) {
+        let refuse = |error: &str| (200, vec![], json!({ "ok": false, "error": error }));
+        let Some(token) = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) else {
+            return refuse("not_authed");
+        };
+        if !self.tokens.lock().unwrap().iter().any(|t| t == token) {
+            return refuse("invalid_auth");
+        }
+        if !headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json")) {
+            return refuse("invalid_arguments");
+        }
+        let Ok(message) = serde_json::from_str::<Value>(body) else { return refuse("invalid_json") };
+        if let Some(queued) = self.replies.lock().unwrap().pop_front() {
+            return queued;
+        }
+        let channel = message["channel"].as_str().unwrap_or("");
+        if !self.channels.lock().unwrap().iter().any(|c| c == channel) {
+            return refuse("channel_not_found");
+        }
+        if message["text"].as_str().is_none_or(str::is_empty) {
+            return refuse("no_text");
+        }
+        let blocks_ok = message["blocks"].as_array().is_some_and(|blocks| {
+            blocks.iter().all(|b| match b["type"].as_str() {
+                Some("header") => b["text"]["type"] == "plain_text" && b["text"]["text"].as_str().is_some_and(|t| t.chars().count() <= 150),
+                Some("section") => b["text"]["text"].as_str().is_some_and(|t| t.chars().count() <= 3000) || b["fields"].as_array().is_some_and(|f| f.len() <= 10),
+                Some("context") => b["elements"].as_array().is_some_and(|e| !e.is_empty()),
+                _ => false,
+            })
+        });
+        if !blocks_ok {
+            return refuse("invalid_blocks");
+        }
+        self.posts.lock().unwrap().push(SlackPost { token: token.to_string(), body: message.clone() });
+        (200, vec![], json!({ "ok": true, "channel": channel, "ts": "1700000000.000100" }))
+    }
+
+    /// Answers the next well-authenticated request with this instead of checking it.
+    pub fn reply(&self, status: u16, headers: &[(&str, &str)], body: Value) {
+        let headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.replies.lock().unwrap().push_back((status, headers, body));
+    }
+
+    pub fn posts(&self) -> Vec<SlackPost> {
+        self.posts.lock().unwrap().clone()
+    }
+}

@@ -9,3 +9,6 @@ mod crash;
 mod echo;
 mod replay;
 mod foundation;
+mod openapi;
+mod operations;
+mod slack;

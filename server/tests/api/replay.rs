@@ -85,7 +85,7 @@ both!(the_seed_integrator_routes_take_the_tenant_from_the_key, |backend: Backend
     let (status, _) = app.post("/api/v1/events", json!({ "event_type": "new_lead", "payload": {} })).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (_, _, types) = call(Method::GET, "/api/v1/event-types".into(), None).await;
-    assert_eq!(types["data"], json!(["request_submitted", "request_approved", "new_lead", "lead_update", "webhook.disabled", "delivery.dead_lettered"]));
+    assert_eq!(types["data"], json!(["request_submitted", "request_approved", "new_lead", "lead_update", "webhook.failing", "webhook.disabled", "delivery.dead_lettered"]));
 });
 
 both!(during_a_secret_rotation_both_signatures_are_sent, |backend: Backend| async move {

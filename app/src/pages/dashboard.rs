@@ -1,0 +1,121 @@
+//! The dashboard: live counters, hourly charts (volume, success rate, latency) and the health
+//! of every endpoint, over the last 24 hours or 7 days, refreshed as deliveries complete.
+
+use leptos::prelude::*;
+
+use super::charts::{Lines, Series, StackedBars};
+use super::layout::{live_updates, tenant_param, LiveBadge, ProblemBox, Shell};
+use crate::api::tenant_stats;
+use crate::models::{StatsOut, StatsSummaryOut, StatsWindow};
+
+/// `0.953` → `95.3 %`; no attempts → `–`.
+pub fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "–".to_string(), |r| format!("{:.1} %", r * 100.0))
+}
+
+fn millis(value: Option<i64>) -> String {
+    value.map_or_else(|| "–".to_string(), |ms| format!("≤ {ms} ms"))
+}
+
+/// The most frequent error kind, as `timeout ×3`.
+fn top_error(stats: &StatsSummaryOut) -> String {
+    stats.errors.iter().max_by_key(|(_, n)| **n).map_or_else(String::new, |(kind, n)| format!("{kind} ×{n}"))
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let tenant = tenant_param();
+    let live = live_updates();
+    let window = RwSignal::new(StatsWindow::Day);
+    let stats = LocalResource::new(move || {
+        live.tick.track();
+        tenant_stats(tenant(), window.get())
+    });
+    // Keeps the last figures on screen while a refresh is on its way.
+    let shown = Memo::new(move |previous: Option<&Option<StatsOut>>| match stats.get() {
+        Some(Ok(s)) => Some(s),
+        _ => previous.cloned().flatten(),
+    });
+    let failure = Memo::new(move |_| stats.get().and_then(|r| r.err()));
+    let choose = move |w: StatsWindow| {
+        view! {
+            <button class="secondary" class:active=move || window.get() == w aria-pressed=move || (window.get() == w).to_string()
+                on:click=move |_| window.set(w)>{w.label()}</button>
+        }
+    };
+    view! {
+        <Shell>
+            <div class="toolbar">
+                <h1>"Dashboard"</h1>
+                <span class="spacer"></span>
+                {choose(StatsWindow::Day)}
+                {choose(StatsWindow::Week)}
+                <LiveBadge live/>
+            </div>
+            {move || failure.get().map(|problem| view! { <ProblemBox problem/> })}
+            {move || match shown.get() {
+                None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                Some(stats) => view! { <Figures stats/> }.into_any(),
+            }}
+        </Shell>
+    }
+}
+
+#[component]
+fn Figures(stats: StatsOut) -> impl IntoView {
+    let overall = stats.overall.clone();
+    let labels: Vec<String> = stats.hours.iter().map(|h| h.hour.get(5..13).unwrap_or(&h.hour).replace('T', " ") + ":00").collect();
+    let good: Vec<i64> = stats.hours.iter().map(|h| h.stats.succeeded).collect();
+    let bad: Vec<i64> = stats.hours.iter().map(|h| h.stats.failed).collect();
+    let rate = Series { name: "success rate", class: "line-good", values: stats.hours.iter().map(|h| h.stats.success_rate.map(|r| r * 100.0)).collect() };
+    let latency = |name, class, pick: fn(&StatsSummaryOut) -> Option<i64>| Series {
+        name,
+        class,
+        values: stats.hours.iter().map(|h| pick(&h.stats).map(|v| v as f64)).collect(),
+    };
+    let latencies = vec![
+        latency("p50", "line-p50", |s| s.latency_ms.p50),
+        latency("p95", "line-p95", |s| s.latency_ms.p95),
+        latency("p99", "line-p99", |s| s.latency_ms.p99),
+    ];
+    view! {
+        <section class="counters" data-testid="counters">
+            <div class="counter"><span class="label">"Attempts"</span><strong data-testid="counter-attempts">{overall.attempts}</strong></div>
+            <div class="counter"><span class="label">"Delivered"</span><strong data-testid="counter-succeeded">{overall.succeeded}</strong></div>
+            <div class="counter"><span class="label">"Failed"</span><strong data-testid="counter-failed">{overall.failed}</strong></div>
+            <div class="counter"><span class="label">"Success rate"</span><strong data-testid="counter-rate">{percent(overall.success_rate)}</strong></div>
+            <div class="counter"><span class="label">"Latency p50 / p95 / p99"</span>
+                <strong data-testid="counter-latency">{format!("{} / {} / {}", millis(overall.latency_ms.p50), millis(overall.latency_ms.p95), millis(overall.latency_ms.p99))}</strong></div>
+        </section>
+        <div class="charts">
+            <StackedBars title="Attempts per hour" labels=labels.clone() good bad testid="chart-volume"/>
+            <Lines title="Success rate" labels=labels.clone() series=vec![rate] max=Some(100.0) unit=" %" testid="chart-success"/>
+            <Lines title="Attempt latency" labels series=latencies max=None unit=" ms" testid="chart-latency"/>
+        </div>
+        <h2>"Endpoint health"</h2>
+        <table class="table" data-testid="endpoint-health">
+            <thead><tr><th>"Endpoint"</th><th>"State"</th><th>"Attempts"</th><th>"Success rate"</th><th>"p95"</th><th>"Most frequent error"</th></tr></thead>
+            <tbody>
+                {stats.endpoints.into_iter().map(|e| {
+                    let health = match e.stats.success_rate {
+                        _ if !e.enabled => "badge dead_letter",
+                        None => "badge pending",
+                        Some(r) if r >= 0.99 => "badge delivered",
+                        Some(_) => "badge failed",
+                    };
+                    let url = if e.url.is_empty() { format!("{} (deleted)", e.webhook_id) } else { e.url.clone() };
+                    view! {
+                        <tr data-webhook=e.webhook_id.clone()>
+                            <td class="mono">{url}</td>
+                            <td><span class=health>{if e.enabled { "enabled" } else { "disabled" }}</span></td>
+                            <td>{e.stats.attempts}</td>
+                            <td>{percent(e.stats.success_rate)}</td>
+                            <td>{millis(e.stats.latency_ms.p95)}</td>
+                            <td>{top_error(&e.stats)}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,91 @@
+import { test, expect } from '@playwright/test';
+import { auth, createTenant, signIn, startReceiver, open } from './helpers';
+
+test('the dashboard counts deliveries live and draws them', async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Dashboard e2e');
+  const good = await startReceiver();
+  const bad = await startReceiver();
+  bad.answer(500);
+  for (const url of [good.url, bad.url]) {
+    const res = await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: { url, events: ['new_lead'], max_attempts: 1 } });
+    expect(res.status()).toBe(201);
+  }
+  await signIn(page);
+  await open(page, `/tenants/${tenant}/dashboard`);
+  await expect(page.getByTestId('live')).toHaveText(/live/);
+  await expect(page.getByTestId('counter-attempts')).toHaveText('0');
+
+  // Published after the page loaded: the counters move without a reload.
+  for (let i = 0; i < 3; i++) {
+    const res = await request.post(`/api/v1/tenants/${tenant}/events`, { headers: auth, data: { event_type: 'new_lead', payload: { i } } });
+    expect(res.status()).toBe(202);
+  }
+  await expect(page.getByTestId('counter-attempts')).toHaveText('6');
+  await expect(page.getByTestId('counter-succeeded')).toHaveText('3');
+  await expect(page.getByTestId('counter-failed')).toHaveText('3');
+  await expect(page.getByTestId('counter-rate')).toHaveText('50.0 %');
+  await expect(page.getByTestId('counter-latency')).toContainText('ms');
+
+  // The charts are SVG drawn by the app: one bar group for this hour, a success-rate point.
+  await expect(page.getByTestId('chart-volume').locator('g[data-slot]')).toHaveCount(1);
+  await expect(page.getByTestId('chart-volume').locator('g[data-slot] title')).toContainText('3 ok, 3 failed');
+  await expect(page.getByTestId('chart-success').locator('circle, polyline')).toHaveCount(1);
+
+  // Endpoint health: the failing one shows its error kind.
+  const health = page.getByTestId('endpoint-health');
+  await expect(health.locator('tr', { hasText: good.url })).toContainText('100.0 %');
+  await expect(health.locator('tr', { hasText: bad.url })).toContainText('http_5xx ×3');
+
+  await page.getByRole('button', { name: '7 days' }).click();
+  await expect(page.getByTestId('counter-attempts')).toHaveText('6');
+  await good.close();
+  await bad.close();
+});
+
+test('the audit log lists changes and filters them', async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Audit e2e');
+  const hook = await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: { url: 'https://example.com/hook', events: ['*'] } });
+  const webhookId = (await hook.json()).id;
+  const key = await request.post(`/api/v1/tenants/${tenant}/api-keys`, { headers: auth, data: { name: 'ci', role: 'read_only' } });
+  const keyId = (await key.json()).id;
+  await request.delete(`/api/v1/tenants/${tenant}/webhooks/${webhookId}`, { headers: auth });
+
+  await signIn(page);
+  await open(page, `/tenants/${tenant}/audit`);
+  const rows = page.getByTestId('audit-log').locator('tbody tr');
+  // Newest first.
+  await expect(rows.first()).toHaveAttribute('data-action', 'webhook.deleted');
+  await expect(page.getByTestId('audit-log')).toContainText('api_key.created');
+  await expect(page.getByTestId('audit-log')).toContainText('tenant.created');
+
+  await page.getByLabel('Action').selectOption('webhook.*');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(0)).toHaveAttribute('data-action', 'webhook.deleted');
+  await expect(rows.nth(1)).toHaveAttribute('data-action', 'webhook.created');
+
+  await page.getByLabel('Action').selectOption('');
+  await page.getByLabel('Target').fill(keyId);
+  await page.getByLabel('Target').press('Enter');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute('data-action', 'api_key.created');
+
+  await page.getByLabel('Target').fill('');
+  await page.getByLabel('Target').press('Enter');
+  await page.getByLabel('Actor').fill('key_nobody');
+  await page.getByLabel('Actor').press('Enter');
+  await expect(page.getByTestId('audit-empty')).toBeVisible();
+});
+
+test('the API reference renders offline from the OpenAPI document and can send a request', async ({ page }) => {
+  const foreign: string[] = [];
+  page.on('request', (r) => { if (!r.url().startsWith('http://127.0.0.1')) foreign.push(r.url()); });
+  await page.goto('/docs');
+  await expect(page.locator('nav a', { hasText: 'GET /api/v1/tenants' }).first()).toBeVisible();
+  const op = page.locator('section.op', { has: page.locator('.path', { hasText: /^\/api\/v1\/whoami$/ }) });
+  await op.locator('header').click();
+  await page.getByLabel('API key or operator token').fill(process.env.IH_E2E_TOKEN ?? 'e2e-operator-token-0123456789abcdef');
+  await op.getByRole('button', { name: 'Send' }).click();
+  await expect(op.getByTestId('try-status')).toHaveText(/^200/);
+  await expect(op.locator('pre').first()).toContainText('operator');
+  expect(foreign).toEqual([]);
+});

@@ -1,0 +1,285 @@
+//! The OpenAPI document: committed copy current, and every documented operation answering a
+//! happy-path call with its documented status and a body valid against its documented schema.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::both;
+use crate::helpers::*;
+
+/// Checks `value` against a JSON Schema (the 2020-12 subset that schemars writes: `$ref`,
+/// `type`, `properties`, `required`, `items`, `additionalProperties`, `anyOf`/`oneOf`/`allOf`,
+/// `enum`, `const`). Returns what does not match, with its JSON path.
+pub fn violations(spec: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String> {
+    if schema == &Value::Bool(true) {
+        return Vec::new();
+    }
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let name = reference.rsplit('/').next().unwrap_or_default();
+        let target = &spec["components"]["schemas"][name];
+        assert!(!target.is_null(), "dangling reference {reference}");
+        return violations(spec, target, value, at);
+    }
+    let mut found = Vec::new();
+    if let Some(types) = schema.get("type") {
+        let types: Vec<&str> = match types {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let fits = |t: &&str| match *t {
+            "null" => value.is_null(),
+            "boolean" => value.is_boolean(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "string" => value.is_string(),
+            "array" => value.is_array(),
+            "object" => value.is_object(),
+            _ => false,
+        };
+        if !types.iter().any(fits) {
+            return vec![format!("{at}: {value} is not {types:?}")];
+        }
+    }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array) {
+        if !options.contains(value) {
+            found.push(format!("{at}: {value} not in {options:?}"));
+        }
+    }
+    if let Some(constant) = schema.get("const") {
+        if constant != value {
+            found.push(format!("{at}: {value} is not {constant}"));
+        }
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(options) = schema.get(key).and_then(Value::as_array) {
+            if !options.iter().any(|o| violations(spec, o, value, at).is_empty()) {
+                found.push(format!("{at}: {value} matches none of {key}"));
+            }
+        }
+    }
+    for part in schema.get("allOf").and_then(Value::as_array).into_iter().flatten() {
+        found.extend(violations(spec, part, value, at));
+    }
+    if let Value::Object(object) = value {
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for name in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+            if !object.contains_key(name) {
+                found.push(format!("{at}: `{name}` is missing"));
+            }
+        }
+        for (name, field) in object {
+            match properties.and_then(|p| p.get(name)) {
+                Some(sub) => found.extend(violations(spec, sub, field, &format!("{at}.{name}"))),
+                None => match schema.get("additionalProperties") {
+                    Some(Value::Bool(false)) => found.push(format!("{at}: `{name}` is not documented")),
+                    Some(sub @ Value::Object(_)) => found.extend(violations(spec, sub, field, &format!("{at}.{name}"))),
+                    // Undocumented fields fail too: a document that omits a field is stale.
+                    _ if properties.is_some() => found.push(format!("{at}: `{name}` is not documented")),
+                    _ => {}
+                },
+            }
+        }
+    }
+    if let (Value::Array(items), Some(item_schema)) = (value, schema.get("items")) {
+        for (i, item) in items.iter().enumerate() {
+            found.extend(violations(spec, item_schema, item, &format!("{at}[{i}]")));
+        }
+    }
+    found
+}
+
+/// Calls documented operations and checks each answer against the document.
+struct Tour<'a> {
+    app: &'a TestApp,
+    spec: Value,
+    visited: BTreeSet<(String, String)>,
+}
+
+impl<'a> Tour<'a> {
+    async fn new(app: &'a TestApp) -> Tour<'a> {
+        let (status, spec) = app.get("/api-docs/openapi.json").await;
+        assert_eq!(status, 200);
+        Tour { app, spec, visited: BTreeSet::new() }
+    }
+
+    /// `template` is the documented path; `{name}`s are filled from `params`.
+    async fn call(&mut self, token: Option<&str>, method: &str, template: &str, params: &[(&str, &str)], query: &str, body: Option<Value>) -> Value {
+        let operation = self.spec["paths"][template][method].clone();
+        assert!(operation.is_object(), "{method} {template} is not documented");
+        let mut path = template.to_string();
+        for (name, value) in params {
+            path = path.replace(&format!("{{{name}}}"), value);
+        }
+        let method_ = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let mut request = self.app.http.request(method_, format!("{}{path}{query}", self.app.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = &body {
+            assert!(operation.get("requestBody").is_some(), "{method} {template} takes a body it does not document");
+            let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
+            let wrong = violations(&self.spec, schema, body, "request");
+            assert!(wrong.is_empty(), "{method} {template}: the test's body does not fit the documented schema: {wrong:?}");
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let text = response.text().await.unwrap();
+        let responses = operation["responses"].as_object().unwrap();
+        let successes: Vec<&String> = responses.keys().filter(|code| code.starts_with('2')).collect();
+        let answer = responses.get(&status.to_string()).filter(|_| (200..300).contains(&status));
+        let answer = answer.unwrap_or_else(|| panic!("{method} {template}: answered {status}, documented {successes:?}: {text}"));
+        let mut value = Value::Null;
+        if let Some((media, content)) = answer.get("content").and_then(Value::as_object).and_then(|c| c.iter().next()) {
+            assert!(content_type.starts_with(media.as_str()), "{method} {template}: answered {content_type}, documented {media}");
+            if media == "application/json" {
+                value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {template}: not JSON ({e}): {text}"));
+                let wrong = violations(&self.spec, &content["schema"], &value, "response");
+                assert!(wrong.is_empty(), "{method} {template}: the answer does not fit the documented schema: {wrong:?}\n{value:#}");
+            }
+        }
+        self.visited.insert((method.to_string(), template.to_string()));
+        value
+    }
+
+    fn assert_all_visited(&self) {
+        let documented: BTreeSet<(String, String)> = self.spec["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |m| (m.clone(), path.clone())))
+            .collect();
+        let missed: Vec<_> = documented.difference(&self.visited).collect();
+        assert!(missed.is_empty(), "documented but not exercised: {missed:?}");
+    }
+}
+
+fn text(v: &Value, field: &str) -> String {
+    v[field].as_str().unwrap_or_else(|| panic!("no `{field}` in {v}")).to_string()
+}
+
+both!(every_documented_operation_answers_in_its_documented_shape, |backend| async move {
+    let slack = FakeSlack::start(&["xoxb-tour"], &["#tour"]).await;
+    let api_base = slack.api_base.clone();
+    let app = TestApp::spawn_with(backend, |c| c.slack_api_base = api_base).await;
+    let receiver = Receiver::start().await;
+    let op = Some(OPERATOR);
+    let mut tour = Tour::new(&app).await;
+
+    // System.
+    tour.call(None, "get", "/health", &[], "", None).await;
+    tour.call(None, "get", "/ready", &[], "", None).await;
+    tour.call(None, "get", "/metrics", &[], "", None).await;
+    tour.call(None, "get", "/api-docs/openapi.json", &[], "", None).await;
+    tour.call(None, "get", "/docs", &[], "", None).await;
+    tour.call(op, "get", "/api/v1/whoami", &[], "", None).await;
+
+    // Tenants.
+    let tenant = tour.call(op, "post", "/api/v1/tenants", &[], "", Some(json!({ "name": "Tour" }))).await;
+    let tid = text(&tenant, "id");
+    let t = [("tenant_id", tid.as_str())];
+    tour.call(op, "get", "/api/v1/tenants", &[], "?limit=10", None).await;
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}", &t, "", None).await;
+
+    // API keys.
+    let created = tour.call(op, "post", "/api/v1/tenants/{tenant_id}/api-keys", &t, "", Some(json!({ "name": "tour", "role": "admin" }))).await;
+    let key_id = text(&created, "id");
+    let key = text(&created, "key");
+    let k = [("tenant_id", tid.as_str()), ("id", key_id.as_str())];
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/api-keys", &t, "", None).await;
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}", &k, "", None).await;
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", &k, "", None).await;
+    let rotated = tour.call(op, "post", "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate", &k, "", Some(json!({ "grace_period_seconds": 60 }))).await;
+    let spare = text(&rotated, "id");
+    let s = [("tenant_id", tid.as_str()), ("id", spare.as_str())];
+    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/api-keys/{id}/revoke", &s, "", None).await;
+    tour.call(op, "delete", "/api/v1/tenants/{tenant_id}/api-keys/{id}", &s, "", None).await;
+
+    // Webhooks.
+    let webhook = tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhooks", &t, "", Some(json!({ "url": receiver.url, "events": ["*"], "headers": { "x-team": "tour" } }))).await;
+    let wid = text(&webhook, "id");
+    let w = [("tenant_id", tid.as_str()), ("id", wid.as_str())];
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhooks", &t, "", None).await;
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhooks/{id}", &w, "", None).await;
+    tour.call(op, "patch", "/api/v1/tenants/{tenant_id}/webhooks/{id}", &w, "", Some(json!({ "description": "the tour" }))).await;
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhooks/{id}/secret", &w, "", None).await;
+    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotate-secret", &w, "", Some(json!({ "grace_period_seconds": 60 }))).await;
+    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhooks/{id}/test", &w, "", Some(json!({ "event_type": "new_lead" }))).await;
+    tour.call(Some(&key), "post", "/api/v1/subscriptions", &[], "", Some(json!({ "url": receiver.url, "events": ["new_lead"], "secret": "a-secret-of-16-chars-or-more" }))).await;
+
+    // Events and deliveries.
+    let accepted = tour.call(op, "post", "/api/v1/tenants/{tenant_id}/events", &t, "", Some(json!({ "event_type": "new_lead", "payload": { "name": "Ada" } }))).await;
+    let eid = text(&accepted, "id");
+    tour.call(Some(&key), "post", "/api/v1/events", &[], "", Some(json!({ "event_type": "lead_update", "payload": {} }))).await;
+    app.drain().await;
+    let e = [("tenant_id", tid.as_str()), ("id", eid.as_str())];
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/events/{id}", &e, "", None).await;
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/events/{id}/attempts", &e, "", None).await;
+    tour.call(Some(&key), "get", "/api/v1/admin/events/{event_id}/attempts", &[("event_id", eid.as_str())], "", None).await;
+    tour.call(op, "get", "/api/v1/event-types", &[], "", None).await;
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhooks/{id}/deliveries", &w, "", None).await;
+    let log = tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhook-deliveries", &t, &format!("?webhook_id={wid}&status=delivered"), None).await;
+    let did = text(&log["data"][0], "id");
+    let d = [("tenant_id", tid.as_str()), ("id", did.as_str())];
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}", &d, "", None).await;
+    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/replay", &d, "", None).await;
+    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhook-deliveries/replay", &t, "", Some(json!({ "status": "delivered", "webhook_id": wid }))).await;
+
+    // A dead letter (the receiver refuses the next delivery), replayed on both routes.
+    receiver.reply(400, &[]);
+    app.publish(&tid, "request_approved", json!({})).await;
+    app.drain().await;
+    let dead = tour.call(op, "get", "/api/v1/tenants/{tenant_id}/dead-letters", &t, "", None).await;
+    let doomed_delivery = text(&dead["data"][0], "id");
+    let dl = [("tenant_id", tid.as_str()), ("id", doomed_delivery.as_str())];
+    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/dead-letters/{id}/replay", &dl, "", None).await;
+    tour.call(Some(&key), "post", "/api/v1/admin/dead-letters/{id}/replay", &[("id", doomed_delivery.as_str())], "", None).await;
+
+    // Echo inspector, stats, audit.
+    tour.call(None, "post", "/echo/{tenant_id}/{name}", &[("tenant_id", tid.as_str()), ("name", "tour")], "", Some(json!({ "hello": "echo" }))).await;
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/echo", &t, "", None).await;
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/stats", &t, "?window=7d", None).await;
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/audit-log", &t, "?order=desc&action=webhook", None).await;
+
+    // The Slack connector: created (201), changed (200), a test message, removed.
+    tour.call(op, "put", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, "", Some(json!({ "bot_token": "xoxb-tour", "channel": "#tour" }))).await;
+    tour.call(op, "put", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, "", Some(json!({ "events": ["request_submitted", "webhook.failing"] }))).await;
+    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, "", None).await;
+    let sent = tour.call(op, "post", "/api/v1/tenants/{tenant_id}/connectors/slack/test", &t, "", Some(json!({}))).await;
+    assert_eq!(sent["status"], "delivered", "{sent}");
+    assert_eq!(slack.posts().len(), 1);
+    tour.call(op, "delete", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, "", None).await;
+
+    // Last, since it hides the endpoint the deliveries above used.
+    tour.call(op, "delete", "/api/v1/tenants/{tenant_id}/webhooks/{id}", &w, "", None).await;
+    tour.assert_all_visited();
+});
+
+#[tokio::test]
+async fn the_committed_openapi_document_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.json");
+    let current = serde_json::to_string_pretty(&integrations_hub::http::openapi::document()).unwrap() + "\n";
+    if std::env::var("IH_UPDATE_OPENAPI").is_ok() {
+        std::fs::write(&path, &current).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == current, "docs/openapi.json is stale: run `IH_UPDATE_OPENAPI=1 cargo test -p integrations-hub --test api the_committed_openapi_document_is_current` and commit it");
+}
+
+#[test]
+fn the_validator_rejects_what_the_schema_forbids() {
+    let spec = json!({ "components": { "schemas": { "Thing": {
+        "type": "object", "required": ["id"],
+        "properties": { "id": { "type": "string" }, "n": { "type": ["integer", "null"] }, "tags": { "type": "array", "items": { "enum": ["a", "b"] } } }
+    } } } });
+    let thing = json!({ "$ref": "#/components/schemas/Thing" });
+    assert!(violations(&spec, &thing, &json!({ "id": "x", "n": null, "tags": ["a"] }), "$").is_empty());
+    assert_eq!(violations(&spec, &thing, &json!({ "n": 1 }), "$"), vec!["$: `id` is missing"]);
+    assert_eq!(violations(&spec, &thing, &json!({ "id": 1 }), "$"), vec!["$.id: 1 is not [\"string\"]"]);
+    assert_eq!(violations(&spec, &thing, &json!({ "id": "x", "tags": ["c"] }), "$").len(), 1);
+    assert_eq!(violations(&spec, &thing, &json!({ "id": "x", "extra": true }), "$"), vec!["$: `extra` is not documented"]);
+}
