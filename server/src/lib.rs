@@ -43,9 +43,15 @@ pub struct App {
 
 const OPERATOR_TOKEN_SETTING: &str = "operator_token_sha256";
 
-pub async fn build(config: Config, listener: TcpListener) -> Result<App, String> {
-    // rustls needs one crypto provider chosen per process; ring builds without cmake.
+/// Chooses the process's TLS crypto provider (rustls needs exactly one; ring builds without
+/// cmake). Every HTTP client of the process depends on it, so a process that builds clients
+/// without starting a hub (a test driving the binary) calls it too.
+pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+pub async fn build(config: Config, listener: TcpListener) -> Result<App, String> {
+    install_tls_provider();
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("IH_DATA_DIR: cannot create {}: {e}", config.data_dir.display()))?;
     let master_key = crypto::MasterKey::load(config.master_key.as_deref(), &config.data_dir)?;

@@ -50,6 +50,8 @@ where
         eprintln!("skipped: IH_TEST_DATABASE_URL is not set");
         return;
     }
+    // Some tests build HTTP clients before (or without) an in-process hub.
+    integrations_hub::install_tls_provider();
     body(backend).await;
 }
 
@@ -267,6 +269,17 @@ impl Receiver {
 
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
+    }
+
+    /// Waits, with no bound, until `done` holds for what has arrived; checked at each arrival.
+    pub async fn until(&self, done: impl Fn(&[Received]) -> bool) {
+        loop {
+            let arrived = self.arrived.notified();
+            if done(&self.received.lock().unwrap()) {
+                return;
+            }
+            arrived.await;
+        }
     }
 
     /// Waits (event-driven, bounded) until `n` requests have arrived.

@@ -1,5 +1,7 @@
 //! The Slack connector against a local fake of Slack's Web API, and alerting.
 
+use std::time::Duration;
+
 use axum::http::StatusCode;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -95,7 +97,9 @@ both!(defaults_come_from_configuration_and_a_connector_without_them_is_refused, 
 
 both!(slack_refusals_are_retried_or_dead_lettered_and_can_be_replayed, |backend| async move {
     let slack = FakeSlack::start(&[TOKEN], &["#requests"]).await;
-    let app = spawn_with_slack(backend, &slack, |_| {}).await;
+    // Retries wait until the test makes them due: with the tests' usual 10 ms backoff, a drain
+    // could retry within its own loop and the failed state would never be seen.
+    let app = spawn_with_slack(backend, &slack, |c| c.delivery.backoff_base = Duration::from_secs(60)).await;
     let tenant = app.create_tenant("Refusals").await;
     let (_, connector) = put_connector(&app, &tenant, json!({ "bot_token": TOKEN, "channel": "#requests" })).await;
     let connector_id = connector["id"].as_str().unwrap().to_string();
