@@ -16,7 +16,17 @@ api() { curl -sf -H "Authorization: Bearer $token" -H 'content-type: application
 tenant=$(api -d '{"name":"bench"}' localhost:$port/api/v1/tenants | sed 's/.*"id":"\([^"]*\)".*/\1/')
 key=$(api -d '{"name":"bench","role":"read_only","rate_limit_per_minute":1000000}' \
   localhost:$port/api/v1/tenants/$tenant/api-keys | sed 's/.*"key":"\([^"]*\)".*/\1/')
-run() { wrk -t2 -c"$conns" -d"${secs}s" "$@" | awk '/Requests\/sec/ {print $2}'; }
+# Each run prints its throughput and the hub's CPU time per request (user + system, from
+# /proc): the CPU figure is steadier than throughput, because wrk shares the two cores.
+ticks() { awk '{print $14 + $15}' /proc/$hub/stat; }
+run() {
+  local before out after
+  before=$(ticks)
+  out=$(wrk -t2 -c"$conns" -d"${secs}s" "$@")
+  after=$(ticks)
+  echo "$out" | awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" '
+    /requests in/ { n = $1 } /Requests\/sec/ { rps = $2 } END { printf "%d %.2f", rps, t / hz * 1e6 / n }'
+}
 wrk -t2 -c"$conns" -d2s http://127.0.0.1:$port/health >/dev/null   # warm-up
 # Rounds alternate so that drift (other load, CPU frequency) hits every variant alike. The
 # baseline sends the same Authorization header, so request sizes match.
@@ -24,10 +34,11 @@ for round in 1 2 3; do
   echo "health $(run -H "Authorization: Bearer $key" http://127.0.0.1:$port/health)"
   echo "key $(run -H "Authorization: Bearer $key" http://127.0.0.1:$port/api/v1/whoami)"
   echo "operator $(run -H "Authorization: Bearer $token" http://127.0.0.1:$port/api/v1/whoami)"
-done | awk '{ sum[$1] += $2; runs[$1] = runs[$1] " " int($2) } END {
+done | awk '{ sum[$1] += $2; cpu[$1] += $3; runs[$1] = runs[$1] " " int($2) } END {
   o = sum["health"] / 3; k = sum["key"] / 3; t = sum["operator"] / 3;
-  printf "unauthenticated /health:               %8.0f req/s (runs:%s)\n", o, runs["health"];
-  printf "/api/v1/whoami with an API key:        %8.0f req/s (runs:%s)\n", k, runs["key"];
-  printf "/api/v1/whoami with the operator token:%8.0f req/s (runs:%s)\n", t, runs["operator"];
-  printf "cost of key checking vs /health:       %7.1f %% of throughput\n", (o - k) / o * 100;
-  printf "cost of the key look-up alone:         %7.1f %% (key vs operator token on the same route)\n", (t - k) / t * 100 }'
+  co = cpu["health"] / 3; ck = cpu["key"] / 3; ct = cpu["operator"] / 3;
+  printf "unauthenticated /health:                %8.0f req/s %6.2f us CPU/req (runs:%s)\n", o, co, runs["health"];
+  printf "/api/v1/whoami with an API key:         %8.0f req/s %6.2f us CPU/req (runs:%s)\n", k, ck, runs["key"];
+  printf "/api/v1/whoami with the operator token: %8.0f req/s %6.2f us CPU/req (runs:%s)\n", t, ct, runs["operator"];
+  printf "cost of key checking vs /health:        %7.1f %% of throughput, %5.1f %% of the hub CPU per request\n", (o - k) / o * 100, (ck - co) / ck * 100;
+  printf "cost of the key look-up alone:          %7.1f %% of throughput, %5.1f %% of the hub CPU (key vs operator token)\n", (t - k) / t * 100, (ck - ct) / ck * 100 }'

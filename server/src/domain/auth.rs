@@ -1,6 +1,7 @@
 //! Who is calling, and what they may touch: the operator token or a tenant's API key.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -135,7 +136,27 @@ struct CachedKey {
 
 /// Keys by the SHA-256 of their plaintext (raw bytes: no hex string per request).
 #[derive(Default)]
-pub struct KeyCache(RwLock<HashMap<[u8; 32], CachedKey>>);
+pub struct KeyCache(RwLock<HashMap<[u8; 32], CachedKey, BuildHasherDefault<DigestHasher>>>);
+
+/// The cache's keys are SHA-256 digests, already uniform and beyond a caller's control, so
+/// their first eight bytes serve as the hash: hashing them again (SipHash) would only cost time
+/// on every request.
+#[derive(Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if let Some(first) = bytes.first_chunk::<8>() {
+            self.0 = u64::from_ne_bytes(*first);
+        }
+    }
+
+    fn write_usize(&mut self, _length_prefix: usize) {}
+}
 
 impl Hub {
     /// Resolves a bearer credential for a client at `ip`. One SHA-256 identifies the operator

@@ -8,10 +8,12 @@
 //! limit per minute.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 
-use http::HeaderValue;
+use http::header::{HeaderName, RETRY_AFTER};
+use http::{HeaderMap, HeaderValue};
 
 use crate::error::Result;
 use crate::store::{self, Db};
@@ -46,11 +48,18 @@ impl Outcome {
     }
 }
 
+const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
+const X_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const X_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const X_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
 #[derive(Debug)]
 pub struct Meter {
     pub limit: i64,
-    /// `"per-minute";q=<limit>;w=60`, built once.
-    pub policy: HeaderValue,
+    /// `"per-minute";q=<limit>;w=60` and the limit itself, built once per meter.
+    policy: HeaderValue,
+    limit_header: HeaderValue,
     window: AtomicI64,
     used: AtomicI64,
     counts: [AtomicI64; 4],
@@ -61,7 +70,8 @@ impl Meter {
     pub fn new(limit: i64) -> Self {
         Meter {
             limit,
-            policy: HeaderValue::from_str(&format!("\"per-minute\";q={limit};w=60")).expect("ASCII"),
+            policy: header_value(format_args!("\"per-minute\";q={limit};w=60")),
+            limit_header: HeaderValue::from(limit),
             window: AtomicI64::new(0),
             used: AtomicI64::new(0),
             counts: Default::default(),
@@ -83,12 +93,42 @@ impl Meter {
         RateState { allowed, limit: self.limit, remaining: (self.limit - used).max(0), reset: 60 - (now_ms / 1000) % 60 }
     }
 
+    /// Sets the rate-limit headers of an authenticated answer — IETF `RateLimit-Policy` and
+    /// `RateLimit`, the `X-RateLimit-*` trio, and `Retry-After` when refused. They are on every
+    /// authenticated response, so only the two values that change per request are built here
+    /// (one allocation each); the rest are shared.
+    pub fn write_headers(&self, rate: &RateState, headers: &mut HeaderMap) {
+        headers.insert(RATELIMIT_POLICY, self.policy.clone());
+        headers.insert(RATELIMIT, header_value(format_args!("\"per-minute\";r={};t={}", rate.remaining, rate.reset)));
+        headers.insert(X_LIMIT, self.limit_header.clone());
+        headers.insert(X_REMAINING, HeaderValue::from(rate.remaining));
+        headers.insert(X_RESET, seconds(rate.reset));
+        if !rate.allowed {
+            headers.insert(RETRY_AFTER, seconds(rate.reset));
+        }
+    }
+
     pub fn count(&self, outcome: Outcome, now_ms: i64) {
         self.counts[outcome as usize].fetch_add(1, Relaxed);
         if outcome == Outcome::Ok {
             self.last_used.fetch_max(now_ms, Relaxed);
         }
     }
+}
+
+/// A short header value formatted on the stack: its only allocation is the value's own.
+fn header_value(args: std::fmt::Arguments) -> HeaderValue {
+    let mut buf = [0u8; 96];
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    let _ = cursor.write_fmt(args);
+    let len = cursor.position() as usize;
+    HeaderValue::from_bytes(&buf[..len]).expect("the values are ASCII")
+}
+
+/// `0..=60` seconds as header values made once; cloning one shares it instead of allocating.
+fn seconds(n: i64) -> HeaderValue {
+    static TABLE: LazyLock<Vec<HeaderValue>> = LazyLock::new(|| (0..=60).map(HeaderValue::from).collect());
+    usize::try_from(n).ok().and_then(|i| TABLE.get(i)).cloned().unwrap_or_else(|| HeaderValue::from(n))
 }
 
 /// The meters of every key seen by this instance, by key id.
@@ -181,7 +221,24 @@ mod tests {
         assert!(!third.allowed);
         assert_eq!(third.reset, 60);
         assert!(meter.check(t + 60_000).allowed);
-        assert_eq!(meter.policy, "\"per-minute\";q=2;w=60");
+    }
+
+    #[test]
+    fn the_headers_carry_the_limit_the_remainder_and_the_reset() {
+        let meter = Meter::new(2);
+        let t = 120_000 + 15_000; // 45 s before the window ends
+        let mut headers = HeaderMap::new();
+        meter.write_headers(&meter.check(t), &mut headers);
+        assert_eq!(headers["ratelimit-policy"], "\"per-minute\";q=2;w=60");
+        assert_eq!(headers["ratelimit"], "\"per-minute\";r=1;t=45");
+        assert_eq!(headers["x-ratelimit-limit"], "2");
+        assert_eq!(headers["x-ratelimit-remaining"], "1");
+        assert_eq!(headers["x-ratelimit-reset"], "45");
+        assert!(!headers.contains_key("retry-after"));
+        meter.check(t);
+        meter.write_headers(&meter.check(t), &mut headers);
+        assert_eq!(headers["x-ratelimit-remaining"], "0");
+        assert_eq!(headers["retry-after"], "45");
     }
 
     #[test]

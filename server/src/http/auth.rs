@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use http::{HeaderMap, HeaderValue};
+use http::HeaderMap;
 
 use super::AppState;
 use crate::domain::auth::{Authenticated, Principal};
@@ -77,18 +77,9 @@ pub async fn authenticate(State(hub): State<Hub>, mut request: Request, next: Ne
         request.extensions_mut().insert(Caller { principal, ip });
         super::idempotency::run(&hub, request, next).await
     } else {
-        let mut response = Error::RateLimited(format!("more than {} requests a minute", rate.limit)).into_response();
-        response.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(rate.reset));
-        response
+        Error::RateLimited(format!("more than {} requests a minute", rate.limit)).into_response()
     };
-    let headers = response.headers_mut();
-    headers.insert("ratelimit-policy", meter.policy.clone());
-    if let Ok(value) = HeaderValue::from_str(&format!("\"per-minute\";r={};t={}", rate.remaining, rate.reset)) {
-        headers.insert("ratelimit", value);
-    }
-    headers.insert("x-ratelimit-limit", HeaderValue::from(rate.limit));
-    headers.insert("x-ratelimit-remaining", HeaderValue::from(rate.remaining));
-    headers.insert("x-ratelimit-reset", HeaderValue::from(rate.reset));
+    meter.write_headers(&rate, response.headers_mut());
     let outcome = match response.status().as_u16() {
         429 => Outcome::RateLimited,
         403 => Outcome::Forbidden,
