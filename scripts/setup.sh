@@ -64,4 +64,5 @@ if [ -n "$browser_pid" ]; then
     exit 1
   fi
   cat "$browser_log"
+  rm -f "$browser_log"
 fi

@@ -21,17 +21,16 @@ const MAX_BODY: usize = 16 << 20;
 /// on the request path, not two.
 pub async fn run(hub: &Hub, request: Request, next: Next) -> Response {
     // Most requests are not POSTs with the header: they pass on without an allocation.
-    if request.method() != Method::POST || !request.headers().contains_key("idempotency-key") {
-        return next.run(request).await;
-    }
-    let key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let caller = request.extensions().get::<Caller>().map(|c| c.principal.actor());
-    let (Some(key), Some(scope)) = (key, caller) else {
-        return next.run(request).await;
+    let key = match request.headers().get("idempotency-key") {
+        Some(value) if request.method() == Method::POST => value.to_str().ok().map(str::to_string).unwrap_or_default(),
+        _ => return next.run(request).await,
     };
     if key.is_empty() || key.len() > 255 {
-        return Error::field("Idempotency-Key", "must be 1 to 255 characters").into_response();
+        return Error::field("Idempotency-Key", "must be 1 to 255 visible ASCII characters").into_response();
     }
+    let Some(scope) = request.extensions().get::<Caller>().map(|c| c.principal.actor()) else {
+        return next.run(request).await;
+    };
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return Error::PayloadTooLarge("the request body is too large".into()).into_response();

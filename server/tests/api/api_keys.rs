@@ -194,6 +194,18 @@ both!(idempotency_keys_replay_the_first_answer, |backend: Backend| async move {
     let (_, tenants) = app.get("/api/v1/tenants").await;
     assert_eq!(tenants["data"].as_array().unwrap().len(), 1, "created once");
     assert_eq!(send(json!({ "name": "Other" })).await.unwrap().status(), 409);
+
+    // A key that is empty, too long or not visible ASCII is refused by name, not ignored.
+    let long = "k".repeat(256);
+    let bad: [&[u8]; 3] = [b"", long.as_bytes(), b"caf\xe9"];
+    for value in bad {
+        let response = app.http.post(format!("{}/api/v1/tenants", app.url)).bearer_auth(crate::helpers::OPERATOR)
+            .header("idempotency-key", reqwest::header::HeaderValue::from_bytes(value).unwrap()).json(&json!({ "name": "Bad" })).send().await.unwrap();
+        assert_eq!(response.status(), 422, "{value:?}");
+        assert_eq!(response.json::<Value>().await.unwrap()["errors"][0]["field"], "Idempotency-Key");
+    }
+    let (_, tenants) = app.get("/api/v1/tenants").await;
+    assert_eq!(tenants["data"].as_array().unwrap().len(), 1, "none of them created a tenant");
 });
 
 both!(the_audit_log_records_mutations_without_secrets, |backend: Backend| async move {

@@ -284,17 +284,9 @@ impl Receiver {
 
     /// Waits (event-driven, bounded) until `n` requests have arrived.
     pub async fn wait_for(&self, n: usize) -> Vec<Received> {
-        tokio::time::timeout(Duration::from_secs(20), async {
-            loop {
-                let arrived = self.arrived.notified();
-                if self.received.lock().unwrap().len() >= n {
-                    return;
-                }
-                arrived.await;
-            }
-        })
-        .await
-        .unwrap_or_else(|_| panic!("the receiver got {} of {n} requests", self.received().len()));
+        tokio::time::timeout(Duration::from_secs(20), self.until(|received| received.len() >= n))
+            .await
+            .unwrap_or_else(|_| panic!("the receiver got {} of {n} requests", self.received().len()));
         self.received()
     }
 }
