@@ -1,6 +1,7 @@
 //! Typed models shared by the REST API, the server functions and the UI, so the three can never
 //! disagree about a field. Naming follows `*In` (create), `*Patch` (update), `*Out` (read).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -652,15 +653,16 @@ pub struct EventTypesOut {
     pub data: Vec<String>,
 }
 
-/// Who a credential is: `operator`, or a key with its tenant and scopes.
+/// Who a credential is: `operator`, or a key with its tenant and scopes. Borrowed (`Cow`) so
+/// that the server answers from the cached key without copying it on every call.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
-pub struct WhoAmIOut {
-    pub actor: String,
+pub struct WhoAmIOut<'a> {
+    pub actor: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
+    pub scopes: Option<Cow<'a, [String]>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]

@@ -163,19 +163,25 @@ impl Hub {
     /// token or finds the key in a short-lived cache; the checksum and the database are only
     /// consulted when the cache has no fresh answer.
     pub async fn authenticate_from(&self, credential: &str, ip: Option<IpAddr>) -> std::result::Result<Authenticated, Refusal> {
-        let refuse = |error, meter| Refusal { error, meter };
+        if let Some(answer) = self.authenticate_known(credential, ip) {
+            return answer;
+        }
+        let hash: [u8; 32] = Sha256::digest(credential.as_bytes()).into();
+        let key = self.fetch_key(credential, &hash).await.map_err(|error| Refusal { error, meter: None })?;
+        admit(key, ip)
+    }
+
+    /// The answer for a credential that needs no database: the operator token, or a key with a
+    /// fresh cache entry. `None` means the key must be fetched. The request path uses this to
+    /// answer most requests without an allocation or a future of its own.
+    pub fn authenticate_known(&self, credential: &str, ip: Option<IpAddr>) -> Option<std::result::Result<Authenticated, Refusal>> {
         let hash: [u8; 32] = Sha256::digest(credential.as_bytes()).into();
         if hash == self.operator_token_hash {
-            return Ok(Authenticated { principal: Principal::Operator, meter: self.operator_meter.clone() });
+            return Some(Ok(Authenticated { principal: Principal::Operator, meter: self.operator_meter.clone() }));
         }
-        let (key, meter) = self.cached_key(credential, &hash).await.map_err(|e| refuse(e, None))?.ok_or_else(|| refuse(Error::Unauthorized, None))?;
-        if key.revoked || key.expires_at.is_some_and(|at| at <= time::now_ms()) {
-            return Err(refuse(Error::Unauthorized, Some(meter)));
-        }
-        if !key.allowed_ips.is_empty() && !ip.is_some_and(|ip| key.allowed_ips.iter().any(|net| net.contains(&ip))) {
-            return Err(refuse(Error::Forbidden("this key may not be used from this IP address".into()), Some(meter)));
-        }
-        Ok(Authenticated { principal: Principal::Key(key), meter })
+        let cache = self.key_cache.0.read().expect("not poisoned");
+        let cached = cache.get(&hash).filter(|cached| cached.fetched.elapsed() < KEY_CACHE_TTL)?;
+        Some(admit(cached.key.clone(), ip))
     }
 
     /// The same without a client address (the UI's sign-in, tests).
@@ -183,12 +189,9 @@ impl Hub {
         self.authenticate_from(credential, None).await.map(|a| a.principal).map_err(|r| r.error)
     }
 
-    async fn cached_key(&self, credential: &str, hash: &[u8; 32]) -> Result<Option<(Arc<KeyPrincipal>, Arc<Meter>)>> {
-        if let Some(cached) = self.key_cache.0.read().expect("not poisoned").get(hash) {
-            if cached.fetched.elapsed() < KEY_CACHE_TTL {
-                return Ok(cached.key.clone());
-            }
-        }
+    /// Reads a key from the database into the cache (also when it does not exist, so that a
+    /// well-formed unknown key costs one look-up per TTL, not one per request).
+    async fn fetch_key(&self, credential: &str, hash: &[u8; 32]) -> Result<Option<(Arc<KeyPrincipal>, Arc<Meter>)>> {
         // A malformed key is refused without a database look-up (and is not cached, so random
         // garbage cannot fill the cache).
         if ApiKeyToken::parse(credential).is_none() {
@@ -228,6 +231,20 @@ impl Hub {
             self.key_cache.0.write().expect("not poisoned").remove(&hash);
         }
     }
+}
+
+/// Whether a key, as found (or not), may make a request from `ip` now.
+fn admit(key: Option<(Arc<KeyPrincipal>, Arc<Meter>)>, ip: Option<IpAddr>) -> std::result::Result<Authenticated, Refusal> {
+    let Some((key, meter)) = key else {
+        return Err(Refusal { error: Error::Unauthorized, meter: None });
+    };
+    if key.revoked || key.expires_at.is_some_and(|at| at <= time::now_ms()) {
+        return Err(Refusal { error: Error::Unauthorized, meter: Some(meter) });
+    }
+    if !key.allowed_ips.is_empty() && !ip.is_some_and(|ip| key.allowed_ips.iter().any(|net| net.contains(&ip))) {
+        return Err(Refusal { error: Error::Forbidden("this key may not be used from this IP address".into()), meter: Some(meter) });
+    }
+    Ok(Authenticated { principal: Principal::Key(key), meter })
 }
 
 fn key_principal(row: store::api_keys::ApiKeyRow) -> Arc<KeyPrincipal> {

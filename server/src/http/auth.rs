@@ -1,18 +1,22 @@
 //! Authentication of REST requests: `Authorization: Bearer <key>` or `X-API-Key: <key>`.
-//! A middleware resolves the caller once, applies its rate limit, sets the rate-limit headers
-//! on every authenticated answer and counts the outcome for the key's usage.
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use axum::middleware::Next;
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
+use futures::future::BoxFuture;
 use http::request::Parts;
 use http::HeaderMap;
+use tower::Service;
 
-use super::AppState;
-use crate::domain::auth::{Authenticated, Principal};
-use crate::domain::ratelimit::Outcome;
+use super::{idempotency, AppState};
+use crate::domain::auth::{Authenticated, Principal, Refusal};
+use crate::domain::ratelimit::{Meter, Outcome, RateState};
 use crate::domain::Hub;
 use crate::error::Error;
 use crate::time;
@@ -55,39 +59,172 @@ pub fn client_ip(hub: &Hub, headers: &HeaderMap, peer: Option<IpAddr>) -> Option
         .or(Some(peer))
 }
 
-pub async fn authenticate(State(hub): State<Hub>, mut request: Request, next: Next) -> Response {
-    let Some(credential) = credential(request.headers()) else {
-        return next.run(request).await; // handlers that need a caller answer 401
-    };
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    let ip = client_ip(&hub, request.headers(), peer);
+/// The layer in front of every authenticated route: it resolves the caller once, applies its
+/// rate limit, sets the rate-limit headers on the answer, counts the outcome for the key's usage
+/// and replays idempotent POSTs.
+///
+/// A hand-written tower service rather than `axum::middleware::from_fn`: most requests carry a
+/// credential that needs no database (the operator token, or a key in the cache), and for those
+/// the check runs inside `call` and the route's own future is wrapped without a box, a clone of
+/// the route or a future of our own. Only a cache miss or an `Idempotency-Key` takes the general,
+/// boxed path.
+#[derive(Clone)]
+pub struct AuthLayer(pub Hub);
+
+impl<S> tower::Layer<S> for AuthLayer {
+    type Service = Authenticate<S>;
+
+    fn layer(&self, inner: S) -> Authenticate<S> {
+        Authenticate { hub: self.0.clone(), inner }
+    }
+}
+
+#[derive(Clone)]
+pub struct Authenticate<S> {
+    hub: Hub,
+    inner: S,
+}
+
+impl<S> Service<Request> for Authenticate<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Metered<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let Some(credential) = credential(request.headers()) else {
+            // Handlers that need a caller answer 401; nothing to limit or count.
+            return Metered::Inner { future: self.inner.call(request), finish: None };
+        };
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let ip = client_ip(&self.hub, request.headers(), peer);
+        match self.hub.authenticate_known(credential, ip) {
+            Some(answer) => match admit(answer, request, ip) {
+                Admission::Refused(response) => Metered::Ready { response: Some(response) },
+                Admission::Pass(request, finish) if !idempotency::applies(&request) => {
+                    Metered::Inner { future: self.inner.call(request), finish: Some(finish) }
+                }
+                Admission::Pass(request, finish) => {
+                    let (hub, inner) = (self.hub.clone(), take_ready(&mut self.inner));
+                    Metered::Boxed { future: Box::pin(async move { pass(&hub, inner, request, finish).await }) }
+                }
+            },
+            None => {
+                // A key this instance has not seen within the cache's lifetime: read it first.
+                let (hub, inner, credential) = (self.hub.clone(), take_ready(&mut self.inner), credential.to_owned());
+                Metered::Boxed {
+                    future: Box::pin(async move {
+                        match admit(hub.authenticate_from(&credential, ip).await, request, ip) {
+                            Admission::Refused(response) => response,
+                            Admission::Pass(request, finish) => pass(&hub, inner, request, finish).await,
+                        }
+                    }),
+                }
+            }
+        }
+    }
+}
+
+/// The service that `poll_ready` prepared, leaving a fresh clone in its place (tower's rule for
+/// services moved into a future).
+fn take_ready<S: Clone>(inner: &mut S) -> S {
+    let clone = inner.clone();
+    std::mem::replace(inner, clone)
+}
+
+enum Admission {
+    Refused(Response),
+    /// Within its limit: the request, now carrying its [`Caller`], and what to do with its answer.
+    Pass(Request, Finish),
+}
+
+/// Counts a refusal, or applies the caller's rate limit.
+fn admit(answer: Result<Authenticated, Refusal>, mut request: Request, ip: Option<IpAddr>) -> Admission {
     let now = time::now_ms();
-    let Authenticated { principal, meter } = match hub.authenticate_from(credential, ip).await {
+    let Authenticated { principal, meter } = match answer {
         Ok(authenticated) => authenticated,
         Err(refusal) => {
             if let Some(meter) = refusal.meter {
                 let outcome = if matches!(refusal.error, Error::Forbidden(_)) { Outcome::Forbidden } else { Outcome::Unauthorized };
                 meter.count(outcome, now);
             }
-            return refusal.error.into_response();
+            return Admission::Refused(refusal.error.into_response());
         }
     };
-    let rate = meter.check(now);
-    let mut response = if rate.allowed {
-        request.extensions_mut().insert(Caller { principal, ip });
-        super::idempotency::run(&hub, request, next).await
-    } else {
-        Error::RateLimited(format!("more than {} requests a minute", rate.limit)).into_response()
-    };
-    meter.write_headers(&rate, response.headers_mut());
-    let outcome = match response.status().as_u16() {
-        429 => Outcome::RateLimited,
-        403 => Outcome::Forbidden,
-        401 => Outcome::Unauthorized,
-        _ => Outcome::Ok,
-    };
-    meter.count(outcome, now);
+    let finish = Finish { rate: meter.check(now), meter, now };
+    if !finish.rate.allowed {
+        let mut response = Error::RateLimited(format!("more than {} requests a minute", finish.rate.limit)).into_response();
+        finish.apply(&mut response);
+        return Admission::Refused(response);
+    }
+    request.extensions_mut().insert(Caller { principal, ip });
+    Admission::Pass(request, finish)
+}
+
+/// The general path of an admitted request: idempotency, then the route.
+async fn pass<S>(hub: &Hub, mut inner: S, request: Request, finish: Finish) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    let mut response = idempotency::run(hub, request, |request| inner.call(request)).await;
+    finish.apply(&mut response);
     response
+}
+
+/// The rate-limit headers and the usage count of an authenticated answer.
+pub struct Finish {
+    meter: Arc<Meter>,
+    rate: RateState,
+    now: i64,
+}
+
+impl Finish {
+    fn apply(self, response: &mut Response) {
+        self.meter.write_headers(&self.rate, response.headers_mut());
+        let outcome = match response.status().as_u16() {
+            429 => Outcome::RateLimited,
+            403 => Outcome::Forbidden,
+            401 => Outcome::Unauthorized,
+            _ => Outcome::Ok,
+        };
+        self.meter.count(outcome, self.now);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Authenticate`]: the route's own future with the finishing step (no box),
+    /// an answer known at once, or the boxed general path.
+    #[project = MeteredProj]
+    pub enum Metered<F> {
+        Inner { #[pin] future: F, finish: Option<Finish> },
+        Ready { response: Option<Response> },
+        Boxed { future: BoxFuture<'static, Response> },
+    }
+}
+
+impl<F: Future<Output = Result<Response, Infallible>>> Future for Metered<F> {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            MeteredProj::Inner { future, finish } => {
+                let Ok(mut response) = ready!(future.poll(cx));
+                if let Some(finish) = finish.take() {
+                    finish.apply(&mut response);
+                }
+                Poll::Ready(Ok(response))
+            }
+            MeteredProj::Ready { response } => Poll::Ready(Ok(response.take().expect("polled after completion"))),
+            MeteredProj::Boxed { future } => future.as_mut().poll(cx).map(Ok),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {

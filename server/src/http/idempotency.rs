@@ -1,9 +1,11 @@
 //! `Idempotency-Key` on POST: the first answer is kept for 24 hours, per caller, and replayed
 //! for a retry of the same request. Reusing a key for a different request is a 409.
 
+use std::convert::Infallible;
+use std::future::Future;
+
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method};
 
@@ -14,22 +16,33 @@ use crate::error::Error;
 use crate::{store, time};
 
 const TTL_MS: i64 = 24 * 3600 * 1000;
+const IDEMPOTENCY_KEY: http::HeaderName = http::HeaderName::from_static("idempotency-key");
 const MAX_BODY: usize = 16 << 20;
 
-/// Runs `request` — already authenticated — replaying a kept answer when it carries an
-/// `Idempotency-Key`. Called by the authentication middleware, so there is one middleware layer
-/// on the request path, not two.
-pub async fn run(hub: &Hub, request: Request, next: Next) -> Response {
-    // Most requests are not POSTs with the header: they pass on without an allocation.
-    let key = match request.headers().get("idempotency-key") {
-        Some(value) if request.method() == Method::POST => value.to_str().ok().map(str::to_string).unwrap_or_default(),
-        _ => return next.run(request).await,
-    };
+/// Whether `request` asks for idempotency: a POST with the header. The authentication layer
+/// sends only these through [`run`].
+pub fn applies(request: &Request) -> bool {
+    request.method() == Method::POST && request.headers().contains_key(IDEMPOTENCY_KEY)
+}
+
+/// Runs `request` — already authenticated — through `route`, replaying a kept answer when it
+/// carries an `Idempotency-Key`. Called by the authentication layer, so there is one layer on
+/// the request path, not two.
+pub async fn run<F, Fut>(hub: &Hub, request: Request, route: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Result<Response, Infallible>>,
+{
+    let route = |request| async { route(request).await.unwrap_or_else(|never| match never {}) };
+    if !applies(&request) {
+        return route(request).await;
+    }
+    let key = request.headers().get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_default();
     if key.is_empty() || key.len() > 255 {
         return Error::field("Idempotency-Key", "must be 1 to 255 visible ASCII characters").into_response();
     }
     let Some(scope) = request.extensions().get::<Caller>().map(|c| c.principal.actor()) else {
-        return next.run(request).await;
+        return route(request).await;
     };
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
@@ -52,7 +65,7 @@ pub async fn run(hub: &Hub, request: Request, next: Next) -> Response {
         Ok(None) => {}
         Err(e) => return e.into_response(),
     }
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let response = route(Request::from_parts(parts, Body::from(bytes))).await;
     // Server errors are not kept: a retry should really retry.
     if response.status().is_server_error() {
         return response;

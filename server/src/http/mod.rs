@@ -69,7 +69,7 @@ pub fn api_router(state: &AppState) -> Router<AppState> {
         .merge(audit::router())
         .merge(connectors::router())
         // Authenticates, rate-limits, and replays idempotent POSTs.
-        .layer(axum::middleware::from_fn_with_state(state.hub.clone(), auth::authenticate));
+        .layer(auth::AuthLayer(state.hub.clone()));
     Router::new().merge(system::router()).merge(openapi::router()).merge(echo::public_router()).merge(authenticated)
 }
 
