@@ -653,8 +653,9 @@ pub struct EventTypesOut {
     pub data: Vec<String>,
 }
 
-/// Who a credential is: `operator`, or a key with its tenant and scopes. Borrowed (`Cow`) so
-/// that the server answers from the cached key without copying it on every call.
+/// Who a credential is: `operator`, or a key with its tenant and scopes.
+// Borrowed (`Cow`) so that the server answers from the cached key without copying it on every
+// call; the doc comment above is the OpenAPI description, hence this plain comment.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct WhoAmIOut<'a> {
