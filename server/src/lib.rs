@@ -89,7 +89,7 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let state = AppState { hub: hub.clone(), worker: worker.clone(), leptos };
+    let state = AppState { hub: hub.clone(), worker: worker.clone(), leptos: Arc::new(leptos) };
     let router = http::api_router(&state)
         .merge(ui::router(&state))
         .with_state(state);

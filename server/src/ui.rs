@@ -9,6 +9,7 @@ use app::port::{Admin, AdminPort, ClientIp};
 use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
 use axum::Router;
+use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
@@ -26,7 +27,7 @@ const SESSION_HOURS: i64 = 12;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let admin = Admin(Arc::new(UiPort(state.hub.clone(), state.worker.clone())));
-    let options = state.leptos.clone();
+    let options = LeptosOptions::clone(&state.leptos);
     let context = move || provide_context(admin.clone());
     Router::new()
         .route("/ui-api/live", axum::routing::get(live))

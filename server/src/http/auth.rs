@@ -98,7 +98,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, mut request: Request) -> Self::Future {
         let Some(credential) = credential(request.headers()) else {
             // Handlers that need a caller answer 401; nothing to limit or count.
             return Metered::Inner { future: self.inner.call(request), finish: None };
@@ -106,12 +106,10 @@ where
         let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let ip = client_ip(&self.hub, request.headers(), peer);
         match self.hub.authenticate_known(credential, ip) {
-            Some(answer) => match admit(answer, request, ip) {
-                Admission::Refused(response) => Metered::Ready { response: Some(response) },
-                Admission::Pass(request, finish) if !idempotency::applies(&request) => {
-                    Metered::Inner { future: self.inner.call(request), finish: Some(finish) }
-                }
-                Admission::Pass(request, finish) => {
+            Some(answer) => match admit(answer, &mut request, ip) {
+                Err(refusal) => Metered::Ready { response: Some(refusal) },
+                Ok(finish) if !idempotency::applies(&request) => Metered::Inner { future: self.inner.call(request), finish: Some(finish) },
+                Ok(finish) => {
                     let (hub, inner) = (self.hub.clone(), take_ready(&mut self.inner));
                     Metered::Boxed { future: Box::pin(async move { pass(&hub, inner, request, finish).await }) }
                 }
@@ -121,9 +119,9 @@ where
                 let (hub, inner, credential) = (self.hub.clone(), take_ready(&mut self.inner), credential.to_owned());
                 Metered::Boxed {
                     future: Box::pin(async move {
-                        match admit(hub.authenticate_from(&credential, ip).await, request, ip) {
-                            Admission::Refused(response) => response,
-                            Admission::Pass(request, finish) => pass(&hub, inner, request, finish).await,
+                        match admit(hub.authenticate_from(&credential, ip).await, &mut request, ip) {
+                            Err(refusal) => refusal,
+                            Ok(finish) => pass(&hub, inner, request, finish).await,
                         }
                     }),
                 }
@@ -139,14 +137,9 @@ fn take_ready<S: Clone>(inner: &mut S) -> S {
     std::mem::replace(inner, clone)
 }
 
-enum Admission {
-    Refused(Response),
-    /// Within its limit: the request, now carrying its [`Caller`], and what to do with its answer.
-    Pass(Request, Finish),
-}
-
-/// Counts a refusal, or applies the caller's rate limit.
-fn admit(answer: Result<Authenticated, Refusal>, mut request: Request, ip: Option<IpAddr>) -> Admission {
+/// Counts a refusal and returns its answer, or applies the caller's rate limit and attaches the
+/// [`Caller`] to the request (which stays in place: it is a few hundred bytes).
+fn admit(answer: Result<Authenticated, Refusal>, request: &mut Request, ip: Option<IpAddr>) -> Result<Finish, Response> {
     let now = time::now_ms();
     let Authenticated { principal, meter } = match answer {
         Ok(authenticated) => authenticated,
@@ -155,17 +148,17 @@ fn admit(answer: Result<Authenticated, Refusal>, mut request: Request, ip: Optio
                 let outcome = if matches!(refusal.error, Error::Forbidden(_)) { Outcome::Forbidden } else { Outcome::Unauthorized };
                 meter.count(outcome, now);
             }
-            return Admission::Refused(refusal.error.into_response());
+            return Err(refusal.error.into_response());
         }
     };
     let finish = Finish { rate: meter.check(now), meter, now };
     if !finish.rate.allowed {
         let mut response = Error::RateLimited(format!("more than {} requests a minute", finish.rate.limit)).into_response();
         finish.apply(&mut response);
-        return Admission::Refused(response);
+        return Err(response);
     }
     request.extensions_mut().insert(Caller { principal, ip });
-    Admission::Pass(request, finish)
+    Ok(finish)
 }
 
 /// The general path of an admitted request: idempotency, then the route.

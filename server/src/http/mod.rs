@@ -26,16 +26,18 @@ use crate::delivery::Worker;
 use crate::domain::Hub;
 use crate::error::Error;
 
+/// Cloned for every handler call that takes an extractor, so every field is one `Arc`: the
+/// Leptos options alone are a dozen strings, which only the UI's routes need.
 #[derive(Clone)]
 pub struct AppState {
     pub hub: Hub,
     pub worker: Arc<Worker>,
-    pub leptos: LeptosOptions,
+    pub leptos: Arc<LeptosOptions>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
-        state.leptos.clone()
+        LeptosOptions::clone(&state.leptos)
     }
 }
 
