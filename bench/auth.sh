@@ -8,9 +8,10 @@
 # core, the figures measure the scheduler (wake-ups, migrations) as much as the hub.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Many short rounds, not a few long ones: this VM's speed drifts over tens of seconds, and with
-# 3–7 rounds of 4–5 s two runs of the same build disagreed by 10 points; 25 rounds of 1 s agree
-# to about one point.
+# Many short alternating rounds, so that the machine's drift (its speed moves over tens of
+# seconds on a shared VM) hits every variant alike. Even so, the percentage varied by ±3 points
+# between runs of one build here: compare builds over several runs, and see
+# bench/auth-instructions.sh for a measure that repeats exactly.
 secs=${1:-1}; conns=${2:-64}; rounds=${3:-25}
 cores=$(nproc)
 if [ "$cores" -ge 2 ]; then

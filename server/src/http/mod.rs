@@ -26,7 +26,7 @@ use crate::delivery::Worker;
 use crate::domain::Hub;
 use crate::error::Error;
 
-/// Cloned for every handler call that takes an extractor, so every field is one `Arc`: the
+/// axum clones it for every handler call, so every field is one `Arc`: the
 /// Leptos options alone are a dozen strings, which only the UI's routes need.
 #[derive(Clone)]
 pub struct AppState {
