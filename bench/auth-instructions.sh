@@ -6,6 +6,8 @@
 # Counts user space only (no kernel), and valgrind's CPU has no SHA extensions, so SHA-256 is
 # counted in its software form (~3,100 instructions more than on a CPU with SHA-NI).
 # Needs valgrind and python3. Usage: bench/auth-instructions.sh [requests per variant]
+# KEEP=<dir> keeps the three profiles (health, key, operator, in that order) for
+# callgrind_annotate; bench/instructions-diff.py lists the functions that differ between two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-3000}
@@ -44,6 +46,10 @@ per_request() {  # instructions per request between a zeroing and a dump of the 
 }
 dumps=$(ls "$dir"/callgrind.* | wc -l)
 h=$(per_request /health "$key"); k=$(per_request /api/v1/whoami "$key"); o=$(per_request /api/v1/whoami "$token")
+if [ -n "${KEEP:-}" ]; then
+  mkdir -p "$KEEP"; names=(health key operator); i=0
+  for f in $(ls -tr "$dir"/callgrind.*.*); do cp "$f" "$KEEP/${names[i]}.callgrind"; i=$((i + 1)); done
+fi
 printf "instructions per request (user space, %d requests each)\n" "$n"
 printf "unauthenticated /health:                %8d\n" "$h"
 printf "/api/v1/whoami with an API key:         %8d  (+%d, %.1f %% more)\n" "$k" $((k - h)) "$(echo "($k - $h) * 100 / $h" | bc -l)"

@@ -37,7 +37,7 @@ pub struct App {
     /// The operator token, when this start generated it (printed once, never stored).
     pub generated_operator_token: Option<String>,
     listener: TcpListener,
-    router: axum::Router,
+    service: http::Authenticate<axum::Router>,
     shutdown: CancellationToken,
 }
 
@@ -90,10 +90,9 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         .site_addr(addr)
         .build();
     let state = AppState { hub: hub.clone(), worker: worker.clone(), leptos: Arc::new(leptos) };
-    let router = http::api_router(&state)
-        .merge(ui::router(&state))
-        .with_state(state);
-    Ok(App { hub, worker, generated_operator_token, listener, router, shutdown: CancellationToken::new() })
+    let router = http::api_router().merge(ui::router(&state)).with_state(state);
+    let service = http::authenticate(router, hub.clone());
+    Ok(App { hub, worker, generated_operator_token, listener, service, shutdown: CancellationToken::new() })
 }
 
 /// The address this hub reaches itself at: its bound address, or loopback when it listens on
@@ -145,7 +144,7 @@ impl App {
         if let store::Db::Postgres(pool) = &self.hub.db {
             tokio::spawn(delivery::listen_for_wakeups(pool.clone(), self.hub.wake.clone(), shutdown.clone()));
         }
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(self.service);
         let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .await;

@@ -2,8 +2,10 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
+/// Unix milliseconds from the system clock (without chrono's calendar arithmetic, which
+/// `Utc::now()` does on every call: this runs twice per authenticated request).
 pub fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 pub fn rfc3339(ms: i64) -> String {

@@ -33,14 +33,15 @@ impl Caller {
     }
 }
 
+/// Works on the header's bytes: a credential that is not plain text cannot match a key anyway,
+/// and `HeaderValue::to_str` checks every byte once more than `from_utf8` of the trimmed value.
 pub fn credential(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
+    let bearer = headers.get(http::header::AUTHORIZATION).and_then(|v| {
+        let v = v.as_bytes();
+        v.strip_prefix(b"Bearer ").or_else(|| v.strip_prefix(b"bearer "))
+    });
+    let raw = bearer.or_else(|| headers.get("x-api-key").map(|v| v.as_bytes()))?;
+    std::str::from_utf8(raw.trim_ascii()).ok().filter(|v| !v.is_empty())
 }
 
 /// The client's address: the peer, or — only when the peer is a configured trusted proxy —
@@ -59,9 +60,10 @@ pub fn client_ip(hub: &Hub, headers: &HeaderMap, peer: Option<IpAddr>) -> Option
         .or(Some(peer))
 }
 
-/// The layer in front of every authenticated route: it resolves the caller once, applies its
-/// rate limit, sets the rate-limit headers on the answer, counts the outcome for the key's usage
-/// and replays idempotent POSTs.
+/// The layer in front of the router: for requests under `/api/v1/` that carry a credential it
+/// resolves the caller once, applies its rate limit, sets the rate-limit headers on the answer,
+/// counts the outcome for the key's usage and replays idempotent POSTs. Everything else passes
+/// straight through (a prefix comparison).
 ///
 /// A hand-written tower service rather than `axum::middleware::from_fn`: most requests carry a
 /// credential that needs no database (the operator token, or a key in the cache), and for those
@@ -70,6 +72,9 @@ pub fn client_ip(hub: &Hub, headers: &HeaderMap, peer: Option<IpAddr>) -> Option
 /// boxed path.
 #[derive(Clone)]
 pub struct AuthLayer(pub Hub);
+
+/// The paths this layer authenticates.
+const AUTHENTICATED: &str = "/api/v1/";
 
 impl<S> tower::Layer<S> for AuthLayer {
     type Service = Authenticate<S>;
@@ -99,14 +104,19 @@ where
     }
 
     fn call(&mut self, mut request: Request) -> Self::Future {
-        let Some(credential) = credential(request.headers()) else {
+        let credential = match request.uri().path().starts_with(AUTHENTICATED) {
+            true => credential(request.headers()),
+            false => None, // the UI, the public routes: not ours to authenticate
+        };
+        let Some(credential) = credential else {
             // Handlers that need a caller answer 401; nothing to limit or count.
             return Metered::Inner { future: self.inner.call(request), finish: None };
         };
         let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let ip = client_ip(&self.hub, request.headers(), peer);
-        match self.hub.authenticate_known(credential, ip) {
-            Some(answer) => match admit(answer, &mut request, ip) {
+        let now = time::now_ms();
+        match self.hub.authenticate_known(credential, ip, now) {
+            Some(answer) => match admit(answer, &mut request, ip, now) {
                 Err(refusal) => Metered::Ready { response: Some(refusal) },
                 Ok(finish) if !idempotency::applies(&request) => Metered::Inner { future: self.inner.call(request), finish: Some(finish) },
                 Ok(finish) => {
@@ -119,7 +129,7 @@ where
                 let (hub, inner, credential) = (self.hub.clone(), take_ready(&mut self.inner), credential.to_owned());
                 Metered::Boxed {
                     future: Box::pin(async move {
-                        match admit(hub.authenticate_from(&credential, ip).await, &mut request, ip) {
+                        match admit(hub.authenticate_from(&credential, ip, now).await, &mut request, ip, now) {
                             Err(refusal) => refusal,
                             Ok(finish) => pass(&hub, inner, request, finish).await,
                         }
@@ -139,8 +149,7 @@ fn take_ready<S: Clone>(inner: &mut S) -> S {
 
 /// Counts a refusal and returns its answer, or applies the caller's rate limit and attaches the
 /// [`Caller`] to the request (which stays in place: it is a few hundred bytes).
-fn admit(answer: Result<Authenticated, Refusal>, request: &mut Request, ip: Option<IpAddr>) -> Result<Finish, Response> {
-    let now = time::now_ms();
+fn admit(answer: Result<Authenticated, Refusal>, request: &mut Request, ip: Option<IpAddr>, now: i64) -> Result<Finish, Response> {
     let Authenticated { principal, meter } = match answer {
         Ok(authenticated) => authenticated,
         Err(refusal) => {
