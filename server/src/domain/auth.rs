@@ -1,14 +1,14 @@
 //! Who is calling, and what they may touch: the operator token or a tenant's API key.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
 use app::models::WhoAmIOut;
 use sha2::{Digest, Sha256};
-use std::borrow::Cow;
 
 use super::keys::{parse_cidr, ApiKeyToken};
 use super::ratelimit::Meter;
@@ -58,10 +58,8 @@ pub struct KeyPrincipal {
     allowed_ips: Vec<ipnet::IpNet>,
     expires_at: Option<i64>,
     revoked: bool,
-    /// The key as `GET /api/v1/whoami` describes it, serialised once per cache entry: integrators
-    /// call that route to check their key, and it is the one the key-checking benchmark measures,
-    /// where serialising it per request cost more than the key check itself.
-    pub identity: bytes::Bytes,
+    /// See [`Principal::identity`].
+    identity: bytes::Bytes,
 }
 
 #[derive(Clone, Debug)]
@@ -83,6 +81,18 @@ impl Principal {
         match self {
             Principal::Operator => "operator".into(),
             Principal::Key(key) => key.id.clone(),
+        }
+    }
+
+    /// The caller as `GET /api/v1/whoami` describes it, as JSON serialised beforehand: once per
+    /// key-cache entry for a key, once per process for the operator. Integrators call that route
+    /// to check a key, and it is the one the key-checking benchmark measures, where serialising
+    /// it per request cost more than the key check itself.
+    pub fn identity(&self) -> bytes::Bytes {
+        static OPERATOR: LazyLock<bytes::Bytes> = LazyLock::new(|| identity_json(&WhoAmIOut { actor: Cow::Borrowed("operator"), tenant_id: None, scopes: None }));
+        match self {
+            Principal::Operator => OPERATOR.clone(),
+            Principal::Key(key) => key.identity.clone(),
         }
     }
 
@@ -170,7 +180,7 @@ impl Hub {
     /// Resolves a bearer credential for a client at `ip`. One SHA-256 identifies the operator
     /// token or finds the key in a short-lived cache; the checksum and the database are only
     /// consulted when the cache has no fresh answer.
-    /// `now` is Unix ms.
+    /// `now` is Unix ms, read once by the caller for the whole request.
     pub async fn authenticate_from(&self, credential: &str, ip: Option<IpAddr>, now: i64) -> std::result::Result<Authenticated, Refusal> {
         if let Some(answer) = self.authenticate_known(credential, ip, now) {
             return answer;
@@ -258,10 +268,13 @@ fn admit(key: Option<(Arc<KeyPrincipal>, Arc<Meter>)>, ip: Option<IpAddr>, now: 
     Ok(Authenticated { principal: Principal::Key(key), meter })
 }
 
+fn identity_json(identity: &WhoAmIOut) -> bytes::Bytes {
+    serde_json::to_vec(identity).expect("strings serialise").into()
+}
+
 fn key_principal(row: store::api_keys::ApiKeyRow) -> Arc<KeyPrincipal> {
     let scopes: Vec<String> = serde_json::from_str(&row.scopes).unwrap_or_default();
-    let identity = WhoAmIOut { actor: Cow::Borrowed(&row.id), tenant_id: Some(Cow::Borrowed(&row.tenant_id)), scopes: Some(Cow::Borrowed(&scopes)) };
-    let identity = serde_json::to_vec(&identity).expect("strings serialise").into();
+    let identity = identity_json(&WhoAmIOut { actor: Cow::Borrowed(&row.id), tenant_id: Some(Cow::Borrowed(&row.tenant_id)), scopes: Some(Cow::Borrowed(&scopes)) });
     Arc::new(KeyPrincipal {
         identity,
         id: row.id,

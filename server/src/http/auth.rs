@@ -104,11 +104,9 @@ where
     }
 
     fn call(&mut self, mut request: Request) -> Self::Future {
-        let credential = match request.uri().path().starts_with(AUTHENTICATED) {
-            true => credential(request.headers()),
-            false => None, // the UI, the public routes: not ours to authenticate
-        };
-        let Some(credential) = credential else {
+        // The UI (its own session cookie) and the public routes are not ours to authenticate.
+        let ours = request.uri().path().starts_with(AUTHENTICATED);
+        let Some(credential) = ours.then(|| credential(request.headers())).flatten() else {
             // Handlers that need a caller answer 401; nothing to limit or count.
             return Metered::Inner { future: self.inner.call(request), finish: None };
         };

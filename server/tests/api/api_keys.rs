@@ -223,3 +223,44 @@ both!(the_audit_log_records_mutations_without_secrets, |backend: Backend| async 
     let text = log.to_string();
     assert!(!text.contains(&secret(&key)) && !text.contains("a-secret-of-enough-length"));
 });
+
+both!(whoami_describes_the_caller, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let created = create_key(&app, &tenant, json!({ "name": "r", "role": "read_only" })).await;
+    let (status, headers, body) = app.request(Method::GET, "/api/v1/whoami", Some(&secret(&created)), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/json");
+    assert!(headers.contains_key("x-ratelimit-remaining"));
+    assert_eq!(body, json!({ "actor": created["id"], "tenant_id": tenant, "scopes": created["scopes"] }));
+    let (status, body) = app.get("/api/v1/whoami").await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "actor": "operator" })));
+});
+
+both!(only_the_rest_api_is_authenticated, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    // A credential that is no key: refused under /api/v1/, ignored by the public routes.
+    let (status, headers, _) = app.request(Method::GET, "/health", Some("sk_not_a_key"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!headers.contains_key("ratelimit-policy"));
+    let (status, _, _) = app.request(Method::GET, "/api-docs/openapi.json", Some("sk_not_a_key"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, body) = app.request(Method::GET, "/api/v1/whoami", Some("sk_not_a_key"), None).await;
+    assert_eq!((status, body["status"].as_i64()), (StatusCode::UNAUTHORIZED, Some(401)));
+});
+
+both!(a_cached_key_is_stale_when_the_clock_steps_back, |backend: Backend| async move {
+    let a = TestApp::spawn(backend).await;
+    let b = TestApp::spawn_on(ScratchDir::new(), a.database_url.clone(), |_| {}).await;
+    let tenant = a.create_tenant("Acme").await;
+    let created = create_key(&a, &tenant, json!({ "name": "k", "role": "read_only" })).await;
+    let key = secret(&created);
+    let now = integrations_hub::time::now_ms();
+    assert!(a.hub.authenticate_from(&key, None, now).await.is_ok());
+    // Revoked on B: A's cache still holds the key, fresh for KEY_CACHE_TTL after `now`.
+    let (status, _) = b.post(&format!("/api/v1/tenants/{tenant}/api-keys/{}/revoke", created["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(a.hub.authenticate_from(&key, None, now + 100).await.is_ok());
+    // A clock stepped back a minute must not keep that entry fresh for a minute: A reads again.
+    assert!(a.hub.authenticate_from(&key, None, now - 60_000).await.is_err());
+});
