@@ -181,11 +181,11 @@ impl Hub {
     /// token or finds the key in a short-lived cache; the checksum and the database are only
     /// consulted when the cache has no fresh answer.
     /// `now` is Unix ms, read once by the caller for the whole request.
-    pub async fn authenticate_from(&self, credential: &str, ip: Option<IpAddr>, now: i64) -> std::result::Result<Authenticated, Refusal> {
+    pub async fn authenticate_from(&self, credential: &[u8], ip: Option<IpAddr>, now: i64) -> std::result::Result<Authenticated, Refusal> {
         if let Some(answer) = self.authenticate_known(credential, ip, now) {
             return answer;
         }
-        let hash: [u8; 32] = Sha256::digest(credential.as_bytes()).into();
+        let hash: [u8; 32] = Sha256::digest(credential).into();
         let key = self.fetch_key(credential, &hash, now).await.map_err(|error| Refusal { error, meter: None })?;
         admit(key, ip, now)
     }
@@ -193,8 +193,8 @@ impl Hub {
     /// The answer for a credential that needs no database: the operator token, or a key with a
     /// fresh cache entry. `None` means the key must be fetched. The request path uses this to
     /// answer most requests without an allocation or a future of its own.
-    pub fn authenticate_known(&self, credential: &str, ip: Option<IpAddr>, now: i64) -> Option<std::result::Result<Authenticated, Refusal>> {
-        let hash: [u8; 32] = Sha256::digest(credential.as_bytes()).into();
+    pub fn authenticate_known(&self, credential: &[u8], ip: Option<IpAddr>, now: i64) -> Option<std::result::Result<Authenticated, Refusal>> {
+        let hash: [u8; 32] = Sha256::digest(credential).into();
         if hash == self.operator_token_hash {
             return Some(Ok(Authenticated { principal: Principal::Operator, meter: self.operator_meter.clone() }));
         }
@@ -207,15 +207,15 @@ impl Hub {
 
     /// The same without a client address (the UI's sign-in, tests).
     pub async fn authenticate(&self, credential: &str) -> Result<Principal> {
-        self.authenticate_from(credential, None, time::now_ms()).await.map(|a| a.principal).map_err(|r| r.error)
+        self.authenticate_from(credential.as_bytes(), None, time::now_ms()).await.map(|a| a.principal).map_err(|r| r.error)
     }
 
     /// Reads a key from the database into the cache (also when it does not exist, so that a
     /// well-formed unknown key costs one look-up per TTL, not one per request).
-    async fn fetch_key(&self, credential: &str, hash: &[u8; 32], now: i64) -> Result<Option<(Arc<KeyPrincipal>, Arc<Meter>)>> {
+    async fn fetch_key(&self, credential: &[u8], hash: &[u8; 32], now: i64) -> Result<Option<(Arc<KeyPrincipal>, Arc<Meter>)>> {
         // A malformed key is refused without a database look-up (and is not cached, so random
         // garbage cannot fill the cache).
-        if ApiKeyToken::parse(credential).is_none() {
+        if std::str::from_utf8(credential).ok().and_then(ApiKeyToken::parse).is_none() {
             return Ok(None);
         }
         let key = store::api_keys::by_hash(&self.db, &hex::encode(hash)).await?.map(|row| {

@@ -33,15 +33,15 @@ impl Caller {
     }
 }
 
-/// Works on the header's bytes: a credential that is not plain text cannot match a key anyway,
-/// and `HeaderValue::to_str` checks every byte once more than `from_utf8` of the trimmed value.
-pub fn credential(headers: &HeaderMap) -> Option<&str> {
+/// The header's bytes, trimmed: a credential is hashed as bytes, and only a key missing from the
+/// cache is read as text (to check its format), so the common path checks no UTF-8 at all.
+pub fn credential(headers: &HeaderMap) -> Option<&[u8]> {
     let bearer = headers.get(http::header::AUTHORIZATION).and_then(|v| {
         let v = v.as_bytes();
         v.strip_prefix(b"Bearer ").or_else(|| v.strip_prefix(b"bearer "))
     });
     let raw = bearer.or_else(|| headers.get("x-api-key").map(|v| v.as_bytes()))?;
-    std::str::from_utf8(raw.trim_ascii()).ok().filter(|v| !v.is_empty())
+    Some(raw.trim_ascii()).filter(|v| !v.is_empty())
 }
 
 /// The client's address: the peer, or — only when the peer is a configured trusted proxy —

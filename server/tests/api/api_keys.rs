@@ -66,6 +66,13 @@ both!(keys_stay_inside_their_tenant_and_their_scopes, |backend: Backend| async m
     let mut broken = writer.clone();
     broken.replace_range(10..11, if &writer[10..11] == "a" { "b" } else { "a" });
     assert_eq!(call(Method::GET, format!("/api/v1/tenants/{acme}/webhooks"), broken, None).await, StatusCode::UNAUTHORIZED);
+    // Credentials are hashed as bytes; one that is not UTF-8 is refused like any other unknown.
+    let mut not_text = format!("Bearer {writer}").into_bytes();
+    not_text.push(0xe9);
+    let response = app.http.get(format!("{}/api/v1/tenants/{acme}/webhooks", app.url))
+        .header("authorization", reqwest::header::HeaderValue::from_bytes(&not_text).unwrap()).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], 401);
 });
 
 both!(expired_keys_fail_and_say_so, |backend: Backend| async move {
@@ -256,11 +263,11 @@ both!(a_cached_key_is_stale_when_the_clock_steps_back, |backend: Backend| async 
     let created = create_key(&a, &tenant, json!({ "name": "k", "role": "read_only" })).await;
     let key = secret(&created);
     let now = integrations_hub::time::now_ms();
-    assert!(a.hub.authenticate_from(&key, None, now).await.is_ok());
+    assert!(a.hub.authenticate_from(key.as_bytes(), None, now).await.is_ok());
     // Revoked on B: A's cache still holds the key, fresh for KEY_CACHE_TTL after `now`.
     let (status, _) = b.post(&format!("/api/v1/tenants/{tenant}/api-keys/{}/revoke", created["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(a.hub.authenticate_from(&key, None, now + 100).await.is_ok());
+    assert!(a.hub.authenticate_from(key.as_bytes(), None, now + 100).await.is_ok());
     // A clock stepped back a minute must not keep that entry fresh for a minute: A reads again.
-    assert!(a.hub.authenticate_from(&key, None, now - 60_000).await.is_err());
+    assert!(a.hub.authenticate_from(key.as_bytes(), None, now - 60_000).await.is_err());
 });
