@@ -12,13 +12,7 @@ use crate::{store, time};
 use super::OPERATIONAL_TYPES;
 
 fn operational_event(tenant_id: &str, event_type: &str, data: serde_json::Value, now: i64) -> EventRow {
-    EventRow {
-        id: crate::ids::new_id(crate::ids::EVENT),
-        tenant_id: tenant_id.to_string(),
-        event_type: event_type.to_string(),
-        payload: data.to_string(),
-        created_at: now,
-    }
+    EventRow::new(tenant_id, event_type, data.to_string(), now)
 }
 
 const MAX_BATCH: usize = 512;

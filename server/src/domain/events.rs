@@ -6,7 +6,7 @@ use super::webhooks::valid_event_type;
 use super::Hub;
 use crate::error::{Error, Result};
 use crate::store::{self, deliveries::Filter, events::EventRow};
-use crate::{ids, time};
+use crate::time;
 
 impl Hub {
     pub async fn publish_event(&self, who: &Principal, tenant_id: &str, input: EventIn) -> Result<EventAccepted> {
@@ -30,13 +30,7 @@ impl Hub {
             )));
         }
         self.ensure_tenant_exists(tenant_id).await?;
-        let event = EventRow {
-            id: ids::new_id(ids::EVENT),
-            tenant_id: tenant_id.to_string(),
-            event_type: event_type.to_string(),
-            payload,
-            created_at: time::now_ms(),
-        };
+        let event = EventRow::new(tenant_id, event_type, payload, time::now_ms());
         let id = event.id.clone();
         let deliveries = self.ingest.publish(event).await?;
         self.metrics.events_published.inc();

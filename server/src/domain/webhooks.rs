@@ -277,13 +277,7 @@ impl Hub {
         }
         let payload = input.payload.unwrap_or_else(|| app::models::sample_payload(&event_type));
         let now = time::now_ms();
-        let event = crate::store::events::EventRow {
-            id: ids::new_id(ids::EVENT),
-            tenant_id: tenant_id.to_string(),
-            event_type: event_type.clone(),
-            payload: serde_json::to_string(&payload).expect("JSON serialises"),
-            created_at: now,
-        };
+        let event = crate::store::events::EventRow::new(tenant_id, &event_type, serde_json::to_string(&payload).expect("JSON serialises"), now);
         let delivery = crate::store::deliveries::NewDelivery {
             id: ids::new_id(ids::DELIVERY),
             tenant_id: tenant_id.to_string(),

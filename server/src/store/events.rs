@@ -12,6 +12,13 @@ pub struct EventRow {
     pub created_at: i64,
 }
 
+impl EventRow {
+    /// A new event with a fresh id; `payload` is compact JSON, stored as given.
+    pub fn new(tenant_id: &str, event_type: &str, payload: String, created_at: i64) -> Self {
+        EventRow { id: crate::ids::new_id(crate::ids::EVENT), tenant_id: tenant_id.to_string(), event_type: event_type.to_string(), payload, created_at }
+    }
+}
+
 /// Inserts several events in one statement (a publish batch).
 pub async fn insert_many(tx: &mut Tx, rows: &[EventRow]) -> Result<()> {
     // SQLite allows 32766 bound values; 5 columns × 1000 rows stays far below.
