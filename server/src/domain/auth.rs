@@ -182,10 +182,10 @@ impl Hub {
     /// consulted when the cache has no fresh answer.
     /// `now` is Unix ms, read once by the caller for the whole request.
     pub async fn authenticate_from(&self, credential: &[u8], ip: Option<IpAddr>, now: i64) -> std::result::Result<Authenticated, Refusal> {
-        if let Some(answer) = self.authenticate_known(credential, ip, now) {
+        let hash: [u8; 32] = Sha256::digest(credential).into();
+        if let Some(answer) = self.known(&hash, ip, now) {
             return answer;
         }
-        let hash: [u8; 32] = Sha256::digest(credential).into();
         let key = self.fetch_key(credential, &hash, now).await.map_err(|error| Refusal { error, meter: None })?;
         admit(key, ip, now)
     }
@@ -194,14 +194,19 @@ impl Hub {
     /// fresh cache entry. `None` means the key must be fetched. The request path uses this to
     /// answer most requests without an allocation or a future of its own.
     pub fn authenticate_known(&self, credential: &[u8], ip: Option<IpAddr>, now: i64) -> Option<std::result::Result<Authenticated, Refusal>> {
-        let hash: [u8; 32] = Sha256::digest(credential).into();
-        if hash == self.operator_token_hash {
+        self.known(&Sha256::digest(credential).into(), ip, now)
+    }
+
+    /// [`Hub::authenticate_known`] by the credential's SHA-256, which a cache miss reuses for the
+    /// database look-up instead of hashing again.
+    fn known(&self, hash: &[u8; 32], ip: Option<IpAddr>, now: i64) -> Option<std::result::Result<Authenticated, Refusal>> {
+        if *hash == self.operator_token_hash {
             return Some(Ok(Authenticated { principal: Principal::Operator, meter: self.operator_meter.clone() }));
         }
         let cache = self.key_cache.0.read().expect("not poisoned");
         // A clock stepped backwards makes an entry stale, not fresh for as long as the step.
         let fresh = |cached: &&CachedKey| (0..KEY_CACHE_TTL.as_millis() as i64).contains(&(now - cached.fetched));
-        let cached = cache.get(&hash).filter(fresh)?;
+        let cached = cache.get(hash).filter(fresh)?;
         Some(admit(cached.key.clone(), ip, now))
     }
 

@@ -254,6 +254,12 @@ both!(only_the_rest_api_is_authenticated, |backend: Backend| async move {
     assert_eq!(status, StatusCode::OK);
     let (status, _, body) = app.request(Method::GET, "/api/v1/whoami", Some("sk_not_a_key"), None).await;
     assert_eq!((status, body["status"].as_i64()), (StatusCode::UNAUTHORIZED, Some(401)));
+    // Every path under /api/v1/ is authenticated before it is routed: an unknown one answers
+    // 401 to a bad credential (it reveals nothing about which routes exist) and 404 to a good one.
+    let (status, _, _) = app.request(Method::GET, "/api/v1/no-such-route", Some("sk_not_a_key"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = app.request(Method::GET, "/api/v1/no-such-route", Some(crate::helpers::OPERATOR), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 });
 
 both!(a_cached_key_is_stale_when_the_clock_steps_back, |backend: Backend| async move {
