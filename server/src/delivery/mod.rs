@@ -52,10 +52,18 @@ const MAX_BATCH: usize = 256;
 /// A claimed delivery with everything needed to send it.
 struct Job {
     claimed: Claimed,
-    endpoint: Result<Arc<Endpoint>, Unsendable>,
-    settings: RetrySettings,
+    plan: Plan,
     payload: Arc<str>,
     created_at_ms: i64,
+}
+
+/// What this instance will do with an endpoint's deliveries: send them with its retry
+/// settings, or dead-letter them as `Unsendable`. Shared by every delivery of a batch to the
+/// same endpoint.
+#[derive(Clone)]
+struct Plan {
+    endpoint: Result<Arc<Endpoint>, Unsendable>,
+    settings: RetrySettings,
 }
 
 #[derive(Clone, Copy)]
@@ -263,11 +271,11 @@ impl Worker {
         let webhooks = store::webhooks::by_ids(&hub.db, &webhook_ids).await?;
         let payloads = store::deliveries::payloads(&hub.db, &event_ids).await?;
         let mut unreadable = HashSet::new();
-        let endpoints: HashMap<String, (Result<Arc<Endpoint>, Unsendable>, RetrySettings)> = webhooks
+        let plans: HashMap<String, Plan> = webhooks
             .into_iter()
-            .filter_map(|w| match self.endpoint(&w, now) {
-                Ok(endpoint) => Some((w.id, endpoint)),
-                Err(()) => {
+            .filter_map(|w| match self.plan(&w, now) {
+                Some(plan) => Some((w.id, plan)),
+                None => {
                     unreadable.insert(w.id);
                     None
                 }
@@ -285,54 +293,53 @@ impl Worker {
         Ok(claimed
             .into_iter()
             .filter_map(|claimed| {
-                let (endpoint, settings) = endpoints.get(&claimed.webhook_id)?.clone();
+                let plan = plans.get(&claimed.webhook_id)?.clone();
                 let (payload, created_at_ms) = payloads.get(&claimed.event_id)?.clone();
                 in_flight.insert(claimed.id.clone());
-                Some(Job { claimed, endpoint, settings, payload, created_at_ms })
+                Some(Job { claimed, plan, payload, created_at_ms })
             })
             .collect())
     }
 
-    /// `Unsendable` when the endpoint may not be sent to (disabled, deleted, a connector with
-    /// nothing to post as): its deliveries are dead-lettered with the reason. `Err` when this
-    /// instance cannot decrypt the secret.
-    #[allow(clippy::type_complexity)]
-    fn endpoint(&self, w: &WebhookRow, now: i64) -> Result<(Result<Arc<Endpoint>, Unsendable>, RetrySettings), ()> {
+    /// The plan for an endpoint's deliveries: `Unsendable` when it may not be sent to (disabled,
+    /// deleted, a connector with nothing to post as), so they are dead-lettered with the reason;
+    /// `None` when this instance cannot decrypt its secret, so they are left to one that can.
+    fn plan(&self, w: &WebhookRow, now: i64) -> Option<Plan> {
         let defaults = &self.hub.config.delivery;
         let settings = RetrySettings {
             max_attempts: w.max_attempts.unwrap_or(defaults.max_attempts),
             backoff_base: w.backoff_base_seconds.map_or(defaults.backoff_base, |s| Duration::from_secs(s as u64)),
         };
         if !w.enabled {
-            return Ok((Err(DISABLED), settings));
+            return Some(Plan { endpoint: Err(DISABLED), settings });
         }
         let timeout = w.timeout_seconds.map_or(defaults.timeout, |s| Duration::from_secs(s as u64));
         if w.kind == store::webhooks::SLACK {
             let Ok(token) = self.hub.master_key.open_string(&w.secret) else {
                 tracing::error!(webhook_id = %w.id, "Slack token does not decrypt: this instance's IH_MASTER_KEY differs from the one that sealed it");
-                return Err(());
+                return None;
             };
             let config = &self.hub.config;
             let token = Some(token).filter(|t| !t.is_empty()).or_else(|| config.slack_bot_token.clone());
             let channel = w.channel.clone().or_else(|| config.slack_default_channel.clone());
             let (Some(token), Some(channel), Ok(url)) = (token, channel, reqwest::Url::parse(&slack::post_message_url(&config.slack_api_base))) else {
-                return Ok((Err(SLACK_UNCONFIGURED), settings));
+                return Some(Plan { endpoint: Err(SLACK_UNCONFIGURED), settings });
             };
             let tenant_url = format!("{}/tenants/{}", config.public_url, w.tenant_id);
             let target = Target::Slack(slack::Destination { token, channel, tenant_url });
-            return Ok((Ok(Arc::new(Endpoint { url, headers: Vec::new(), timeout, target })), settings));
+            return Some(Plan { endpoint: Ok(Arc::new(Endpoint { url, headers: Vec::new(), timeout, target })), settings });
         }
         let Some(secrets) = self.hub.signing_secrets(w, now) else {
             tracing::error!(webhook_id = %w.id, "signing secret does not decrypt: this instance's IH_MASTER_KEY differs from the one that sealed it");
-            return Err(());
+            return None;
         };
         let headers: std::collections::BTreeMap<String, String> = serde_json::from_str(&w.headers).unwrap_or_default();
         let headers = headers
             .into_iter()
             .filter_map(|(k, v)| Some((HeaderName::from_bytes(k.as_bytes()).ok()?, HeaderValue::from_str(&v).ok()?)))
             .collect();
-        let Ok(url) = reqwest::Url::parse(&w.url) else { return Ok((Err(DISABLED), settings)) };
-        Ok((Ok(Arc::new(Endpoint { url, headers, timeout, target: Target::Webhook { secrets } })), settings))
+        let Ok(url) = reqwest::Url::parse(&w.url) else { return Some(Plan { endpoint: Err(DISABLED), settings }) };
+        Some(Plan { endpoint: Ok(Arc::new(Endpoint { url, headers, timeout, target: Target::Webhook { secrets } })), settings })
     }
 
     /// Sends one claimed delivery and records the attempt. `slots` (the worker's and the
@@ -340,7 +347,7 @@ impl Worker {
     async fn deliver(self: Arc<Self>, job: Job, slots: Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)>) {
         let c = &job.claimed;
         let attempt_number = c.attempt_count + 1;
-        let result = match &job.endpoint {
+        let result = match &job.plan.endpoint {
             Ok(endpoint) => {
                 let message = Message {
                     event_id: &c.event_id,
@@ -357,15 +364,15 @@ impl Worker {
                 ..Default::default()
             },
         };
-        let verdict = match (&job.endpoint, result.refusal) {
+        let verdict = match (&job.plan.endpoint, result.refusal) {
             (Err(_), _) | (Ok(_), Some(Refusal::Final)) => Verdict::Rejected,
-            (Ok(_), Some(Refusal::Retryable)) => Verdict::Retry(retry::delay(attempt_number, job.settings.backoff_base, result.retry_after)),
-            (Ok(_), None) => retry::verdict(result.status, result.retry_after, attempt_number, job.settings.backoff_base),
+            (Ok(_), Some(Refusal::Retryable)) => Verdict::Retry(retry::delay(attempt_number, job.plan.settings.backoff_base, result.retry_after)),
+            (Ok(_), None) => retry::verdict(result.status, result.retry_after, attempt_number, job.plan.settings.backoff_base),
         };
         let now = time::now_ms();
         let (status, next_attempt_at) = match &verdict {
             Verdict::Delivered => ("delivered", now),
-            Verdict::Retry(_) if attempt_number >= job.settings.max_attempts => ("dead_letter", now),
+            Verdict::Retry(_) if attempt_number >= job.plan.settings.max_attempts => ("dead_letter", now),
             Verdict::Retry(after) => ("failed", now + after.as_millis() as i64),
             Verdict::Rejected | Verdict::Gone => ("dead_letter", now),
         };
