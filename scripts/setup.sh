@@ -37,6 +37,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+if ! rustup component list --installed | grep -q '^rustfmt'; then
+  step "adding rustfmt (the test command checks formatting)"
+  rustup component add rustfmt
+fi
+
 if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
   step "installing cargo-leptos $CARGO_LEPTOS_VERSION (several minutes the first time)"
   # Its manifest asks for fat LTO and one codegen unit at opt-level 3, which made the install

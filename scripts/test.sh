@@ -12,6 +12,9 @@ else
   echo "==> IH_TEST_DATABASE_URL is not set: the PostgreSQL suite is skipped (CI always sets it)"
 fi
 
+echo "==> formatting (cargo fmt --check; run cargo fmt --all to fix)"
+cargo fmt --all --check
+
 echo "==> Rust tests (unit, integration)"
 cargo test -p integrations-hub -p app
 

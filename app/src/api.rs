@@ -29,8 +29,7 @@ mod ssr {
     use crate::port::Admin;
 
     pub fn admin() -> Result<Admin, Problem> {
-        use_context::<Admin>()
-            .ok_or_else(|| Problem::new(500, "Internal error", "the admin port is not configured"))
+        use_context::<Admin>().ok_or_else(|| Problem::new(500, "Internal error", "the admin port is not configured"))
     }
 
     fn parts() -> Option<http::request::Parts> {
@@ -45,18 +44,13 @@ mod ssr {
     }
 
     pub fn client_ip() -> Option<String> {
-        parts().and_then(|p| {
-            p.extensions
-                .get::<crate::port::ClientIp>()
-                .map(|ip| ip.0.to_string())
-        })
+        parts().and_then(|p| p.extensions.get::<crate::port::ClientIp>().map(|ip| ip.0.to_string()))
     }
 
     pub fn set_cookie(value: &str, max_age_seconds: i64) {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            let cookie = format!(
-                "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}"
-            );
+            let cookie =
+                format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}");
             if let Ok(value) = http::HeaderValue::from_str(&cookie) {
                 response.append_header(http::header::SET_COOKIE, value);
             }
@@ -89,10 +83,7 @@ pub async fn current_session() -> Result<Session, Problem> {
 
 #[server(prefix = "/ui-api")]
 pub async fn list_webhooks(tenant_id: String) -> Result<Vec<WebhookOut>, Problem> {
-    ssr::admin()?
-        .0
-        .list_webhooks(&ssr::session_token()?, &tenant_id)
-        .await
+    ssr::admin()?.0.list_webhooks(&ssr::session_token()?, &tenant_id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]

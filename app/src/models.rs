@@ -94,13 +94,8 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
-    pub const ALL: [DeliveryStatus; 5] = [
-        Self::Pending,
-        Self::Delivering,
-        Self::Delivered,
-        Self::Failed,
-        Self::DeadLetter,
-    ];
+    pub const ALL: [DeliveryStatus; 5] =
+        [Self::Pending, Self::Delivering, Self::Delivered, Self::Failed, Self::DeadLetter];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -209,18 +204,12 @@ impl Problem {
 
     /// The message for one field, if the server rejected it.
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == name)
-            .map(|e| e.message.as_str())
+        self.errors.iter().find(|e| e.field == name).map(|e| e.message.as_str())
     }
 }
 
 fn slug(title: &str) -> String {
-    title
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-        .collect()
+    title.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect()
 }
 
 impl fmt::Display for Problem {
@@ -240,8 +229,7 @@ impl leptos::server_fn::error::FromServerFnError for Problem {
 }
 
 /// The event types every tenant can use without declaring them.
-pub const BUILTIN_EVENT_TYPES: [&str; 4] =
-    ["request_submitted", "request_approved", "new_lead", "lead_update"];
+pub const BUILTIN_EVENT_TYPES: [&str; 4] = ["request_submitted", "request_approved", "new_lead", "lead_update"];
 
 #[cfg(test)]
 mod tests {
@@ -298,7 +286,9 @@ pub const ROLES: [&str; 3] = ["admin", "read_write", "read_only"];
 pub fn role_scopes(role: &str) -> Option<Vec<&'static str>> {
     Some(match role {
         "admin" => SCOPES.to_vec(),
-        "read_write" => vec!["webhooks:read", "webhooks:write", "events:publish", "deliveries:read", "deliveries:replay"],
+        "read_write" => {
+            vec!["webhooks:read", "webhooks:write", "events:publish", "deliveries:read", "deliveries:replay"]
+        }
         "read_only" => vec!["webhooks:read", "deliveries:read"],
         _ => return None,
     })
@@ -498,8 +488,12 @@ pub fn sample_payload(event_type: &str) -> serde_json::Value {
             "requester": { "name": "Ada Lovelace", "email": "ada@example.com" },
             "description": "A 14-inch laptop for the new analyst", "url": "https://example.com/requests/1042"
         }),
-        "request_approved" => json!({ "request_id": "req_1042", "title": "New laptop", "approved_by": "Grace Hopper", "url": "https://example.com/requests/1042" }),
-        "new_lead" => json!({ "lead_id": "lead_77", "name": "Alan Turing", "email": "alan@example.com", "company": "Bletchley Ltd", "source": "website" }),
+        "request_approved" => {
+            json!({ "request_id": "req_1042", "title": "New laptop", "approved_by": "Grace Hopper", "url": "https://example.com/requests/1042" })
+        }
+        "new_lead" => {
+            json!({ "lead_id": "lead_77", "name": "Alan Turing", "email": "alan@example.com", "company": "Bletchley Ltd", "source": "website" })
+        }
         "lead_update" => json!({ "lead_id": "lead_77", "changes": { "stage": "qualified" } }),
         _ => json!({ "test": true, "message": "A test message from Integrations Hub" }),
     }

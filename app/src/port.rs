@@ -13,41 +13,142 @@ pub trait AdminPort: Send + Sync + 'static {
     async fn sign_in(&self, secret: &str, source_ip: Option<String>) -> Result<String, Problem>;
     async fn sign_out(&self, session_token: &str) -> Result<(), Problem>;
     async fn session(&self, session_token: &str) -> Result<Session, Problem>;
-    async fn list_webhooks(
+    async fn list_webhooks(&self, session_token: &str, tenant_id: &str) -> Result<Vec<WebhookOut>, Problem>;
+    async fn list_api_keys(&self, session_token: &str, tenant_id: &str) -> Result<Vec<ApiKeyView>, Problem>;
+    async fn create_api_key(
         &self,
         session_token: &str,
         tenant_id: &str,
-    ) -> Result<Vec<WebhookOut>, Problem>;
-    async fn list_api_keys(&self, session_token: &str, tenant_id: &str) -> Result<Vec<ApiKeyView>, Problem>;
-    async fn create_api_key(&self, session_token: &str, tenant_id: &str, input: ApiKeyIn, source_ip: Option<String>) -> Result<ApiKeyCreated, Problem>;
-    async fn rotate_api_key(&self, session_token: &str, tenant_id: &str, id: &str, input: RotateIn, source_ip: Option<String>) -> Result<ApiKeyCreated, Problem>;
-    async fn revoke_api_key(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem>;
-    async fn delete_api_key(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem>;
-    async fn list_deliveries(&self, session_token: &str, tenant_id: &str, filter: DeliveryFilter) -> Result<Vec<DeliveryOut>, Problem>;
-    async fn get_delivery(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<DeliveryWithAttempts, Problem>;
-    async fn replay_delivery(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<DeliveryOut, Problem>;
-    async fn bulk_replay(&self, session_token: &str, tenant_id: &str, input: BulkReplayIn, source_ip: Option<String>) -> Result<BulkReplayOut, Problem>;
+        input: ApiKeyIn,
+        source_ip: Option<String>,
+    ) -> Result<ApiKeyCreated, Problem>;
+    async fn rotate_api_key(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        input: RotateIn,
+        source_ip: Option<String>,
+    ) -> Result<ApiKeyCreated, Problem>;
+    async fn revoke_api_key(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<(), Problem>;
+    async fn delete_api_key(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<(), Problem>;
+    async fn list_deliveries(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        filter: DeliveryFilter,
+    ) -> Result<Vec<DeliveryOut>, Problem>;
+    async fn get_delivery(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<DeliveryWithAttempts, Problem>;
+    async fn replay_delivery(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<DeliveryOut, Problem>;
+    async fn bulk_replay(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        input: BulkReplayIn,
+        source_ip: Option<String>,
+    ) -> Result<BulkReplayOut, Problem>;
     /// The event-type catalogue the tenant's endpoints may subscribe to.
     async fn event_types(&self, session_token: &str, tenant_id: &str) -> Result<Vec<String>, Problem>;
-    async fn create_webhook(&self, session_token: &str, tenant_id: &str, input: WebhookIn, source_ip: Option<String>) -> Result<WebhookOut, Problem>;
-    async fn update_webhook(&self, session_token: &str, tenant_id: &str, id: &str, patch: WebhookPatch, source_ip: Option<String>) -> Result<WebhookOut, Problem>;
-    async fn delete_webhook(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem>;
+    async fn create_webhook(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        input: WebhookIn,
+        source_ip: Option<String>,
+    ) -> Result<WebhookOut, Problem>;
+    async fn update_webhook(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        patch: WebhookPatch,
+        source_ip: Option<String>,
+    ) -> Result<WebhookOut, Problem>;
+    async fn delete_webhook(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<(), Problem>;
     async fn webhook_secret(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<String, Problem>;
-    async fn rotate_webhook_secret(&self, session_token: &str, tenant_id: &str, id: &str, input: RotateSecretIn, source_ip: Option<String>) -> Result<String, Problem>;
+    async fn rotate_webhook_secret(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        input: RotateSecretIn,
+        source_ip: Option<String>,
+    ) -> Result<String, Problem>;
     /// Sends a sample event now and answers with the delivery and its attempt.
-    async fn test_webhook(&self, session_token: &str, tenant_id: &str, id: &str, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem>;
+    async fn test_webhook(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        input: TestSendIn,
+    ) -> Result<DeliveryWithAttempts, Problem>;
     /// What the echo inspector received, newest first, and a fresh echo URL to use.
-    async fn echo_requests(&self, session_token: &str, tenant_id: &str) -> Result<(String, Vec<EchoRequestOut>), Problem>;
+    async fn echo_requests(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+    ) -> Result<(String, Vec<EchoRequestOut>), Problem>;
     /// The delivery analytics over a window.
     async fn stats(&self, session_token: &str, tenant_id: &str, window: StatsWindow) -> Result<StatsOut, Problem>;
     /// The audit log, newest first (the latest 500 entries that match).
-    async fn audit_log(&self, session_token: &str, tenant_id: &str, filter: AuditFilter) -> Result<Vec<AuditEntryOut>, Problem>;
+    async fn audit_log(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        filter: AuditFilter,
+    ) -> Result<Vec<AuditEntryOut>, Problem>;
     /// The tenant's Slack connector, `None` when it has none; and the event-type catalogue.
-    async fn slack_connector(&self, session_token: &str, tenant_id: &str) -> Result<Option<SlackConnectorOut>, Problem>;
-    async fn save_slack_connector(&self, session_token: &str, tenant_id: &str, input: SlackConnectorIn, source_ip: Option<String>) -> Result<SlackConnectorOut, Problem>;
-    async fn delete_slack_connector(&self, session_token: &str, tenant_id: &str, source_ip: Option<String>) -> Result<(), Problem>;
+    async fn slack_connector(&self, session_token: &str, tenant_id: &str)
+        -> Result<Option<SlackConnectorOut>, Problem>;
+    async fn save_slack_connector(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        input: SlackConnectorIn,
+        source_ip: Option<String>,
+    ) -> Result<SlackConnectorOut, Problem>;
+    async fn delete_slack_connector(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        source_ip: Option<String>,
+    ) -> Result<(), Problem>;
     /// Posts a sample message now and answers with the delivery and its attempt.
-    async fn test_slack(&self, session_token: &str, tenant_id: &str, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem>;
+    async fn test_slack(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        input: TestSendIn,
+    ) -> Result<DeliveryWithAttempts, Problem>;
 }
 
 /// What the server hands to Leptos as context.

@@ -42,13 +42,20 @@ fn payload(seq: u64, size: usize) -> Value {
 fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0.0) + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0.0);
+    let ticks: f64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0.0);
     ticks / 100.0 // USER_HZ is 100 on Linux
 }
 
 fn peak_rss_mib(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -76,7 +83,8 @@ async fn main() {
     let backend = if database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
 
     // The receiver: counts, and notes when each sequence number first arrives.
-    let receiver = Arc::new(Receiver { seen: AtomicUsize::new(0), arrivals: Mutex::new(HashMap::new()), progress: Notify::new() });
+    let receiver =
+        Arc::new(Receiver { seen: AtomicUsize::new(0), arrivals: Mutex::new(HashMap::new()), progress: Notify::new() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let receiver_url = format!("http://{}/hook", listener.local_addr().unwrap());
     let state = receiver.clone();
@@ -97,19 +105,17 @@ async fn main() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let hub = Hub(
-        Command::new("target/release/integrations-hub")
-            .env("IH_BIND", format!("127.0.0.1:{port}"))
-            .env("IH_DATA_DIR", data.path())
-            .env("IH_DATABASE_URL", &database_url)
-            .env("IH_ADMIN_TOKEN", TOKEN)
-            .env("IH_ALLOW_PRIVATE_TARGETS", "true")
-            .env("IH_OPERATOR_RATE_LIMIT_PER_MINUTE", "100000000")
-            .env("IH_LOG_LEVEL", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("run `cargo build --release -p integrations-hub` first"),
-    );
+    let hub = Hub(Command::new("target/release/integrations-hub")
+        .env("IH_BIND", format!("127.0.0.1:{port}"))
+        .env("IH_DATA_DIR", data.path())
+        .env("IH_DATABASE_URL", &database_url)
+        .env("IH_ADMIN_TOKEN", TOKEN)
+        .env("IH_ALLOW_PRIVATE_TARGETS", "true")
+        .env("IH_OPERATOR_RATE_LIMIT_PER_MINUTE", "100000000")
+        .env("IH_LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run `cargo build --release -p integrations-hub` first"));
     let pid = hub.0.id();
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
@@ -122,7 +128,9 @@ async fn main() {
     let post = |path: String, body: Value| http.post(format!("{base}{path}")).bearer_auth(TOKEN).json(&body).send();
     let tenant: Value = post("/api/v1/tenants".into(), json!({ "name": "bench" })).await.unwrap().json().await.unwrap();
     let tenant = tenant["id"].as_str().unwrap().to_string();
-    let hook = post(format!("/api/v1/tenants/{tenant}/webhooks"), json!({ "url": receiver_url, "events": ["*"] })).await.unwrap();
+    let hook = post(format!("/api/v1/tenants/{tenant}/webhooks"), json!({ "url": receiver_url, "events": ["*"] }))
+        .await
+        .unwrap();
     assert_eq!(hook.status(), 201);
     let publish_path = format!("{base}/api/v1/tenants/{tenant}/events");
     let exact = payload(0, size).to_string().len();
@@ -170,9 +178,8 @@ async fn main() {
     wait_for(&receiver, (events + total) as usize, Duration::from_secs(120)).await;
     let arrivals = receiver.arrivals.lock().unwrap();
     let sent_at = sent_at.lock().unwrap();
-    let mut latencies: Vec<f64> = (first..first + total)
-        .map(|seq| (arrivals[&seq] - sent_at[&seq]).as_secs_f64() * 1000.0)
-        .collect();
+    let mut latencies: Vec<f64> =
+        (first..first + total).map(|seq| (arrivals[&seq] - sent_at[&seq]).as_secs_f64() * 1000.0).collect();
     latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
 
     println!("backend:                 {backend}");

@@ -72,8 +72,8 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let var = |name: &'static str| get(name).filter(|v| !v.trim().is_empty());
         let data_dir = PathBuf::from(var("IH_DATA_DIR").unwrap_or_else(|| "data".into()));
-        let database_url = var("IH_DATABASE_URL")
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("hub.db").display()));
+        let database_url =
+            var("IH_DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("hub.db").display()));
         if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
             return Err(err("IH_DATABASE_URL", "must start with sqlite: or postgres://"));
         }
@@ -146,7 +146,10 @@ impl Config {
             },
             slack_bot_token: var("IH_SLACK_BOT_TOKEN"),
             slack_default_channel: var("IH_SLACK_DEFAULT_CHANNEL"),
-            slack_api_base: http_url("IH_SLACK_API_BASE", var("IH_SLACK_API_BASE").unwrap_or_else(|| "https://slack.com/api".into()))?,
+            slack_api_base: http_url(
+                "IH_SLACK_API_BASE",
+                var("IH_SLACK_API_BASE").unwrap_or_else(|| "https://slack.com/api".into()),
+            )?,
             public_url: http_url("IH_PUBLIC_URL", var("IH_PUBLIC_URL").unwrap_or_else(|| format!("http://{bind}")))?,
             log_level,
             site_root,
@@ -182,7 +185,9 @@ fn default_site_root() -> PathBuf {
 /// An absolute http(s) URL, kept without its trailing slash so paths can be appended.
 fn http_url(name: &'static str, value: String) -> Result<String, ConfigError> {
     match url::Url::parse(value.trim()) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(value.trim().trim_end_matches('/').to_string()),
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {
+            Ok(value.trim().trim_end_matches('/').to_string())
+        }
         _ => Err(err(name, format!("expected an http(s) URL, got {value:?}"))),
     }
 }
@@ -196,8 +201,7 @@ mod tests {
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: Vec<(String, String)> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     }
 

@@ -31,20 +31,16 @@ impl MasterKey {
         }
         let path = data_dir.join("master.key");
         if let Ok(text) = std::fs::read_to_string(&path) {
-            return Self::parse(text.trim())
-                .ok_or_else(|| format!("{}: not a valid master key", path.display()));
+            return Self::parse(text.trim()).ok_or_else(|| format!("{}: not a valid master key", path.display()));
         }
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
-        write_private(&path, &hex::encode(bytes))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write_private(&path, &hex::encode(bytes)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         Ok(Self::from_bytes(&bytes))
     }
 
     fn parse(text: &str) -> Option<Self> {
-        let bytes = hex::decode(text)
-            .ok()
-            .or_else(|| base64::engine::general_purpose::STANDARD.decode(text).ok())?;
+        let bytes = hex::decode(text).ok().or_else(|| base64::engine::general_purpose::STANDARD.decode(text).ok())?;
         (bytes.len() == 32).then(|| Self::from_bytes(&bytes))
     }
 
@@ -70,14 +66,13 @@ impl MasterKey {
             return Err(Error::Internal("sealed secret is truncated".into()));
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        self.0.decrypt(Nonce::from_slice(nonce), ciphertext).map_err(|_| {
-            Error::Internal("a secret does not decrypt: was IH_MASTER_KEY changed?".into())
-        })
+        self.0
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .map_err(|_| Error::Internal("a secret does not decrypt: was IH_MASTER_KEY changed?".into()))
     }
 
     pub fn open_string(&self, sealed: &[u8]) -> Result<String> {
-        String::from_utf8(self.open(sealed)?)
-            .map_err(|_| Error::Internal("a sealed secret is not UTF-8".into()))
+        String::from_utf8(self.open(sealed)?).map_err(|_| Error::Internal("a sealed secret is not UTF-8".into()))
     }
 }
 

@@ -69,14 +69,10 @@ impl Error {
         let title = status.canonical_reason().unwrap_or("Error");
         let detail = match self {
             Error::Database(e) if is_unique_violation(e) => "the resource already exists".into(),
-            Error::Database(_) | Error::Internal(_) => {
-                "something went wrong on our side; it has been logged".into()
+            Error::Database(_) | Error::Internal(_) => "something went wrong on our side; it has been logged".into(),
+            Error::Validation(errors) => {
+                errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
             }
-            Error::Validation(errors) => errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; "),
             other => other.to_string(),
         };
         let mut problem = Problem::new(status.as_u16(), title, detail);
@@ -118,10 +114,7 @@ pub fn problem_response(problem: &Problem) -> Response {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(problem).unwrap_or_default();
     let mut response = (status, body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     response
 }
 

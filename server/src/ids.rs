@@ -15,10 +15,7 @@ static GENERATOR: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::
 
 pub fn new_id(prefix: &str) -> String {
     let mut generator = GENERATOR.lock().expect("not poisoned");
-    let id = generator
-        .get_or_insert_with(ulid::Generator::new)
-        .generate()
-        .unwrap_or_else(|_| ulid::Ulid::new()); // random part overflowed within one ms: astronomically rare
+    let id = generator.get_or_insert_with(ulid::Generator::new).generate().unwrap_or_else(|_| ulid::Ulid::new()); // random part overflowed within one ms: astronomically rare
     format!("{prefix}_{id}")
 }
 

@@ -100,7 +100,9 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
 fn own_address(addr: SocketAddr) -> SocketAddr {
     match addr.ip() {
         std::net::IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], addr.port())),
-        std::net::IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port())),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, addr.port()))
+        }
         _ => addr,
     }
 }
@@ -137,17 +139,16 @@ impl App {
     /// Serves until the shutdown token is cancelled.
     pub async fn run(self) -> std::io::Result<()> {
         let shutdown = self.shutdown.clone();
-        let worker = self.hub.config.delivery.worker_enabled.then(|| {
-            tokio::spawn(self.worker.clone().run(shutdown.clone()))
-        });
+        let worker =
+            self.hub.config.delivery.worker_enabled.then(|| tokio::spawn(self.worker.clone().run(shutdown.clone())));
         tokio::spawn(flush_usage(self.hub.clone(), shutdown.clone()));
         if let store::Db::Postgres(pool) = &self.hub.db {
             tokio::spawn(delivery::listen_for_wakeups(pool.clone(), self.hub.wake.clone(), shutdown.clone()));
         }
-        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(self.service);
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .await;
+        let service =
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(self.service);
+        let served =
+            axum::serve(self.listener, service).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await;
         shutdown.cancel();
         if let Some(worker) = worker {
             let _ = worker.await;

@@ -21,9 +21,7 @@ async fn main() {
     let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
     println!("Integrations Hub is running at http://{host}:{}", addr.port());
     match &app.generated_operator_token {
-        Some(token) => println!(
-            "Operator token (shown once; keep it, or set IH_ADMIN_TOKEN): {token}"
-        ),
+        Some(token) => println!("Operator token (shown once; keep it, or set IH_ADMIN_TOKEN): {token}"),
         None if config.admin_token.is_some() => println!("Operator token: the value of IH_ADMIN_TOKEN"),
         None => println!("Operator token: the one printed at the first start (or set IH_ADMIN_TOKEN)"),
     }
@@ -42,7 +40,8 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]

@@ -54,7 +54,9 @@ impl Metrics {
         let _ = writeln!(out, "ih_events_published_total {}", self.events_published.get());
         let _ = writeln!(out, "# HELP ih_deliveries_total Delivery attempts by outcome.");
         let _ = writeln!(out, "# TYPE ih_deliveries_total counter");
-        for (outcome, counter) in [("delivered", &self.delivered), ("retry", &self.retried), ("dead_letter", &self.dead_lettered)] {
+        for (outcome, counter) in
+            [("delivered", &self.delivered), ("retry", &self.retried), ("dead_letter", &self.dead_lettered)]
+        {
             let _ = writeln!(out, "ih_deliveries_total{{outcome=\"{outcome}\"}} {}", counter.get());
         }
         let _ = writeln!(out, "# HELP ih_deliveries_deferred_total Deliveries put back because their endpoint was at its concurrency bound.");
@@ -65,11 +67,16 @@ impl Metrics {
         let mut cumulative = 0;
         for (bucket, count) in BUCKETS_MS.iter().zip(&self.latency_buckets) {
             cumulative += count.load(Ordering::Relaxed);
-            let _ = writeln!(out, "ih_attempt_duration_seconds_bucket{{le=\"{}\"}} {cumulative}", *bucket as f64 / 1000.0);
+            let _ =
+                writeln!(out, "ih_attempt_duration_seconds_bucket{{le=\"{}\"}} {cumulative}", *bucket as f64 / 1000.0);
         }
         let count = self.latency_count.load(Ordering::Relaxed);
         let _ = writeln!(out, "ih_attempt_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "ih_attempt_duration_seconds_sum {}", self.latency_sum_ms.load(Ordering::Relaxed) as f64 / 1000.0);
+        let _ = writeln!(
+            out,
+            "ih_attempt_duration_seconds_sum {}",
+            self.latency_sum_ms.load(Ordering::Relaxed) as f64 / 1000.0
+        );
         let _ = writeln!(out, "ih_attempt_duration_seconds_count {count}");
         let _ = writeln!(out, "# HELP ih_deliveries_due Deliveries due now (the queue depth).");
         let _ = writeln!(out, "# TYPE ih_deliveries_due gauge");

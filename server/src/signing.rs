@@ -11,10 +11,7 @@ type HmacSha256 = Hmac<Sha256>;
 /// The HMAC key of a Standard Webhooks secret: the base64 after `whsec_`, or, for a custom
 /// secret that is not such, the secret's own bytes.
 pub fn standard_key(secret: &str) -> Vec<u8> {
-    secret
-        .strip_prefix("whsec_")
-        .and_then(|b64| B64.decode(b64).ok())
-        .unwrap_or_else(|| secret.as_bytes().to_vec())
+    secret.strip_prefix("whsec_").and_then(|b64| B64.decode(b64).ok()).unwrap_or_else(|| secret.as_bytes().to_vec())
 }
 
 fn mac(key: &[u8], parts: &[&[u8]]) -> HmacSha256 {

@@ -14,9 +14,9 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::crypto::{random_token, sha256_hex};
+use crate::delivery::Worker;
 use crate::domain::auth::Principal;
 use crate::domain::deliveries::DeliveryQuery;
-use crate::delivery::Worker;
 use crate::domain::Hub;
 use crate::error::Error;
 use crate::http::AppState;
@@ -38,7 +38,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
 
 /// Unknown `/api/` paths answer a problem document; everything else is a static file or the
 /// UI's own "not found" page.
-async fn fallback(uri: axum::http::Uri, state: axum::extract::State<AppState>, request: Request) -> axum::response::Response {
+async fn fallback(
+    uri: axum::http::Uri,
+    state: axum::extract::State<AppState>,
+    request: Request,
+) -> axum::response::Response {
     if uri.path().starts_with("/api/") {
         return axum::response::IntoResponse::into_response(Error::NotFound("route"));
     }
@@ -56,7 +60,10 @@ async fn client_ip(mut request: Request, next: Next) -> axum::response::Response
 /// Server-sent events for the admin UI's live views: a `change` event whenever deliveries or
 /// events were committed on this instance (at most one per 250 ms), and one every 5 s anyway
 /// so that work done by other instances shows up too. The page refetches on each.
-async fn live(axum::extract::State(state): axum::extract::State<AppState>, headers: axum::http::HeaderMap) -> axum::response::Response {
+async fn live(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
     use axum::response::IntoResponse;
     let token = app::api::session_cookie(&headers);
@@ -72,7 +79,12 @@ async fn live(axum::extract::State(state): axum::extract::State<AppState>, heade
                 _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => true,
             };
             let count = *changes.borrow_and_update();
-            if !hub_running || tx.send(Ok::<_, std::convert::Infallible>(Event::default().event("change").data(count.to_string()))).await.is_err() {
+            if !hub_running
+                || tx
+                    .send(Ok::<_, std::convert::Infallible>(Event::default().event("change").data(count.to_string())))
+                    .await
+                    .is_err()
+            {
                 return;
             }
             // Changes during this pause are coalesced into the next event.
@@ -100,11 +112,9 @@ impl UiPort {
             .await
             .map_err(Problem::from)?
             .ok_or_else(|| Problem::new(401, "Unauthorized", "your session has ended; sign in again"))?;
-        let principal = self
-            .0
-            .session_principal(&row.actor, row.tenant_id.as_deref())
-            .await
-            .map_err(|_| Problem::new(401, "Unauthorized", "the key of this session is no longer valid; sign in again"))?;
+        let principal = self.0.session_principal(&row.actor, row.tenant_id.as_deref()).await.map_err(|_| {
+            Problem::new(401, "Unauthorized", "the key of this session is no longer valid; sign in again")
+        })?;
         Ok((principal, row))
     }
 }
@@ -156,28 +166,58 @@ impl AdminPort for UiPort {
         Ok(self.0.key_views(&principal, tenant_id).await?)
     }
 
-    async fn create_api_key(&self, session_token: &str, tenant_id: &str, input: ApiKeyIn, source_ip: Option<String>) -> Result<ApiKeyCreated, Problem> {
+    async fn create_api_key(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        input: ApiKeyIn,
+        source_ip: Option<String>,
+    ) -> Result<ApiKeyCreated, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.create_key(&principal, tenant_id, input, source_ip).await?)
     }
 
-    async fn rotate_api_key(&self, session_token: &str, tenant_id: &str, id: &str, input: RotateIn, source_ip: Option<String>) -> Result<ApiKeyCreated, Problem> {
+    async fn rotate_api_key(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        input: RotateIn,
+        source_ip: Option<String>,
+    ) -> Result<ApiKeyCreated, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.rotate_key(&principal, tenant_id, id, input, source_ip).await?)
     }
 
-    async fn revoke_api_key(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem> {
+    async fn revoke_api_key(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<(), Problem> {
         let (principal, _) = self.principal(session_token).await?;
         self.0.revoke_key(&principal, tenant_id, id, source_ip).await?;
         Ok(())
     }
 
-    async fn delete_api_key(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem> {
+    async fn delete_api_key(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<(), Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.delete_key(&principal, tenant_id, id, source_ip).await?)
     }
 
-    async fn list_deliveries(&self, session_token: &str, tenant_id: &str, filter: DeliveryFilter) -> Result<Vec<DeliveryOut>, Problem> {
+    async fn list_deliveries(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        filter: DeliveryFilter,
+    ) -> Result<Vec<DeliveryOut>, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         let query = DeliveryQuery {
             status: filter.status.map(|s| s.as_str().to_string()),
@@ -191,17 +231,34 @@ impl AdminPort for UiPort {
         Ok(self.0.list_deliveries(&principal, tenant_id, &query).await?.data)
     }
 
-    async fn get_delivery(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<DeliveryWithAttempts, Problem> {
+    async fn get_delivery(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<DeliveryWithAttempts, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.get_delivery(&principal, tenant_id, id).await?)
     }
 
-    async fn replay_delivery(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<DeliveryOut, Problem> {
+    async fn replay_delivery(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<DeliveryOut, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.replay_delivery(&principal, tenant_id, id, false, source_ip).await?)
     }
 
-    async fn bulk_replay(&self, session_token: &str, tenant_id: &str, input: BulkReplayIn, source_ip: Option<String>) -> Result<BulkReplayOut, Problem> {
+    async fn bulk_replay(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        input: BulkReplayIn,
+        source_ip: Option<String>,
+    ) -> Result<BulkReplayOut, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.bulk_replay(&principal, tenant_id, input, source_ip).await?)
     }
@@ -211,17 +268,36 @@ impl AdminPort for UiPort {
         Ok(self.0.event_types(&principal, Some(tenant_id)).await?)
     }
 
-    async fn create_webhook(&self, session_token: &str, tenant_id: &str, input: WebhookIn, source_ip: Option<String>) -> Result<WebhookOut, Problem> {
+    async fn create_webhook(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        input: WebhookIn,
+        source_ip: Option<String>,
+    ) -> Result<WebhookOut, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.create_webhook(&principal, tenant_id, input, source_ip).await?)
     }
 
-    async fn update_webhook(&self, session_token: &str, tenant_id: &str, id: &str, patch: WebhookPatch, source_ip: Option<String>) -> Result<WebhookOut, Problem> {
+    async fn update_webhook(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        patch: WebhookPatch,
+        source_ip: Option<String>,
+    ) -> Result<WebhookOut, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.patch_webhook(&principal, tenant_id, id, patch, source_ip).await?)
     }
 
-    async fn delete_webhook(&self, session_token: &str, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<(), Problem> {
+    async fn delete_webhook(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<(), Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.delete_webhook(&principal, tenant_id, id, source_ip).await?)
     }
@@ -231,17 +307,34 @@ impl AdminPort for UiPort {
         Ok(self.0.webhook_secret(&principal, tenant_id, id).await?)
     }
 
-    async fn rotate_webhook_secret(&self, session_token: &str, tenant_id: &str, id: &str, input: RotateSecretIn, source_ip: Option<String>) -> Result<String, Problem> {
+    async fn rotate_webhook_secret(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        input: RotateSecretIn,
+        source_ip: Option<String>,
+    ) -> Result<String, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.rotate_webhook_secret(&principal, tenant_id, id, input, source_ip).await?)
     }
 
-    async fn test_webhook(&self, session_token: &str, tenant_id: &str, id: &str, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem> {
+    async fn test_webhook(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        input: TestSendIn,
+    ) -> Result<DeliveryWithAttempts, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.1.test_send(&principal, tenant_id, id, input).await?)
     }
 
-    async fn echo_requests(&self, session_token: &str, tenant_id: &str) -> Result<(String, Vec<EchoRequestOut>), Problem> {
+    async fn echo_requests(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+    ) -> Result<(String, Vec<EchoRequestOut>), Problem> {
         let (principal, _) = self.principal(session_token).await?;
         let received = self.0.echo_requests(&principal, tenant_id).await?;
         Ok((self.0.new_echo_url(tenant_id), received))
@@ -252,12 +345,21 @@ impl AdminPort for UiPort {
         Ok(self.0.stats(&principal, tenant_id, window).await?)
     }
 
-    async fn audit_log(&self, session_token: &str, tenant_id: &str, filter: AuditFilter) -> Result<Vec<AuditEntryOut>, Problem> {
+    async fn audit_log(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        filter: AuditFilter,
+    ) -> Result<Vec<AuditEntryOut>, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.audit_log(&principal, tenant_id, &filter, true, None, Some(500)).await?.data)
     }
 
-    async fn slack_connector(&self, session_token: &str, tenant_id: &str) -> Result<Option<SlackConnectorOut>, Problem> {
+    async fn slack_connector(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+    ) -> Result<Option<SlackConnectorOut>, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         match self.0.slack_connector(&principal, tenant_id).await {
             Ok(connector) => Ok(Some(connector)),
@@ -266,17 +368,33 @@ impl AdminPort for UiPort {
         }
     }
 
-    async fn save_slack_connector(&self, session_token: &str, tenant_id: &str, input: SlackConnectorIn, source_ip: Option<String>) -> Result<SlackConnectorOut, Problem> {
+    async fn save_slack_connector(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        input: SlackConnectorIn,
+        source_ip: Option<String>,
+    ) -> Result<SlackConnectorOut, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.put_slack_connector(&principal, tenant_id, input, source_ip).await?.0)
     }
 
-    async fn delete_slack_connector(&self, session_token: &str, tenant_id: &str, source_ip: Option<String>) -> Result<(), Problem> {
+    async fn delete_slack_connector(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        source_ip: Option<String>,
+    ) -> Result<(), Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.delete_slack_connector(&principal, tenant_id, source_ip).await?)
     }
 
-    async fn test_slack(&self, session_token: &str, tenant_id: &str, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem> {
+    async fn test_slack(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        input: TestSendIn,
+    ) -> Result<DeliveryWithAttempts, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.1.slack_test(&principal, tenant_id, input).await?)
     }

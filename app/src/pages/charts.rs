@@ -99,7 +99,9 @@ pub fn Lines(
     unit: &'static str,
     #[prop(into)] testid: String,
 ) -> impl IntoView {
-    let max = max.unwrap_or_else(|| nice_max(series.iter().flat_map(|s| s.values.iter().flatten().copied()).fold(0.0, f64::max)));
+    let max = max.unwrap_or_else(|| {
+        nice_max(series.iter().flat_map(|s| s.values.iter().flatten().copied()).fold(0.0, f64::max))
+    });
     let slots = series.first().map_or(1, |s| s.values.len()).max(1);
     let slot = WIDTH / slots as f64;
     let x = move |i: usize| i as f64 * slot + slot / 2.0;
@@ -130,7 +132,8 @@ pub fn Lines(
                 .collect_view()
         })
         .collect_view();
-    let legend = series.iter().map(|s| view! { <span class=format!("legend {}", s.class)>{s.name}</span> }).collect_view();
+    let legend =
+        series.iter().map(|s| view! { <span class=format!("legend {}", s.class)>{s.name}</span> }).collect_view();
     view! {
         <figure class="chart">
             <figcaption>{title}" "{legend}</figcaption>

@@ -64,10 +64,15 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn Figures(stats: StatsOut) -> impl IntoView {
     let overall = stats.overall.clone();
-    let labels: Vec<String> = stats.hours.iter().map(|h| h.hour.get(5..13).unwrap_or(&h.hour).replace('T', " ") + ":00").collect();
+    let labels: Vec<String> =
+        stats.hours.iter().map(|h| h.hour.get(5..13).unwrap_or(&h.hour).replace('T', " ") + ":00").collect();
     let good: Vec<i64> = stats.hours.iter().map(|h| h.stats.succeeded).collect();
     let bad: Vec<i64> = stats.hours.iter().map(|h| h.stats.failed).collect();
-    let rate = Series { name: "success rate", class: "line-good", values: stats.hours.iter().map(|h| h.stats.success_rate.map(|r| r * 100.0)).collect() };
+    let rate = Series {
+        name: "success rate",
+        class: "line-good",
+        values: stats.hours.iter().map(|h| h.stats.success_rate.map(|r| r * 100.0)).collect(),
+    };
     let latency = |name, class, pick: fn(&StatsSummaryOut) -> Option<i64>| Series {
         name,
         class,

@@ -59,7 +59,9 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
         let tenant = tenant.clone();
         move || event_types(tenant())
     });
-    let choose = |signal: RwSignal<Option<String>>| move |ev| signal.set(Some(event_target_value(&ev)).filter(|v| !v.is_empty()));
+    let choose = |signal: RwSignal<Option<String>>| {
+        move |ev| signal.set(Some(event_target_value(&ev)).filter(|v| !v.is_empty()))
+    };
     view! {
         <Shell>
             <div class="toolbar">
@@ -126,7 +128,11 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
 }
 
 #[component]
-fn DeliveryRow(delivery: DeliveryOut, expanded: RwSignal<std::collections::HashSet<String>>, on_replayed: impl Fn(Result<String, Problem>) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn DeliveryRow(
+    delivery: DeliveryOut,
+    expanded: RwSignal<std::collections::HashSet<String>>,
+    on_replayed: impl Fn(Result<String, Problem>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let replay = ServerAction::<ReplayDelivery>::new();
     let original = delivery.id.clone();
     Effect::new(move |_| {
@@ -211,7 +217,10 @@ fn DeliveryDetail(tenant: String, id: String) -> impl IntoView {
 
 /// Replays every dead letter (of the chosen endpoint, if one is chosen), after a confirmation.
 #[component]
-fn BulkReplayBar(webhook_id: RwSignal<Option<String>>, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn BulkReplayBar(
+    webhook_id: RwSignal<Option<String>>,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let tenant = tenant_param();
     let bulk = ServerAction::<BulkReplay>::new();
     let confirming = RwSignal::new(false);

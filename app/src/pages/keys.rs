@@ -55,7 +55,11 @@ pub fn KeysPage() -> impl IntoView {
 }
 
 #[component]
-fn KeyRow(view: ApiKeyView, on_changed: impl Fn() + Copy + Send + Sync + 'static, on_revealed: impl Fn(ApiKeyCreated) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn KeyRow(
+    view: ApiKeyView,
+    on_changed: impl Fn() + Copy + Send + Sync + 'static,
+    on_revealed: impl Fn(ApiKeyCreated) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let key = view.key;
     let tenant = key.tenant_id.clone();
     let id = key.id.clone();
@@ -78,11 +82,15 @@ fn KeyRow(view: ApiKeyView, on_changed: impl Fn() + Copy + Send + Sync + 'static
         }
     });
     let error = move || {
-        [revoke.value().get().and_then(Result::err), delete.value().get().and_then(Result::err), rotate.value().get().and_then(|r| r.err())]
-            .into_iter()
-            .flatten()
-            .next()
-            .map(|problem| view! { <ProblemBox problem/> })
+        [
+            revoke.value().get().and_then(Result::err),
+            delete.value().get().and_then(Result::err),
+            rotate.value().get().and_then(|r| r.err()),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|problem| view! { <ProblemBox problem/> })
     };
     let active = key.status == "active";
     let access = key.role.clone().unwrap_or_else(|| key.scopes.join(" "));
@@ -146,7 +154,11 @@ fn KeyRow(view: ApiKeyView, on_changed: impl Fn() + Copy + Send + Sync + 'static
 
 /// The create form. Server-side validation errors appear next to their field.
 #[component]
-fn CreateModal(tenant: String, on_close: impl Fn() + Copy + Send + Sync + 'static, on_created: impl Fn(ApiKeyCreated) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn CreateModal(
+    tenant: String,
+    on_close: impl Fn() + Copy + Send + Sync + 'static,
+    on_created: impl Fn(ApiKeyCreated) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let name = RwSignal::new(String::new());
     let role = RwSignal::new("read_write".to_string());
@@ -162,7 +174,9 @@ fn CreateModal(tenant: String, on_close: impl Fn() + Copy + Send + Sync + 'stati
     });
     let problem = move || local_error.get().or_else(|| create.value().get().and_then(|r| r.err()));
     let field_error = move |field: &'static str| {
-        move || problem().and_then(|p| p.field(field).map(str::to_string)).map(|m| view! { <p class="field-error">{m}</p> })
+        move || {
+            problem().and_then(|p| p.field(field).map(str::to_string)).map(|m| view! { <p class="field-error">{m}</p> })
+        }
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -173,7 +187,10 @@ fn CreateModal(tenant: String, on_close: impl Fn() + Copy + Send + Sync + 'stati
                 Ok(n) => Some(n),
                 Err(_) => {
                     let mut p = Problem::new(422, "Unprocessable Entity", "check the fields");
-                    p.errors.push(crate::models::FieldError { field: "rate_limit_per_minute".into(), message: "must be a whole number".into() });
+                    p.errors.push(crate::models::FieldError {
+                        field: "rate_limit_per_minute".into(),
+                        message: "must be a whole number".into(),
+                    });
                     local_error.set(Some(p));
                     return;
                 }
@@ -188,7 +205,14 @@ fn CreateModal(tenant: String, on_close: impl Fn() + Copy + Send + Sync + 'stati
             // datetime-local gives "2026-12-01T10:00"; the API wants RFC 3339 (UTC here).
             expires_at: Some(expires.get_untracked()).filter(|e| !e.is_empty()).map(|e| format!("{e}:00Z")),
             rate_limit_per_minute,
-            allowed_ips: Some(ips.get_untracked().split([',', '\n', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()),
+            allowed_ips: Some(
+                ips.get_untracked()
+                    .split([',', '\n', ' '])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            ),
         };
         create.dispatch(CreateApiKey { tenant_id: tenant.clone(), input });
     };

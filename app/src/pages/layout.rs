@@ -36,15 +36,17 @@ fn Nav(session: Session) -> impl IntoView {
         let tenant = tenant.clone();
         move || {
             let tid = tenant();
-            (!tid.is_empty()).then(|| view! {
-                <a href=format!("/tenants/{tid}/dashboard")>"Dashboard"</a>
-                <a href=format!("/tenants/{tid}/webhooks")>"Webhooks"</a>
-                <a href=format!("/tenants/{tid}/deliveries")>"Deliveries"</a>
-                <a href=format!("/tenants/{tid}/dead-letters")>"Dead letters"</a>
-                <a href=format!("/tenants/{tid}/echo")>"Echo inspector"</a>
-                <a href=format!("/tenants/{tid}/slack")>"Slack"</a>
-                <a href=format!("/tenants/{tid}/api-keys")>"API keys"</a>
-                <a href=format!("/tenants/{tid}/audit")>"Audit log"</a>
+            (!tid.is_empty()).then(|| {
+                view! {
+                    <a href=format!("/tenants/{tid}/dashboard")>"Dashboard"</a>
+                    <a href=format!("/tenants/{tid}/webhooks")>"Webhooks"</a>
+                    <a href=format!("/tenants/{tid}/deliveries")>"Deliveries"</a>
+                    <a href=format!("/tenants/{tid}/dead-letters")>"Dead letters"</a>
+                    <a href=format!("/tenants/{tid}/echo")>"Echo inspector"</a>
+                    <a href=format!("/tenants/{tid}/slack")>"Slack"</a>
+                    <a href=format!("/tenants/{tid}/api-keys")>"API keys"</a>
+                    <a href=format!("/tenants/{tid}/audit")>"Audit log"</a>
+                }
             })
         }
     };
@@ -54,7 +56,14 @@ fn Nav(session: Session) -> impl IntoView {
     let switch = move |ev| {
         let next = event_target_value(&ev);
         let path = location.pathname.get_untracked();
-        let section = path.rsplit('/').next().filter(|s| ["dashboard", "webhooks", "deliveries", "dead-letters", "echo", "slack", "api-keys", "audit"].contains(s)).unwrap_or("webhooks");
+        let section = path
+            .rsplit('/')
+            .next()
+            .filter(|s| {
+                ["dashboard", "webhooks", "deliveries", "dead-letters", "echo", "slack", "api-keys", "audit"]
+                    .contains(s)
+            })
+            .unwrap_or("webhooks");
         navigate(&format!("/tenants/{next}/{section}"), Default::default());
     };
     // Marks the document once this signed-in frame runs in the browser: end-to-end tests wait for
@@ -65,14 +74,16 @@ fn Nav(session: Session) -> impl IntoView {
         }
     });
     let current = tenant.clone();
-    let switcher = (session.tenants.len() > 1).then(|| view! {
-        <select aria-label="Tenant" data-testid="tenant-switcher" on:change=switch>
-            <option value="" selected=current().is_empty()>"Choose a tenant"</option>
-            {session.tenants.iter().map(|t| {
-                let selected = current() == t.id;
-                view! { <option value=t.id.clone() selected=selected>{t.name.clone()}</option> }
-            }).collect_view()}
-        </select>
+    let switcher = (session.tenants.len() > 1).then(|| {
+        view! {
+            <select aria-label="Tenant" data-testid="tenant-switcher" on:change=switch>
+                <option value="" selected=current().is_empty()>"Choose a tenant"</option>
+                {session.tenants.iter().map(|t| {
+                    let selected = current() == t.id;
+                    view! { <option value=t.id.clone() selected=selected>{t.name.clone()}</option> }
+                }).collect_view()}
+            </select>
+        }
     });
     view! {
         <nav class="topbar">
@@ -196,9 +207,15 @@ pub fn EventChoices(tenant: String, events: RwSignal<Vec<String>>) -> impl IntoV
     move || match catalogue.get() {
         None => view! { <span class="muted">"Loading the catalogue…"</span> }.into_any(),
         Some(Err(problem)) => view! { <ProblemBox problem/> }.into_any(),
-        Some(Ok(types)) => types.into_iter().map(|name| {
+        Some(Ok(types)) => types
+            .into_iter()
+            .map(|name| {
                 let (n1, n2) = (name.clone(), name.clone());
-                let label = if crate::models::OPERATIONAL_EVENT_TYPES.contains(&name.as_str()) { format!("{name} (alert)") } else { name.clone() };
+                let label = if crate::models::OPERATIONAL_EVENT_TYPES.contains(&name.as_str()) {
+                    format!("{name} (alert)")
+                } else {
+                    name.clone()
+                };
                 view! {
                     <label class="inline">
                         <input type="checkbox" value=name
@@ -207,6 +224,8 @@ pub fn EventChoices(tenant: String, events: RwSignal<Vec<String>>) -> impl IntoV
                         {label}
                     </label>
                 }
-            }).collect_view().into_any(),
+            })
+            .collect_view()
+            .into_any(),
     }
 }

@@ -20,10 +20,11 @@ pub fn SlackPage() -> impl IntoView {
         slack_connector(tenant.get())
     });
     // Keeps the form on screen while a reload is on its way (after a save).
-    let shown = Memo::new(move |previous: Option<&Option<Result<Option<SlackConnectorOut>, Problem>>>| match connector.get() {
-        Some(result) => Some(result),
-        None => previous.cloned().flatten(),
-    });
+    let shown =
+        Memo::new(move |previous: Option<&Option<Result<Option<SlackConnectorOut>, Problem>>>| match connector.get() {
+            Some(result) => Some(result),
+            None => previous.cloned().flatten(),
+        });
     view! {
         <Shell>
             <div class="toolbar"><h1>"Slack"</h1></div>
@@ -52,16 +53,25 @@ fn source_text(source: SettingSource, what: &str) -> String {
 }
 
 #[component]
-fn SlackForm(tenant: String, existing: Option<SlackConnectorOut>, saved_note: RwSignal<bool>, on_changed: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn SlackForm(
+    tenant: String,
+    existing: Option<SlackConnectorOut>,
+    saved_note: RwSignal<bool>,
+    on_changed: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let save = ServerAction::<SaveSlackConnector>::new();
     let test = ServerAction::<TestSlack>::new();
     let remove = ServerAction::<DeleteSlackConnector>::new();
-    let own_channel = existing.as_ref().filter(|c| c.channel_source == SettingSource::Connector).and_then(|c| c.channel.clone());
-    let default_channel = existing.as_ref().filter(|c| c.channel_source == SettingSource::Default).and_then(|c| c.channel.clone());
+    let own_channel =
+        existing.as_ref().filter(|c| c.channel_source == SettingSource::Connector).and_then(|c| c.channel.clone());
+    let default_channel =
+        existing.as_ref().filter(|c| c.channel_source == SettingSource::Default).and_then(|c| c.channel.clone());
     let channel = RwSignal::new(own_channel.unwrap_or_default());
     let token = RwSignal::new(String::new());
     let enabled = RwSignal::new(existing.as_ref().is_none_or(|c| c.enabled));
-    let events = RwSignal::new(existing.as_ref().map(|c| c.events.clone()).unwrap_or_else(|| vec!["request_submitted".to_string()]));
+    let events = RwSignal::new(
+        existing.as_ref().map(|c| c.events.clone()).unwrap_or_else(|| vec!["request_submitted".to_string()]),
+    );
     Effect::new(move |_| {
         if matches!(save.value().get(), Some(Ok(_))) {
             token.set(String::new());
@@ -172,7 +182,10 @@ fn SlackForm(tenant: String, existing: Option<SlackConnectorOut>, saved_note: Rw
 fn SlackTestResult(sent: DeliveryWithAttempts) -> impl IntoView {
     let attempt = sent.attempts.last().cloned();
     let summary = attempt.as_ref().map(|a| match (&a.error_kind, a.status_code) {
-        (Some(kind), _) => format!("Slack refused it: {kind}{}", a.error_message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()),
+        (Some(kind), _) => format!(
+            "Slack refused it: {kind}{}",
+            a.error_message.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()
+        ),
         (None, Some(code)) => format!("Posted: HTTP {code} in {} ms", a.duration_ms),
         (None, None) => "No answer".to_string(),
     });

@@ -3,8 +3,13 @@
 
 use leptos::prelude::*;
 
-use super::layout::{copy_to_clipboard, short_time, tenant_param, toggle_event, EventChoices, FieldMessage, ProblemBox, Shell};
-use crate::api::{event_types, list_webhooks, CreateWebhook, DeleteWebhook, EchoRequests, RotateWebhookSecret, TestWebhook, UpdateWebhook, WebhookSecret};
+use super::layout::{
+    copy_to_clipboard, short_time, tenant_param, toggle_event, EventChoices, FieldMessage, ProblemBox, Shell,
+};
+use crate::api::{
+    event_types, list_webhooks, CreateWebhook, DeleteWebhook, EchoRequests, RotateWebhookSecret, TestWebhook,
+    UpdateWebhook, WebhookSecret,
+};
 use crate::models::*;
 
 #[derive(Clone)]
@@ -63,7 +68,11 @@ pub fn WebhooksPage() -> impl IntoView {
 }
 
 #[component]
-fn EndpointRow(webhook: WebhookOut, on_changed: impl Fn() + Copy + Send + Sync + 'static, on_dialog: impl Fn(Dialog) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn EndpointRow(
+    webhook: WebhookOut,
+    on_changed: impl Fn() + Copy + Send + Sync + 'static,
+    on_dialog: impl Fn(Dialog) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let toggle = ServerAction::<UpdateWebhook>::new();
     let delete = ServerAction::<DeleteWebhook>::new();
     let show_secret = RwSignal::new(false);
@@ -74,7 +83,12 @@ fn EndpointRow(webhook: WebhookOut, on_changed: impl Fn() + Copy + Send + Sync +
         }
     });
     let error = move || {
-        toggle.value().get().and_then(|r| r.err()).or_else(|| delete.value().get().and_then(|r| r.err())).map(|problem| view! { <ProblemBox problem/> })
+        toggle
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| delete.value().get().and_then(|r| r.err()))
+            .map(|problem| view! { <ProblemBox problem/> })
     };
     let (tenant, id) = (webhook.tenant_id.clone(), webhook.id.clone());
     let (t2, i2) = (tenant.clone(), id.clone());
@@ -135,8 +149,10 @@ fn SecretPanel(webhook: WebhookOut) -> impl IntoView {
     let (t2, i2) = (tenant.clone(), id.clone());
     reveal.dispatch(WebhookSecret { tenant_id: tenant, id });
     // The newest secret known: a rotation's answer beats the first reveal.
-    let secret = move || rotate.value().get().and_then(Result::ok).or_else(|| reveal.value().get().and_then(Result::ok));
-    let problem = move || rotate.value().get().and_then(|r| r.err()).or_else(|| reveal.value().get().and_then(|r| r.err()));
+    let secret =
+        move || rotate.value().get().and_then(Result::ok).or_else(|| reveal.value().get().and_then(Result::ok));
+    let problem =
+        move || rotate.value().get().and_then(|r| r.err()).or_else(|| reveal.value().get().and_then(|r| r.err()));
     view! {
         <div class="secret-panel" data-testid="secret-panel">
             {move || problem().map(|problem| view! { <ProblemBox problem/> })}
@@ -168,7 +184,11 @@ fn SecretPanel(webhook: WebhookOut) -> impl IntoView {
 /// Create or edit an endpoint. Events come from the tenant's catalogue; the URL gets feedback as
 /// it is typed; the server's field errors appear under their fields.
 #[component]
-fn EndpointForm(existing: Option<WebhookOut>, on_close: impl Fn() + Copy + Send + Sync + 'static, on_saved: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn EndpointForm(
+    existing: Option<WebhookOut>,
+    on_close: impl Fn() + Copy + Send + Sync + 'static,
+    on_saved: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let tenant = tenant_param()();
     let create = ServerAction::<CreateWebhook>::new();
     let update = ServerAction::<UpdateWebhook>::new();
@@ -178,8 +198,10 @@ fn EndpointForm(existing: Option<WebhookOut>, on_close: impl Fn() + Copy + Send 
     let description = RwSignal::new(existing.as_ref().and_then(|w| w.description.clone()).unwrap_or_default());
     let events = RwSignal::new(existing.as_ref().map(|w| w.events.clone()).unwrap_or_default());
     let secret = RwSignal::new(String::new());
-    let max_attempts = RwSignal::new(existing.as_ref().and_then(|w| w.max_attempts).map(|n| n.to_string()).unwrap_or_default());
-    let timeout = RwSignal::new(existing.as_ref().and_then(|w| w.timeout_seconds).map(|n| n.to_string()).unwrap_or_default());
+    let max_attempts =
+        RwSignal::new(existing.as_ref().and_then(|w| w.max_attempts).map(|n| n.to_string()).unwrap_or_default());
+    let timeout =
+        RwSignal::new(existing.as_ref().and_then(|w| w.timeout_seconds).map(|n| n.to_string()).unwrap_or_default());
     let local_error = RwSignal::new(None::<Problem>);
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) || matches!(update.value().get(), Some(Ok(_))) {
@@ -206,7 +228,12 @@ fn EndpointForm(existing: Option<WebhookOut>, on_close: impl Fn() + Copy + Send 
             let mut bad = Problem::new(422, "Unprocessable Entity", "check the fields");
             let mut number = |field: &str, text: String| match text.trim() {
                 "" => None,
-                t => t.parse::<i64>().map_err(|_| bad.errors.push(FieldError { field: field.into(), message: "must be a whole number".into() })).ok(),
+                t => t
+                    .parse::<i64>()
+                    .map_err(|_| {
+                        bad.errors.push(FieldError { field: field.into(), message: "must be a whole number".into() })
+                    })
+                    .ok(),
             };
             let max = number("max_attempts", max_attempts.get_untracked());
             let timeout_seconds = number("timeout_seconds", timeout.get_untracked());
@@ -327,7 +354,8 @@ fn TestDialog(webhook: WebhookOut, on_close: impl Fn() + Copy + Send + Sync + 's
         let tenant = tenant.clone();
         move || event_types(tenant.clone())
     });
-    let first = webhook.events.iter().find(|e| *e != "*").cloned().unwrap_or_else(|| BUILTIN_EVENT_TYPES[0].to_string());
+    let first =
+        webhook.events.iter().find(|e| *e != "*").cloned().unwrap_or_else(|| BUILTIN_EVENT_TYPES[0].to_string());
     let event_type = RwSignal::new(first.clone());
     let payload = RwSignal::new(pretty(&sample_payload(&first)));
     let send = ServerAction::<TestWebhook>::new();

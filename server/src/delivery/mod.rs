@@ -26,7 +26,7 @@ use crate::error::Result;
 use crate::store::deliveries::{AttemptRow, Claimed, Outcome};
 use crate::store::webhooks::WebhookRow;
 use crate::{ids, store, time};
-use recorder::{Recorder, Record};
+use recorder::{Record, Recorder};
 use retry::Verdict;
 use sender::{AttemptResult, Endpoint, Message, Refusal, Sender, Target};
 
@@ -43,7 +43,8 @@ struct Unsendable {
 const DISABLED: Unsendable = Unsendable { kind: "endpoint_disabled", message: "the endpoint is disabled or deleted" };
 const SLACK_UNCONFIGURED: Unsendable = Unsendable {
     kind: "slack_not_configured",
-    message: "the Slack connector has no bot token or channel, and IH_SLACK_BOT_TOKEN / IH_SLACK_DEFAULT_CHANNEL give none",
+    message:
+        "the Slack connector has no bot token or channel, and IH_SLACK_BOT_TOKEN / IH_SLACK_DEFAULT_CHANNEL give none",
 };
 
 /// The most deliveries claimed by one statement.
@@ -129,7 +130,9 @@ impl Worker {
             // reset unconditionally before, so a retry scheduled before a claim that found
             // nothing due waited for the poll interval instead of its own time).
             let now = time::now_ms();
-            let _ = self.next_retry_at.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| (t <= now).then_some(i64::MAX));
+            let _ = self
+                .next_retry_at
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| (t <= now).then_some(i64::MAX));
             match self.claim(limit).await {
                 Ok(jobs) => {
                     let full = jobs.len() == limit;
@@ -190,7 +193,9 @@ impl Worker {
                     self.hub.metrics.deferred.inc();
                 }
             }
-            Err(e) => tracing::warn!(error = ?e, "could not give back deliveries of a busy endpoint; their leases will expire"),
+            Err(e) => {
+                tracing::warn!(error = ?e, "could not give back deliveries of a busy endpoint; their leases will expire")
+            }
         }
     }
 
@@ -236,14 +241,25 @@ impl Worker {
 
     /// A test send: stores a sample event for this endpoint only, sends it at once, and
     /// answers with the delivery and its attempt.
-    pub async fn test_send(self: &Arc<Self>, who: &Principal, tenant_id: &str, webhook_id: &str, input: TestSendIn) -> Result<DeliveryWithAttempts> {
+    pub async fn test_send(
+        self: &Arc<Self>,
+        who: &Principal,
+        tenant_id: &str,
+        webhook_id: &str,
+        input: TestSendIn,
+    ) -> Result<DeliveryWithAttempts> {
         let delivery_id = self.hub.prepare_test_send(who, tenant_id, webhook_id, input).await?;
         self.deliver_one(&delivery_id).await?;
         self.hub.get_delivery(who, tenant_id, &delivery_id).await
     }
 
     /// A test message through the tenant's Slack connector, sent at once.
-    pub async fn slack_test(self: &Arc<Self>, who: &Principal, tenant_id: &str, input: TestSendIn) -> Result<DeliveryWithAttempts> {
+    pub async fn slack_test(
+        self: &Arc<Self>,
+        who: &Principal,
+        tenant_id: &str,
+        input: TestSendIn,
+    ) -> Result<DeliveryWithAttempts> {
         let delivery_id = self.hub.prepare_slack_test(who, tenant_id, input).await?;
         self.deliver_one(&delivery_id).await?;
         self.hub.get_delivery(who, tenant_id, &delivery_id).await
@@ -284,8 +300,15 @@ impl Worker {
         if !unreadable.is_empty() {
             // This instance cannot read the signing secret (a different IH_MASTER_KEY): leave
             // those deliveries for an instance that can, instead of failing them.
-            let ids: Vec<String> = claimed.iter().filter(|c| unreadable.contains(&c.webhook_id)).map(|c| c.id.clone()).collect();
-            store::deliveries::release(&hub.db, &hub.instance_id, &ids, now + hub.config.delivery.lease.as_millis() as i64).await?;
+            let ids: Vec<String> =
+                claimed.iter().filter(|c| unreadable.contains(&c.webhook_id)).map(|c| c.id.clone()).collect();
+            store::deliveries::release(
+                &hub.db,
+                &hub.instance_id,
+                &ids,
+                now + hub.config.delivery.lease.as_millis() as i64,
+            )
+            .await?;
         }
         let payloads: HashMap<String, (Arc<str>, i64)> =
             payloads.into_iter().map(|(id, payload, at)| (id, (Arc::from(payload), at))).collect();
@@ -322,12 +345,17 @@ impl Worker {
             let config = &self.hub.config;
             let token = Some(token).filter(|t| !t.is_empty()).or_else(|| config.slack_bot_token.clone());
             let channel = w.channel.clone().or_else(|| config.slack_default_channel.clone());
-            let (Some(token), Some(channel), Ok(url)) = (token, channel, reqwest::Url::parse(&slack::post_message_url(&config.slack_api_base))) else {
+            let (Some(token), Some(channel), Ok(url)) =
+                (token, channel, reqwest::Url::parse(&slack::post_message_url(&config.slack_api_base)))
+            else {
                 return Some(Plan { endpoint: Err(SLACK_UNCONFIGURED), settings });
             };
             let tenant_url = format!("{}/tenants/{}", config.public_url, w.tenant_id);
             let target = Target::Slack(slack::Destination { token, channel, tenant_url });
-            return Some(Plan { endpoint: Ok(Arc::new(Endpoint { url, headers: Vec::new(), timeout, target })), settings });
+            return Some(Plan {
+                endpoint: Ok(Arc::new(Endpoint { url, headers: Vec::new(), timeout, target })),
+                settings,
+            });
         }
         let Some(secrets) = self.hub.signing_secrets(w, now) else {
             tracing::error!(webhook_id = %w.id, "signing secret does not decrypt: this instance's IH_MASTER_KEY differs from the one that sealed it");
@@ -339,7 +367,10 @@ impl Worker {
             .filter_map(|(k, v)| Some((HeaderName::from_bytes(k.as_bytes()).ok()?, HeaderValue::from_str(&v).ok()?)))
             .collect();
         let Ok(url) = reqwest::Url::parse(&w.url) else { return Some(Plan { endpoint: Err(DISABLED), settings }) };
-        Some(Plan { endpoint: Ok(Arc::new(Endpoint { url, headers, timeout, target: Target::Webhook { secrets } })), settings })
+        Some(Plan {
+            endpoint: Ok(Arc::new(Endpoint { url, headers, timeout, target: Target::Webhook { secrets } })),
+            settings,
+        })
     }
 
     /// Sends one claimed delivery and records the attempt. `slots` (the worker's and the
@@ -366,8 +397,12 @@ impl Worker {
         };
         let verdict = match (&job.plan.endpoint, result.refusal) {
             (Err(_), _) | (Ok(_), Some(Refusal::Final)) => Verdict::Rejected,
-            (Ok(_), Some(Refusal::Retryable)) => Verdict::Retry(retry::delay(attempt_number, job.plan.settings.backoff_base, result.retry_after)),
-            (Ok(_), None) => retry::verdict(result.status, result.retry_after, attempt_number, job.plan.settings.backoff_base),
+            (Ok(_), Some(Refusal::Retryable)) => {
+                Verdict::Retry(retry::delay(attempt_number, job.plan.settings.backoff_base, result.retry_after))
+            }
+            (Ok(_), None) => {
+                retry::verdict(result.status, result.retry_after, attempt_number, job.plan.settings.backoff_base)
+            }
         };
         let now = time::now_ms();
         let (status, next_attempt_at) = match &verdict {
@@ -376,7 +411,8 @@ impl Worker {
             Verdict::Retry(after) => ("failed", now + after.as_millis() as i64),
             Verdict::Rejected | Verdict::Gone => ("dead_letter", now),
         };
-        let earlier_retry = status == "failed" && self.next_retry_at.fetch_min(next_attempt_at, Ordering::Relaxed) > next_attempt_at;
+        let earlier_retry =
+            status == "failed" && self.next_retry_at.fetch_min(next_attempt_at, Ordering::Relaxed) > next_attempt_at;
         self.hub.metrics.record_attempt(status, result.duration_ms);
         let last_error = result
             .error_message

@@ -79,7 +79,9 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
     let mut tx = hub.db.begin().await?;
     tx.without_flush_wait().await?;
     store::deliveries::record(&mut tx, &hub.instance_id, &attempts, &outcomes, now).await?;
-    let rollup = crate::domain::stats::rollup(batch.iter().map(|(r, _)| (&r.attempt, r.webhook_id.as_str(), r.outcome.status == "delivered")));
+    let rollup = crate::domain::stats::rollup(
+        batch.iter().map(|(r, _)| (&r.attempt, r.webhook_id.as_str(), r.outcome.status == "delivered")),
+    );
     store::stats::add(&mut tx, &rollup).await?;
     let mut operational = Vec::new();
     for webhook_id in batch.iter().filter_map(|(r, _)| r.disable_webhook.as_deref()) {
@@ -104,7 +106,11 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
     }
     let delivery = &hub.config.delivery;
     for s in streaks {
-        let Some((streak, enabled, tenant_id, url)) = store::webhooks::count_failures(&mut tx, s.webhook_id, s.reset, s.failures).await? else { continue };
+        let Some((streak, enabled, tenant_id, url)) =
+            store::webhooks::count_failures(&mut tx, s.webhook_id, s.reset, s.failures).await?
+        else {
+            continue;
+        };
         let webhook_id = s.webhook_id;
         // Raised once a streak, when it reaches the threshold (the streak before this batch was shorter).
         if enabled && streak >= delivery.alert_after_failures && streak - s.failures < delivery.alert_after_failures {
@@ -116,7 +122,13 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
             let reason = format!("{streak} consecutive failed attempts");
             if store::webhooks::disable(&mut tx, webhook_id, &reason, now).await? {
                 tracing::warn!(webhook_id, streak, "endpoint disabled after sustained failure");
-                let audit = store::audit::AuditRow::now(Some(&tenant_id), "system".into(), "webhook.auto_disabled", Some(webhook_id), None);
+                let audit = store::audit::AuditRow::now(
+                    Some(&tenant_id),
+                    "system".into(),
+                    "webhook.auto_disabled",
+                    Some(webhook_id),
+                    None,
+                );
                 store::audit::insert(&mut tx, &audit).await?;
                 let data = serde_json::json!({ "webhook_id": webhook_id, "url": url, "reason": reason, "consecutive_failures": streak });
                 operational.push(operational_event(&tenant_id, "webhook.disabled", data, now));

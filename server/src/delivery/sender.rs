@@ -136,13 +136,7 @@ impl Sender {
                 (&self.operator_client, body, headers)
             }
         };
-        let sent = client
-            .post(endpoint.url.clone())
-            .headers(headers)
-            .timeout(endpoint.timeout)
-            .body(body)
-            .send()
-            .await;
+        let sent = client.post(endpoint.url.clone()).headers(headers).timeout(endpoint.timeout).body(body).send().await;
         match sent {
             Ok(mut response) => {
                 result.status = Some(response.status().as_u16());
@@ -221,7 +215,13 @@ fn judge_slack_answer(result: &mut AttemptResult, body: &str) {
     result.refusal = Some(refusal);
 }
 
-fn signed_headers(endpoint: &Endpoint, secrets: &[String], message: &Message<'_>, body: &str, timestamp: i64) -> HeaderMap {
+fn signed_headers(
+    endpoint: &Endpoint,
+    secrets: &[String],
+    message: &Message<'_>,
+    body: &str,
+    timestamp: i64,
+) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(12 + endpoint.headers.len());
     for (name, value) in &endpoint.headers {
         headers.insert(name.clone(), value.clone());
@@ -231,10 +231,8 @@ fn signed_headers(endpoint: &Endpoint, secrets: &[String], message: &Message<'_>
         .map(|s| signing::standard_signature(&signing::standard_key(s), message.event_id, timestamp, body.as_bytes()))
         .collect::<Vec<_>>()
         .join(" ");
-    let classic = secrets
-        .first()
-        .map(|s| signing::classic_signature(s, timestamp, body.as_bytes()))
-        .unwrap_or_default();
+    let classic =
+        secrets.first().map(|s| signing::classic_signature(s, timestamp, body.as_bytes())).unwrap_or_default();
     let value = |s: &str| HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""));
     let ts = timestamp.to_string();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -22,15 +22,38 @@ pub fn post_message_url(api_base: &str) -> String {
 
 /// `ok: false` errors that may succeed later. `ratelimited` normally comes as HTTP 429 with
 /// `Retry-After`, which the retry rules already honour; Slack also documents it in the body.
-const RETRYABLE: [&str; 7] =
-    ["ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org"];
+const RETRYABLE: [&str; 7] = [
+    "ratelimited",
+    "rate_limited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+    "team_added_to_org",
+];
 
 /// `ok: false` errors that no retry will fix: the token, the channel or the message is wrong.
 const FINAL: [&str; 20] = [
-    "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "no_permission",
-    "missing_scope", "not_allowed_token_type", "channel_not_found", "not_in_channel", "is_archived",
-    "msg_too_long", "no_text", "invalid_blocks", "invalid_arguments", "invalid_charset",
-    "restricted_action", "too_many_attachments", "duplicate_channel_not_found", "ekm_access_denied",
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "no_permission",
+    "missing_scope",
+    "not_allowed_token_type",
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "msg_too_long",
+    "no_text",
+    "invalid_blocks",
+    "invalid_arguments",
+    "invalid_charset",
+    "restricted_action",
+    "too_many_attachments",
+    "duplicate_channel_not_found",
+    "ekm_access_denied",
 ];
 
 /// What Slack's answer to a 2xx response means.
@@ -77,7 +100,9 @@ pub fn request(destination: &Destination, message: &Message<'_>) -> (String, Hea
 pub fn post_message(destination: &Destination, message: &Message<'_>) -> Value {
     let data: Value = serde_json::from_str(message.payload).unwrap_or(Value::Null);
     let card = Card::of(message.event_type, &data, &destination.tenant_url);
-    let mut blocks = vec![json!({ "type": "header", "text": { "type": "plain_text", "text": clip(&card.title, 150), "emoji": true } })];
+    let mut blocks = vec![
+        json!({ "type": "header", "text": { "type": "plain_text", "text": clip(&card.title, 150), "emoji": true } }),
+    ];
     let mut fields = Vec::new();
     for (label, value) in &card.facts {
         fields.push(json!({ "type": "mrkdwn", "text": clip(&format!("*{label}*\n{}", escape(value)), 2000) }));
@@ -85,7 +110,8 @@ pub fn post_message(destination: &Destination, message: &Message<'_>) -> Value {
     fields.push(json!({ "type": "mrkdwn", "text": format!("*Event*\n`{}`", message.event_type) }));
     blocks.push(json!({ "type": "section", "fields": fields }));
     if let Some(description) = &card.description {
-        blocks.push(json!({ "type": "section", "text": { "type": "mrkdwn", "text": clip(&escape(description), 3000) } }));
+        blocks
+            .push(json!({ "type": "section", "text": { "type": "mrkdwn", "text": clip(&escape(description), 3000) } }));
     }
     blocks.push(json!({ "type": "context", "elements": [{ "type": "mrkdwn",
         "text": format!("<{}|{}> · {}", escape(&card.link), card.link_label, message.event_id) }] }));
@@ -117,7 +143,12 @@ impl Card {
                     facts.push(("Consecutive failures", n.to_string()));
                 }
                 Card {
-                    title: if failing { "⚠️ A webhook endpoint is failing" } else { "⛔ A webhook endpoint was disabled" }.into(),
+                    title: if failing {
+                        "⚠️ A webhook endpoint is failing"
+                    } else {
+                        "⛔ A webhook endpoint was disabled"
+                    }
+                    .into(),
                     facts,
                     description: text(&["reason", "last_error"]),
                     link: format!("{tenant_url}/webhooks"),
@@ -140,7 +171,8 @@ impl Card {
                     title: text(&["title", "subject", "name", "summary"]).unwrap_or_else(|| humanize(event_type)),
                     facts,
                     description: text(&["description", "details", "message", "body", "notes"]),
-                    link: text(&["url", "link", "html_url"]).filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+                    link: text(&["url", "link", "html_url"])
+                        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
                         .unwrap_or_else(|| format!("{tenant_url}/deliveries")),
                     link_label: "Open",
                 }
@@ -151,18 +183,20 @@ impl Card {
 
 /// `requester` as a string, or as an object with a name and an email, or one of its synonyms.
 fn requester(data: &Value) -> Option<String> {
-    ["requester", "requested_by", "submitted_by", "user", "customer", "contact"].iter().find_map(|k| {
-        let v = &data[*k];
-        plain(v).or_else(|| {
-            let name = plain(&v["name"]).or_else(|| plain(&v["full_name"]));
-            let email = plain(&v["email"]);
-            match (name, email) {
-                (Some(n), Some(e)) => Some(format!("{n} <{e}>")),
-                (n, e) => n.or(e),
-            }
+    ["requester", "requested_by", "submitted_by", "user", "customer", "contact"]
+        .iter()
+        .find_map(|k| {
+            let v = &data[*k];
+            plain(v).or_else(|| {
+                let name = plain(&v["name"]).or_else(|| plain(&v["full_name"]));
+                let email = plain(&v["email"]);
+                match (name, email) {
+                    (Some(n), Some(e)) => Some(format!("{n} <{e}>")),
+                    (n, e) => n.or(e),
+                }
+            })
         })
-    })
-    .or_else(|| plain(&data["email"]))
+        .or_else(|| plain(&data["email"]))
 }
 
 fn plain(v: &Value) -> Option<String> {
@@ -200,7 +234,11 @@ mod tests {
     use super::*;
 
     fn destination() -> Destination {
-        Destination { token: "xoxb-1".into(), channel: "#requests".into(), tenant_url: "https://hub.example/tenants/tnt_1".into() }
+        Destination {
+            token: "xoxb-1".into(),
+            channel: "#requests".into(),
+            tenant_url: "https://hub.example/tenants/tnt_1".into(),
+        }
     }
 
     fn message<'a>(event_type: &'a str, payload: &'a str) -> Message<'a> {
@@ -217,7 +255,10 @@ mod tests {
         assert_eq!(blocks[0]["text"]["text"], "Laptop for Ada");
         assert_eq!(blocks[1]["fields"][0]["text"], "*Requester*\nAda &lt;ada@example.com&gt;");
         assert_eq!(blocks[2]["text"]["text"], "A &lt;b&gt;fast&lt;/b&gt; one &amp; a bag");
-        assert!(blocks[3]["elements"][0]["text"].as_str().unwrap().starts_with("<https://app.example/requests/7|Open>"));
+        assert!(blocks[3]["elements"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("<https://app.example/requests/7|Open>"));
     }
 
     #[test]
@@ -230,7 +271,8 @@ mod tests {
 
     #[test]
     fn an_alert_names_the_endpoint_and_the_streak() {
-        let payload = r#"{"webhook_id":"wh_1","url":"https://x.example/hook","consecutive_failures":5,"last_error":"HTTP 500"}"#;
+        let payload =
+            r#"{"webhook_id":"wh_1","url":"https://x.example/hook","consecutive_failures":5,"last_error":"HTTP 500"}"#;
         let body = post_message(&destination(), &message("webhook.failing", payload));
         assert_eq!(body["blocks"][0]["text"]["text"], "⚠️ A webhook endpoint is failing");
         assert_eq!(body["blocks"][1]["fields"][1]["text"], "*Consecutive failures*\n5");

@@ -32,7 +32,10 @@ impl TargetPolicy {
             Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
             _ => false,
         };
-        loopback && self.echo_port.is_some() && url.port_or_known_default() == self.echo_port && url.path().starts_with("/echo/")
+        loopback
+            && self.echo_port.is_some()
+            && url.port_or_known_default() == self.echo_port
+            && url.path().starts_with("/echo/")
     }
 }
 
@@ -99,7 +102,19 @@ mod tests {
 
     #[test]
     fn private_loopback_link_local_and_metadata_addresses_are_not_public() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip} must be refused");
         }
         for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {

@@ -89,7 +89,9 @@ impl Principal {
     /// to check a key, and it is the one the key-checking benchmark measures, where serialising
     /// it per request cost more than the key check itself.
     pub fn identity(&self) -> bytes::Bytes {
-        static OPERATOR: LazyLock<bytes::Bytes> = LazyLock::new(|| identity_json(&WhoAmIOut { actor: Cow::Borrowed("operator"), tenant_id: None, scopes: None }));
+        static OPERATOR: LazyLock<bytes::Bytes> = LazyLock::new(|| {
+            identity_json(&WhoAmIOut { actor: Cow::Borrowed("operator"), tenant_id: None, scopes: None })
+        });
         match self {
             Principal::Operator => OPERATOR.clone(),
             Principal::Key(key) => key.identity.clone(),
@@ -181,7 +183,12 @@ impl Hub {
     /// token or finds the key in a short-lived cache; the checksum and the database are only
     /// consulted when the cache has no fresh answer.
     /// `now` is Unix ms, read once by the caller for the whole request.
-    pub async fn authenticate_from(&self, credential: &[u8], ip: Option<IpAddr>, now: i64) -> std::result::Result<Authenticated, Refusal> {
+    pub async fn authenticate_from(
+        &self,
+        credential: &[u8],
+        ip: Option<IpAddr>,
+        now: i64,
+    ) -> std::result::Result<Authenticated, Refusal> {
         let hash: [u8; 32] = Sha256::digest(credential).into();
         if let Some(answer) = self.known(&hash, ip, now) {
             return answer;
@@ -193,13 +200,23 @@ impl Hub {
     /// The answer for a credential that needs no database: the operator token, or a key with a
     /// fresh cache entry. `None` means the key must be fetched. The request path uses this to
     /// answer most requests without an allocation or a future of its own.
-    pub fn authenticate_known(&self, credential: &[u8], ip: Option<IpAddr>, now: i64) -> Option<std::result::Result<Authenticated, Refusal>> {
+    pub fn authenticate_known(
+        &self,
+        credential: &[u8],
+        ip: Option<IpAddr>,
+        now: i64,
+    ) -> Option<std::result::Result<Authenticated, Refusal>> {
         self.known(&Sha256::digest(credential).into(), ip, now)
     }
 
     /// [`Hub::authenticate_known`] by the credential's SHA-256, which a cache miss reuses for the
     /// database look-up instead of hashing again.
-    fn known(&self, hash: &[u8; 32], ip: Option<IpAddr>, now: i64) -> Option<std::result::Result<Authenticated, Refusal>> {
+    fn known(
+        &self,
+        hash: &[u8; 32],
+        ip: Option<IpAddr>,
+        now: i64,
+    ) -> Option<std::result::Result<Authenticated, Refusal>> {
         if *hash == self.operator_token_hash {
             return Some(Ok(Authenticated { principal: Principal::Operator, meter: self.operator_meter.clone() }));
         }
@@ -212,12 +229,20 @@ impl Hub {
 
     /// The same without a client address (the UI's sign-in, tests).
     pub async fn authenticate(&self, credential: &str) -> Result<Principal> {
-        self.authenticate_from(credential.as_bytes(), None, time::now_ms()).await.map(|a| a.principal).map_err(|r| r.error)
+        self.authenticate_from(credential.as_bytes(), None, time::now_ms())
+            .await
+            .map(|a| a.principal)
+            .map_err(|r| r.error)
     }
 
     /// Reads a key from the database into the cache (also when it does not exist, so that a
     /// well-formed unknown key costs one look-up per TTL, not one per request).
-    async fn fetch_key(&self, credential: &[u8], hash: &[u8; 32], now: i64) -> Result<Option<(Arc<KeyPrincipal>, Arc<Meter>)>> {
+    async fn fetch_key(
+        &self,
+        credential: &[u8],
+        hash: &[u8; 32],
+        now: i64,
+    ) -> Result<Option<(Arc<KeyPrincipal>, Arc<Meter>)>> {
         // A malformed key is refused without a database look-up (and is not cached, so random
         // garbage cannot fill the cache).
         if std::str::from_utf8(credential).ok().and_then(ApiKeyToken::parse).is_none() {
@@ -260,7 +285,11 @@ impl Hub {
 }
 
 /// Whether a key, as found (or not), may make a request from `ip` now.
-fn admit(key: Option<(Arc<KeyPrincipal>, Arc<Meter>)>, ip: Option<IpAddr>, now: i64) -> std::result::Result<Authenticated, Refusal> {
+fn admit(
+    key: Option<(Arc<KeyPrincipal>, Arc<Meter>)>,
+    ip: Option<IpAddr>,
+    now: i64,
+) -> std::result::Result<Authenticated, Refusal> {
     let Some((key, meter)) = key else {
         return Err(Refusal { error: Error::Unauthorized, meter: None });
     };
@@ -268,7 +297,10 @@ fn admit(key: Option<(Arc<KeyPrincipal>, Arc<Meter>)>, ip: Option<IpAddr>, now: 
         return Err(Refusal { error: Error::Unauthorized, meter: Some(meter) });
     }
     if !key.allowed_ips.is_empty() && !ip.is_some_and(|ip| key.allowed_ips.iter().any(|net| net.contains(&ip))) {
-        return Err(Refusal { error: Error::Forbidden("this key may not be used from this IP address".into()), meter: Some(meter) });
+        return Err(Refusal {
+            error: Error::Forbidden("this key may not be used from this IP address".into()),
+            meter: Some(meter),
+        });
     }
     Ok(Authenticated { principal: Principal::Key(key), meter })
 }
@@ -279,7 +311,11 @@ fn identity_json(identity: &WhoAmIOut) -> bytes::Bytes {
 
 fn key_principal(row: store::api_keys::ApiKeyRow) -> Arc<KeyPrincipal> {
     let scopes: Vec<String> = serde_json::from_str(&row.scopes).unwrap_or_default();
-    let identity = identity_json(&WhoAmIOut { actor: Cow::Borrowed(&row.id), tenant_id: Some(Cow::Borrowed(&row.tenant_id)), scopes: Some(Cow::Borrowed(&scopes)) });
+    let identity = identity_json(&WhoAmIOut {
+        actor: Cow::Borrowed(&row.id),
+        tenant_id: Some(Cow::Borrowed(&row.tenant_id)),
+        scopes: Some(Cow::Borrowed(&scopes)),
+    });
     Arc::new(KeyPrincipal {
         identity,
         id: row.id,

@@ -32,7 +32,8 @@ fn valid_channel(channel: &str) -> bool {
     let name = channel.strip_prefix('#');
     match name {
         Some(n) => {
-            (1..=80).contains(&n.len()) && n.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.".contains(&c))
+            (1..=80).contains(&n.len())
+                && n.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.".contains(&c))
         }
         None => {
             (7..=21).contains(&channel.len())
@@ -83,7 +84,13 @@ impl Hub {
 
     /// Creates or changes the tenant's Slack connector; true when it was created. A connector
     /// that would have no token or no channel (neither its own nor a default) is refused.
-    pub async fn put_slack_connector(&self, who: &Principal, tenant_id: &str, input: SlackConnectorIn, source_ip: Option<String>) -> Result<(SlackConnectorOut, bool)> {
+    pub async fn put_slack_connector(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        input: SlackConnectorIn,
+        source_ip: Option<String>,
+    ) -> Result<(SlackConnectorOut, bool)> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         store::found(store::tenants::get(&self.db, tenant_id).await?, "tenant")?;
         let existing = store::webhooks::connector(&self.db, tenant_id, SLACK).await?;
@@ -115,7 +122,9 @@ impl Hub {
         // The token and channel after this change: the given ones, else the current ones.
         let own_token = match token {
             Some(t) => !t.is_empty(),
-            None => existing.as_ref().is_some_and(|row| self.master_key.open_string(&row.secret).is_ok_and(|t| !t.is_empty())),
+            None => existing
+                .as_ref()
+                .is_some_and(|row| self.master_key.open_string(&row.secret).is_ok_and(|t| !t.is_empty())),
         };
         let own_channel = match channel {
             Some(c) => (!c.is_empty()).then(|| c.to_string()),
@@ -124,7 +133,10 @@ impl Hub {
         if !own_token && self.config.slack_bot_token.is_none() && !errors.iter().any(|e| e.field == "bot_token") {
             push(&mut errors, "bot_token", "required: this hub has no default (IH_SLACK_BOT_TOKEN)");
         }
-        if own_channel.is_none() && self.config.slack_default_channel.is_none() && !errors.iter().any(|e| e.field == "channel") {
+        if own_channel.is_none()
+            && self.config.slack_default_channel.is_none()
+            && !errors.iter().any(|e| e.field == "channel")
+        {
             push(&mut errors, "channel", "required: this hub has no default (IH_SLACK_DEFAULT_CHANNEL)");
         }
         if !errors.is_empty() {
@@ -177,19 +189,32 @@ impl Hub {
         } else {
             store::webhooks::update(&mut tx, &row).await?;
         }
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "connector.slack_updated", Some(&row.id), source_ip)).await?;
+        store::audit::insert(
+            &mut tx,
+            &audit_row(who, Some(tenant_id), "connector.slack_updated", Some(&row.id), source_ip),
+        )
+        .await?;
         tx.commit().await?;
         Ok((self.slack_out(row), created))
     }
 
-    pub async fn delete_slack_connector(&self, who: &Principal, tenant_id: &str, source_ip: Option<String>) -> Result<()> {
+    pub async fn delete_slack_connector(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        source_ip: Option<String>,
+    ) -> Result<()> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let row = self.slack_row(tenant_id).await?;
         let mut tx = self.db.begin().await?;
         if !store::webhooks::soft_delete(&mut tx, tenant_id, &row.id, SLACK, time::now_ms()).await? {
             return Err(Error::NotFound("slack connector"));
         }
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "connector.slack_deleted", Some(&row.id), source_ip)).await?;
+        store::audit::insert(
+            &mut tx,
+            &audit_row(who, Some(tenant_id), "connector.slack_deleted", Some(&row.id), source_ip),
+        )
+        .await?;
         tx.commit().await
     }
 

@@ -1,11 +1,14 @@
 use app::models::{AttemptOut, BulkReplayIn, BulkReplayOut, DeliveryOut, DeliveryStatus, DeliveryWithAttempts, Page};
 
 use super::auth::{Principal, Scope};
-use super::{page_limit, paginate, Hub};
-use crate::error::{Error, Result};
 use super::ingest::notify_other_instances;
 use super::tenants::audit_row;
-use crate::store::{self, deliveries::{AttemptRow, DeliveryRow, Filter, NewDelivery}};
+use super::{page_limit, paginate, Hub};
+use crate::error::{Error, Result};
+use crate::store::{
+    self,
+    deliveries::{AttemptRow, DeliveryRow, Filter, NewDelivery},
+};
 use crate::{ids, time};
 
 pub fn delivery_out(row: DeliveryRow) -> DeliveryOut {
@@ -67,7 +70,9 @@ impl DeliveryQuery {
             None => None,
             Some(s) => Some(
                 DeliveryStatus::parse(s)
-                    .ok_or_else(|| Error::field("status", "must be pending, delivering, delivered, failed or dead_letter"))?
+                    .ok_or_else(|| {
+                        Error::field("status", "must be pending, delivering, delivered, failed or dead_letter")
+                    })?
                     .as_str()
                     .to_string(),
             ),
@@ -93,7 +98,12 @@ impl Hub {
         self.metrics.render(due, age)
     }
 
-    pub async fn list_deliveries(&self, who: &Principal, tenant_id: &str, query: &DeliveryQuery) -> Result<Page<DeliveryOut>> {
+    pub async fn list_deliveries(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        query: &DeliveryQuery,
+    ) -> Result<Page<DeliveryOut>> {
         who.authorize(tenant_id, Scope::DeliveriesRead)?;
         let filter = query.filter()?;
         let limit = page_limit(query.limit);
@@ -121,7 +131,14 @@ impl Hub {
     }
 
     /// A new delivery of the same event to the same endpoint, linked to the one it replays.
-    pub async fn replay_delivery(&self, who: &Principal, tenant_id: &str, id: &str, dead_letters_only: bool, source_ip: Option<String>) -> Result<DeliveryOut> {
+    pub async fn replay_delivery(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        id: &str,
+        dead_letters_only: bool,
+        source_ip: Option<String>,
+    ) -> Result<DeliveryOut> {
         who.authorize(tenant_id, Scope::DeliveriesReplay)?;
         let original = store::found(store::deliveries::get(&self.db, tenant_id, id).await?, "delivery")?;
         if dead_letters_only && original.status != "dead_letter" {
@@ -133,9 +150,21 @@ impl Hub {
     }
 
     /// Replays every delivery matching the filter (at most 10 000 a call).
-    pub async fn bulk_replay(&self, who: &Principal, tenant_id: &str, input: BulkReplayIn, source_ip: Option<String>) -> Result<BulkReplayOut> {
+    pub async fn bulk_replay(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        input: BulkReplayIn,
+        source_ip: Option<String>,
+    ) -> Result<BulkReplayOut> {
         who.authorize(tenant_id, Scope::DeliveriesReplay)?;
-        let query = DeliveryQuery { status: input.status, webhook_id: input.webhook_id, since: input.since, until: input.until, ..Default::default() };
+        let query = DeliveryQuery {
+            status: input.status,
+            webhook_id: input.webhook_id,
+            since: input.since,
+            until: input.until,
+            ..Default::default()
+        };
         let rows = store::deliveries::list(&self.db, tenant_id, &query.filter()?, None, 10_000).await?;
         if rows.is_empty() {
             return Ok(BulkReplayOut { replayed: 0, deliveries: Vec::new() });
@@ -145,7 +174,13 @@ impl Hub {
         Ok(BulkReplayOut { replayed: replayed.len(), deliveries: replayed.into_iter().map(|d| d.id).collect() })
     }
 
-    async fn replay_rows(&self, who: &Principal, tenant_id: &str, originals: Vec<DeliveryRow>, source_ip: Option<String>) -> Result<Vec<DeliveryOut>> {
+    async fn replay_rows(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        originals: Vec<DeliveryRow>,
+        source_ip: Option<String>,
+    ) -> Result<Vec<DeliveryOut>> {
         let now = time::now_ms();
         let new: Vec<NewDelivery> = originals
             .iter()
@@ -162,13 +197,20 @@ impl Hub {
         let mut tx = self.db.begin().await?;
         store::deliveries::insert_many(&mut tx, &new).await?;
         let target = if new.len() == 1 { new[0].replay_of.clone() } else { Some(format!("{} deliveries", new.len())) };
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "delivery.replayed", target.as_deref(), source_ip)).await?;
+        store::audit::insert(
+            &mut tx,
+            &audit_row(who, Some(tenant_id), "delivery.replayed", target.as_deref(), source_ip),
+        )
+        .await?;
         notify_other_instances(&mut tx).await?;
         tx.commit().await?;
         self.wake.notify_one();
         let mut out = Vec::with_capacity(new.len());
         for d in new {
-            out.push(delivery_out(store::found(store::deliveries::get(&self.db, tenant_id, &d.id).await?, "delivery")?));
+            out.push(delivery_out(store::found(
+                store::deliveries::get(&self.db, tenant_id, &d.id).await?,
+                "delivery",
+            )?));
         }
         Ok(out)
     }

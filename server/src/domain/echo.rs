@@ -26,10 +26,20 @@ impl Hub {
     }
 
     /// Records a request the echo inspector received; answers whether its signature verified.
-    pub async fn receive_echo(&self, tenant_id: &str, path: &str, headers: &http::HeaderMap, body: &[u8]) -> Result<bool> {
+    pub async fn receive_echo(
+        &self,
+        tenant_id: &str,
+        path: &str,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<bool> {
         self.ensure_tenant_exists(tenant_id).await?;
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let verified = match (header("webhook-id"), header("webhook-timestamp").and_then(|t| t.parse().ok()), header("webhook-signature")) {
+        let verified = match (
+            header("webhook-id"),
+            header("webhook-timestamp").and_then(|t| t.parse().ok()),
+            header("webhook-signature"),
+        ) {
             (Some(id), Some(ts), Some(signature)) => {
                 let secrets = self.echo_secrets(tenant_id, path).await?;
                 let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
@@ -37,10 +47,8 @@ impl Hub {
             }
             _ => false,
         };
-        let headers: BTreeMap<&str, String> = headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
+        let headers: BTreeMap<&str, String> =
+            headers.iter().map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
         let row = EchoRow {
             id: ids::new_id(ids::ECHO),
             tenant_id: tenant_id.to_string(),

@@ -1,4 +1,4 @@
-use app::models::{AttemptOut, BUILTIN_EVENT_TYPES, EventAccepted, EventIn, EventOut};
+use app::models::{AttemptOut, EventAccepted, EventIn, EventOut, BUILTIN_EVENT_TYPES};
 
 use super::auth::{Principal, Scope};
 use super::deliveries::{attempt_out, delivery_out};
@@ -41,7 +41,8 @@ impl Hub {
     /// The catalogue: the built-in types, the hub's operational types (subscribable by name),
     /// and the types the tenant has published.
     pub async fn event_types(&self, who: &Principal, tenant_id: Option<&str>) -> Result<Vec<String>> {
-        let mut types: Vec<String> = BUILTIN_EVENT_TYPES.iter().chain(&crate::delivery::OPERATIONAL_TYPES).map(|t| t.to_string()).collect();
+        let mut types: Vec<String> =
+            BUILTIN_EVENT_TYPES.iter().chain(&crate::delivery::OPERATIONAL_TYPES).map(|t| t.to_string()).collect();
         if let Some(asked) = tenant_id {
             who.authorize(asked, Scope::WebhooksRead)?;
         }

@@ -1,7 +1,10 @@
 //! API keys: the token format, roles and scopes, and the lifecycle (create, rotate with a
 //! grace period, revoke, delete, usage).
 
-use app::models::{ApiKeyCreated, ApiKeyView, ApiKeyIn, ApiKeyOut, FieldError, Page, RotateIn, UsageBucket, UsageOut, role_scopes, SCOPES};
+use app::models::{
+    role_scopes, ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyView, FieldError, Page, RotateIn, UsageBucket, UsageOut,
+    SCOPES,
+};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
@@ -161,7 +164,14 @@ fn check(input: &ApiKeyIn, now: i64) -> Result<KeySettings> {
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
-    Ok(KeySettings { name, role: input.role.clone(), scopes, expires_at, rate_limit_per_minute: input.rate_limit_per_minute, allowed_ips })
+    Ok(KeySettings {
+        name,
+        role: input.role.clone(),
+        scopes,
+        expires_at,
+        rate_limit_per_minute: input.rate_limit_per_minute,
+        allowed_ips,
+    })
 }
 
 fn parse_expiry(text: Option<&str>, now: i64) -> Result<Option<i64>, String> {
@@ -175,13 +185,17 @@ fn parse_expiry(text: Option<&str>, now: i64) -> Result<Option<i64>, String> {
 
 /// An address or a CIDR (an address alone is a /32 or /128).
 pub fn parse_cidr(text: &str) -> Option<ipnet::IpNet> {
-    text.parse::<ipnet::IpNet>()
-        .ok()
-        .or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+    text.parse::<ipnet::IpNet>().ok().or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
 impl Hub {
-    pub async fn create_key(&self, who: &Principal, tenant_id: &str, input: ApiKeyIn, source_ip: Option<String>) -> Result<ApiKeyCreated> {
+    pub async fn create_key(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        input: ApiKeyIn,
+        source_ip: Option<String>,
+    ) -> Result<ApiKeyCreated> {
         who.authorize(tenant_id, Scope::KeysWrite)?;
         store::found(store::tenants::get(&self.db, tenant_id).await?, "tenant")?;
         let now = time::now_ms();
@@ -189,12 +203,19 @@ impl Hub {
         let (row, token) = new_key_row(tenant_id, settings, now);
         let mut tx = self.db.begin().await?;
         store::api_keys::insert(&mut tx, &row).await?;
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "api_key.created", Some(&row.id), source_ip)).await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "api_key.created", Some(&row.id), source_ip))
+            .await?;
         tx.commit().await?;
         Ok(ApiKeyCreated { api_key: key_out(row), key: token.as_str().to_string() })
     }
 
-    pub async fn list_keys(&self, who: &Principal, tenant_id: &str, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<ApiKeyOut>> {
+    pub async fn list_keys(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        cursor: Option<&str>,
+        limit: Option<i64>,
+    ) -> Result<Page<ApiKeyOut>> {
         who.authorize(tenant_id, Scope::KeysRead)?;
         let limit = page_limit(limit);
         let rows = store::api_keys::list(&self.db, tenant_id, cursor, limit + 1).await?;
@@ -211,12 +232,22 @@ impl Hub {
     }
 
     /// A new key with the old one's settings; the old one works until the grace period ends.
-    pub async fn rotate_key(&self, who: &Principal, tenant_id: &str, id: &str, input: RotateIn, source_ip: Option<String>) -> Result<ApiKeyCreated> {
+    pub async fn rotate_key(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        id: &str,
+        input: RotateIn,
+        source_ip: Option<String>,
+    ) -> Result<ApiKeyCreated> {
         who.authorize(tenant_id, Scope::KeysWrite)?;
         let now = time::now_ms();
         let mut old = self.key_row(tenant_id, id).await?;
         if status(&old, now) != "active" {
-            return Err(Error::Conflict(format!("the key is {}; only an active key can be rotated", status(&old, now))));
+            return Err(Error::Conflict(format!(
+                "the key is {}; only an active key can be rotated",
+                status(&old, now)
+            )));
         }
         let grace = input.grace_period_seconds.unwrap_or(0);
         if !(0..=30 * 86_400).contains(&grace) {
@@ -238,21 +269,41 @@ impl Hub {
         let mut tx = self.db.begin().await?;
         store::api_keys::insert(&mut tx, &new).await?;
         store::api_keys::set_lifecycle(&mut tx, &old, now).await?;
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "api_key.rotated", Some(&old.id), source_ip)).await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "api_key.rotated", Some(&old.id), source_ip))
+            .await?;
         tx.commit().await?;
         self.forget_key_hash(&old.key_hash);
         Ok(ApiKeyCreated { api_key: key_out(new), key: token.as_str().to_string() })
     }
 
-    pub async fn revoke_key(&self, who: &Principal, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<ApiKeyOut> {
+    pub async fn revoke_key(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<ApiKeyOut> {
         self.end_key(who, tenant_id, id, "api_key.revoked", source_ip).await
     }
 
-    pub async fn delete_key(&self, who: &Principal, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<()> {
+    pub async fn delete_key(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<()> {
         self.end_key(who, tenant_id, id, "api_key.deleted", source_ip).await.map(|_| ())
     }
 
-    async fn end_key(&self, who: &Principal, tenant_id: &str, id: &str, action: &str, source_ip: Option<String>) -> Result<ApiKeyOut> {
+    async fn end_key(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        id: &str,
+        action: &str,
+        source_ip: Option<String>,
+    ) -> Result<ApiKeyOut> {
         who.authorize(tenant_id, Scope::KeysWrite)?;
         let now = time::now_ms();
         let mut row = self.key_row(tenant_id, id).await?;
@@ -350,11 +401,20 @@ mod tests {
     #[test]
     fn roles_map_to_scopes_and_unknown_scopes_are_refused() {
         let now = 0;
-        let admin = check(&ApiKeyIn { name: "a".into(), role: Some("admin".into()), ..Default::default() }, now).unwrap();
+        let admin =
+            check(&ApiKeyIn { name: "a".into(), role: Some("admin".into()), ..Default::default() }, now).unwrap();
         assert_eq!(admin.scopes.len(), SCOPES.len());
         let bad = check(&ApiKeyIn { name: "a".into(), scopes: Some(vec!["root".into()]), ..Default::default() }, now);
         assert!(matches!(bad, Err(Error::Validation(_))));
-        let ips = check(&ApiKeyIn { name: "a".into(), role: Some("read_only".into()), allowed_ips: Some(vec!["10.0.0.0/8".into(), "2001:db8::1".into(), "nope".into()]), ..Default::default() }, now);
+        let ips = check(
+            &ApiKeyIn {
+                name: "a".into(),
+                role: Some("read_only".into()),
+                allowed_ips: Some(vec!["10.0.0.0/8".into(), "2001:db8::1".into(), "nope".into()]),
+                ..Default::default()
+            },
+            now,
+        );
         let Err(Error::Validation(errors)) = ips else { panic!() };
         assert_eq!(errors.len(), 1);
     }

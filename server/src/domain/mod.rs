@@ -75,7 +75,12 @@ pub fn page_limit(limit: Option<i64>) -> i64 {
 }
 
 /// Turns a fetched `limit + 1` rows into a page and its cursor.
-pub fn paginate<R, T>(mut rows: Vec<R>, limit: i64, id: impl Fn(&R) -> String, out: impl Fn(R) -> T) -> app::models::Page<T> {
+pub fn paginate<R, T>(
+    mut rows: Vec<R>,
+    limit: i64,
+    id: impl Fn(&R) -> String,
+    out: impl Fn(R) -> T,
+) -> app::models::Page<T> {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if more { rows.last().map(&id) } else { None };

@@ -90,7 +90,12 @@ impl Meter {
         if !allowed {
             self.used.fetch_sub(1, Relaxed); // refused requests do not use up the next ones
         }
-        RateState { allowed, limit: self.limit, remaining: (self.limit - used).max(0), reset: 60 - (now_ms / 1000) % 60 }
+        RateState {
+            allowed,
+            limit: self.limit,
+            remaining: (self.limit - used).max(0),
+            reset: 60 - (now_ms / 1000) % 60,
+        }
     }
 
     /// Sets the rate-limit headers of an authenticated answer — IETF `RateLimit-Policy` and
@@ -129,7 +134,12 @@ fn header_value(args: std::fmt::Arguments) -> HeaderValue {
 /// more than the rest of this header's work, measured with callgrind).
 fn ratelimit_value(rate: &RateState) -> HeaderValue {
     let (mut remaining, mut reset) = (itoa::Buffer::new(), itoa::Buffer::new());
-    let parts = [&b"\"per-minute\";r="[..], remaining.format(rate.remaining).as_bytes(), b";t=", reset.format(rate.reset).as_bytes()];
+    let parts = [
+        &b"\"per-minute\";r="[..],
+        remaining.format(rate.remaining).as_bytes(),
+        b";t=",
+        reset.format(rate.reset).as_bytes(),
+    ];
     let mut buf = [0u8; 64];
     let mut len = 0;
     for part in parts {
@@ -207,7 +217,9 @@ impl Meters {
             // passing database error.
             let meters = self.0.read().expect("not poisoned");
             for (key_id, _, outcome, n) in &counts {
-                if let (Some(meter), Some(i)) = (meters.get(key_id), Outcome::ALL.iter().position(|o| o.name() == *outcome)) {
+                if let (Some(meter), Some(i)) =
+                    (meters.get(key_id), Outcome::ALL.iter().position(|o| o.name() == *outcome))
+                {
                     meter.counts[i].fetch_add(*n, Relaxed);
                 }
             }

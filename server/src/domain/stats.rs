@@ -17,7 +17,8 @@ use crate::store::stats::Key;
 use crate::{store, time};
 
 /// Upper bounds of the latency buckets, in milliseconds; one more bucket holds the rest.
-pub const LATENCY_BOUNDS_MS: [i64; 24] = [1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10_000, 30_000];
+pub const LATENCY_BOUNDS_MS: [i64; 24] =
+    [1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10_000, 30_000];
 const BUCKETS: usize = LATENCY_BOUNDS_MS.len() + 1;
 const HOUR_MS: i64 = 3_600_000;
 
@@ -46,7 +47,12 @@ fn error_of(attempt: &AttemptRow, accepted: bool) -> Option<String> {
 pub fn rollup<'a>(attempts: impl IntoIterator<Item = (&'a AttemptRow, &'a str, bool)>) -> BTreeMap<Key, i64> {
     let mut counts = BTreeMap::new();
     for (attempt, webhook_id, accepted) in attempts {
-        let key = |metric: String| Key { tenant_id: attempt.tenant_id.clone(), webhook_id: webhook_id.to_string(), hour: hour_of(attempt.started_at), metric };
+        let key = |metric: String| Key {
+            tenant_id: attempt.tenant_id.clone(),
+            webhook_id: webhook_id.to_string(),
+            hour: hour_of(attempt.started_at),
+            metric,
+        };
         let error = error_of(attempt, accepted);
         // No request left the hub for these; their "latency" would only drag the figures down.
         let sent = !matches!(attempt.error_kind.as_deref(), Some("endpoint_disabled" | "blocked"));
@@ -111,7 +117,11 @@ impl Tally {
             succeeded: self.ok,
             failed: self.failed,
             success_rate: (attempts > 0).then(|| self.ok as f64 / attempts as f64),
-            latency_ms: LatencyOut { p50: self.percentile(0.50), p95: self.percentile(0.95), p99: self.percentile(0.99) },
+            latency_ms: LatencyOut {
+                p50: self.percentile(0.50),
+                p95: self.percentile(0.95),
+                p99: self.percentile(0.99),
+            },
             errors: self.errors.clone(),
         }
     }
@@ -129,7 +139,8 @@ impl Hub {
         let mut by_endpoint: BTreeMap<String, Tally> = BTreeMap::new();
         for c in &counters {
             overall.add(&c.metric, c.count);
-            if let Some(tally) = usize::try_from((c.hour - first_hour) / HOUR_MS).ok().and_then(|i| by_hour.get_mut(i)) {
+            if let Some(tally) = usize::try_from((c.hour - first_hour) / HOUR_MS).ok().and_then(|i| by_hour.get_mut(i))
+            {
                 tally.add(&c.metric, c.count);
             }
             by_endpoint.entry(c.webhook_id.clone()).or_default().add(&c.metric, c.count);
@@ -147,7 +158,12 @@ impl Hub {
             })
             .collect();
         // Deleted endpoints keep their history.
-        endpoints.extend(by_endpoint.into_iter().map(|(webhook_id, tally)| EndpointStatsOut { webhook_id, url: String::new(), enabled: false, stats: tally.summary() }));
+        endpoints.extend(by_endpoint.into_iter().map(|(webhook_id, tally)| EndpointStatsOut {
+            webhook_id,
+            url: String::new(),
+            enabled: false,
+            stats: tally.summary(),
+        }));
         Ok(StatsOut {
             window,
             since: time::rfc3339(first_hour),
@@ -155,7 +171,10 @@ impl Hub {
             hours: by_hour
                 .iter()
                 .enumerate()
-                .map(|(i, tally)| HourStatsOut { hour: time::rfc3339(first_hour + i as i64 * HOUR_MS), stats: tally.summary() })
+                .map(|(i, tally)| HourStatsOut {
+                    hour: time::rfc3339(first_hour + i as i64 * HOUR_MS),
+                    stats: tally.summary(),
+                })
                 .collect(),
             endpoints,
         })

@@ -11,7 +11,12 @@ pub fn tenant_out(row: TenantRow) -> TenantOut {
 }
 
 impl Hub {
-    pub async fn create_tenant(&self, who: &Principal, input: TenantIn, source_ip: Option<String>) -> Result<TenantOut> {
+    pub async fn create_tenant(
+        &self,
+        who: &Principal,
+        input: TenantIn,
+        source_ip: Option<String>,
+    ) -> Result<TenantOut> {
         who.require_operator()?;
         let name = input.name.trim();
         if name.is_empty() || name.chars().count() > 200 {
@@ -23,7 +28,12 @@ impl Hub {
         Ok(tenant_out(row))
     }
 
-    pub async fn list_tenants(&self, who: &Principal, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<TenantOut>> {
+    pub async fn list_tenants(
+        &self,
+        who: &Principal,
+        cursor: Option<&str>,
+        limit: Option<i64>,
+    ) -> Result<Page<TenantOut>> {
         who.require_operator()?;
         let limit = page_limit(limit);
         let rows = store::tenants::list(&self.db, cursor, limit + 1).await?;
@@ -36,34 +46,69 @@ impl Hub {
         Ok(tenant_out(store::found(row, "tenant")?))
     }
 
-    pub async fn audit_log(&self, who: &Principal, tenant_id: &str, filter: &AuditFilter, newest_first: bool, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<AuditEntryOut>> {
+    pub async fn audit_log(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        filter: &AuditFilter,
+        newest_first: bool,
+        cursor: Option<&str>,
+        limit: Option<i64>,
+    ) -> Result<Page<AuditEntryOut>> {
         who.authorize(tenant_id, Scope::AuditRead)?;
         let time = |field: &str, value: &Option<String>| -> Result<Option<i64>> {
-            value.as_deref().map(|v| time::parse_rfc3339(v).ok_or_else(|| Error::field(field, "must be an RFC 3339 time"))).transpose()
+            value
+                .as_deref()
+                .map(|v| time::parse_rfc3339(v).ok_or_else(|| Error::field(field, "must be an RFC 3339 time")))
+                .transpose()
         };
         let text = |value: &Option<String>| value.as_deref().map(str::trim).unwrap_or("").to_string();
         let (actor, action, target) = (text(&filter.actor), text(&filter.action), text(&filter.target));
-        let filter = store::audit::Filter { actor: &actor, action: &action, target: &target, since: time("since", &filter.since)?, until: time("until", &filter.until)? };
+        let filter = store::audit::Filter {
+            actor: &actor,
+            action: &action,
+            target: &target,
+            since: time("since", &filter.since)?,
+            until: time("until", &filter.until)?,
+        };
         let limit = page_limit(limit);
         let rows = store::audit::list(&self.db, tenant_id, &filter, newest_first, cursor, limit + 1).await?;
-        Ok(paginate(rows, limit, |r| r.id.clone(), |r| AuditEntryOut {
-            id: r.id,
-            actor: r.actor,
-            action: r.action,
-            target: r.target,
-            source_ip: r.source_ip,
-            created_at: time::rfc3339(r.created_at),
-        }))
+        Ok(paginate(
+            rows,
+            limit,
+            |r| r.id.clone(),
+            |r| AuditEntryOut {
+                id: r.id,
+                actor: r.actor,
+                action: r.action,
+                target: r.target,
+                source_ip: r.source_ip,
+                created_at: time::rfc3339(r.created_at),
+            },
+        ))
     }
 
     /// An audit entry in its own transaction (for changes that are a single statement).
-    pub async fn audit(&self, who: &Principal, tenant_id: Option<&str>, action: &str, target: Option<&str>, source_ip: Option<String>) -> Result<()> {
+    pub async fn audit(
+        &self,
+        who: &Principal,
+        tenant_id: Option<&str>,
+        action: &str,
+        target: Option<&str>,
+        source_ip: Option<String>,
+    ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         store::audit::insert(&mut tx, &audit_row(who, tenant_id, action, target, source_ip)).await?;
         tx.commit().await
     }
 }
 
-pub fn audit_row(who: &Principal, tenant_id: Option<&str>, action: &str, target: Option<&str>, source_ip: Option<String>) -> store::audit::AuditRow {
+pub fn audit_row(
+    who: &Principal,
+    tenant_id: Option<&str>,
+    action: &str,
+    target: Option<&str>,
+    source_ip: Option<String>,
+) -> store::audit::AuditRow {
     store::audit::AuditRow::now(tenant_id, who.actor(), action, target, source_ip)
 }

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use app::models::{FieldError, Page, RotateSecretIn, TestSendIn, WebhookIn, WebhookOut, WebhookPatch, BUILTIN_EVENT_TYPES};
+use app::models::{
+    FieldError, Page, RotateSecretIn, TestSendIn, WebhookIn, WebhookOut, WebhookPatch, BUILTIN_EVENT_TYPES,
+};
 
 use super::auth::{Principal, Scope};
 use super::tenants::audit_row;
@@ -13,7 +15,8 @@ use crate::{ids, signing, time};
 
 pub const MAX_URL_LEN: usize = 2048;
 /// Headers the hub sets itself; an endpoint may not override them.
-const RESERVED_HEADERS: [&str; 6] = ["content-type", "content-length", "host", "user-agent", "transfer-encoding", "connection"];
+const RESERVED_HEADERS: [&str; 6] =
+    ["content-type", "content-length", "host", "user-agent", "transfer-encoding", "connection"];
 
 /// A URL we are willing to deliver to: absolute http(s) with a host, of bounded length.
 #[derive(Debug, Clone)]
@@ -95,7 +98,10 @@ fn check(input: &WebhookIn) -> Result<Settings> {
         let lower = name.to_ascii_lowercase();
         if http::HeaderName::from_bytes(name.as_bytes()).is_err() || http::HeaderValue::from_str(value).is_err() {
             fail("headers", format!("{name:?} is not a valid header"));
-        } else if RESERVED_HEADERS.contains(&lower.as_str()) || lower.starts_with("webhook-") || lower.starts_with("x-webhook-") {
+        } else if RESERVED_HEADERS.contains(&lower.as_str())
+            || lower.starts_with("webhook-")
+            || lower.starts_with("x-webhook-")
+        {
             fail("headers", format!("{name:?} is set by the hub and cannot be overridden"));
         }
     }
@@ -141,7 +147,13 @@ pub fn webhook_out(row: WebhookRow) -> WebhookOut {
 }
 
 impl Hub {
-    pub async fn create_webhook(&self, who: &Principal, tenant_id: &str, input: WebhookIn, source_ip: Option<String>) -> Result<WebhookOut> {
+    pub async fn create_webhook(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        input: WebhookIn,
+        source_ip: Option<String>,
+    ) -> Result<WebhookOut> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         store::found(store::tenants::get(&self.db, tenant_id).await?, "tenant")?;
         let settings = check(&input)?;
@@ -170,12 +182,19 @@ impl Hub {
         };
         let mut tx = self.db.begin().await?;
         store::webhooks::insert(&mut tx, &row).await?;
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.created", Some(&row.id), source_ip)).await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.created", Some(&row.id), source_ip))
+            .await?;
         tx.commit().await?;
         Ok(webhook_out(row))
     }
 
-    pub async fn list_webhooks(&self, who: &Principal, tenant_id: &str, cursor: Option<&str>, limit: Option<i64>) -> Result<Page<WebhookOut>> {
+    pub async fn list_webhooks(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        cursor: Option<&str>,
+        limit: Option<i64>,
+    ) -> Result<Page<WebhookOut>> {
         who.authorize(tenant_id, Scope::WebhooksRead)?;
         let limit = page_limit(limit);
         let rows = store::webhooks::list(&self.db, tenant_id, cursor, limit + 1).await?;
@@ -191,7 +210,13 @@ impl Hub {
         store::found(store::webhooks::get(&self.db, tenant_id, id).await?, "webhook")
     }
 
-    pub async fn delete_webhook(&self, who: &Principal, tenant_id: &str, id: &str, source_ip: Option<String>) -> Result<()> {
+    pub async fn delete_webhook(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<()> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let mut tx = self.db.begin().await?;
         if !store::webhooks::soft_delete(&mut tx, tenant_id, id, store::webhooks::WEBHOOK, time::now_ms()).await? {
@@ -202,7 +227,14 @@ impl Hub {
     }
 
     /// Changes some settings; the result is validated as a whole, like a create.
-    pub async fn patch_webhook(&self, who: &Principal, tenant_id: &str, id: &str, patch: WebhookPatch, source_ip: Option<String>) -> Result<WebhookOut> {
+    pub async fn patch_webhook(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        id: &str,
+        patch: WebhookPatch,
+        source_ip: Option<String>,
+    ) -> Result<WebhookOut> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let mut row = self.webhook_row(tenant_id, id).await?;
         let current = webhook_out(row.clone());
@@ -242,7 +274,14 @@ impl Hub {
 
     /// A new signing secret; the old one keeps signing (alongside) for the grace period, so
     /// receivers can switch without losing a message. Returns the new secret.
-    pub async fn rotate_webhook_secret(&self, who: &Principal, tenant_id: &str, id: &str, input: RotateSecretIn, source_ip: Option<String>) -> Result<String> {
+    pub async fn rotate_webhook_secret(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        id: &str,
+        input: RotateSecretIn,
+        source_ip: Option<String>,
+    ) -> Result<String> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let grace = input.grace_period_seconds.unwrap_or(24 * 3600);
         if !(0..=30 * 86_400).contains(&grace) {
@@ -256,13 +295,20 @@ impl Hub {
         row.updated_at = now;
         let mut tx = self.db.begin().await?;
         store::webhooks::update(&mut tx, &row).await?;
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.secret_rotated", Some(id), source_ip)).await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.secret_rotated", Some(id), source_ip))
+            .await?;
         tx.commit().await?;
         Ok(secret)
     }
 
     /// Stores a sample event with one delivery, to this endpoint only; the caller sends it.
-    pub async fn prepare_test_send(&self, who: &Principal, tenant_id: &str, id: &str, input: TestSendIn) -> Result<String> {
+    pub async fn prepare_test_send(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        id: &str,
+        input: TestSendIn,
+    ) -> Result<String> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let row = self.webhook_row(tenant_id, id).await?;
         self.store_test_event(tenant_id, row.id, input).await
@@ -270,14 +316,24 @@ impl Hub {
 
     /// A sample event (of the given type, with the given or a sample payload) and its one
     /// delivery, to `webhook_id` only; returns the delivery's id.
-    pub(super) async fn store_test_event(&self, tenant_id: &str, webhook_id: String, input: TestSendIn) -> Result<String> {
+    pub(super) async fn store_test_event(
+        &self,
+        tenant_id: &str,
+        webhook_id: String,
+        input: TestSendIn,
+    ) -> Result<String> {
         let event_type = input.event_type.unwrap_or_else(|| "request_submitted".into());
         if !valid_event_type(&event_type) {
             return Err(Error::field("event_type", "not an event type"));
         }
         let payload = input.payload.unwrap_or_else(|| app::models::sample_payload(&event_type));
         let now = time::now_ms();
-        let event = crate::store::events::EventRow::new(tenant_id, &event_type, serde_json::to_string(&payload).expect("JSON serialises"), now);
+        let event = crate::store::events::EventRow::new(
+            tenant_id,
+            &event_type,
+            serde_json::to_string(&payload).expect("JSON serialises"),
+            now,
+        );
         let delivery = crate::store::deliveries::NewDelivery {
             id: ids::new_id(ids::DELIVERY),
             tenant_id: tenant_id.to_string(),

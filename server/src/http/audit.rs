@@ -18,20 +18,28 @@ pub fn router() -> Router<AppState> {
 
 pub fn operations() -> Vec<Op> {
     vec![
-        Op::get("/api/v1/tenants/{tenant_id}/audit-log", "Audit log", "Every change of keys, webhooks and the tenant: actor, action, target, time, source IP")
-            .scope("audit:read")
-            .query("actor", "`operator`, `system` or a key id")
-            .query("action", "an action (`webhook.created`) or a whole area (`webhook`)")
-            .query("target", "the id of what changed")
-            .query("since", "at or after (RFC 3339)")
-            .query("until", "before (RFC 3339)")
-            .query("order", "`asc` (default, oldest first) or `desc`")
-            .paged()
-            .answers(200, Some(schema::<Page<AuditEntryOut>>)),
-        Op::get("/api/v1/tenants/{tenant_id}/stats", "Analytics", "Success rate, latency percentiles, volume per hour and errors by kind, overall and per endpoint")
-            .scope("deliveries:read")
-            .query("window", "`24h` (default) or `7d`")
-            .answers(200, Some(schema::<StatsOut>)),
+        Op::get(
+            "/api/v1/tenants/{tenant_id}/audit-log",
+            "Audit log",
+            "Every change of keys, webhooks and the tenant: actor, action, target, time, source IP",
+        )
+        .scope("audit:read")
+        .query("actor", "`operator`, `system` or a key id")
+        .query("action", "an action (`webhook.created`) or a whole area (`webhook`)")
+        .query("target", "the id of what changed")
+        .query("since", "at or after (RFC 3339)")
+        .query("until", "before (RFC 3339)")
+        .query("order", "`asc` (default, oldest first) or `desc`")
+        .paged()
+        .answers(200, Some(schema::<Page<AuditEntryOut>>)),
+        Op::get(
+            "/api/v1/tenants/{tenant_id}/stats",
+            "Analytics",
+            "Success rate, latency percentiles, volume per hour and errors by kind, overall and per endpoint",
+        )
+        .scope("deliveries:read")
+        .query("window", "`24h` (default) or `7d`")
+        .answers(200, Some(schema::<StatsOut>)),
     ]
 }
 
@@ -45,13 +53,20 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
 }
 
-async fn audit_log(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, Query(q): Query<AuditQuery>) -> Result<Json<Page<AuditEntryOut>>> {
+async fn audit_log(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Page<AuditEntryOut>>> {
     let newest_first = match q.order.as_deref() {
         None | Some("asc") => false,
         Some("desc") => true,
         Some(_) => return Err(crate::error::Error::field("order", "must be asc or desc")),
     };
-    Ok(Json(s.hub.audit_log(&caller.principal, &tenant_id, &q.filter, newest_first, q.cursor.as_deref(), q.limit).await?))
+    Ok(Json(
+        s.hub.audit_log(&caller.principal, &tenant_id, &q.filter, newest_first, q.cursor.as_deref(), q.limit).await?,
+    ))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -60,6 +75,11 @@ pub struct StatsQuery {
     pub window: StatsWindow,
 }
 
-async fn stats(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, Query(q): Query<StatsQuery>) -> Result<Json<StatsOut>> {
+async fn stats(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    Query(q): Query<StatsQuery>,
+) -> Result<Json<StatsOut>> {
     Ok(Json(s.hub.stats(&caller.principal, &tenant_id, q.window).await?))
 }

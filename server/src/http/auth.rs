@@ -116,7 +116,9 @@ where
         match self.hub.authenticate_known(credential, ip, now) {
             Some(answer) => match admit(answer, &mut request, ip, now) {
                 Err(refusal) => Metered::Ready { response: Some(refusal) },
-                Ok(finish) if !idempotency::applies(&request) => Metered::Inner { future: self.inner.call(request), finish: Some(finish) },
+                Ok(finish) if !idempotency::applies(&request) => {
+                    Metered::Inner { future: self.inner.call(request), finish: Some(finish) }
+                }
                 Ok(finish) => {
                     let (hub, inner) = (self.hub.clone(), take_ready(&mut self.inner));
                     Metered::Boxed { future: Box::pin(async move { pass(&hub, inner, request, finish).await }) }
@@ -147,12 +149,21 @@ fn take_ready<S: Clone>(inner: &mut S) -> S {
 
 /// Counts a refusal and returns its answer, or applies the caller's rate limit and attaches the
 /// [`Caller`] to the request (which stays in place: it is a few hundred bytes).
-fn admit(answer: Result<Authenticated, Refusal>, request: &mut Request, ip: Option<IpAddr>, now: i64) -> Result<Finish, Response> {
+fn admit(
+    answer: Result<Authenticated, Refusal>,
+    request: &mut Request,
+    ip: Option<IpAddr>,
+    now: i64,
+) -> Result<Finish, Response> {
     let Authenticated { principal, meter } = match answer {
         Ok(authenticated) => authenticated,
         Err(refusal) => {
             if let Some(meter) = refusal.meter {
-                let outcome = if matches!(refusal.error, Error::Forbidden(_)) { Outcome::Forbidden } else { Outcome::Unauthorized };
+                let outcome = if matches!(refusal.error, Error::Forbidden(_)) {
+                    Outcome::Forbidden
+                } else {
+                    Outcome::Unauthorized
+                };
                 meter.count(outcome, now);
             }
             return Err(refusal.error.into_response());
@@ -160,7 +171,8 @@ fn admit(answer: Result<Authenticated, Refusal>, request: &mut Request, ip: Opti
     };
     let finish = Finish { rate: meter.check(now), meter, now };
     if !finish.rate.allowed {
-        let mut response = Error::RateLimited(format!("more than {} requests a minute", finish.rate.limit)).into_response();
+        let mut response =
+            Error::RateLimited(format!("more than {} requests a minute", finish.rate.limit)).into_response();
         finish.apply(&mut response);
         return Err(response);
     }

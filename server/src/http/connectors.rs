@@ -1,8 +1,8 @@
+use app::models::{DeliveryWithAttempts, SlackConnectorIn, SlackConnectorOut, TestSendIn};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use app::models::{DeliveryWithAttempts, SlackConnectorIn, SlackConnectorOut, TestSendIn};
 
 use super::openapi::{schema, Op};
 use super::{AppState, Caller, Json};
@@ -18,19 +18,44 @@ pub fn operations() -> Vec<Op> {
     const SLACK: &str = "Slack connector";
     const PATH: &str = "/api/v1/tenants/{tenant_id}/connectors/slack";
     vec![
-        Op::get(PATH, SLACK, "The tenant's Slack connector (404 when it has none)").scope("webhooks:read").answers(200, Some(schema::<SlackConnectorOut>)),
-        Op::put(PATH, SLACK, "Create (201) or change (200) the Slack connector; fields left out keep their value").scope("webhooks:write").body(schema::<SlackConnectorIn>).answers(201, Some(schema::<SlackConnectorOut>)).or(200),
-        Op::delete(PATH, SLACK, "Remove the Slack connector (its deliveries stay)").scope("webhooks:write").answers(204, None),
-        Op::post("/api/v1/tenants/{tenant_id}/connectors/slack/test", SLACK, "Post a test message now; answers with the delivery and its attempt").scope("webhooks:write").body(schema::<TestSendIn>).answers(200, Some(schema::<DeliveryWithAttempts>)),
+        Op::get(PATH, SLACK, "The tenant's Slack connector (404 when it has none)")
+            .scope("webhooks:read")
+            .answers(200, Some(schema::<SlackConnectorOut>)),
+        Op::put(PATH, SLACK, "Create (201) or change (200) the Slack connector; fields left out keep their value")
+            .scope("webhooks:write")
+            .body(schema::<SlackConnectorIn>)
+            .answers(201, Some(schema::<SlackConnectorOut>))
+            .or(200),
+        Op::delete(PATH, SLACK, "Remove the Slack connector (its deliveries stay)")
+            .scope("webhooks:write")
+            .answers(204, None),
+        Op::post(
+            "/api/v1/tenants/{tenant_id}/connectors/slack/test",
+            SLACK,
+            "Post a test message now; answers with the delivery and its attempt",
+        )
+        .scope("webhooks:write")
+        .body(schema::<TestSendIn>)
+        .answers(200, Some(schema::<DeliveryWithAttempts>)),
     ]
 }
 
-async fn one(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>) -> Result<Json<SlackConnectorOut>> {
+async fn one(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+) -> Result<Json<SlackConnectorOut>> {
     Ok(Json(s.hub.slack_connector(&caller.principal, &tenant_id).await?))
 }
 
-async fn put(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, Json(input): Json<SlackConnectorIn>) -> Result<(StatusCode, Json<SlackConnectorOut>)> {
-    let (connector, created) = s.hub.put_slack_connector(&caller.principal, &tenant_id, input, caller.source_ip()).await?;
+async fn put(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    Json(input): Json<SlackConnectorIn>,
+) -> Result<(StatusCode, Json<SlackConnectorOut>)> {
+    let (connector, created) =
+        s.hub.put_slack_connector(&caller.principal, &tenant_id, input, caller.source_ip()).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(connector)))
 }
 
@@ -40,7 +65,12 @@ async fn remove(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path
 }
 
 /// Posts a sample event (a `request_submitted` unless another type is given) through the connector now.
-async fn test_message(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, body: axum::body::Bytes) -> Result<Json<DeliveryWithAttempts>> {
+async fn test_message(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<DeliveryWithAttempts>> {
     let input: TestSendIn = super::optional_json(&body)?;
     Ok(Json(s.worker.slack_test(&caller.principal, &tenant_id, input).await?))
 }

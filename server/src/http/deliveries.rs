@@ -17,15 +17,33 @@ pub fn router() -> Router<AppState> {
 
 pub fn operations() -> Vec<Op> {
     vec![
-        Op::get("/api/v1/tenants/{tenant_id}/webhook-deliveries", "Deliveries", "The delivery log, newest first").scope("deliveries:read").delivery_filters().answers(200, Some(schema::<Page<DeliveryOut>>)),
-        Op::get("/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}", "Deliveries", "One delivery with its attempts and its replay chain").scope("deliveries:read").answers(200, Some(schema::<DeliveryWithAttempts>)),
+        Op::get("/api/v1/tenants/{tenant_id}/webhook-deliveries", "Deliveries", "The delivery log, newest first")
+            .scope("deliveries:read")
+            .delivery_filters()
+            .answers(200, Some(schema::<Page<DeliveryOut>>)),
+        Op::get(
+            "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}",
+            "Deliveries",
+            "One delivery with its attempts and its replay chain",
+        )
+        .scope("deliveries:read")
+        .answers(200, Some(schema::<DeliveryWithAttempts>)),
     ]
 }
 
-async fn list(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, Query(q): Query<DeliveryQuery>) -> Result<Json<Page<DeliveryOut>>> {
+async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    Query(q): Query<DeliveryQuery>,
+) -> Result<Json<Page<DeliveryOut>>> {
     Ok(Json(s.hub.list_deliveries(&caller.principal, &tenant_id, &q).await?))
 }
 
-async fn one(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>) -> Result<Json<DeliveryWithAttempts>> {
+async fn one(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Path<(String, String)>,
+) -> Result<Json<DeliveryWithAttempts>> {
     Ok(Json(s.hub.get_delivery(&caller.principal, &tenant_id, &id).await?))
 }

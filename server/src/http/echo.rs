@@ -1,10 +1,10 @@
 //! The echo inspector's routes: the public receiver, and the list of what it received.
 
+use app::models::{EchoListOut, EchoReceivedOut};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::routing::{get, post};
 use axum::Router;
-use app::models::{EchoListOut, EchoReceivedOut};
 
 use super::openapi::{schema, Auth, Op};
 use super::{AppState, Caller, Json};
@@ -21,17 +21,31 @@ pub fn router() -> Router<AppState> {
 
 pub fn operations() -> Vec<Op> {
     vec![
-        Op::post("/echo/{tenant_id}/{name}", "Echo inspector", "Receive a webhook: recorded, and its signature checked against the tenant's endpoints that point here")
-            .auth(Auth::Public)
-            .body(|_| schemars::Schema::from(true))
-            .answers(200, Some(schema::<EchoReceivedOut>)),
-        Op::get("/api/v1/tenants/{tenant_id}/echo", "Echo inspector", "The last 100 requests the echo inspector received, and a URL to point an endpoint at")
-            .scope("webhooks:read")
-            .answers(200, Some(schema::<EchoListOut>)),
+        Op::post(
+            "/echo/{tenant_id}/{name}",
+            "Echo inspector",
+            "Receive a webhook: recorded, and its signature checked against the tenant's endpoints that point here",
+        )
+        .auth(Auth::Public)
+        .body(|_| schemars::Schema::from(true))
+        .answers(200, Some(schema::<EchoReceivedOut>)),
+        Op::get(
+            "/api/v1/tenants/{tenant_id}/echo",
+            "Echo inspector",
+            "The last 100 requests the echo inspector received, and a URL to point an endpoint at",
+        )
+        .scope("webhooks:read")
+        .answers(200, Some(schema::<EchoListOut>)),
     ]
 }
 
-async fn receive(State(s): State<AppState>, Path((tenant_id, _name)): Path<(String, String)>, uri: Uri, headers: HeaderMap, body: axum::body::Bytes) -> Result<Json<EchoReceivedOut>> {
+async fn receive(
+    State(s): State<AppState>,
+    Path((tenant_id, _name)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<EchoReceivedOut>> {
     let signature_verified = s.hub.receive_echo(&tenant_id, uri.path(), &headers, &body).await?;
     Ok(Json(EchoReceivedOut { received: true, signature_verified }))
 }

@@ -1,8 +1,8 @@
+use app::models::{AttemptOut, EventAccepted, EventIn, EventOut, Page};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use app::models::{AttemptOut, EventAccepted, EventIn, EventOut, Page};
 
 use super::openapi::{schema, Op};
 use super::{AppState, Caller, Json};
@@ -18,24 +18,52 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(16 << 20))
 }
 
-async fn publish(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, Json(input): Json<EventIn>) -> Result<(StatusCode, Json<EventAccepted>)> {
+async fn publish(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    Json(input): Json<EventIn>,
+) -> Result<(StatusCode, Json<EventAccepted>)> {
     let accepted = s.hub.publish_event(&caller.principal, &tenant_id, input).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
-async fn one(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>) -> Result<Json<EventOut>> {
+async fn one(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Path<(String, String)>,
+) -> Result<Json<EventOut>> {
     Ok(Json(s.hub.get_event(&caller.principal, &tenant_id, &id).await?))
 }
 
 pub fn operations() -> Vec<Op> {
     vec![
-        Op::post("/api/v1/tenants/{tenant_id}/events", "Events", "Publish an event: stored with one delivery per subscribed endpoint, in one transaction").scope("events:publish").body(schema::<EventIn>).answers(202, Some(schema::<EventAccepted>)),
-        Op::get("/api/v1/tenants/{tenant_id}/events/{id}", "Events", "The event with its deliveries").scope("deliveries:read").answers(200, Some(schema::<EventOut>)),
-        Op::get("/api/v1/tenants/{tenant_id}/events/{id}/attempts", "Events", "Every attempt of every delivery of the event").scope("deliveries:read").answers(200, Some(schema::<Page<AttemptOut>>)),
+        Op::post(
+            "/api/v1/tenants/{tenant_id}/events",
+            "Events",
+            "Publish an event: stored with one delivery per subscribed endpoint, in one transaction",
+        )
+        .scope("events:publish")
+        .body(schema::<EventIn>)
+        .answers(202, Some(schema::<EventAccepted>)),
+        Op::get("/api/v1/tenants/{tenant_id}/events/{id}", "Events", "The event with its deliveries")
+            .scope("deliveries:read")
+            .answers(200, Some(schema::<EventOut>)),
+        Op::get(
+            "/api/v1/tenants/{tenant_id}/events/{id}/attempts",
+            "Events",
+            "Every attempt of every delivery of the event",
+        )
+        .scope("deliveries:read")
+        .answers(200, Some(schema::<Page<AttemptOut>>)),
     ]
 }
 
-async fn attempts(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>) -> Result<Json<Page<AttemptOut>>> {
+async fn attempts(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Path<(String, String)>,
+) -> Result<Json<Page<AttemptOut>>> {
     let data = s.hub.event_attempts(&caller.principal, &tenant_id, &id).await?;
     Ok(Json(Page { data, next_cursor: None }))
 }

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method};
 
 use super::Caller;
-use crate::domain::Hub;
 use crate::crypto::sha256_hex;
+use crate::domain::Hub;
 use crate::error::Error;
 use crate::{store, time};
 
@@ -37,7 +37,8 @@ where
     if !applies(&request) {
         return route(request).await;
     }
-    let key = request.headers().get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_default();
+    let key =
+        request.headers().get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_default();
     if key.is_empty() || key.len() > 255 {
         return Error::field("Idempotency-Key", "must be 1 to 255 visible ASCII characters").into_response();
     }
@@ -53,7 +54,8 @@ where
     let now = time::now_ms();
     match store::idempotency::get(db, &scope, &key, now - TTL_MS).await {
         Ok(Some((hash, status, body))) if hash == request_hash => {
-            let mut response = (http::StatusCode::from_u16(status as u16).unwrap_or(http::StatusCode::OK), body).into_response();
+            let mut response =
+                (http::StatusCode::from_u16(status as u16).unwrap_or(http::StatusCode::OK), body).into_response();
             let headers = response.headers_mut();
             headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             headers.insert("idempotency-replayed", HeaderValue::from_static("true"));
@@ -75,7 +77,9 @@ where
         return Error::Internal("response too large to keep".into()).into_response();
     };
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    if let Err(e) = store::idempotency::put(db, &scope, &key, &request_hash, parts.status.as_u16() as i64, &text, now).await {
+    if let Err(e) =
+        store::idempotency::put(db, &scope, &key, &request_hash, parts.status.as_u16() as i64, &text, now).await
+    {
         tracing::warn!(error = ?e, "could not keep an idempotent response");
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -21,23 +21,62 @@ pub fn router() -> Router<AppState> {
 pub fn operations() -> Vec<Op> {
     const KEYS: &str = "API keys";
     vec![
-        Op::post("/api/v1/tenants/{tenant_id}/api-keys", KEYS, "Create a key; the plaintext `key` is in this answer only").scope("keys:write").body(schema::<ApiKeyIn>).answers(201, Some(schema::<ApiKeyCreated>)),
-        Op::get("/api/v1/tenants/{tenant_id}/api-keys", KEYS, "List keys (never the key or its hash)").scope("keys:read").paged().answers(200, Some(schema::<Page<ApiKeyOut>>)),
-        Op::get("/api/v1/tenants/{tenant_id}/api-keys/{id}", KEYS, "One key, with its status and last use").scope("keys:read").answers(200, Some(schema::<ApiKeyOut>)),
-        Op::post("/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate", KEYS, "Rotate: a new key; the old one works until the grace period ends").scope("keys:write").body(schema::<RotateIn>).answers(201, Some(schema::<ApiKeyCreated>)),
-        Op::post("/api/v1/tenants/{tenant_id}/api-keys/{id}/revoke", KEYS, "Revoke: the key fails at once, on every instance within 1 s").scope("keys:write").answers(200, Some(schema::<ApiKeyOut>)),
-        Op::delete("/api/v1/tenants/{tenant_id}/api-keys/{id}", KEYS, "Delete (revokes and hides the key)").scope("keys:write").answers(204, None),
-        Op::get("/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", KEYS, "Requests per hour by outcome").scope("keys:read").answers(200, Some(schema::<UsageOut>)),
+        Op::post(
+            "/api/v1/tenants/{tenant_id}/api-keys",
+            KEYS,
+            "Create a key; the plaintext `key` is in this answer only",
+        )
+        .scope("keys:write")
+        .body(schema::<ApiKeyIn>)
+        .answers(201, Some(schema::<ApiKeyCreated>)),
+        Op::get("/api/v1/tenants/{tenant_id}/api-keys", KEYS, "List keys (never the key or its hash)")
+            .scope("keys:read")
+            .paged()
+            .answers(200, Some(schema::<Page<ApiKeyOut>>)),
+        Op::get("/api/v1/tenants/{tenant_id}/api-keys/{id}", KEYS, "One key, with its status and last use")
+            .scope("keys:read")
+            .answers(200, Some(schema::<ApiKeyOut>)),
+        Op::post(
+            "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate",
+            KEYS,
+            "Rotate: a new key; the old one works until the grace period ends",
+        )
+        .scope("keys:write")
+        .body(schema::<RotateIn>)
+        .answers(201, Some(schema::<ApiKeyCreated>)),
+        Op::post(
+            "/api/v1/tenants/{tenant_id}/api-keys/{id}/revoke",
+            KEYS,
+            "Revoke: the key fails at once, on every instance within 1 s",
+        )
+        .scope("keys:write")
+        .answers(200, Some(schema::<ApiKeyOut>)),
+        Op::delete("/api/v1/tenants/{tenant_id}/api-keys/{id}", KEYS, "Delete (revokes and hides the key)")
+            .scope("keys:write")
+            .answers(204, None),
+        Op::get("/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", KEYS, "Requests per hour by outcome")
+            .scope("keys:read")
+            .answers(200, Some(schema::<UsageOut>)),
     ]
 }
 
 type Ids = Path<(String, String)>;
 
-async fn create(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, Json(input): Json<ApiKeyIn>) -> Result<(StatusCode, Json<ApiKeyCreated>)> {
+async fn create(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    Json(input): Json<ApiKeyIn>,
+) -> Result<(StatusCode, Json<ApiKeyCreated>)> {
     Ok((StatusCode::CREATED, Json(s.hub.create_key(&caller.principal, &tenant_id, input, caller.source_ip()).await?)))
 }
 
-async fn list(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, Query(q): Query<PageQuery>) -> Result<Json<Page<ApiKeyOut>>> {
+async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Page<ApiKeyOut>>> {
     Ok(Json(s.hub.list_keys(&caller.principal, &tenant_id, q.cursor.as_deref(), q.limit).await?))
 }
 
@@ -45,9 +84,17 @@ async fn one(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): I
     Ok(Json(s.hub.get_key(&caller.principal, &tenant_id, &id).await?))
 }
 
-async fn rotate(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Ids, body: axum::body::Bytes) -> Result<(StatusCode, Json<ApiKeyCreated>)> {
+async fn rotate(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Ids,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<ApiKeyCreated>)> {
     let input: RotateIn = super::optional_json(&body)?;
-    Ok((StatusCode::CREATED, Json(s.hub.rotate_key(&caller.principal, &tenant_id, &id, input, caller.source_ip()).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.hub.rotate_key(&caller.principal, &tenant_id, &id, input, caller.source_ip()).await?),
+    ))
 }
 
 async fn revoke(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Ids) -> Result<Json<ApiKeyOut>> {

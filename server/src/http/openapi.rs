@@ -54,7 +54,19 @@ pub struct Op {
 
 impl Op {
     fn new(method: &'static str, path: &'static str, tag: &'static str, summary: &'static str) -> Op {
-        Op { method, path, tag, summary, auth: Auth::AnyKey, query: Vec::new(), body: None, status: 200, also: None, response: None, content_type: "application/json" }
+        Op {
+            method,
+            path,
+            tag,
+            summary,
+            auth: Auth::AnyKey,
+            query: Vec::new(),
+            body: None,
+            status: 200,
+            also: None,
+            response: None,
+            content_type: "application/json",
+        }
     }
     pub fn get(path: &'static str, tag: &'static str, summary: &'static str) -> Op {
         Op::new("get", path, tag, summary)
@@ -84,7 +96,8 @@ impl Op {
     }
     /// `?limit=&cursor=`.
     pub fn paged(self) -> Op {
-        self.query("limit", "page size, default 50, at most 500").query("cursor", "the `next_cursor` of the previous page")
+        self.query("limit", "page size, default 50, at most 500")
+            .query("cursor", "the `next_cursor` of the previous page")
     }
     /// The delivery log's filters (and paging).
     pub fn delivery_filters(self) -> Op {
@@ -129,8 +142,12 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
     let mut parameters = path_parameters(op.path);
     parameters.extend(op.query.iter().map(|(name, description)| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } })));
     let success = match op.response {
-        Some(make) => json!({ "description": "success", "content": { op.content_type: { "schema": make(generator) } } }),
-        None if op.content_type != "application/json" => json!({ "description": "success", "content": { op.content_type: { "schema": { "type": "string" } } } }),
+        Some(make) => {
+            json!({ "description": "success", "content": { op.content_type: { "schema": make(generator) } } })
+        }
+        None if op.content_type != "application/json" => {
+            json!({ "description": "success", "content": { op.content_type: { "schema": { "type": "string" } } } })
+        }
         None => json!({ "description": "success, no body" }),
     };
     let mut responses = Map::new();
@@ -164,7 +181,8 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
         Auth::AnyKey => {}
     }
     if let Some(make) = op.body {
-        out["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": make(generator) } } });
+        out["requestBody"] =
+            json!({ "required": true, "content": { "application/json": { "schema": make(generator) } } });
     }
     out
 }
@@ -189,9 +207,8 @@ pub fn operations() -> Vec<Op> {
 
 /// The whole document; deterministic (sorted maps), so it can be compared with the committed copy.
 pub fn document() -> Value {
-    let mut generator = SchemaSettings::draft2020_12()
-        .with(|s| s.definitions_path = "/components/schemas".into())
-        .into_generator();
+    let mut generator =
+        SchemaSettings::draft2020_12().with(|s| s.definitions_path = "/components/schemas".into()).into_generator();
     let _ = generator.subschema_for::<app::models::Problem>();
     let mut paths: std::collections::BTreeMap<&str, Map<String, Value>> = Default::default();
     for op in operations() {
@@ -227,7 +244,11 @@ pub fn router() -> Router<AppState> {
 
 pub fn own_operations() -> Vec<Op> {
     vec![
-        Op::get("/api-docs/openapi.json", "System", "This OpenAPI document").auth(Auth::Public).answers(200, Some(|_| Schema::from(true))),
-        Op::get("/docs", "System", "The interactive API reference (HTML, works offline)").auth(Auth::Public).text("text/html"),
+        Op::get("/api-docs/openapi.json", "System", "This OpenAPI document")
+            .auth(Auth::Public)
+            .answers(200, Some(|_| Schema::from(true))),
+        Op::get("/docs", "System", "The interactive API reference (HTML, works offline)")
+            .auth(Auth::Public)
+            .text("text/html"),
     ]
 }

@@ -1,10 +1,13 @@
 //! Dead letters, replay (one, bulk) and the seed's integrator routes, whose tenant is the key's.
 
+use app::models::{
+    AttemptOut, BulkReplayIn, BulkReplayOut, DeliveryOut, EventAccepted, EventIn, EventTypesOut, Page, WebhookIn,
+    WebhookOut,
+};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use app::models::{AttemptOut, BulkReplayIn, BulkReplayOut, DeliveryOut, EventAccepted, EventIn, EventTypesOut, Page, WebhookIn, WebhookOut};
 
 use super::openapi::{schema, Op};
 use super::{AppState, Caller, Json, Query};
@@ -28,64 +31,144 @@ pub fn operations() -> Vec<Op> {
     const REPLAY: &str = "Deliveries";
     const SEED: &str = "Integrator routes (tenant from the key)";
     vec![
-        Op::post("/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/replay", REPLAY, "Replay a delivery: a new delivery linked to it").scope("deliveries:replay").answers(201, Some(schema::<DeliveryOut>)),
-        Op::post("/api/v1/tenants/{tenant_id}/webhook-deliveries/replay", REPLAY, "Replay in bulk, by status, endpoint and time (default: dead letters)").scope("deliveries:replay").body(schema::<BulkReplayIn>).answers(202, Some(schema::<BulkReplayOut>)),
-        Op::get("/api/v1/tenants/{tenant_id}/dead-letters", REPLAY, "Deliveries that exhausted their attempts").scope("deliveries:read").delivery_filters().answers(200, Some(schema::<Page<DeliveryOut>>)),
-        Op::post("/api/v1/tenants/{tenant_id}/dead-letters/{id}/replay", REPLAY, "Replay a dead letter").scope("deliveries:replay").answers(201, Some(schema::<DeliveryOut>)),
-        Op::get("/api/v1/event-types", "Events", "The event-type catalogue: built-in, operational, and the types the key's tenant has published").answers(200, Some(schema::<EventTypesOut>)),
-        Op::post("/api/v1/subscriptions", SEED, "Create an endpoint").scope("webhooks:write").body(schema::<WebhookIn>).answers(201, Some(schema::<WebhookOut>)),
-        Op::post("/api/v1/events", SEED, "Publish an event").scope("events:publish").body(schema::<EventIn>).answers(202, Some(schema::<EventAccepted>)),
-        Op::get("/api/v1/admin/events/{event_id}/attempts", SEED, "Every attempt of an event's deliveries").scope("deliveries:read").answers(200, Some(schema::<Page<AttemptOut>>)),
-        Op::post("/api/v1/admin/dead-letters/{id}/replay", SEED, "Replay a dead letter").scope("deliveries:replay").answers(201, Some(schema::<DeliveryOut>)),
+        Op::post(
+            "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/replay",
+            REPLAY,
+            "Replay a delivery: a new delivery linked to it",
+        )
+        .scope("deliveries:replay")
+        .answers(201, Some(schema::<DeliveryOut>)),
+        Op::post(
+            "/api/v1/tenants/{tenant_id}/webhook-deliveries/replay",
+            REPLAY,
+            "Replay in bulk, by status, endpoint and time (default: dead letters)",
+        )
+        .scope("deliveries:replay")
+        .body(schema::<BulkReplayIn>)
+        .answers(202, Some(schema::<BulkReplayOut>)),
+        Op::get("/api/v1/tenants/{tenant_id}/dead-letters", REPLAY, "Deliveries that exhausted their attempts")
+            .scope("deliveries:read")
+            .delivery_filters()
+            .answers(200, Some(schema::<Page<DeliveryOut>>)),
+        Op::post("/api/v1/tenants/{tenant_id}/dead-letters/{id}/replay", REPLAY, "Replay a dead letter")
+            .scope("deliveries:replay")
+            .answers(201, Some(schema::<DeliveryOut>)),
+        Op::get(
+            "/api/v1/event-types",
+            "Events",
+            "The event-type catalogue: built-in, operational, and the types the key's tenant has published",
+        )
+        .answers(200, Some(schema::<EventTypesOut>)),
+        Op::post("/api/v1/subscriptions", SEED, "Create an endpoint")
+            .scope("webhooks:write")
+            .body(schema::<WebhookIn>)
+            .answers(201, Some(schema::<WebhookOut>)),
+        Op::post("/api/v1/events", SEED, "Publish an event")
+            .scope("events:publish")
+            .body(schema::<EventIn>)
+            .answers(202, Some(schema::<EventAccepted>)),
+        Op::get("/api/v1/admin/events/{event_id}/attempts", SEED, "Every attempt of an event's deliveries")
+            .scope("deliveries:read")
+            .answers(200, Some(schema::<Page<AttemptOut>>)),
+        Op::post("/api/v1/admin/dead-letters/{id}/replay", SEED, "Replay a dead letter")
+            .scope("deliveries:replay")
+            .answers(201, Some(schema::<DeliveryOut>)),
     ]
 }
 
 /// The tenant of the calling key; the operator must use the tenant-scoped routes.
 fn own_tenant(caller: &Caller) -> Result<String> {
-    caller
-        .principal
-        .tenant_id()
-        .map(str::to_string)
-        .ok_or_else(|| Error::BadRequest("this route takes the tenant from an API key; the operator token must use /api/v1/tenants/{tenant_id}/…".into()))
+    caller.principal.tenant_id().map(str::to_string).ok_or_else(|| {
+        Error::BadRequest(
+            "this route takes the tenant from an API key; the operator token must use /api/v1/tenants/{tenant_id}/…"
+                .into(),
+        )
+    })
 }
 
-async fn replay(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>) -> Result<(StatusCode, Json<DeliveryOut>)> {
-    Ok((StatusCode::CREATED, Json(s.hub.replay_delivery(&caller.principal, &tenant_id, &id, false, caller.source_ip()).await?)))
+async fn replay(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<DeliveryOut>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.hub.replay_delivery(&caller.principal, &tenant_id, &id, false, caller.source_ip()).await?),
+    ))
 }
 
-async fn replay_dead_letter(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Path<(String, String)>) -> Result<(StatusCode, Json<DeliveryOut>)> {
-    Ok((StatusCode::CREATED, Json(s.hub.replay_delivery(&caller.principal, &tenant_id, &id, true, caller.source_ip()).await?)))
+async fn replay_dead_letter(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<DeliveryOut>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.hub.replay_delivery(&caller.principal, &tenant_id, &id, true, caller.source_ip()).await?),
+    ))
 }
 
-async fn bulk(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, body: axum::body::Bytes) -> Result<(StatusCode, Json<BulkReplayOut>)> {
+async fn bulk(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<BulkReplayOut>)> {
     let input: BulkReplayIn = super::optional_json(&body)?;
     Ok((StatusCode::ACCEPTED, Json(s.hub.bulk_replay(&caller.principal, &tenant_id, input, caller.source_ip()).await?)))
 }
 
-async fn dead_letters(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>, Query(mut q): Query<DeliveryQuery>) -> Result<Json<Page<DeliveryOut>>> {
+async fn dead_letters(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    Query(mut q): Query<DeliveryQuery>,
+) -> Result<Json<Page<DeliveryOut>>> {
     q.status = Some("dead_letter".into());
     Ok(Json(s.hub.list_deliveries(&caller.principal, &tenant_id, &q).await?))
 }
 
-async fn subscribe(State(s): State<AppState>, caller: Caller, Json(input): Json<WebhookIn>) -> Result<(StatusCode, Json<WebhookOut>)> {
+async fn subscribe(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(input): Json<WebhookIn>,
+) -> Result<(StatusCode, Json<WebhookOut>)> {
     let tenant_id = own_tenant(&caller)?;
-    Ok((StatusCode::CREATED, Json(s.hub.create_webhook(&caller.principal, &tenant_id, input, caller.source_ip()).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.hub.create_webhook(&caller.principal, &tenant_id, input, caller.source_ip()).await?),
+    ))
 }
 
-async fn publish(State(s): State<AppState>, caller: Caller, Json(input): Json<EventIn>) -> Result<(StatusCode, Json<EventAccepted>)> {
+async fn publish(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(input): Json<EventIn>,
+) -> Result<(StatusCode, Json<EventAccepted>)> {
     let tenant_id = own_tenant(&caller)?;
     Ok((StatusCode::ACCEPTED, Json(s.hub.publish_event(&caller.principal, &tenant_id, input).await?)))
 }
 
-async fn attempts(State(s): State<AppState>, caller: Caller, Path(event_id): Path<String>) -> Result<Json<Page<AttemptOut>>> {
+async fn attempts(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(event_id): Path<String>,
+) -> Result<Json<Page<AttemptOut>>> {
     let tenant_id = own_tenant(&caller)?;
     let data = s.hub.event_attempts(&caller.principal, &tenant_id, &event_id).await?;
     Ok(Json(Page { data, next_cursor: None }))
 }
 
-async fn admin_replay(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<(StatusCode, Json<DeliveryOut>)> {
+async fn admin_replay(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<DeliveryOut>)> {
     let tenant_id = own_tenant(&caller)?;
-    Ok((StatusCode::CREATED, Json(s.hub.replay_delivery(&caller.principal, &tenant_id, &id, true, caller.source_ip()).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.hub.replay_delivery(&caller.principal, &tenant_id, &id, true, caller.source_ip()).await?),
+    ))
 }
 
 async fn event_types(State(s): State<AppState>, caller: Caller) -> Result<Json<EventTypesOut>> {

@@ -2,12 +2,12 @@
 
 use std::sync::atomic::Ordering;
 
+use app::models::{HealthOut, ReadyOut};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use app::models::{HealthOut, ReadyOut};
 
 use super::openapi::{schema, Auth, Op};
 use super::AppState;
@@ -22,8 +22,12 @@ pub fn router() -> Router<AppState> {
 
 pub fn operations() -> Vec<Op> {
     vec![
-        Op::get("/health", "System", "Liveness: the process answers").auth(Auth::Public).answers(200, Some(schema::<HealthOut>)),
-        Op::get("/ready", "System", "Readiness: the database answers and the delivery worker is alive (503 otherwise)").auth(Auth::Public).answers(200, Some(schema::<ReadyOut>)),
+        Op::get("/health", "System", "Liveness: the process answers")
+            .auth(Auth::Public)
+            .answers(200, Some(schema::<HealthOut>)),
+        Op::get("/ready", "System", "Readiness: the database answers and the delivery worker is alive (503 otherwise)")
+            .auth(Auth::Public)
+            .answers(200, Some(schema::<ReadyOut>)),
         Op::get("/metrics", "System", "Prometheus metrics (text format)").auth(Auth::Public).text("text/plain"),
     ]
 }
@@ -33,15 +37,12 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let database = state.hub.db.ping().await.is_ok();
     let config = &state.hub.config.delivery;
     let stale_after = (config.poll_interval.as_millis() as i64 * 3).max(30_000);
-    let worker = !config.worker_enabled
-        || time::now_ms() - state.worker.heartbeat.load(Ordering::Relaxed) < stale_after;
+    let worker =
+        !config.worker_enabled || time::now_ms() - state.worker.heartbeat.load(Ordering::Relaxed) < stale_after;
     let status = if database && worker { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, axum::Json(ReadyOut { database, worker }))
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.hub.render_metrics().await,
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.hub.render_metrics().await)
 }

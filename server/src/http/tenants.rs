@@ -19,9 +19,17 @@ pub fn router() -> Router<AppState> {
 
 pub fn operations() -> Vec<Op> {
     vec![
-        Op::post("/api/v1/tenants", "Tenants", "Create a tenant").auth(Auth::Operator).body(schema::<TenantIn>).answers(201, Some(schema::<TenantOut>)),
-        Op::get("/api/v1/tenants", "Tenants", "List tenants").auth(Auth::Operator).paged().answers(200, Some(schema::<Page<TenantOut>>)),
-        Op::get("/api/v1/tenants/{tenant_id}", "Tenants", "One tenant").auth(Auth::Operator).answers(200, Some(schema::<TenantOut>)),
+        Op::post("/api/v1/tenants", "Tenants", "Create a tenant")
+            .auth(Auth::Operator)
+            .body(schema::<TenantIn>)
+            .answers(201, Some(schema::<TenantOut>)),
+        Op::get("/api/v1/tenants", "Tenants", "List tenants")
+            .auth(Auth::Operator)
+            .paged()
+            .answers(200, Some(schema::<Page<TenantOut>>)),
+        Op::get("/api/v1/tenants/{tenant_id}", "Tenants", "One tenant")
+            .auth(Auth::Operator)
+            .answers(200, Some(schema::<TenantOut>)),
         Op::get("/api/v1/whoami", "Tenants", "Who the credential is").answers(200, Some(schema::<WhoAmIOut>)),
     ]
 }
@@ -33,7 +41,11 @@ async fn whoami(caller: Caller) -> Response {
     json_bytes(caller.principal.identity())
 }
 
-async fn create(State(s): State<AppState>, caller: Caller, Json(input): Json<TenantIn>) -> Result<(StatusCode, Json<TenantOut>)> {
+async fn create(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(input): Json<TenantIn>,
+) -> Result<(StatusCode, Json<TenantOut>)> {
     let tenant = s.hub.create_tenant(&caller.principal, input, caller.source_ip()).await?;
     Ok((StatusCode::CREATED, Json(tenant)))
 }

@@ -44,11 +44,15 @@ pub async fn by_hash(db: &Db, key_hash: &str) -> Result<Option<ApiKeyRow>> {
 
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<ApiKeyRow>> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL");
-    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(id).fetch_optional(pool).await)?)
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(id).fetch_optional(pool).await)?,
+    )
 }
 
 pub async fn list(db: &Db, tenant_id: &str, cursor: Option<&str>, limit: i64) -> Result<Vec<ApiKeyRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3"
+    );
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(tenant_id).bind(cursor.unwrap_or("")).bind(limit).fetch_all(pool).await)?)
 }
@@ -64,7 +68,11 @@ pub async fn set_lifecycle(tx: &mut Tx, k: &ApiKeyRow, now: i64) -> Result<bool>
 }
 
 /// Adds counted requests and moves `last_used_at` forward, for many keys in one transaction.
-pub async fn add_usage(tx: &mut Tx, counts: &[(String, i64, &'static str, i64)], last_used: &[(String, i64)]) -> Result<()> {
+pub async fn add_usage(
+    tx: &mut Tx,
+    counts: &[(String, i64, &'static str, i64)],
+    last_used: &[(String, i64)],
+) -> Result<()> {
     for (key_id, hour, outcome, count) in counts {
         on_tx!(tx, conn => sqlx::query(
             "INSERT INTO api_key_usage (key_id, hour, outcome, count) VALUES ($1, $2, $3, $4) \

@@ -15,7 +15,13 @@ pub struct AuditRow {
 
 impl AuditRow {
     /// An entry made now; `actor` is a key id, `operator` or `system`.
-    pub fn now(tenant_id: Option<&str>, actor: String, action: &str, target: Option<&str>, source_ip: Option<String>) -> Self {
+    pub fn now(
+        tenant_id: Option<&str>,
+        actor: String,
+        action: &str,
+        target: Option<&str>,
+        source_ip: Option<String>,
+    ) -> Self {
         AuditRow {
             id: crate::ids::new_id(crate::ids::AUDIT),
             tenant_id: tenant_id.map(str::to_string),
@@ -52,7 +58,14 @@ pub struct Filter<'a> {
 }
 
 /// One statement for every combination of filters: an unset filter compares with itself.
-pub async fn list(db: &Db, tenant_id: &str, filter: &Filter<'_>, newest_first: bool, cursor: Option<&str>, limit: i64) -> Result<Vec<AuditRow>> {
+pub async fn list(
+    db: &Db,
+    tenant_id: &str,
+    filter: &Filter<'_>,
+    newest_first: bool,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AuditRow>> {
     let (page, order) = if newest_first { ("($2 = '' OR id < $2)", "DESC") } else { ("id > $2", "ASC") };
     let cursor = cursor.unwrap_or("");
     let sql = format!(

@@ -46,8 +46,18 @@ pub async fn insert_many(tx: &mut Tx, rows: &[NewDelivery]) -> Result<()> {
             (0..chunk.len())
                 .map(|r| {
                     let b = r * 7;
-                    format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0)",
-                        b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 7, b + 7)
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0)",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 7,
+                        b + 7
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -83,7 +93,8 @@ const CLAIM_RETURNING: &str = "RETURNING id, tenant_id, event_id, webhook_id, ev
 pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>> {
     const DUE: &str = "SELECT id FROM deliveries WHERE status IN ('pending', 'failed', 'delivering') \
                        AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $4";
-    const SET: &str = "UPDATE deliveries SET status = 'delivering', locked_by = $1, next_attempt_at = $2, updated_at = $3";
+    const SET: &str =
+        "UPDATE deliveries SET status = 'delivering', locked_by = $1, next_attempt_at = $2, updated_at = $3";
     Ok(match db {
         Db::Postgres(_) => {
             let sql = format!("{SET} WHERE id IN ({DUE} FOR UPDATE SKIP LOCKED) {CLAIM_RETURNING}");
@@ -91,14 +102,24 @@ pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64
             tx.without_flush_wait().await?;
             let Tx::Postgres(pg) = &mut tx else { unreachable!("begun on PostgreSQL") };
             let claimed = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(worker).bind(lease_until).bind(now).bind(limit).fetch_all(&mut **pg).await?;
+                .bind(worker)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&mut **pg)
+                .await?;
             tx.commit().await?;
             claimed
         }
         Db::Sqlite(pool) => {
             let sql = format!("{SET} WHERE id IN ({DUE}) {CLAIM_RETURNING}");
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(worker).bind(lease_until).bind(now).bind(limit).fetch_all(pool).await?
+                .bind(worker)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
         }
     })
 }
@@ -128,10 +149,8 @@ pub async fn payloads(db: &Db, event_ids: &[&str]) -> Result<Vec<(String, String
     if event_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT id, payload, created_at FROM events WHERE id IN ({})",
-        super::placeholders(1, event_ids.len())
-    );
+    let sql =
+        format!("SELECT id, payload, created_at FROM events WHERE id IN ({})", super::placeholders(1, event_ids.len()));
     Ok(on_db!(db, pool => {
         let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
         for id in event_ids {
@@ -216,20 +235,40 @@ enum Bind {
 }
 
 /// Newest first; the cursor is the last id seen.
-pub async fn list(db: &Db, tenant_id: &str, filter: &Filter, cursor: Option<&str>, limit: i64) -> Result<Vec<DeliveryRow>> {
+pub async fn list(
+    db: &Db,
+    tenant_id: &str,
+    filter: &Filter,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>> {
     let mut sql = format!("SELECT {COLUMNS} FROM deliveries WHERE tenant_id = $1");
     let mut binds = vec![Bind::Text(tenant_id.to_string())];
     let mut add = |clause: &str, bind: Bind| {
         binds.push(bind);
         sql.push_str(&format!(" AND {clause} ${}", binds.len()));
     };
-    if let Some(v) = &filter.status { add("status =", Bind::Text(v.clone())); }
-    if let Some(v) = &filter.webhook_id { add("webhook_id =", Bind::Text(v.clone())); }
-    if let Some(v) = &filter.event_type { add("event_type =", Bind::Text(v.clone())); }
-    if let Some(v) = &filter.event_id { add("event_id =", Bind::Text(v.clone())); }
-    if let Some(v) = filter.since { add("created_at >=", Bind::Int(v)); }
-    if let Some(v) = filter.until { add("created_at <", Bind::Int(v)); }
-    if let Some(v) = cursor { add("id <", Bind::Text(v.to_string())); }
+    if let Some(v) = &filter.status {
+        add("status =", Bind::Text(v.clone()));
+    }
+    if let Some(v) = &filter.webhook_id {
+        add("webhook_id =", Bind::Text(v.clone()));
+    }
+    if let Some(v) = &filter.event_type {
+        add("event_type =", Bind::Text(v.clone()));
+    }
+    if let Some(v) = &filter.event_id {
+        add("event_id =", Bind::Text(v.clone()));
+    }
+    if let Some(v) = filter.since {
+        add("created_at >=", Bind::Int(v));
+    }
+    if let Some(v) = filter.until {
+        add("created_at <", Bind::Int(v));
+    }
+    if let Some(v) = cursor {
+        add("id <", Bind::Text(v.to_string()));
+    }
     binds.push(Bind::Int(limit));
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", binds.len()));
     Ok(on_db!(db, pool => {

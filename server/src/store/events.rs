@@ -15,7 +15,13 @@ pub struct EventRow {
 impl EventRow {
     /// A new event with a fresh id; `payload` is compact JSON, stored as given.
     pub fn new(tenant_id: &str, event_type: &str, payload: String, created_at: i64) -> Self {
-        EventRow { id: crate::ids::new_id(crate::ids::EVENT), tenant_id: tenant_id.to_string(), event_type: event_type.to_string(), payload, created_at }
+        EventRow {
+            id: crate::ids::new_id(crate::ids::EVENT),
+            tenant_id: tenant_id.to_string(),
+            event_type: event_type.to_string(),
+            payload,
+            created_at,
+        }
     }
 }
 

@@ -77,8 +77,7 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             if let Some(parent) = options.get_filename().parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+                std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
             }
             // One connection: SQLite has one writer anyway, and when several connections
             // contend for it, SQLite's busy handler *sleeps* (in steps up to 100 ms), which
@@ -95,8 +94,7 @@ impl Db {
                 .map_err(|e| format!("SQLite migrations failed: {e}"))?;
             Ok(Db::Sqlite(pool))
         } else {
-            let options =
-                PgConnectOptions::from_str(url).map_err(|e| format!("IH_DATABASE_URL: {e}"))?;
+            let options = PgConnectOptions::from_str(url).map_err(|e| format!("IH_DATABASE_URL: {e}"))?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
@@ -160,10 +158,7 @@ pub fn placeholders(first: usize, count: usize) -> String {
 
 /// `($1, $2, $3), ($4, $5, $6)` for a multi-row `VALUES`.
 pub fn value_rows(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", placeholders(r * columns + 1, columns)))
-        .collect::<Vec<_>>()
-        .join(", ")
+    (0..rows).map(|r| format!("({})", placeholders(r * columns + 1, columns))).collect::<Vec<_>>().join(", ")
 }
 
 /// Rows that were not found, for `fetch_optional` results.

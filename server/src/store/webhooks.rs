@@ -75,7 +75,8 @@ pub async fn soft_delete(tx: &mut Tx, tenant_id: &str, id: &str, kind: &str, now
 
 /// An ordinary endpoint (not a connector) of the tenant.
 pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<WebhookRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND id = $2 AND kind = $3 AND deleted_at IS NULL");
+    let sql =
+        format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND id = $2 AND kind = $3 AND deleted_at IS NULL");
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(tenant_id).bind(id).bind(WEBHOOK).fetch_optional(pool).await)?)
 }
@@ -96,7 +97,8 @@ pub async fn list(db: &Db, tenant_id: &str, cursor: Option<&str>, limit: i64) ->
 
 /// Every live endpoint of a tenant, connectors included (for the analytics' health list).
 pub async fn all_kinds(db: &Db, tenant_id: &str, limit: i64) -> Result<Vec<WebhookRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT $2");
+    let sql =
+        format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT $2");
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(tenant_id).bind(limit).fetch_all(pool).await)?)
 }
@@ -135,7 +137,12 @@ pub async fn disable(tx: &mut Tx, id: &str, reason: &str, now: i64) -> Result<bo
 /// Adds an endpoint's latest results to its failure streak: `reset` when one of them succeeded
 /// (then `failures` counts those after it). Returns the streak, whether the endpoint is enabled,
 /// its tenant and its URL.
-pub async fn count_failures(tx: &mut Tx, id: &str, reset: bool, failures: i64) -> Result<Option<(i64, bool, String, String)>> {
+pub async fn count_failures(
+    tx: &mut Tx,
+    id: &str,
+    reset: bool,
+    failures: i64,
+) -> Result<Option<(i64, bool, String, String)>> {
     let sql = if reset {
         "UPDATE webhooks SET consecutive_failures = $2 WHERE id = $1 RETURNING consecutive_failures, enabled, tenant_id, url"
     } else {

@@ -29,12 +29,20 @@ both!(a_key_is_shown_once_and_stored_only_as_a_hash, |backend: Backend| async mo
     assert!(!text.contains(&key) && !text.contains("key_hash"), "{text}");
     assert_eq!(listed["data"][0]["status"], "active");
     let stored: Vec<(String,)> = integrations_hub::on_db!(&app.hub.db, pool =>
-        sqlx::query_as("SELECT key_hash FROM api_keys").fetch_all(pool).await).unwrap();
+        sqlx::query_as("SELECT key_hash FROM api_keys").fetch_all(pool).await)
+    .unwrap();
     assert_eq!(stored[0].0, integrations_hub::crypto::sha256_hex(key.as_bytes()));
     // The key works for its tenant, with either header.
-    let (status, _, _) = app.request(Method::GET, &format!("/api/v1/tenants/{tenant}/webhooks"), Some(&key), None).await;
+    let (status, _, _) =
+        app.request(Method::GET, &format!("/api/v1/tenants/{tenant}/webhooks"), Some(&key), None).await;
     assert_eq!(status, StatusCode::OK);
-    let response = app.http.get(format!("{}/api/v1/tenants/{tenant}/webhooks", app.url)).header("x-api-key", &key).send().await.unwrap();
+    let response = app
+        .http
+        .get(format!("{}/api/v1/tenants/{tenant}/webhooks", app.url))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
 });
 
@@ -50,27 +58,74 @@ both!(keys_stay_inside_their_tenant_and_their_scopes, |backend: Backend| async m
         async move { app.request(method, &path, Some(&key), body).await.0 }
     };
     // Another tenant's resources do not exist for this key.
-    assert_eq!(call(Method::GET, format!("/api/v1/tenants/{globex}/webhooks"), writer.clone(), None).await, StatusCode::NOT_FOUND);
-    assert_eq!(call(Method::GET, format!("/api/v1/tenants/{globex}/webhooks/{}", globex_hook["id"].as_str().unwrap()), writer.clone(), None).await, StatusCode::NOT_FOUND);
-    assert_eq!(call(Method::GET, format!("/api/v1/tenants/{globex}"), writer.clone(), None).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        call(Method::GET, format!("/api/v1/tenants/{globex}/webhooks"), writer.clone(), None).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(
+            Method::GET,
+            format!("/api/v1/tenants/{globex}/webhooks/{}", globex_hook["id"].as_str().unwrap()),
+            writer.clone(),
+            None
+        )
+        .await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(Method::GET, format!("/api/v1/tenants/{globex}"), writer.clone(), None).await,
+        StatusCode::NOT_FOUND
+    );
     // Scopes: read-only reads, but may not write or publish; read-write may not manage keys.
     let hook = json!({ "url": "https://example.com/a", "events": ["*"] });
-    assert_eq!(call(Method::GET, format!("/api/v1/tenants/{acme}/webhooks"), reader.clone(), None).await, StatusCode::OK);
-    assert_eq!(call(Method::POST, format!("/api/v1/tenants/{acme}/webhooks"), reader.clone(), Some(hook.clone())).await, StatusCode::FORBIDDEN);
-    assert_eq!(call(Method::POST, format!("/api/v1/tenants/{acme}/events"), reader.clone(), Some(json!({ "event_type": "new_lead", "payload": {} }))).await, StatusCode::FORBIDDEN);
-    assert_eq!(call(Method::POST, format!("/api/v1/tenants/{acme}/webhooks"), writer.clone(), Some(hook)).await, StatusCode::CREATED);
-    assert_eq!(call(Method::GET, format!("/api/v1/tenants/{acme}/api-keys"), writer.clone(), None).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        call(Method::GET, format!("/api/v1/tenants/{acme}/webhooks"), reader.clone(), None).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(Method::POST, format!("/api/v1/tenants/{acme}/webhooks"), reader.clone(), Some(hook.clone())).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(
+            Method::POST,
+            format!("/api/v1/tenants/{acme}/events"),
+            reader.clone(),
+            Some(json!({ "event_type": "new_lead", "payload": {} }))
+        )
+        .await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(Method::POST, format!("/api/v1/tenants/{acme}/webhooks"), writer.clone(), Some(hook)).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        call(Method::GET, format!("/api/v1/tenants/{acme}/api-keys"), writer.clone(), None).await,
+        StatusCode::FORBIDDEN
+    );
     // Only the operator manages tenants.
-    assert_eq!(call(Method::POST, "/api/v1/tenants".into(), writer.clone(), Some(json!({ "name": "x" }))).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        call(Method::POST, "/api/v1/tenants".into(), writer.clone(), Some(json!({ "name": "x" }))).await,
+        StatusCode::FORBIDDEN
+    );
     // A malformed key is refused (no look-up needed); so is one with a broken checksum.
     let mut broken = writer.clone();
     broken.replace_range(10..11, if &writer[10..11] == "a" { "b" } else { "a" });
-    assert_eq!(call(Method::GET, format!("/api/v1/tenants/{acme}/webhooks"), broken, None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(Method::GET, format!("/api/v1/tenants/{acme}/webhooks"), broken, None).await,
+        StatusCode::UNAUTHORIZED
+    );
     // Credentials are hashed as bytes; one that is not UTF-8 is refused like any other unknown.
     let mut not_text = format!("Bearer {writer}").into_bytes();
     not_text.push(0xe9);
-    let response = app.http.get(format!("{}/api/v1/tenants/{acme}/webhooks", app.url))
-        .header("authorization", reqwest::header::HeaderValue::from_bytes(&not_text).unwrap()).send().await.unwrap();
+    let response = app
+        .http
+        .get(format!("{}/api/v1/tenants/{acme}/webhooks", app.url))
+        .header("authorization", reqwest::header::HeaderValue::from_bytes(&not_text).unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(response.json::<Value>().await.unwrap()["status"], 401);
 });
@@ -78,13 +133,21 @@ both!(keys_stay_inside_their_tenant_and_their_scopes, |backend: Backend| async m
 both!(expired_keys_fail_and_say_so, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Acme").await;
-    let created = create_key(&app, &tenant, json!({ "name": "old", "role": "admin", "expires_at": "2999-01-01T00:00:00Z" })).await;
+    let created =
+        create_key(&app, &tenant, json!({ "name": "old", "role": "admin", "expires_at": "2999-01-01T00:00:00Z" }))
+            .await;
     let key = secret(&created);
-    let (status, body) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), json!({ "name": "x", "role": "admin", "expires_at": "2000-01-01T00:00:00Z" })).await;
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/tenants/{tenant}/api-keys"),
+            json!({ "name": "x", "role": "admin", "expires_at": "2000-01-01T00:00:00Z" }),
+        )
+        .await;
     assert_eq!((status, body["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("expires_at")));
     integrations_hub::on_db!(&app.hub.db, pool => sqlx::query("UPDATE api_keys SET expires_at = 1").execute(pool).await.map(|r| r.rows_affected())).unwrap();
     app.hub.forget_key_hash(&integrations_hub::crypto::sha256_hex(key.as_bytes()));
-    let (status, _, _) = app.request(Method::GET, &format!("/api/v1/tenants/{tenant}/webhooks"), Some(&key), None).await;
+    let (status, _, _) =
+        app.request(Method::GET, &format!("/api/v1/tenants/{tenant}/webhooks"), Some(&key), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (_, got) = app.get(&format!("/api/v1/tenants/{tenant}/api-keys/{}", created["id"].as_str().unwrap())).await;
     assert_eq!(got["status"], "expired");
@@ -95,8 +158,12 @@ both!(rotation_keeps_the_old_key_for_its_grace_period_only, |backend: Backend| a
     let tenant = app.create_tenant("Acme").await;
     let path = format!("/api/v1/tenants/{tenant}/webhooks");
     let first = create_key(&app, &tenant, json!({ "name": "svc", "role": "read_write" })).await;
-    let (status, second) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys/{}/rotate", first["id"].as_str().unwrap()),
-        json!({ "grace_period_seconds": 3600, "expires_at": "2999-01-01T00:00:00Z" })).await;
+    let (status, second) = app
+        .post(
+            &format!("/api/v1/tenants/{tenant}/api-keys/{}/rotate", first["id"].as_str().unwrap()),
+            json!({ "grace_period_seconds": 3600, "expires_at": "2999-01-01T00:00:00Z" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{second}");
     assert_ne!(secret(&second), secret(&first));
     assert_eq!(second["expires_at"], "2999-01-01T00:00:00.000Z");
@@ -109,7 +176,9 @@ both!(rotation_keeps_the_old_key_for_its_grace_period_only, |backend: Backend| a
     let grace_end = integrations_hub::time::parse_rfc3339(old["expires_at"].as_str().unwrap()).unwrap();
     assert!((grace_end - integrations_hub::time::now_ms() - 3_600_000).abs() < 60_000);
     // Without a grace period the old key stops at once.
-    let (_, third) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys/{}/rotate", second["id"].as_str().unwrap()), json!({})).await;
+    let (_, third) = app
+        .post(&format!("/api/v1/tenants/{tenant}/api-keys/{}/rotate", second["id"].as_str().unwrap()), json!({}))
+        .await;
     assert_eq!(app.request(Method::GET, &path, Some(&secret(&second)), None).await.0, StatusCode::UNAUTHORIZED);
     assert_eq!(app.request(Method::GET, &path, Some(&secret(&third)), None).await.0, StatusCode::OK);
 });
@@ -124,7 +193,9 @@ both!(revocation_is_immediate_here_and_within_a_second_on_another_instance, |bac
     let path = format!("/api/v1/tenants/{tenant}/webhooks");
     // Instance B has seen (and cached) the key.
     assert_eq!(b.request(Method::GET, &path, Some(&key), None).await.0, StatusCode::OK);
-    let (status, revoked) = a.post(&format!("/api/v1/tenants/{tenant}/api-keys/{}/revoke", created["id"].as_str().unwrap()), json!({})).await;
+    let (status, revoked) = a
+        .post(&format!("/api/v1/tenants/{tenant}/api-keys/{}/revoke", created["id"].as_str().unwrap()), json!({}))
+        .await;
     assert_eq!((status, revoked["status"].as_str()), (StatusCode::OK, Some("revoked")));
     let revoked_at = Instant::now();
     assert_eq!(a.request(Method::GET, &path, Some(&key), None).await.0, StatusCode::UNAUTHORIZED);
@@ -140,7 +211,8 @@ both!(revocation_is_immediate_here_and_within_a_second_on_another_instance, |bac
 both!(rate_limits_answer_429_with_headers, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Acme").await;
-    let created = create_key(&app, &tenant, json!({ "name": "k", "role": "read_only", "rate_limit_per_minute": 2 })).await;
+    let created =
+        create_key(&app, &tenant, json!({ "name": "k", "role": "read_only", "rate_limit_per_minute": 2 })).await;
     let key = secret(&created);
     let path = format!("/api/v1/tenants/{tenant}/webhooks");
     let (status, headers, _) = app.request(Method::GET, &path, Some(&key), None).await;
@@ -157,7 +229,8 @@ both!(rate_limits_answer_429_with_headers, |backend: Backend| async move {
     assert!((1..=60).contains(&retry));
     assert_eq!(headers["x-ratelimit-remaining"], "0");
     // Usage shows what happened, by outcome; last_used_at is set.
-    let (_, usage) = app.get(&format!("/api/v1/tenants/{tenant}/api-keys/{}/usage", created["id"].as_str().unwrap())).await;
+    let (_, usage) =
+        app.get(&format!("/api/v1/tenants/{tenant}/api-keys/{}/usage", created["id"].as_str().unwrap())).await;
     assert_eq!(usage["data"][0]["ok"], 2, "{usage}");
     assert_eq!(usage["data"][0]["rate_limited"], 1);
     let (_, got) = app.get(&format!("/api/v1/tenants/{tenant}/api-keys/{}", created["id"].as_str().unwrap())).await;
@@ -168,8 +241,17 @@ both!(ip_allow_lists_and_trusted_proxies, |backend: Backend| async move {
     let app = TestApp::spawn_with(backend, |c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
     let plain = TestApp::spawn_on(ScratchDir::new(), app.database_url.clone(), |_| {}).await;
     let tenant = app.create_tenant("Acme").await;
-    let office = secret(&create_key(&app, &tenant, json!({ "name": "office", "role": "read_only", "allowed_ips": ["10.0.0.0/8", "2001:db8::/32"] })).await);
-    let local = secret(&create_key(&app, &tenant, json!({ "name": "local", "role": "read_only", "allowed_ips": ["127.0.0.1"] })).await);
+    let office = secret(
+        &create_key(
+            &app,
+            &tenant,
+            json!({ "name": "office", "role": "read_only", "allowed_ips": ["10.0.0.0/8", "2001:db8::/32"] }),
+        )
+        .await,
+    );
+    let local = secret(
+        &create_key(&app, &tenant, json!({ "name": "local", "role": "read_only", "allowed_ips": ["127.0.0.1"] })).await,
+    );
     let path = format!("/api/v1/tenants/{tenant}/webhooks");
     let from = |app: &TestApp, key: &str, forwarded: Option<&str>| {
         let mut request = app.http.get(format!("{}{path}", app.url)).bearer_auth(key);
@@ -189,8 +271,14 @@ both!(ip_allow_lists_and_trusted_proxies, |backend: Backend| async move {
 
 both!(idempotency_keys_replay_the_first_answer, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
-    let send = |body: Value| app.http.post(format!("{}/api/v1/tenants", app.url))
-        .bearer_auth(crate::helpers::OPERATOR).header("idempotency-key", "abc-1").json(&body).send();
+    let send = |body: Value| {
+        app.http
+            .post(format!("{}/api/v1/tenants", app.url))
+            .bearer_auth(crate::helpers::OPERATOR)
+            .header("idempotency-key", "abc-1")
+            .json(&body)
+            .send()
+    };
     let first = send(json!({ "name": "Once" })).await.unwrap();
     assert_eq!(first.status(), 201);
     let first: Value = first.json().await.unwrap();
@@ -206,8 +294,15 @@ both!(idempotency_keys_replay_the_first_answer, |backend: Backend| async move {
     let long = "k".repeat(256);
     let bad: [&[u8]; 3] = [b"", long.as_bytes(), b"caf\xe9"];
     for value in bad {
-        let response = app.http.post(format!("{}/api/v1/tenants", app.url)).bearer_auth(crate::helpers::OPERATOR)
-            .header("idempotency-key", reqwest::header::HeaderValue::from_bytes(value).unwrap()).json(&json!({ "name": "Bad" })).send().await.unwrap();
+        let response = app
+            .http
+            .post(format!("{}/api/v1/tenants", app.url))
+            .bearer_auth(crate::helpers::OPERATOR)
+            .header("idempotency-key", reqwest::header::HeaderValue::from_bytes(value).unwrap())
+            .json(&json!({ "name": "Bad" }))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 422, "{value:?}");
         assert_eq!(response.json::<Value>().await.unwrap()["errors"][0]["field"], "Idempotency-Key");
     }
@@ -219,8 +314,19 @@ both!(the_audit_log_records_mutations_without_secrets, |backend: Backend| async 
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Acme").await;
     let key = create_key(&app, &tenant, json!({ "name": "k", "role": "admin" })).await;
-    app.create_webhook(&tenant, json!({ "url": "https://example.com/a", "events": ["*"], "secret": "a-secret-of-enough-length" })).await;
-    let (status, _, _) = app.request(Method::POST, &format!("/api/v1/tenants/{tenant}/api-keys/{}/revoke", key["id"].as_str().unwrap()), Some(&secret(&key)), None).await;
+    app.create_webhook(
+        &tenant,
+        json!({ "url": "https://example.com/a", "events": ["*"], "secret": "a-secret-of-enough-length" }),
+    )
+    .await;
+    let (status, _, _) = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/tenants/{tenant}/api-keys/{}/revoke", key["id"].as_str().unwrap()),
+            Some(&secret(&key)),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (_, log) = app.get(&format!("/api/v1/tenants/{tenant}/audit-log")).await;
     let actions: Vec<&str> = log["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
@@ -271,7 +377,9 @@ both!(a_cached_key_is_stale_when_the_clock_steps_back, |backend: Backend| async 
     let now = integrations_hub::time::now_ms();
     assert!(a.hub.authenticate_from(key.as_bytes(), None, now).await.is_ok());
     // Revoked on B: A's cache still holds the key, fresh for KEY_CACHE_TTL after `now`.
-    let (status, _) = b.post(&format!("/api/v1/tenants/{tenant}/api-keys/{}/revoke", created["id"].as_str().unwrap()), json!({})).await;
+    let (status, _) = b
+        .post(&format!("/api/v1/tenants/{tenant}/api-keys/{}/revoke", created["id"].as_str().unwrap()), json!({}))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(a.hub.authenticate_from(key.as_bytes(), None, now + 100).await.is_ok());
     // A clock stepped back a minute must not keep that entry fresh for a minute: A reads again.

@@ -8,7 +8,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::helpers::{database_url, drop_schema, schema_of, Backend, Receiver, ScratchDir, OPERATOR, SHARED_MASTER_KEY};
+use crate::helpers::{
+    database_url, drop_schema, schema_of, Backend, Receiver, ScratchDir, OPERATOR, SHARED_MASTER_KEY,
+};
 
 /// One `integrations-hub` process on its own port.
 struct HubProcess {
@@ -75,8 +77,17 @@ both!(a_hub_killed_mid_burst_loses_nothing, |backend: Backend| async move {
     let receiver = Receiver::start().await;
     let client = reqwest::Client::new();
     let mut first = HubProcess::start(&db, dir_a.path()).await;
-    let tenant = post(&client, format!("{}/api/v1/tenants", first.url), json!({ "name": "Acme" })).await.unwrap()["id"].as_str().unwrap().to_string();
-    post(&client, format!("{}/api/v1/tenants/{tenant}/webhooks", first.url), json!({ "url": receiver.url, "events": ["*"] })).await.unwrap();
+    let tenant = post(&client, format!("{}/api/v1/tenants", first.url), json!({ "name": "Acme" })).await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    post(
+        &client,
+        format!("{}/api/v1/tenants/{tenant}/webhooks", first.url),
+        json!({ "url": receiver.url, "events": ["*"] }),
+    )
+    .await
+    .unwrap();
     // PostgreSQL: a second instance is already running and takes over. SQLite: a restart does.
     let mut second = match backend {
         Backend::Postgres => Some(HubProcess::start(&db, dir_b.path()).await),
@@ -88,10 +99,13 @@ both!(a_hub_killed_mid_burst_loses_nothing, |backend: Backend| async move {
     let accepted = std::sync::Arc::new(std::sync::Mutex::new(HashSet::<String>::new()));
     let publishers: Vec<_> = (0..8)
         .map(|p| {
-            let (client, accepted, url) = (client.clone(), accepted.clone(), format!("{}/api/v1/tenants/{tenant}/events", first.url));
+            let (client, accepted, url) =
+                (client.clone(), accepted.clone(), format!("{}/api/v1/tenants/{tenant}/events", first.url));
             tokio::spawn(async move {
                 for n in 0..100 {
-                    match post(&client, url.clone(), json!({ "event_type": "new_lead", "payload": { "p": p, "n": n } })).await {
+                    match post(&client, url.clone(), json!({ "event_type": "new_lead", "payload": { "p": p, "n": n } }))
+                        .await
+                    {
                         Some(event) => accepted.lock().unwrap().insert(event["id"].as_str().unwrap().to_string()),
                         None => return,
                     };
@@ -120,7 +134,9 @@ both!(a_hub_killed_mid_burst_loses_nothing, |backend: Backend| async move {
     let seen = |received: &[crate::helpers::Received]| -> HashSet<String> {
         received.iter().filter_map(|r| r.headers.get("webhook-id")?.to_str().ok().map(str::to_string)).collect()
     };
-    let arrived = tokio::time::timeout(Duration::from_secs(60), receiver.until(|received| accepted.is_subset(&seen(received)))).await;
+    let arrived =
+        tokio::time::timeout(Duration::from_secs(60), receiver.until(|received| accepted.is_subset(&seen(received))))
+            .await;
     if arrived.is_err() {
         let missing: Vec<_> = accepted.difference(&seen(&receiver.received())).cloned().collect();
         panic!("{} accepted events never arrived: {missing:?}", missing.len());

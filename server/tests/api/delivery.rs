@@ -11,9 +11,14 @@ both!(a_published_event_reaches_the_receiver_with_both_signature_sets, |backend:
     let app = TestApp::spawn(backend).await;
     let receiver = Receiver::start().await;
     let tenant = app.create_tenant("Acme").await;
-    let webhook = app.create_webhook(&tenant, json!({
-        "url": receiver.url, "events": ["new_lead"], "headers": { "X-Tenant-Ref": "acme-1" }
-    })).await;
+    let webhook = app
+        .create_webhook(
+            &tenant,
+            json!({
+                "url": receiver.url, "events": ["new_lead"], "headers": { "X-Tenant-Ref": "acme-1" }
+            }),
+        )
+        .await;
     let webhook_id = webhook["id"].as_str().unwrap();
     let (_, secret) = app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{webhook_id}/secret")).await;
     let secret = secret["secret"].as_str().unwrap().to_string();
@@ -34,7 +39,13 @@ both!(a_published_event_reaches_the_receiver_with_both_signature_sets, |backend:
     let header = |name: &str| got.headers[name].to_str().unwrap().to_string();
     let timestamp: i64 = header("webhook-timestamp").parse().unwrap();
     assert_eq!(header("webhook-id"), event_id);
-    assert!(signing::verify_standard(&[&secret], event_id, timestamp, got.body.as_bytes(), &header("webhook-signature")));
+    assert!(signing::verify_standard(
+        &[&secret],
+        event_id,
+        timestamp,
+        got.body.as_bytes(),
+        &header("webhook-signature")
+    ));
     assert_eq!(header("x-webhook-signature"), signing::classic_signature(&secret, timestamp, got.body.as_bytes()));
     assert_eq!(header("x-webhook-timestamp"), timestamp.to_string());
     assert_eq!(header("x-webhook-event"), "new_lead");
@@ -55,7 +66,8 @@ both!(failures_retry_with_growing_gaps_then_dead_letter, |backend: Backend| asyn
     let app = TestApp::spawn_with(backend, |c| {
         c.delivery.max_attempts = 3;
         c.delivery.backoff_base = Duration::from_secs(10);
-    }).await;
+    })
+    .await;
     let receiver = Receiver::start().await;
     for _ in 0..3 {
         receiver.reply(503, &[]);
@@ -128,11 +140,14 @@ both!(private_targets_are_refused_unless_allowed, |backend: Backend| async move 
     let receiver = Receiver::start().await;
     let tenant = app.create_tenant("Acme").await;
     let by_ip = app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
-    let by_name = app.create_webhook(&tenant, json!({ "url": receiver.url.replace("127.0.0.1", "localhost"), "events": ["*"] })).await;
+    let by_name = app
+        .create_webhook(&tenant, json!({ "url": receiver.url.replace("127.0.0.1", "localhost"), "events": ["*"] }))
+        .await;
     app.publish(&tenant, "new_lead", json!({})).await;
     app.drain().await;
     for webhook in [by_ip, by_name] {
-        let (_, list) = app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{}/deliveries", webhook["id"].as_str().unwrap())).await;
+        let (_, list) =
+            app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{}/deliveries", webhook["id"].as_str().unwrap())).await;
         let id = list["data"][0]["id"].as_str().unwrap();
         let delivery = app.delivery(&tenant, id).await;
         assert_eq!(delivery["attempts"][0]["error_kind"], "blocked", "{delivery}");
@@ -156,8 +171,12 @@ both!(the_background_worker_delivers_without_being_drained, |backend: Backend| a
 both!(payloads_over_the_limit_are_refused_with_413, |backend: Backend| async move {
     let app = TestApp::spawn_with(backend, |c| c.max_payload_bytes = 1024).await;
     let tenant = app.create_tenant("Acme").await;
-    let (status, body) = app.post(&format!("/api/v1/tenants/{tenant}/events"),
-        json!({ "event_type": "new_lead", "payload": { "blob": "x".repeat(2000) } })).await;
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/tenants/{tenant}/events"),
+            json!({ "event_type": "new_lead", "payload": { "blob": "x".repeat(2000) } }),
+        )
+        .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
 });
 

@@ -15,22 +15,31 @@ both!(the_echo_inspector_receives_a_test_send_and_verifies_its_signature, |backe
     assert!(url.starts_with(&format!("{}/echo/{tenant}/", app.url)), "{url}");
     let webhook = app.create_webhook(&tenant, json!({ "url": url, "events": ["*"] })).await;
 
-    let (status, sent) = app.post(&format!("/api/v1/tenants/{tenant}/webhooks/{}/test", webhook["id"].as_str().unwrap()),
-        json!({ "event_type": "new_lead", "payload": { "name": "Ada" } })).await;
+    let (status, sent) = app
+        .post(
+            &format!("/api/v1/tenants/{tenant}/webhooks/{}/test", webhook["id"].as_str().unwrap()),
+            json!({ "event_type": "new_lead", "payload": { "name": "Ada" } }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{sent}");
     assert_eq!(sent["status"], "delivered", "{sent}");
-    let answer: serde_json::Value = serde_json::from_str(sent["attempts"][0]["response_body"].as_str().unwrap()).unwrap();
+    let answer: serde_json::Value =
+        serde_json::from_str(sent["attempts"][0]["response_body"].as_str().unwrap()).unwrap();
     assert_eq!(answer["signature_verified"], true, "{sent}");
 
     let (_, echo) = app.get(&format!("/api/v1/tenants/{tenant}/echo")).await;
     let got = &echo["data"][0];
     assert_eq!(got["signature_verified"], true, "{echo}");
     assert_eq!(got["headers"]["x-webhook-event"], "new_lead");
-    assert_eq!(serde_json::from_str::<serde_json::Value>(got["body"].as_str().unwrap()).unwrap()["data"]["name"], "Ada");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(got["body"].as_str().unwrap()).unwrap()["data"]["name"],
+        "Ada"
+    );
 
     // Any other path of the hub itself stays behind the SSRF guard.
     let other = app.create_webhook(&tenant, json!({ "url": format!("{}/health", app.url), "events": ["*"] })).await;
-    let (_, sent) = app.post(&format!("/api/v1/tenants/{tenant}/webhooks/{}/test", other["id"].as_str().unwrap()), json!({})).await;
+    let (_, sent) =
+        app.post(&format!("/api/v1/tenants/{tenant}/webhooks/{}/test", other["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(sent["attempts"][0]["error_kind"], "blocked", "{sent}");
 });
 
@@ -39,10 +48,16 @@ both!(a_forged_or_unsigned_request_to_the_echo_is_kept_as_unverified, |backend: 
     let tenant = app.create_tenant("Acme").await;
     let url = format!("{}/echo/{tenant}/inbox", app.url);
     app.create_webhook(&tenant, json!({ "url": url, "events": ["*"] })).await;
-    let forged = app.http.post(&url)
-        .header("webhook-id", "evt_1").header("webhook-timestamp", "1700000000")
+    let forged = app
+        .http
+        .post(&url)
+        .header("webhook-id", "evt_1")
+        .header("webhook-timestamp", "1700000000")
         .header("webhook-signature", "v1,bm90IGEgc2lnbmF0dXJl")
-        .body("{}").send().await.unwrap();
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(forged.status(), StatusCode::OK);
     assert_eq!(forged.json::<serde_json::Value>().await.unwrap()["signature_verified"], false);
     let unsigned = app.http.post(&url).body("hello").send().await.unwrap();
@@ -56,13 +71,23 @@ both!(a_forged_or_unsigned_request_to_the_echo_is_kept_as_unverified, |backend: 
     assert_eq!(stray.status(), StatusCode::NOT_FOUND);
     // Another tenant cannot read this one's inspector.
     let other = app.create_tenant("Other").await;
-    let (_, _, key) = app.request(Method::POST, &format!("/api/v1/tenants/{other}/api-keys"), Some(OPERATOR), Some(json!({ "name": "k", "role": "admin" }))).await;
-    let (status, _, _) = app.request(Method::GET, &format!("/api/v1/tenants/{tenant}/echo"), Some(key["key"].as_str().unwrap()), None).await;
+    let (_, _, key) = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/tenants/{other}/api-keys"),
+            Some(OPERATOR),
+            Some(json!({ "name": "k", "role": "admin" })),
+        )
+        .await;
+    let (status, _, _) = app
+        .request(Method::GET, &format!("/api/v1/tenants/{tenant}/echo"), Some(key["key"].as_str().unwrap()), None)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 });
 
 both!(the_live_stream_needs_a_session, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
-    let response = app.http.get(format!("{}/ui-api/live", app.url)).header("cookie", "ih_session=forged").send().await.unwrap();
+    let response =
+        app.http.get(format!("{}/ui-api/live", app.url)).header("cookie", "ih_session=forged").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 });

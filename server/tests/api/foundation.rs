@@ -47,16 +47,27 @@ both!(bad_input_is_a_4xx_problem_never_a_500, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Acme").await;
     // Malformed JSON: 400.
-    let response = app.http.post(format!("{}/api/v1/tenants", app.url)).bearer_auth(OPERATOR)
-        .header("content-type", "application/json").body("{nope").send().await.unwrap();
+    let response = app
+        .http
+        .post(format!("{}/api/v1/tenants", app.url))
+        .bearer_auth(OPERATOR)
+        .header("content-type", "application/json")
+        .body("{nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
     assert_eq!(response.headers()["content-type"], "application/problem+json");
     // Wrong shape: 422.
     let (status, body) = app.post("/api/v1/tenants", json!({ "name": 5 })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     // Invalid fields: 422 naming each field.
-    let (status, body) = app.post(&format!("/api/v1/tenants/{tenant}/webhooks"),
-        json!({ "url": "ftp://x", "events": [], "secret": "short" })).await;
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/tenants/{tenant}/webhooks"),
+            json!({ "url": "ftp://x", "events": [], "secret": "short" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["url", "events", "secret"]);
@@ -64,8 +75,12 @@ both!(bad_input_is_a_4xx_problem_never_a_500, |backend: Backend| async move {
     let (status, _) = app.get(&format!("/api/v1/tenants/{tenant}/webhook-deliveries?status=bogus")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     // A publish to a tenant that does not exist: 404.
-    let (status, _) = app.post("/api/v1/tenants/tnt_01ARZ3NDEKTSV4RRFFQ69G5FAV/events",
-        json!({ "event_type": "new_lead", "payload": {} })).await;
+    let (status, _) = app
+        .post(
+            "/api/v1/tenants/tnt_01ARZ3NDEKTSV4RRFFQ69G5FAV/events",
+            json!({ "event_type": "new_lead", "payload": {} }),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 });
 
@@ -73,16 +88,19 @@ both!(signing_secrets_are_encrypted_at_rest, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Acme").await;
     let secret = "my-very-own-signing-secret";
-    let webhook = app.create_webhook(&tenant, json!({ "url": "https://example.com/h", "events": ["*"], "secret": secret })).await;
+    let webhook =
+        app.create_webhook(&tenant, json!({ "url": "https://example.com/h", "events": ["*"], "secret": secret })).await;
     assert!(webhook.get("secret").is_none(), "the secret is not echoed in the endpoint");
     let stored: (Vec<u8>,) = integrations_hub::on_db!(&app.hub.db, pool =>
         sqlx::query_as("SELECT secret FROM webhooks WHERE id = $1").bind(webhook["id"].as_str().unwrap()).fetch_one(pool).await).unwrap();
     assert!(!stored.0.windows(secret.len()).any(|w| w == secret.as_bytes()));
-    let (_, body) = app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{}/secret", webhook["id"].as_str().unwrap())).await;
+    let (_, body) =
+        app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{}/secret", webhook["id"].as_str().unwrap())).await;
     assert_eq!(body["secret"], secret);
     // A generated secret has the Standard Webhooks form.
     let generated = app.create_webhook(&tenant, json!({ "url": "https://example.com/g", "events": ["*"] })).await;
-    let (_, body) = app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{}/secret", generated["id"].as_str().unwrap())).await;
+    let (_, body) =
+        app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{}/secret", generated["id"].as_str().unwrap())).await;
     assert!(body["secret"].as_str().unwrap().starts_with("whsec_"));
 });
 
@@ -91,7 +109,12 @@ both!(metrics_are_prometheus_text, |backend: Backend| async move {
     let response = app.http.get(format!("{}/metrics", app.url)).send().await.unwrap();
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
     let text = response.text().await.unwrap();
-    for name in ["ih_deliveries_total{outcome=\"delivered\"}", "ih_attempt_duration_seconds_bucket", "ih_deliveries_due", "ih_oldest_due_age_seconds"] {
+    for name in [
+        "ih_deliveries_total{outcome=\"delivered\"}",
+        "ih_attempt_duration_seconds_bucket",
+        "ih_deliveries_due",
+        "ih_oldest_due_age_seconds",
+    ] {
         assert!(text.contains(name), "missing {name}");
     }
 });
@@ -106,11 +129,15 @@ async fn a_generated_operator_token_is_printed_once_and_survives_restarts() {
         c.database_url = url.to_string();
         c
     };
-    let first = integrations_hub::build(config(&url), tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()).await.unwrap();
+    let first = integrations_hub::build(config(&url), tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+        .await
+        .unwrap();
     let token = first.generated_operator_token.clone().expect("generated at first start");
     let principal = first.hub.authenticate(&token).await;
     assert!(principal.is_ok());
-    let second = integrations_hub::build(config(&url), tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()).await.unwrap();
+    let second = integrations_hub::build(config(&url), tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())
+        .await
+        .unwrap();
     assert!(second.generated_operator_token.is_none(), "never shown twice");
     assert!(second.hub.authenticate(&token).await.is_ok(), "the same token still works");
 }

@@ -87,7 +87,9 @@ pub fn drop_schema(schema: String) {
             use sqlx::Connection;
             if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
                 let _ = sqlx::query("SET lock_timeout = '5s'").execute(&mut conn).await;
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))).execute(&mut conn).await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
+                    .execute(&mut conn)
+                    .await;
             }
         });
     })
@@ -152,7 +154,13 @@ impl TestApp {
         TestApp { url, hub, worker, http: reqwest::Client::new(), database_url, shutdown, schema: None, _dir: dir }
     }
 
-    pub async fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, HeaderMap, Value) {
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, HeaderMap, Value) {
         let mut request = self.http.request(method, format!("{}{path}", self.url));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -212,7 +220,8 @@ impl TestApp {
     pub async fn make_retries_due(&self) {
         integrations_hub::on_db!(&self.hub.db, pool => sqlx::query(
             "UPDATE deliveries SET next_attempt_at = 0 WHERE status IN ('pending', 'failed')")
-            .execute(pool).await.map(|r| r.rows_affected())).unwrap();
+            .execute(pool).await.map(|r| r.rows_affected()))
+        .unwrap();
     }
 }
 
@@ -313,7 +322,8 @@ impl GatedReceiver {
         use std::sync::atomic::Ordering::SeqCst;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let state = Arc::new(GateState::default());
-        let receiver = GatedReceiver { url: format!("http://{}/hook", listener.local_addr().unwrap()), state: state.clone() };
+        let receiver =
+            GatedReceiver { url: format!("http://{}/hook", listener.local_addr().unwrap()), state: state.clone() };
         let app = axum::Router::new().fallback(move || {
             let state = state.clone();
             async move {
@@ -362,7 +372,8 @@ impl GatedReceiver {
     }
 
     pub async fn wait_in_flight(&self, n: usize) {
-        self.wait_until("enough requests in flight", |s| s.in_flight.load(std::sync::atomic::Ordering::SeqCst) >= n).await;
+        self.wait_until("enough requests in flight", |s| s.in_flight.load(std::sync::atomic::Ordering::SeqCst) >= n)
+            .await;
     }
 
     pub async fn wait_done(&self, n: usize) {
@@ -408,7 +419,8 @@ impl FakeSlack {
                 let state = state.clone();
                 async move {
                     let (status, extra, answer) = state.answer(&headers, &body);
-                    let mut response = axum::response::Response::builder().status(status).header("content-type", "application/json");
+                    let mut response =
+                        axum::response::Response::builder().status(status).header("content-type", "application/json");
                     for (k, v) in extra {
                         response = response.header(k, v);
                     }
@@ -422,13 +434,16 @@ impl FakeSlack {
 
     fn answer(&self, headers: &HeaderMap, body: &str) -> (u16, Vec<(String, String)>, Value) {
         let refuse = |error: &str| (200, vec![], json!({ "ok": false, "error": error }));
-        let Some(token) = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) else {
+        let Some(token) =
+            headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+        else {
             return refuse("not_authed");
         };
         if !self.tokens.lock().unwrap().iter().any(|t| t == token) {
             return refuse("invalid_auth");
         }
-        if !headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json")) {
+        if !headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"))
+        {
             return refuse("invalid_arguments");
         }
         let Ok(message) = serde_json::from_str::<Value>(body) else { return refuse("invalid_json") };
@@ -444,8 +459,14 @@ impl FakeSlack {
         }
         let blocks_ok = message["blocks"].as_array().is_some_and(|blocks| {
             blocks.iter().all(|b| match b["type"].as_str() {
-                Some("header") => b["text"]["type"] == "plain_text" && b["text"]["text"].as_str().is_some_and(|t| t.chars().count() <= 150),
-                Some("section") => b["text"]["text"].as_str().is_some_and(|t| t.chars().count() <= 3000) || b["fields"].as_array().is_some_and(|f| f.len() <= 10),
+                Some("header") => {
+                    b["text"]["type"] == "plain_text"
+                        && b["text"]["text"].as_str().is_some_and(|t| t.chars().count() <= 150)
+                }
+                Some("section") => {
+                    b["text"]["text"].as_str().is_some_and(|t| t.chars().count() <= 3000)
+                        || b["fields"].as_array().is_some_and(|f| f.len() <= 10)
+                }
                 Some("context") => b["elements"].as_array().is_some_and(|e| !e.is_empty()),
                 _ => false,
             })

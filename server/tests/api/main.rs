@@ -4,11 +4,11 @@
 mod helpers;
 
 mod api_keys;
-mod delivery;
 mod crash;
+mod delivery;
 mod echo;
-mod replay;
 mod foundation;
 mod openapi;
 mod operations;
+mod replay;
 mod slack;

@@ -106,7 +106,15 @@ impl<'a> Tour<'a> {
     }
 
     /// `template` is the documented path; `{name}`s are filled from `params`.
-    async fn call(&mut self, token: Option<&str>, method: &str, template: &str, params: &[(&str, &str)], query: &str, body: Option<Value>) -> Value {
+    async fn call(
+        &mut self,
+        token: Option<&str>,
+        method: &str,
+        template: &str,
+        params: &[(&str, &str)],
+        query: &str,
+        body: Option<Value>,
+    ) -> Value {
         let operation = self.spec["paths"][template][method].clone();
         assert!(operation.is_object(), "{method} {template} is not documented");
         let mut path = template.to_string();
@@ -122,24 +130,36 @@ impl<'a> Tour<'a> {
             assert!(operation.get("requestBody").is_some(), "{method} {template} takes a body it does not document");
             let schema = &operation["requestBody"]["content"]["application/json"]["schema"];
             let wrong = violations(&self.spec, schema, body, "request");
-            assert!(wrong.is_empty(), "{method} {template}: the test's body does not fit the documented schema: {wrong:?}");
+            assert!(
+                wrong.is_empty(),
+                "{method} {template}: the test's body does not fit the documented schema: {wrong:?}"
+            );
             request = request.json(body);
         }
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
-        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
         let text = response.text().await.unwrap();
         let responses = operation["responses"].as_object().unwrap();
         let successes: Vec<&String> = responses.keys().filter(|code| code.starts_with('2')).collect();
         let answer = responses.get(&status.to_string()).filter(|_| (200..300).contains(&status));
-        let answer = answer.unwrap_or_else(|| panic!("{method} {template}: answered {status}, documented {successes:?}: {text}"));
+        let answer = answer
+            .unwrap_or_else(|| panic!("{method} {template}: answered {status}, documented {successes:?}: {text}"));
         let mut value = Value::Null;
         if let Some((media, content)) = answer.get("content").and_then(Value::as_object).and_then(|c| c.iter().next()) {
-            assert!(content_type.starts_with(media.as_str()), "{method} {template}: answered {content_type}, documented {media}");
+            assert!(
+                content_type.starts_with(media.as_str()),
+                "{method} {template}: answered {content_type}, documented {media}"
+            );
             if media == "application/json" {
-                value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {template}: not JSON ({e}): {text}"));
+                value = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{method} {template}: not JSON ({e}): {text}"));
                 let wrong = violations(&self.spec, &content["schema"], &value, "response");
-                assert!(wrong.is_empty(), "{method} {template}: the answer does not fit the documented schema: {wrong:?}\n{value:#}");
+                assert!(
+                    wrong.is_empty(),
+                    "{method} {template}: the answer does not fit the documented schema: {wrong:?}\n{value:#}"
+                );
             }
         }
         self.visited.insert((method.to_string(), template.to_string()));
@@ -186,48 +206,142 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}", &t, "", None).await;
 
     // API keys.
-    let created = tour.call(op, "post", "/api/v1/tenants/{tenant_id}/api-keys", &t, "", Some(json!({ "name": "tour", "role": "admin" }))).await;
+    let created = tour
+        .call(
+            op,
+            "post",
+            "/api/v1/tenants/{tenant_id}/api-keys",
+            &t,
+            "",
+            Some(json!({ "name": "tour", "role": "admin" })),
+        )
+        .await;
     let key_id = text(&created, "id");
     let key = text(&created, "key");
     let k = [("tenant_id", tid.as_str()), ("id", key_id.as_str())];
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/api-keys", &t, "", None).await;
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}", &k, "", None).await;
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", &k, "", None).await;
-    let rotated = tour.call(op, "post", "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate", &k, "", Some(json!({ "grace_period_seconds": 60 }))).await;
+    let rotated = tour
+        .call(
+            op,
+            "post",
+            "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate",
+            &k,
+            "",
+            Some(json!({ "grace_period_seconds": 60 })),
+        )
+        .await;
     let spare = text(&rotated, "id");
     let s = [("tenant_id", tid.as_str()), ("id", spare.as_str())];
     tour.call(op, "post", "/api/v1/tenants/{tenant_id}/api-keys/{id}/revoke", &s, "", None).await;
     tour.call(op, "delete", "/api/v1/tenants/{tenant_id}/api-keys/{id}", &s, "", None).await;
 
     // Webhooks.
-    let webhook = tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhooks", &t, "", Some(json!({ "url": receiver.url, "events": ["*"], "headers": { "x-team": "tour" } }))).await;
+    let webhook = tour
+        .call(
+            op,
+            "post",
+            "/api/v1/tenants/{tenant_id}/webhooks",
+            &t,
+            "",
+            Some(json!({ "url": receiver.url, "events": ["*"], "headers": { "x-team": "tour" } })),
+        )
+        .await;
     let wid = text(&webhook, "id");
     let w = [("tenant_id", tid.as_str()), ("id", wid.as_str())];
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhooks", &t, "", None).await;
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhooks/{id}", &w, "", None).await;
-    tour.call(op, "patch", "/api/v1/tenants/{tenant_id}/webhooks/{id}", &w, "", Some(json!({ "description": "the tour" }))).await;
+    tour.call(
+        op,
+        "patch",
+        "/api/v1/tenants/{tenant_id}/webhooks/{id}",
+        &w,
+        "",
+        Some(json!({ "description": "the tour" })),
+    )
+    .await;
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhooks/{id}/secret", &w, "", None).await;
-    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotate-secret", &w, "", Some(json!({ "grace_period_seconds": 60 }))).await;
-    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhooks/{id}/test", &w, "", Some(json!({ "event_type": "new_lead" }))).await;
-    tour.call(Some(&key), "post", "/api/v1/subscriptions", &[], "", Some(json!({ "url": receiver.url, "events": ["new_lead"], "secret": "a-secret-of-16-chars-or-more" }))).await;
+    tour.call(
+        op,
+        "post",
+        "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotate-secret",
+        &w,
+        "",
+        Some(json!({ "grace_period_seconds": 60 })),
+    )
+    .await;
+    tour.call(
+        op,
+        "post",
+        "/api/v1/tenants/{tenant_id}/webhooks/{id}/test",
+        &w,
+        "",
+        Some(json!({ "event_type": "new_lead" })),
+    )
+    .await;
+    tour.call(
+        Some(&key),
+        "post",
+        "/api/v1/subscriptions",
+        &[],
+        "",
+        Some(json!({ "url": receiver.url, "events": ["new_lead"], "secret": "a-secret-of-16-chars-or-more" })),
+    )
+    .await;
 
     // Events and deliveries.
-    let accepted = tour.call(op, "post", "/api/v1/tenants/{tenant_id}/events", &t, "", Some(json!({ "event_type": "new_lead", "payload": { "name": "Ada" } }))).await;
+    let accepted = tour
+        .call(
+            op,
+            "post",
+            "/api/v1/tenants/{tenant_id}/events",
+            &t,
+            "",
+            Some(json!({ "event_type": "new_lead", "payload": { "name": "Ada" } })),
+        )
+        .await;
     let eid = text(&accepted, "id");
-    tour.call(Some(&key), "post", "/api/v1/events", &[], "", Some(json!({ "event_type": "lead_update", "payload": {} }))).await;
+    tour.call(
+        Some(&key),
+        "post",
+        "/api/v1/events",
+        &[],
+        "",
+        Some(json!({ "event_type": "lead_update", "payload": {} })),
+    )
+    .await;
     app.drain().await;
     let e = [("tenant_id", tid.as_str()), ("id", eid.as_str())];
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/events/{id}", &e, "", None).await;
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/events/{id}/attempts", &e, "", None).await;
-    tour.call(Some(&key), "get", "/api/v1/admin/events/{event_id}/attempts", &[("event_id", eid.as_str())], "", None).await;
+    tour.call(Some(&key), "get", "/api/v1/admin/events/{event_id}/attempts", &[("event_id", eid.as_str())], "", None)
+        .await;
     tour.call(op, "get", "/api/v1/event-types", &[], "", None).await;
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhooks/{id}/deliveries", &w, "", None).await;
-    let log = tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhook-deliveries", &t, &format!("?webhook_id={wid}&status=delivered"), None).await;
+    let log = tour
+        .call(
+            op,
+            "get",
+            "/api/v1/tenants/{tenant_id}/webhook-deliveries",
+            &t,
+            &format!("?webhook_id={wid}&status=delivered"),
+            None,
+        )
+        .await;
     let did = text(&log["data"][0], "id");
     let d = [("tenant_id", tid.as_str()), ("id", did.as_str())];
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}", &d, "", None).await;
     tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/replay", &d, "", None).await;
-    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhook-deliveries/replay", &t, "", Some(json!({ "status": "delivered", "webhook_id": wid }))).await;
+    tour.call(
+        op,
+        "post",
+        "/api/v1/tenants/{tenant_id}/webhook-deliveries/replay",
+        &t,
+        "",
+        Some(json!({ "status": "delivered", "webhook_id": wid })),
+    )
+    .await;
 
     // A dead letter (the receiver refuses the next delivery), replayed on both routes.
     receiver.reply(400, &[]);
@@ -237,19 +351,52 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     let doomed_delivery = text(&dead["data"][0], "id");
     let dl = [("tenant_id", tid.as_str()), ("id", doomed_delivery.as_str())];
     tour.call(op, "post", "/api/v1/tenants/{tenant_id}/dead-letters/{id}/replay", &dl, "", None).await;
-    tour.call(Some(&key), "post", "/api/v1/admin/dead-letters/{id}/replay", &[("id", doomed_delivery.as_str())], "", None).await;
+    tour.call(
+        Some(&key),
+        "post",
+        "/api/v1/admin/dead-letters/{id}/replay",
+        &[("id", doomed_delivery.as_str())],
+        "",
+        None,
+    )
+    .await;
 
     // Echo inspector, stats, audit.
-    tour.call(None, "post", "/echo/{tenant_id}/{name}", &[("tenant_id", tid.as_str()), ("name", "tour")], "", Some(json!({ "hello": "echo" }))).await;
+    tour.call(
+        None,
+        "post",
+        "/echo/{tenant_id}/{name}",
+        &[("tenant_id", tid.as_str()), ("name", "tour")],
+        "",
+        Some(json!({ "hello": "echo" })),
+    )
+    .await;
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/echo", &t, "", None).await;
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/stats", &t, "?window=7d", None).await;
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/audit-log", &t, "?order=desc&action=webhook", None).await;
 
     // The Slack connector: created (201), changed (200), a test message, removed.
-    tour.call(op, "put", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, "", Some(json!({ "bot_token": "xoxb-tour", "channel": "#tour" }))).await;
-    tour.call(op, "put", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, "", Some(json!({ "events": ["request_submitted", "webhook.failing"] }))).await;
+    tour.call(
+        op,
+        "put",
+        "/api/v1/tenants/{tenant_id}/connectors/slack",
+        &t,
+        "",
+        Some(json!({ "bot_token": "xoxb-tour", "channel": "#tour" })),
+    )
+    .await;
+    tour.call(
+        op,
+        "put",
+        "/api/v1/tenants/{tenant_id}/connectors/slack",
+        &t,
+        "",
+        Some(json!({ "events": ["request_submitted", "webhook.failing"] })),
+    )
+    .await;
     tour.call(op, "get", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, "", None).await;
-    let sent = tour.call(op, "post", "/api/v1/tenants/{tenant_id}/connectors/slack/test", &t, "", Some(json!({}))).await;
+    let sent =
+        tour.call(op, "post", "/api/v1/tenants/{tenant_id}/connectors/slack/test", &t, "", Some(json!({}))).await;
     assert_eq!(sent["status"], "delivered", "{sent}");
     assert_eq!(slack.posts().len(), 1);
     tour.call(op, "delete", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, "", None).await;
@@ -281,5 +428,8 @@ fn the_validator_rejects_what_the_schema_forbids() {
     assert_eq!(violations(&spec, &thing, &json!({ "n": 1 }), "$"), vec!["$: `id` is missing"]);
     assert_eq!(violations(&spec, &thing, &json!({ "id": 1 }), "$"), vec!["$.id: 1 is not [\"string\"]"]);
     assert_eq!(violations(&spec, &thing, &json!({ "id": "x", "tags": ["c"] }), "$").len(), 1);
-    assert_eq!(violations(&spec, &thing, &json!({ "id": "x", "extra": true }), "$"), vec!["$: `extra` is not documented"]);
+    assert_eq!(
+        violations(&spec, &thing, &json!({ "id": "x", "extra": true }), "$"),
+        vec!["$: `extra` is not documented"]
+    );
 }

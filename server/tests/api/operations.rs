@@ -19,7 +19,8 @@ both!(stats_count_attempts_by_outcome_hour_and_endpoint_from_rollups, |backend| 
         bad.reply(503, &[]);
     }
     let good_hook = app.create_webhook(&tenant, json!({ "url": good.url, "events": ["new_lead"] })).await;
-    let bad_hook = app.create_webhook(&tenant, json!({ "url": bad.url, "events": ["new_lead"], "max_attempts": 1 })).await;
+    let bad_hook =
+        app.create_webhook(&tenant, json!({ "url": bad.url, "events": ["new_lead"], "max_attempts": 1 })).await;
     for i in 0..3 {
         app.publish(&tenant, "new_lead", json!({ "i": i })).await;
     }
@@ -29,7 +30,11 @@ both!(stats_count_attempts_by_outcome_hour_and_endpoint_from_rollups, |backend| 
     assert_eq!(status, StatusCode::OK, "{stats}");
     assert_eq!(stats["window"], "24h");
     let overall = &stats["overall"];
-    assert_eq!((overall["attempts"].as_i64(), overall["succeeded"].as_i64(), overall["failed"].as_i64()), (Some(6), Some(3), Some(3)), "{overall}");
+    assert_eq!(
+        (overall["attempts"].as_i64(), overall["succeeded"].as_i64(), overall["failed"].as_i64()),
+        (Some(6), Some(3), Some(3)),
+        "{overall}"
+    );
     assert_eq!(overall["success_rate"], 0.5);
     assert_eq!(overall["errors"], json!({ "http_5xx": 3 }));
     assert!(overall["latency_ms"]["p50"].as_i64().is_some(), "{overall}");
@@ -37,7 +42,9 @@ both!(stats_count_attempts_by_outcome_hour_and_endpoint_from_rollups, |backend| 
     assert_eq!(hours.len(), 24);
     assert_eq!(hours[23]["attempts"], 6, "this hour is the last one");
     assert!(hours[..23].iter().all(|h| h["attempts"] == 0));
-    let endpoint = |id: &serde_json::Value| stats["endpoints"].as_array().unwrap().iter().find(|e| e["webhook_id"] == *id).unwrap().clone();
+    let endpoint = |id: &serde_json::Value| {
+        stats["endpoints"].as_array().unwrap().iter().find(|e| e["webhook_id"] == *id).unwrap().clone()
+    };
     assert_eq!(endpoint(&good_hook["id"])["success_rate"], 1.0);
     assert_eq!(endpoint(&bad_hook["id"])["errors"], json!({ "http_5xx": 3 }));
 
@@ -93,32 +100,56 @@ both!(stats_are_exact_for_a_known_set_of_attempts, |backend| async move {
     assert_eq!(day["overall"]["attempts"], 100);
     assert_eq!(day["overall"]["succeeded"], 98);
     assert_eq!(day["overall"]["success_rate"], 0.98);
-    assert_eq!(day["overall"]["latency_ms"], json!({ "p50": 5, "p95": 150, "p99": 10_000 }), "2 % took 9 s: p99 is in their bucket");
+    assert_eq!(
+        day["overall"]["latency_ms"],
+        json!({ "p50": 5, "p95": 150, "p99": 10_000 }),
+        "2 % took 9 s: p99 is in their bucket"
+    );
     assert_eq!(day["overall"]["errors"], json!({ "timeout": 2 }));
     let deleted = &day["endpoints"][0];
-    assert_eq!((deleted["webhook_id"].as_str(), deleted["url"].as_str()), (Some("wh_known"), Some("")), "an endpoint not among the live ones keeps its history");
+    assert_eq!(
+        (deleted["webhook_id"].as_str(), deleted["url"].as_str()),
+        (Some("wh_known"), Some("")),
+        "an endpoint not among the live ones keeps its history"
+    );
 
     let (_, week) = app.get(&format!("/api/v1/tenants/{tenant}/stats?window=7d")).await;
     assert_eq!(week["overall"]["attempts"], 101);
     assert_eq!(week["overall"]["errors"], json!({ "timeout": 2, "http_5xx": 1 }));
-    let per_hour: BTreeMap<String, i64> = week["hours"].as_array().unwrap().iter().filter(|h| h["attempts"] != 0).map(|h| (h["hour"].as_str().unwrap().to_string(), h["attempts"].as_i64().unwrap())).collect();
+    let per_hour: BTreeMap<String, i64> = week["hours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["attempts"] != 0)
+        .map(|h| (h["hour"].as_str().unwrap().to_string(), h["attempts"].as_i64().unwrap()))
+        .collect();
     assert_eq!(per_hour.values().copied().collect::<Vec<_>>(), vec![1, 100], "two hours, oldest first: {per_hour:?}");
 });
 
 both!(the_audit_log_filters_by_actor_action_target_and_time, |backend| async move {
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Audit").await;
-    let (_, key) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), json!({ "name": "writer", "role": "admin" })).await;
+    let (_, key) =
+        app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), json!({ "name": "writer", "role": "admin" })).await;
     let key_id = key["id"].as_str().unwrap().to_string();
     let (status, _, hook) = app
-        .request(reqwest::Method::POST, &format!("/api/v1/tenants/{tenant}/webhooks"), key["key"].as_str(), Some(json!({ "url": "https://example.com/a", "events": ["*"] })))
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/tenants/{tenant}/webhooks"),
+            key["key"].as_str(),
+            Some(json!({ "url": "https://example.com/a", "events": ["*"] })),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let hook_id = hook["id"].as_str().unwrap().to_string();
-    let (status, _, _) = app.request(reqwest::Method::DELETE, &format!("/api/v1/tenants/{tenant}/webhooks/{hook_id}"), Some(OPERATOR), None).await;
+    let (status, _, _) = app
+        .request(reqwest::Method::DELETE, &format!("/api/v1/tenants/{tenant}/webhooks/{hook_id}"), Some(OPERATOR), None)
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
-    let actions = |page: &serde_json::Value| page["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let actions = |page: &serde_json::Value| {
+        page["data"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
     let log = |query: String| {
         let app = &app;
         let tenant = tenant.clone();

@@ -20,7 +20,8 @@ both!(a_replay_is_a_new_delivery_linked_to_the_original, |backend: Backend| asyn
     let (_, dead) = app.get(&format!("/api/v1/tenants/{tenant}/dead-letters")).await;
     assert_eq!(dead["data"][0]["id"], original.as_str());
 
-    let (status, replay) = app.post(&format!("/api/v1/tenants/{tenant}/dead-letters/{original}/replay"), json!({})).await;
+    let (status, replay) =
+        app.post(&format!("/api/v1/tenants/{tenant}/dead-letters/{original}/replay"), json!({})).await;
     assert_eq!(status, StatusCode::CREATED, "{replay}");
     assert_eq!(replay["replay_of"], original.as_str());
     app.drain().await;
@@ -28,28 +29,43 @@ both!(a_replay_is_a_new_delivery_linked_to_the_original, |backend: Backend| asyn
     assert_eq!(replayed["status"], "delivered");
     assert_eq!(replayed["replayed_from"], json!([original]));
     // A replay of the replay: the chain grows and is visible from both ends.
-    let (_, again) = app.post(&format!("/api/v1/tenants/{tenant}/webhook-deliveries/{}/replay", replay["id"].as_str().unwrap()), json!({})).await;
+    let (_, again) = app
+        .post(
+            &format!("/api/v1/tenants/{tenant}/webhook-deliveries/{}/replay", replay["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
     let third = app.delivery(&tenant, again["id"].as_str().unwrap()).await;
     assert_eq!(third["replayed_from"], json!([original, replay["id"]]));
     let first = app.delivery(&tenant, &original).await;
     assert_eq!(first["replays"], json!([replay["id"]]));
     // Only dead letters replay through the dead-letter route.
-    let (status, _) = app.post(&format!("/api/v1/tenants/{tenant}/dead-letters/{}/replay", replay["id"].as_str().unwrap()), json!({})).await;
+    let (status, _) = app
+        .post(&format!("/api/v1/tenants/{tenant}/dead-letters/{}/replay", replay["id"].as_str().unwrap()), json!({}))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 });
 
 both!(bulk_replay_takes_a_filter, |backend: Backend| async move {
     let app = TestApp::spawn_with(backend, |c| c.delivery.max_attempts = 1).await;
     let failing = Receiver::start().await;
-    for _ in 0..3 { failing.reply(500, &[]); }
+    for _ in 0..3 {
+        failing.reply(500, &[]);
+    }
     let fine = Receiver::start().await;
     let tenant = app.create_tenant("Acme").await;
     let bad = app.create_webhook(&tenant, json!({ "url": failing.url, "events": ["*"] })).await;
     app.create_webhook(&tenant, json!({ "url": fine.url, "events": ["*"] })).await;
-    for n in 0..3 { app.publish(&tenant, "new_lead", json!({ "n": n })).await; }
+    for n in 0..3 {
+        app.publish(&tenant, "new_lead", json!({ "n": n })).await;
+    }
     app.drain().await;
-    let (status, out) = app.post(&format!("/api/v1/tenants/{tenant}/webhook-deliveries/replay"),
-        json!({ "status": "dead_letter", "webhook_id": bad["id"] })).await;
+    let (status, out) = app
+        .post(
+            &format!("/api/v1/tenants/{tenant}/webhook-deliveries/replay"),
+            json!({ "status": "dead_letter", "webhook_id": bad["id"] }),
+        )
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{out}");
     assert_eq!(out["replayed"], 3);
     app.drain().await;
@@ -64,7 +80,8 @@ both!(the_seed_integrator_routes_take_the_tenant_from_the_key, |backend: Backend
     let receiver = Receiver::start().await;
     receiver.reply(500, &[]);
     let tenant = app.create_tenant("Acme").await;
-    let (_, key) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), json!({ "name": "seed", "role": "admin" })).await;
+    let (_, key) =
+        app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), json!({ "name": "seed", "role": "admin" })).await;
     let key = key["key"].as_str().unwrap().to_string();
     let call = |method: Method, path: String, body: Option<serde_json::Value>| {
         let (app, key) = (&app, key.clone());
@@ -73,10 +90,16 @@ both!(the_seed_integrator_routes_take_the_tenant_from_the_key, |backend: Backend
     let (status, _, hook) = call(Method::POST, "/api/v1/subscriptions".into(), Some(json!({ "url": receiver.url, "secret": "a-seed-secret-16+", "events": ["request_submitted"], "enabled": true }))).await;
     assert_eq!(status, StatusCode::CREATED, "{hook}");
     assert_eq!(hook["tenant_id"], tenant.as_str());
-    let (status, _, event) = call(Method::POST, "/api/v1/events".into(), Some(json!({ "event_type": "request_submitted", "payload": { "title": "Laptop" } }))).await;
+    let (status, _, event) = call(
+        Method::POST,
+        "/api/v1/events".into(),
+        Some(json!({ "event_type": "request_submitted", "payload": { "title": "Laptop" } })),
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     app.drain().await;
-    let (status, _, attempts) = call(Method::GET, format!("/api/v1/admin/events/{}/attempts", event["id"].as_str().unwrap()), None).await;
+    let (status, _, attempts) =
+        call(Method::GET, format!("/api/v1/admin/events/{}/attempts", event["id"].as_str().unwrap()), None).await;
     assert_eq!((status, attempts["data"][0]["status_code"].as_i64()), (StatusCode::OK, Some(500)));
     let dead = event["deliveries"][0].as_str().unwrap();
     let (status, _, replay) = call(Method::POST, format!("/api/v1/admin/dead-letters/{dead}/replay"), None).await;
@@ -85,7 +108,18 @@ both!(the_seed_integrator_routes_take_the_tenant_from_the_key, |backend: Backend
     let (status, _) = app.post("/api/v1/events", json!({ "event_type": "new_lead", "payload": {} })).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (_, _, types) = call(Method::GET, "/api/v1/event-types".into(), None).await;
-    assert_eq!(types["data"], json!(["request_submitted", "request_approved", "new_lead", "lead_update", "webhook.failing", "webhook.disabled", "delivery.dead_lettered"]));
+    assert_eq!(
+        types["data"],
+        json!([
+            "request_submitted",
+            "request_approved",
+            "new_lead",
+            "lead_update",
+            "webhook.failing",
+            "webhook.disabled",
+            "delivery.dead_lettered"
+        ])
+    );
 });
 
 both!(during_a_secret_rotation_both_signatures_are_sent, |backend: Backend| async move {
@@ -122,12 +156,22 @@ both!(patch_changes_an_endpoint_and_test_send_reports_the_attempt, |backend: Bac
     let tenant = app.create_tenant("Acme").await;
     let hook = app.create_webhook(&tenant, json!({ "url": "https://example.com/old", "events": ["new_lead"] })).await;
     let path = format!("/api/v1/tenants/{tenant}/webhooks/{}", hook["id"].as_str().unwrap());
-    let (status, _, patched) = app.request(Method::PATCH, &path, Some(crate::helpers::OPERATOR), Some(json!({ "url": receiver.url, "events": ["*"], "timeout_seconds": 3 }))).await;
+    let (status, _, patched) = app
+        .request(
+            Method::PATCH,
+            &path,
+            Some(crate::helpers::OPERATOR),
+            Some(json!({ "url": receiver.url, "events": ["*"], "timeout_seconds": 3 })),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{patched}");
     assert_eq!((patched["url"].as_str(), patched["timeout_seconds"].as_i64()), (Some(receiver.url.as_str()), Some(3)));
-    let (status, _, bad) = app.request(Method::PATCH, &path, Some(crate::helpers::OPERATOR), Some(json!({ "url": "nope" }))).await;
+    let (status, _, bad) =
+        app.request(Method::PATCH, &path, Some(crate::helpers::OPERATOR), Some(json!({ "url": "nope" }))).await;
     assert_eq!((status, bad["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("url")));
-    let (status, sent) = app.post(&format!("{path}/test"), json!({ "event_type": "lead_update", "payload": { "hello": "world" } })).await;
+    let (status, sent) = app
+        .post(&format!("{path}/test"), json!({ "event_type": "lead_update", "payload": { "hello": "world" } }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{sent}");
     assert_eq!(sent["status"], "delivered");
     assert_eq!(sent["attempts"][0]["status_code"], 200);
@@ -140,10 +184,13 @@ both!(a_crashed_workers_lease_expires_and_nothing_is_lost, |backend: Backend| as
     let receiver = Receiver::start().await;
     let tenant = app.create_tenant("Acme").await;
     app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
-    for n in 0..5 { app.publish(&tenant, "new_lead", json!({ "n": n })).await; }
+    for n in 0..5 {
+        app.publish(&tenant, "new_lead", json!({ "n": n })).await;
+    }
     // Another worker claims everything and dies (kill -9): its lease is never renewed.
     let now = integrations_hub::time::now_ms();
-    let taken = integrations_hub::store::deliveries::claim(&app.hub.db, "wrk_crashed", now, now + 60_000, 100).await.unwrap();
+    let taken =
+        integrations_hub::store::deliveries::claim(&app.hub.db, "wrk_crashed", now, now + 60_000, 100).await.unwrap();
     assert_eq!(taken.len(), 5);
     assert_eq!(app.drain().await, 0, "leased deliveries are not taken from a live worker");
     // The lease runs out (moved back in time here instead of waiting a minute).
@@ -159,7 +206,9 @@ both!(two_instances_share_the_work_without_double_delivery, |backend: Backend| a
     let receiver = Receiver::start().await;
     let tenant = a.create_tenant("Acme").await;
     a.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
-    for n in 0..60 { a.publish(&tenant, "new_lead", json!({ "n": n })).await; }
+    for n in 0..60 {
+        a.publish(&tenant, "new_lead", json!({ "n": n })).await;
+    }
     let (sent_a, sent_b) = tokio::join!(a.drain(), b.drain());
     assert!(sent_a + sent_b >= 60, "a: {sent_a}, b: {sent_b}");
     // An attempt that met a transient connection error is retried; give retries their turn.
@@ -179,14 +228,19 @@ both!(an_instance_with_another_master_key_leaves_deliveries_to_the_others, |back
     let a = TestApp::spawn(backend).await;
     let stranger = TestApp::spawn_on(ScratchDir::new(), a.database_url.clone(), |c| {
         c.master_key = Some("ff".repeat(32));
-    }).await;
+    })
+    .await;
     let receiver = Receiver::start().await;
     let tenant = a.create_tenant("Acme").await;
     a.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
     let accepted = a.publish(&tenant, "new_lead", json!({})).await;
     stranger.drain().await;
     let delivery = a.delivery(&tenant, accepted["deliveries"][0].as_str().unwrap()).await;
-    assert_eq!((delivery["status"].as_str(), delivery["attempt_count"].as_i64()), (Some("pending"), Some(0)), "{delivery}");
+    assert_eq!(
+        (delivery["status"].as_str(), delivery["attempt_count"].as_i64()),
+        (Some("pending"), Some(0)),
+        "{delivery}"
+    );
     a.make_retries_due().await;
     a.drain().await;
     assert_eq!(receiver.wait_for(1).await.len(), 1);
@@ -196,16 +250,25 @@ both!(sustained_failure_disables_an_endpoint_and_says_so, |backend: Backend| asy
     let app = TestApp::spawn_with(backend, |c| {
         c.delivery.max_attempts = 1;
         c.delivery.disable_after_failures = 3;
-    }).await;
+    })
+    .await;
     let failing = Receiver::start().await;
-    for _ in 0..3 { failing.reply(500, &[]); }
+    for _ in 0..3 {
+        failing.reply(500, &[]);
+    }
     let flaky = Receiver::start().await;
-    for status in [500, 500, 200, 500, 500] { flaky.reply(status, &[]); }
+    for status in [500, 500, 200, 500, 500] {
+        flaky.reply(status, &[]);
+    }
     let monitor = Receiver::start().await;
     let tenant = app.create_tenant("Acme").await;
     let bad = app.create_webhook(&tenant, json!({ "url": failing.url, "events": ["new_lead"] })).await;
     let wobbly = app.create_webhook(&tenant, json!({ "url": flaky.url, "events": ["lead_update"] })).await;
-    app.create_webhook(&tenant, json!({ "url": monitor.url, "events": ["webhook.disabled", "delivery.dead_lettered"] })).await;
+    app.create_webhook(
+        &tenant,
+        json!({ "url": monitor.url, "events": ["webhook.disabled", "delivery.dead_lettered"] }),
+    )
+    .await;
     for n in 0..3 {
         app.publish(&tenant, "new_lead", json!({ "n": n })).await;
         app.drain().await;
@@ -225,6 +288,7 @@ both!(sustained_failure_disables_an_endpoint_and_says_so, |backend: Backend| asy
     assert_eq!(types.iter().filter(|t| *t == "webhook.disabled").count(), 1, "{types:?}");
     assert_eq!(types.iter().filter(|t| *t == "delivery.dead_lettered").count(), 7, "{types:?}");
     let (_, log) = app.get(&format!("/api/v1/tenants/{tenant}/audit-log")).await;
-    let auto = log["data"].as_array().unwrap().iter().find(|e| e["action"] == "webhook.auto_disabled").expect("audited");
+    let auto =
+        log["data"].as_array().unwrap().iter().find(|e| e["action"] == "webhook.auto_disabled").expect("audited");
     assert_eq!(auto["actor"], "system");
 });

@@ -11,7 +11,11 @@ use crate::helpers::*;
 
 const TOKEN: &str = "xoxb-111-222-tenantToken";
 
-async fn spawn_with_slack(backend: Backend, slack: &FakeSlack, tweak: impl FnOnce(&mut integrations_hub::config::Config)) -> TestApp {
+async fn spawn_with_slack(
+    backend: Backend,
+    slack: &FakeSlack,
+    tweak: impl FnOnce(&mut integrations_hub::config::Config),
+) -> TestApp {
     let api_base = slack.api_base.clone();
     TestApp::spawn_with(backend, |c| {
         c.slack_api_base = api_base;
@@ -21,7 +25,9 @@ async fn spawn_with_slack(backend: Backend, slack: &FakeSlack, tweak: impl FnOnc
 }
 
 async fn put_connector(app: &TestApp, tenant: &str, body: Value) -> (StatusCode, Value) {
-    let (status, _, body) = app.request(Method::PUT, &format!("/api/v1/tenants/{tenant}/connectors/slack"), Some(OPERATOR), Some(body)).await;
+    let (status, _, body) = app
+        .request(Method::PUT, &format!("/api/v1/tenants/{tenant}/connectors/slack"), Some(OPERATOR), Some(body))
+        .await;
     (status, body)
 }
 
@@ -39,12 +45,20 @@ both!(a_submitted_request_becomes_a_readable_slack_message, |backend| async move
     let (status, connector) = put_connector(&app, &tenant, json!({ "bot_token": TOKEN, "channel": "#requests" })).await;
     assert_eq!(status, StatusCode::CREATED, "{connector}");
     assert_eq!(connector["events"], json!(["request_submitted"]), "the default filter");
-    assert_eq!((connector["token_source"].as_str(), connector["channel_source"].as_str()), (Some("connector"), Some("connector")));
+    assert_eq!(
+        (connector["token_source"].as_str(), connector["channel_source"].as_str()),
+        (Some("connector"), Some("connector"))
+    );
 
-    app.publish(&tenant, "request_submitted", json!({
-        "title": "New laptop", "requester": { "name": "Ada Lovelace", "email": "ada@example.com" },
-        "description": "16 GB & a <good> keyboard", "url": "https://app.example/requests/42"
-    })).await;
+    app.publish(
+        &tenant,
+        "request_submitted",
+        json!({
+            "title": "New laptop", "requester": { "name": "Ada Lovelace", "email": "ada@example.com" },
+            "description": "16 GB & a <good> keyboard", "url": "https://app.example/requests/42"
+        }),
+    )
+    .await;
     app.publish(&tenant, "new_lead", json!({ "name": "not for Slack" })).await;
     app.drain().await;
 
@@ -74,7 +88,10 @@ both!(defaults_come_from_configuration_and_a_connector_without_them_is_refused, 
     let tenant = app.create_tenant("Defaults").await;
     let (status, connector) = put_connector(&app, &tenant, json!({})).await;
     assert_eq!(status, StatusCode::CREATED, "{connector}");
-    assert_eq!((connector["token_source"].as_str(), connector["channel"].as_str()), (Some("default"), Some("#general")));
+    assert_eq!(
+        (connector["token_source"].as_str(), connector["channel"].as_str()),
+        (Some("default"), Some("#general"))
+    );
     let (status, sent) = app.post(&format!("/api/v1/tenants/{tenant}/connectors/slack/test"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{sent}");
     assert_eq!(sent["status"], "delivered", "{sent}");
@@ -86,9 +103,12 @@ both!(defaults_come_from_configuration_and_a_connector_without_them_is_refused, 
     let other = bare.create_tenant("Bare").await;
     let (status, problem) = put_connector(&bare, &other, json!({})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["bot_token", "channel"], "{problem}");
-    let (status, problem) = put_connector(&bare, &other, json!({ "bot_token": "sk_nope", "channel": "General", "events": ["Bad Type"] })).await;
+    let (status, problem) =
+        put_connector(&bare, &other, json!({ "bot_token": "sk_nope", "channel": "General", "events": ["Bad Type"] }))
+            .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"].as_array().unwrap().len(), 3, "{problem}");
     let (status, _) = bare.get(&format!("/api/v1/tenants/{other}/connectors/slack")).await;
@@ -121,7 +141,8 @@ both!(slack_refusals_are_retried_or_dead_lettered_and_can_be_replayed, |backend|
     slack.reply(429, &[("retry-after", "30")], json!({ "ok": false, "error": "ratelimited" }));
     let (_, sent) = app.post(&format!("/api/v1/tenants/{tenant}/connectors/slack/test"), json!({})).await;
     assert_eq!(sent["status"], "failed", "{sent}");
-    let wait_ms = integrations_hub::time::parse_rfc3339(sent["next_attempt_at"].as_str().unwrap()).unwrap() - integrations_hub::time::now_ms();
+    let wait_ms = integrations_hub::time::parse_rfc3339(sent["next_attempt_at"].as_str().unwrap()).unwrap()
+        - integrations_hub::time::now_ms();
     assert!(wait_ms > 25_000, "Retry-After: 30 was honoured ({wait_ms} ms)");
 
     // channel_not_found — final: dead-lettered after one attempt, whatever attempts are left.
@@ -135,11 +156,16 @@ both!(slack_refusals_are_retried_or_dead_lettered_and_can_be_replayed, |backend|
     // invalid_auth — final too.
     put_connector(&app, &tenant, json!({ "channel": "#requests", "bot_token": "xoxb-wrong" })).await;
     let (_, bad_auth) = app.post(&format!("/api/v1/tenants/{tenant}/connectors/slack/test"), json!({})).await;
-    assert_eq!((bad_auth["status"].as_str(), bad_auth["attempts"][0]["error_kind"].as_str()), (Some("dead_letter"), Some("invalid_auth")));
+    assert_eq!(
+        (bad_auth["status"].as_str(), bad_auth["attempts"][0]["error_kind"].as_str()),
+        (Some("dead_letter"), Some("invalid_auth"))
+    );
 
     // Fixed, the dead letter replays through the same engine.
     put_connector(&app, &tenant, json!({ "bot_token": TOKEN })).await;
-    let (status, replay) = app.post(&format!("/api/v1/tenants/{tenant}/dead-letters/{}/replay", sent["id"].as_str().unwrap()), json!({})).await;
+    let (status, replay) = app
+        .post(&format!("/api/v1/tenants/{tenant}/dead-letters/{}/replay", sent["id"].as_str().unwrap()), json!({}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{replay}");
     app.drain().await;
     let replayed = app.delivery(&tenant, replay["id"].as_str().unwrap()).await;
@@ -149,7 +175,11 @@ both!(slack_refusals_are_retried_or_dead_lettered_and_can_be_replayed, |backend|
     // The analytics count the refusals by Slack's error code.
     let (_, stats) = app.get(&format!("/api/v1/tenants/{tenant}/stats")).await;
     let errors = &stats["overall"]["errors"];
-    assert_eq!((errors["ratelimited"].as_i64(), errors["channel_not_found"].as_i64(), errors["invalid_auth"].as_i64()), (Some(1), Some(1), Some(1)), "{stats}");
+    assert_eq!(
+        (errors["ratelimited"].as_i64(), errors["channel_not_found"].as_i64(), errors["invalid_auth"].as_i64()),
+        (Some(1), Some(1), Some(1)),
+        "{stats}"
+    );
 });
 
 both!(the_bot_token_is_sealed_never_shown_and_the_connector_is_the_tenants_own, |backend| async move {
@@ -174,17 +204,28 @@ both!(the_bot_token_is_sealed_never_shown_and_the_connector_is_the_tenants_own, 
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Another tenant's key sees no connector of this tenant, and cannot change it.
-    let (_, key) = app.post(&format!("/api/v1/tenants/{stranger}/api-keys"), json!({ "name": "k", "role": "admin" })).await;
+    let (_, key) =
+        app.post(&format!("/api/v1/tenants/{stranger}/api-keys"), json!({ "name": "k", "role": "admin" })).await;
     let key = key["key"].as_str().unwrap().to_string();
-    let (status, _, _) = app.request(Method::GET, &format!("/api/v1/tenants/{tenant}/connectors/slack"), Some(&key), None).await;
+    let (status, _, _) =
+        app.request(Method::GET, &format!("/api/v1/tenants/{tenant}/connectors/slack"), Some(&key), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _, _) = app.request(Method::PUT, &format!("/api/v1/tenants/{tenant}/connectors/slack"), Some(&key), Some(json!({ "enabled": false }))).await;
+    let (status, _, _) = app
+        .request(
+            Method::PUT,
+            &format!("/api/v1/tenants/{tenant}/connectors/slack"),
+            Some(&key),
+            Some(json!({ "enabled": false })),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _, _) = app.request(Method::GET, &format!("/api/v1/tenants/{stranger}/connectors/slack"), Some(&key), None).await;
+    let (status, _, _) =
+        app.request(Method::GET, &format!("/api/v1/tenants/{stranger}/connectors/slack"), Some(&key), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "the stranger has none of its own");
 
     // Deleted, it is gone (and a new one may be made).
-    let (status, _, _) = app.request(Method::DELETE, &format!("/api/v1/tenants/{tenant}/connectors/slack"), Some(OPERATOR), None).await;
+    let (status, _, _) =
+        app.request(Method::DELETE, &format!("/api/v1/tenants/{tenant}/connectors/slack"), Some(OPERATOR), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = app.get(&format!("/api/v1/tenants/{tenant}/connectors/slack")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -201,10 +242,16 @@ both!(a_failing_endpoint_raises_alerts_once_and_slack_carries_them, |backend| as
     })
     .await;
     let tenant = app.create_tenant("Alerts").await;
-    let (status, _) = put_connector(&app, &tenant, json!({ "bot_token": TOKEN, "channel": "#ops", "events": ["webhook.failing", "webhook.disabled"] })).await;
+    let (status, _) = put_connector(
+        &app,
+        &tenant,
+        json!({ "bot_token": TOKEN, "channel": "#ops", "events": ["webhook.failing", "webhook.disabled"] }),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     let receiver = Receiver::start().await;
-    let webhook = app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["new_lead"], "max_attempts": 1 })).await;
+    let webhook =
+        app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["new_lead"], "max_attempts": 1 })).await;
     let listener = Receiver::start().await;
     app.create_webhook(&tenant, json!({ "url": listener.url, "events": ["webhook.failing"] })).await;
 
@@ -216,7 +263,11 @@ both!(a_failing_endpoint_raises_alerts_once_and_slack_carries_them, |backend| as
     }
     let posts = slack.posts();
     let titles: Vec<&str> = posts.iter().map(|p| p.body["blocks"][0]["text"]["text"].as_str().unwrap()).collect();
-    assert_eq!(titles, ["⚠️ A webhook endpoint is failing", "⛔ A webhook endpoint was disabled"], "one alert per streak, then the disable");
+    assert_eq!(
+        titles,
+        ["⚠️ A webhook endpoint is failing", "⛔ A webhook endpoint was disabled"],
+        "one alert per streak, then the disable"
+    );
     assert!(posts[0].body["blocks"].to_string().contains(receiver.url.as_str()), "the alert names the endpoint");
     assert!(posts[0].body["blocks"].to_string().contains("*Consecutive failures*\\n3"));
 
@@ -230,7 +281,14 @@ both!(a_failing_endpoint_raises_alerts_once_and_slack_carries_them, |backend| as
     assert_eq!(alert["data"]["last_error"], "HTTP 500");
 
     // Re-enabled and failing again: a new streak raises a new alert.
-    let (_, _, _) = app.request(Method::PATCH, &format!("/api/v1/tenants/{tenant}/webhooks/{}", webhook["id"].as_str().unwrap()), Some(OPERATOR), Some(json!({ "enabled": true }))).await;
+    let (_, _, _) = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/tenants/{tenant}/webhooks/{}", webhook["id"].as_str().unwrap()),
+            Some(OPERATOR),
+            Some(json!({ "enabled": true })),
+        )
+        .await;
     for n in 0..3 {
         receiver.reply(500, &[]);
         app.publish(&tenant, "new_lead", json!({ "again": n })).await;
