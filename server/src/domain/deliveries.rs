@@ -114,7 +114,7 @@ impl Hub {
     pub async fn get_delivery(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<DeliveryWithAttempts> {
         who.authorize(tenant_id, Scope::DeliveriesRead)?;
         let row = store::found(store::deliveries::get(&self.db, tenant_id, id).await?, "delivery")?;
-        let attempts = store::deliveries::attempts_of(&self.db, &[row.id.clone()]).await?;
+        let attempts = store::deliveries::attempts_of(&self.db, std::slice::from_ref(&row.id)).await?;
         let replays = store::deliveries::replays_of(&self.db, &row.id).await?;
         let mut replayed_from = Vec::new();
         let mut parent = row.replay_of.clone();

@@ -232,12 +232,18 @@ pub struct Received {
     pub body: String,
 }
 
+/// A queued answer of a receiver: status and headers.
+type Reply = (u16, Vec<(String, String)>);
+
+/// A queued answer of [`FakeSlack`]: status, headers and JSON body.
+type SlackReply = (u16, Vec<(String, String)>, Value);
+
 /// A real HTTP receiver on 127.0.0.1. It answers with the queued responses in order, then 200 with a short body.
 #[derive(Clone)]
 pub struct Receiver {
     pub url: String,
     received: Arc<Mutex<Vec<Received>>>,
-    replies: Arc<Mutex<VecDeque<(u16, Vec<(String, String)>)>>>,
+    replies: Arc<Mutex<VecDeque<Reply>>>,
     arrived: Arc<Notify>,
 }
 
@@ -399,7 +405,7 @@ pub struct FakeSlack {
     tokens: Arc<Mutex<Vec<String>>>,
     channels: Arc<Mutex<Vec<String>>>,
     posts: Arc<Mutex<Vec<SlackPost>>>,
-    replies: Arc<Mutex<VecDeque<(u16, Vec<(String, String)>, Value)>>>,
+    replies: Arc<Mutex<VecDeque<SlackReply>>>,
 }
 
 impl FakeSlack {
@@ -432,7 +438,7 @@ impl FakeSlack {
         slack
     }
 
-    fn answer(&self, headers: &HeaderMap, body: &str) -> (u16, Vec<(String, String)>, Value) {
+    fn answer(&self, headers: &HeaderMap, body: &str) -> SlackReply {
         let refuse = |error: &str| (200, vec![], json!({ "ok": false, "error": error }));
         let Some(token) =
             headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
