@@ -60,6 +60,11 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
     let wake = Arc::new(Notify::new());
+    let target_policy = Arc::new(TargetPolicy {
+        allow_private: config.allow_private_targets,
+        allowed: config.allowed_target_cidrs.clone(),
+        echo_port: Some(addr.port()),
+    });
     let hub = Hub::new(HubInner {
         ingest: Ingest::start(db.clone(), wake.clone()),
         db,
@@ -72,16 +77,12 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         key_cache: Default::default(),
         meters: Default::default(),
         operator_meter: Arc::new(domain::ratelimit::Meter::new(config.operator_rate_limit_per_minute)),
+        target_policy,
         echo_base: format!("http://{}", own_address(addr)),
         changes: tokio::sync::watch::Sender::new(0),
         config: config.clone(),
     });
-    let policy = TargetPolicy {
-        allow_private: config.allow_private_targets,
-        allowed: config.allowed_target_cidrs.clone(),
-        echo_port: Some(addr.port()),
-    };
-    let worker = Worker::new(hub.clone(), policy);
+    let worker = Worker::new(hub.clone());
 
     let leptos = leptos::config::LeptosOptions::builder()
         .output_name("integrations-hub")

@@ -92,12 +92,12 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(hub: Hub, policy: ssrf::TargetPolicy) -> Arc<Self> {
+    pub fn new(hub: Hub) -> Arc<Self> {
         let capacity = hub.config.delivery.concurrency;
         Arc::new(Worker {
             recorder: Recorder::start(hub.clone()),
+            sender: Sender::new(hub.target_policy.clone()),
             hub,
-            sender: Sender::new(policy),
             permits: Arc::new(Semaphore::new(capacity)),
             capacity,
             endpoint_slots: Mutex::new(HashMap::new()),

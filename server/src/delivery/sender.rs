@@ -99,8 +99,7 @@ pub struct Sender {
 pub const USER_AGENT_VALUE: &str = concat!("IntegrationsHub/", env!("CARGO_PKG_VERSION"));
 
 impl Sender {
-    pub fn new(policy: TargetPolicy) -> Self {
-        let policy = Arc::new(policy);
+    pub fn new(policy: Arc<TargetPolicy>) -> Self {
         let client = reqwest::Client::builder()
             .dns_resolver(Arc::new(GuardedResolver(policy.clone())))
             // Redirects could lead past the SSRF guard's literal-IP check; receivers get none.
@@ -186,15 +185,7 @@ impl Sender {
 
     /// reqwest does not resolve literal IPs, so the resolver's guard must be repeated here.
     fn refused_literal(&self, url: &Url) -> Option<String> {
-        if self.policy.is_own_echo(url) {
-            return None;
-        }
-        let ip = match url.host()? {
-            url::Host::Ipv4(ip) => std::net::IpAddr::V4(ip),
-            url::Host::Ipv6(ip) => std::net::IpAddr::V6(ip),
-            url::Host::Domain(_) => return None,
-        };
-        (!self.policy.permits(ip)).then(|| Blocked(ip.to_string()).to_string())
+        self.policy.refused_literal(url).map(|ip| Blocked(ip.to_string()).to_string())
     }
 }
 

@@ -25,6 +25,18 @@ impl TargetPolicy {
         self.allow_private || is_public(ip) || self.allowed.iter().any(|net| net.contains(&ip))
     }
 
+    /// The IP literal of `url` that this policy refuses, if it names one. reqwest does not
+    /// resolve literals (so the resolver's guard never sees them): the sender checks them before
+    /// each attempt, and endpoint creation refuses them up front with a clear error.
+    pub fn refused_literal(&self, url: &url::Url) -> Option<IpAddr> {
+        let ip = match url.host()? {
+            url::Host::Ipv4(ip) => IpAddr::V4(ip),
+            url::Host::Ipv6(ip) => IpAddr::V6(ip),
+            url::Host::Domain(_) => return None,
+        };
+        (!self.permits(ip) && !self.is_own_echo(url)).then_some(ip)
+    }
+
     /// A URL of this hub's own echo inspector, given with a loopback IP literal.
     pub fn is_own_echo(&self, url: &url::Url) -> bool {
         let loopback = match url.host() {
@@ -127,6 +139,22 @@ mod tests {
         let policy = TargetPolicy { allowed: vec!["10.9.0.0/16".parse().unwrap()], ..Default::default() };
         assert!(policy.permits("10.9.1.1".parse().unwrap()));
         assert!(!policy.permits("10.8.1.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn only_ip_literals_the_policy_refuses_are_reported() {
+        let policy =
+            TargetPolicy { allowed: vec!["10.9.0.0/16".parse().unwrap()], echo_port: Some(3917), ..Default::default() };
+        let refused = |url: &str| policy.refused_literal(&url.parse().unwrap()).map(|ip| ip.to_string());
+        assert_eq!(refused("http://169.254.169.254/latest").as_deref(), Some("169.254.169.254"));
+        assert_eq!(refused("http://0x7f000001/x").as_deref(), Some("127.0.0.1"), "any spelling of an address");
+        assert_eq!(refused("http://[fd00::1]/x").as_deref(), Some("fd00::1"));
+        assert_eq!(refused("http://1.1.1.1/x"), None, "public");
+        assert_eq!(refused("http://10.9.1.1/x"), None, "allow-listed subnet");
+        assert_eq!(refused("http://127.0.0.1:3917/echo/tnt_1/a"), None, "this hub's echo");
+        assert_eq!(refused("http://localhost/x"), None, "names are checked when resolved");
+        let lax = TargetPolicy { allow_private: true, ..Default::default() };
+        assert_eq!(lax.refused_literal(&"http://127.0.0.1/x".parse().unwrap()), None);
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct HubInner {
     /// Rate limits and usage counts of the keys this instance has seen.
     pub meters: ratelimit::Meters,
     pub operator_meter: std::sync::Arc<ratelimit::Meter>,
+    /// Where deliveries may go (the SSRF guard): the worker's sender and endpoint validation
+    /// share it.
+    pub target_policy: Arc<crate::delivery::ssrf::TargetPolicy>,
     /// `http://{this hub's address}`, where its echo inspector listens.
     pub echo_base: String,
     /// Counts commits that change what the delivery log shows; the admin UI's live stream

@@ -9,6 +9,7 @@ use app::models::{
 use super::auth::{Principal, Scope};
 use super::tenants::audit_row;
 use super::{page_limit, paginate, Hub};
+use crate::delivery::ssrf::TargetPolicy;
 use crate::error::{Error, Result};
 use crate::store::{self, webhooks::WebhookRow};
 use crate::{ids, signing, time};
@@ -20,7 +21,7 @@ const RESERVED_HEADERS: [&str; 6] =
 
 /// A URL we are willing to deliver to: absolute http(s) with a host, of bounded length.
 #[derive(Debug, Clone)]
-pub struct WebhookUrl(String);
+pub struct WebhookUrl(reqwest::Url);
 
 impl WebhookUrl {
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -38,7 +39,20 @@ impl WebhookUrl {
         if !url.username().is_empty() || url.password().is_some() {
             return Err("must not carry credentials; use custom headers".into());
         }
-        Ok(WebhookUrl(url.to_string()))
+        Ok(WebhookUrl(url))
+    }
+
+    /// Refuses an IP literal that the SSRF guard would refuse at every attempt: saying so now
+    /// beats an endpoint that fails until it is dead-lettered. A name that resolves to such an
+    /// address is still caught when delivering (DNS answers change).
+    fn reachable(self, policy: &TargetPolicy) -> Result<Self, String> {
+        match policy.refused_literal(&self.0) {
+            Some(ip) => Err(format!(
+                "{ip} is a private, loopback, link-local or metadata address, which deliveries may not reach \
+                 (an operator can allow a subnet with IH_ALLOWED_TARGET_CIDRS)"
+            )),
+            None => Ok(self),
+        }
     }
 }
 
@@ -70,10 +84,17 @@ struct Settings {
     headers: BTreeMap<String, String>,
 }
 
-fn check(input: &WebhookIn) -> Result<Settings> {
+/// `policy`, when given, also refuses a URL the SSRF guard would never let through.
+fn check(input: &WebhookIn, policy: Option<&TargetPolicy>) -> Result<Settings> {
     let mut errors = Vec::new();
     let mut fail = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
-    let url = WebhookUrl::parse(&input.url).map_err(|m| fail("url", m)).ok();
+    let url = WebhookUrl::parse(&input.url)
+        .and_then(|url| match policy {
+            Some(policy) => url.reachable(policy),
+            None => Ok(url),
+        })
+        .map_err(|m| fail("url", m))
+        .ok();
     if input.events.is_empty() {
         fail("events", "choose at least one event type, or \"*\" for all".into());
     }
@@ -120,7 +141,7 @@ fn check(input: &WebhookIn) -> Result<Settings> {
     events.sort();
     events.dedup();
     Ok(Settings {
-        url: url.expect("checked").0,
+        url: url.expect("checked").0.into(),
         events,
         secret: input.secret.clone(),
         description: input.description.clone().filter(|d| !d.trim().is_empty()),
@@ -156,7 +177,7 @@ impl Hub {
     ) -> Result<WebhookOut> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         store::found(store::tenants::get(&self.db, tenant_id).await?, "tenant")?;
-        let settings = check(&input)?;
+        let settings = check(&input, Some(&self.target_policy))?;
         let secret = settings.secret.unwrap_or_else(signing::generate_secret);
         let now = time::now_ms();
         let row = WebhookRow {
@@ -238,6 +259,9 @@ impl Hub {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let mut row = self.webhook_row(tenant_id, id).await?;
         let current = webhook_out(row.clone());
+        // A URL is held to the SSRF policy when it is set, not when other settings change: an
+        // endpoint made before a stricter policy can still be edited or disabled.
+        let policy = patch.url.is_some().then_some(&*self.target_policy);
         let merged = WebhookIn {
             url: patch.url.unwrap_or(current.url),
             events: patch.events.unwrap_or(current.events),
@@ -249,7 +273,7 @@ impl Hub {
             backoff_base_seconds: patch.backoff_base_seconds.or(current.backoff_base_seconds),
             timeout_seconds: patch.timeout_seconds.or(current.timeout_seconds),
         };
-        let settings = check(&merged)?;
+        let settings = check(&merged, policy)?;
         row.url = settings.url;
         row.events = serde_json::to_string(&settings.events).expect("strings serialise");
         row.description = settings.description;
@@ -396,7 +420,7 @@ mod tests {
             max_attempts: Some(0),
             ..Default::default()
         };
-        let Err(Error::Validation(errors)) = check(&input) else { panic!("expected 422") };
+        let Err(Error::Validation(errors)) = check(&input, None) else { panic!("expected 422") };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["url", "events", "secret", "headers", "max_attempts"]);
     }

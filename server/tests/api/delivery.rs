@@ -2,10 +2,11 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use integrations_hub::signing;
+use reqwest::Method;
 use serde_json::json;
 
 use crate::both;
-use crate::helpers::{Backend, GatedReceiver, Receiver, TestApp};
+use crate::helpers::{Backend, GatedReceiver, Receiver, ScratchDir, TestApp, OPERATOR};
 
 both!(a_published_event_reaches_the_receiver_with_both_signature_sets, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
@@ -139,10 +140,22 @@ both!(private_targets_are_refused_unless_allowed, |backend: Backend| async move 
     let app = TestApp::spawn_with(backend, |c| c.allow_private_targets = false).await;
     let receiver = Receiver::start().await;
     let tenant = app.create_tenant("Acme").await;
-    let by_ip = app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    // An IP literal the guard refuses is refused when the endpoint is made, naming the field.
+    let (status, problem) =
+        app.post(&format!("/api/v1/tenants/{tenant}/webhooks"), json!({ "url": receiver.url, "events": ["*"] })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "url", "{problem}");
+    assert!(
+        problem["errors"][0]["message"].as_str().unwrap().contains("127.0.0.1 is a private, loopback"),
+        "{problem}"
+    );
+    // A name is caught when delivering (what it resolves to may change) ...
     let by_name = app
         .create_webhook(&tenant, json!({ "url": receiver.url.replace("127.0.0.1", "localhost"), "events": ["*"] }))
         .await;
+    // ... and so is a literal endpoint made under a laxer policy (another instance's, here).
+    let lax = TestApp::spawn_on(ScratchDir::new(), app.database_url.clone(), |_| {}).await;
+    let by_ip = lax.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
     app.publish(&tenant, "new_lead", json!({})).await;
     app.drain().await;
     for webhook in [by_ip, by_name] {
@@ -154,6 +167,38 @@ both!(private_targets_are_refused_unless_allowed, |backend: Backend| async move 
     }
     assert!(receiver.received().is_empty(), "nothing reached the private address");
 });
+
+both!(
+    an_endpoint_url_meets_the_ssrf_policy_when_it_is_set_not_when_other_settings_change,
+    |backend: Backend| async move {
+        let app = TestApp::spawn_with(backend, |c| c.allow_private_targets = false).await;
+        let tenant = app.create_tenant("Acme").await;
+        let lax = TestApp::spawn_on(ScratchDir::new(), app.database_url.clone(), |_| {}).await;
+        let webhook = lax.create_webhook(&tenant, json!({ "url": "http://10.1.2.3/hook", "events": ["*"] })).await;
+        let path = format!("/api/v1/tenants/{tenant}/webhooks/{}", webhook["id"].as_str().unwrap());
+        let patch = |body| app.request(Method::PATCH, &path, Some(OPERATOR), Some(body));
+
+        // Made before the policy was this strict, it can still be edited and disabled ...
+        let (status, _, edited) = patch(json!({ "enabled": false, "description": "old box" })).await;
+        assert_eq!(status, StatusCode::OK, "{edited}");
+        assert_eq!(edited["enabled"], false);
+        // ... but a URL that is set is held to the policy, in every spelling of an address ...
+        for url in [
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]:8080/x",
+            "http://0x7f000001/x",
+            "http://10.1.2.3/hook",
+        ] {
+            let (status, _, problem) = patch(json!({ "url": url })).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {problem}");
+            assert_eq!(problem["errors"][0]["field"], "url", "{problem}");
+        }
+        // ... and a public one passes.
+        let (status, _, moved) = patch(json!({ "url": "https://hooks.example.com/in" })).await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+        assert_eq!(moved["url"], "https://hooks.example.com/in");
+    }
+);
 
 both!(the_background_worker_delivers_without_being_drained, |backend: Backend| async move {
     let app = TestApp::spawn_with(backend, |c| c.delivery.worker_enabled = true).await;
