@@ -28,6 +28,9 @@ pub struct TenantOut {
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebhookIn {
+    /// Absolute `http` or `https` URL without credentials, at most 2048 characters. An IP literal
+    /// in a private, loopback, link-local or metadata range is refused (`422`) unless the
+    /// operator allows it; a name resolving to one is refused when delivering.
     pub url: String,
     #[serde(default)]
     pub events: Vec<String>,
@@ -391,6 +394,9 @@ pub struct ApiKeyView {
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WebhookPatch {
+    /// As on create: absolute `http` or `https` URL without credentials, at most 2048 characters. An IP literal
+    /// in a private, loopback, link-local or metadata range is refused (`422`) unless the
+    /// operator allows it; a name resolving to one is refused when delivering.
     #[serde(default)]
     pub url: Option<String>,
     #[serde(default)]
