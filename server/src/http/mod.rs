@@ -91,7 +91,18 @@ pub fn api_router() -> Router<AppState> {
         .merge(echo::router())
         .merge(audit::router())
         .merge(connectors::router());
-    Router::new().merge(system::router()).merge(openapi::router()).merge(echo::public_router()).merge(authenticated)
+    Router::new()
+        .merge(system::router())
+        .merge(openapi::router())
+        .merge(echo::public_router())
+        .merge(authenticated)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// A path that exists but does not take this method: a problem like every other error (axum's
+/// own answer is an empty body); axum still sets `Allow`.
+async fn method_not_allowed(method: http::Method) -> Error {
+    Error::MethodNotAllowed(format!("this path does not take {method}; the Allow header lists what it takes"))
 }
 
 /// The whole router behind the layer that authenticates, rate-limits and replays idempotent POSTs

@@ -71,6 +71,12 @@ both!(bad_input_is_a_4xx_problem_never_a_500, |backend: Backend| async move {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["url", "events", "secret"]);
+    // A method the path does not take: 405, a problem, with what it takes in `Allow`.
+    let (status, headers, body) = app.request(Method::PUT, "/api/v1/tenants", Some(OPERATOR), None).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    assert_eq!(headers["content-type"], "application/problem+json");
+    assert_eq!(body["status"], 405);
+    assert!(headers["allow"].to_str().unwrap().contains("POST"), "{headers:?}");
     // An unknown delivery status filter: 422, not 500.
     let (status, _) = app.get(&format!("/api/v1/tenants/{tenant}/webhook-deliveries?status=bogus")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
