@@ -3,7 +3,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::both;
-use crate::helpers::{Backend, TestApp, OPERATOR};
+use crate::helpers::{Backend, ScratchDir, TestApp, OPERATOR};
 
 both!(the_echo_inspector_receives_a_test_send_and_verifies_its_signature, |backend: Backend| async move {
     // Private targets refused: the hub's own echo path is the one loopback target allowed.
@@ -45,6 +45,12 @@ both!(the_echo_inspector_receives_a_test_send_and_verifies_its_signature, |backe
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "url", "{problem}");
+    // Made under a laxer policy (another instance on the same database), it is blocked when sent.
+    let lax = TestApp::spawn_on(ScratchDir::new(), app.database_url.clone(), |_| {}).await;
+    let other = lax.create_webhook(&tenant, json!({ "url": format!("{}/health", app.url), "events": ["*"] })).await;
+    let (_, sent) =
+        app.post(&format!("/api/v1/tenants/{tenant}/webhooks/{}/test", other["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(sent["attempts"][0]["error_kind"], "blocked", "{sent}");
 });
 
 both!(a_forged_or_unsigned_request_to_the_echo_is_kept_as_unverified, |backend: Backend| async move {
