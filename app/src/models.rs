@@ -247,6 +247,19 @@ mod tests {
         }
         assert_eq!(DeliveryStatus::parse("nope"), None);
     }
+
+    /// The UI's server functions send a patch as JSON: "reset" (`null`) and "unchanged" (left
+    /// out) must stay apart on the way there and back.
+    #[test]
+    fn a_patch_keeps_reset_apart_from_unchanged_through_json() {
+        let patch = WebhookPatch { max_attempts: Some(None), timeout_seconds: Some(Some(9)), ..Default::default() };
+        let json = serde_json::to_value(&patch).unwrap();
+        assert_eq!(json["max_attempts"], serde_json::Value::Null);
+        assert!(json.get("backoff_base_seconds").is_none() && json.get("description").is_none(), "{json}");
+        assert_eq!(serde_json::from_value::<WebhookPatch>(json).unwrap(), patch);
+        let read: WebhookPatch = serde_json::from_str(r#"{"description": null, "enabled": null}"#).unwrap();
+        assert_eq!((read.description, read.max_attempts, read.enabled), (Some(None), None, None));
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -390,6 +403,10 @@ pub struct ApiKeyView {
     pub requests_7d: i64,
 }
 
+/// A change to an endpoint, with JSON merge-patch (RFC 7396) meaning: a field left out stays as
+/// it is; `null` on a setting that has a default (`description`, `max_attempts`,
+/// `backoff_base_seconds`, `timeout_seconds`) puts it back to that default; `null` on `url`,
+/// `events`, `enabled` or `headers` (which have no "unset") is the same as leaving it out.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -403,16 +420,32 @@ pub struct WebhookPatch {
     pub events: Option<Vec<String>>,
     #[serde(default)]
     pub enabled: Option<bool>,
-    #[serde(default)]
-    pub description: Option<String>,
+    /// `null` or `""` removes the description.
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    pub description: Option<Option<String>>,
     #[serde(default)]
     pub headers: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    pub max_attempts: Option<i64>,
-    #[serde(default)]
-    pub backoff_base_seconds: Option<i64>,
-    #[serde(default)]
-    pub timeout_seconds: Option<i64>,
+    /// `null` goes back to the hub's default.
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<Option<i64>>,
+    /// `null` goes back to the hub's default.
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    pub backoff_base_seconds: Option<Option<i64>>,
+    /// `null` goes back to the hub's default.
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<Option<i64>>,
+}
+
+/// A `PATCH` field that can be reset: serde reads a missing field and `null` alike as `None`, so
+/// the field's `Option` is read here instead — missing stays `None` (by `default`), and `null` is
+/// `Some(None)`. Written back (the UI's server functions), `None` is skipped and `Some(None)` is
+/// `null`, so the meaning survives the round trip.
+mod resettable {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]

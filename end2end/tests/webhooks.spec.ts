@@ -119,3 +119,28 @@ test('dead letters appear live and are replayed one by one and in bulk', async (
     await receiver.close();
   }
 });
+
+test('editing an endpoint saves what changed, and a field emptied goes back to its default', async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Webhooks edit e2e');
+  const made = await request.post(`/api/v1/tenants/${tenant}/webhooks`, {
+    headers: auth,
+    data: { url: 'https://example.com/in', events: ['new_lead'], description: 'front desk', max_attempts: 3, timeout_seconds: 7 },
+  });
+  expect(made.status()).toBe(201);
+  const id = (await made.json()).id;
+  await signIn(page);
+  await open(page, `/tenants/${tenant}/webhooks`);
+
+  await page.locator(`tr[data-id="${id}"]`).getByRole('button', { name: 'Edit' }).click();
+  const form = page.getByRole('form', { name: 'Edit endpoint' });
+  await expect(form.getByLabel('Max attempts (optional)')).toHaveValue('3');
+  await form.getByLabel('Max attempts (optional)').fill('');
+  await form.getByLabel('Timeout in seconds (optional)').fill('9');
+  await form.getByLabel('Description (optional)').fill('');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form).toHaveCount(0);
+
+  const saved = await (await request.get(`/api/v1/tenants/${tenant}/webhooks/${id}`, { headers: auth })).json();
+  expect([saved.max_attempts, saved.timeout_seconds, saved.description, saved.url]).toEqual([null, 9, null, 'https://example.com/in']);
+  await expect(page.locator(`tr[data-id="${id}"]`)).not.toContainText('front desk');
+});

@@ -260,9 +260,10 @@ fn EndpointForm(
                     let patch = WebhookPatch {
                         url: Some(url.get_untracked().trim().to_string()),
                         events: Some(events.get_untracked()),
-                        description: Some(description.unwrap_or_default()),
-                        max_attempts: max,
-                        timeout_seconds,
+                        // Every field of the form is sent: one emptied goes back to its default.
+                        description: Some(description),
+                        max_attempts: Some(max),
+                        timeout_seconds: Some(timeout_seconds),
                         ..Default::default()
                     };
                     update.dispatch(UpdateWebhook { tenant_id: tenant.clone(), id: w.id.clone(), patch });

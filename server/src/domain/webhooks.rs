@@ -267,11 +267,11 @@ impl Hub {
             events: patch.events.unwrap_or(current.events),
             secret: None,
             enabled: None,
-            description: patch.description.or(current.description),
+            description: patch.description.unwrap_or(current.description),
             headers: Some(patch.headers.unwrap_or(current.headers)),
-            max_attempts: patch.max_attempts.or(current.max_attempts),
-            backoff_base_seconds: patch.backoff_base_seconds.or(current.backoff_base_seconds),
-            timeout_seconds: patch.timeout_seconds.or(current.timeout_seconds),
+            max_attempts: patch.max_attempts.unwrap_or(current.max_attempts),
+            backoff_base_seconds: patch.backoff_base_seconds.unwrap_or(current.backoff_base_seconds),
+            timeout_seconds: patch.timeout_seconds.unwrap_or(current.timeout_seconds),
         };
         let settings = check(&merged, policy)?;
         row.url = settings.url;

@@ -179,6 +179,39 @@ both!(patch_changes_an_endpoint_and_test_send_reports_the_attempt, |backend: Bac
     assert!(got.body.contains("\"hello\":\"world\"") && got.body.contains("\"type\":\"lead_update\""));
 });
 
+both!(patch_leaves_out_what_it_does_not_name_and_null_restores_a_default, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let input = json!({ "url": "https://example.com/in", "events": ["new_lead"], "description": "front desk",
+        "max_attempts": 3, "backoff_base_seconds": 2, "timeout_seconds": 7 });
+    let hook = app.create_webhook(&tenant, input).await;
+    let path = format!("/api/v1/tenants/{tenant}/webhooks/{}", hook["id"].as_str().unwrap());
+    let patch = |body| app.request(Method::PATCH, &path, Some(crate::helpers::OPERATOR), Some(body));
+
+    // Left out, or null on a field with no default: unchanged.
+    let (status, _, same) = patch(json!({ "url": null, "events": null, "enabled": null, "headers": null })).await;
+    assert_eq!(status, StatusCode::OK, "{same}");
+    for field in ["url", "events", "enabled", "headers", "description", "max_attempts", "timeout_seconds"] {
+        assert_eq!(same[field], hook[field], "{field}");
+    }
+    // null resets the named settings to the hub's default and leaves the others as they were.
+    let (status, _, reset) = patch(json!({ "description": null, "max_attempts": null, "timeout_seconds": null })).await;
+    assert_eq!(status, StatusCode::OK, "{reset}");
+    assert_eq!(
+        (&reset["description"], &reset["max_attempts"], &reset["timeout_seconds"]),
+        (&json!(null), &json!(null), &json!(null))
+    );
+    assert_eq!(
+        (reset["backoff_base_seconds"].as_i64(), reset["url"].as_str()),
+        (Some(2), Some("https://example.com/in"))
+    );
+    // It is stored, not just answered; and a value is still checked.
+    let (_, stored) = app.get(&path).await;
+    assert_eq!((&stored["max_attempts"], stored["backoff_base_seconds"].as_i64()), (&json!(null), Some(2)));
+    let (status, _, bad) = patch(json!({ "max_attempts": 0 })).await;
+    assert_eq!((status, bad["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("max_attempts")));
+});
+
 both!(a_crashed_workers_lease_expires_and_nothing_is_lost, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let receiver = Receiver::start().await;
