@@ -3,7 +3,7 @@ use app::models::{AttemptOut, BulkReplayIn, BulkReplayOut, DeliveryOut, Delivery
 use super::auth::{Principal, Scope};
 use super::ingest::notify_other_instances;
 use super::tenants::audit_row;
-use super::{page_limit, paginate, Hub};
+use super::{page_cursor, page_limit, paginate, Hub};
 use crate::error::{Error, Result};
 use crate::store::{
     self,
@@ -107,7 +107,14 @@ impl Hub {
         who.authorize(tenant_id, Scope::DeliveriesRead)?;
         let filter = query.filter()?;
         let limit = page_limit(query.limit);
-        let rows = store::deliveries::list(&self.db, tenant_id, &filter, query.cursor.as_deref(), limit + 1).await?;
+        let rows = store::deliveries::list(
+            &self.db,
+            tenant_id,
+            &filter,
+            page_cursor(query.cursor.as_deref(), ids::DELIVERY)?,
+            limit + 1,
+        )
+        .await?;
         Ok(paginate(rows, limit, |r| r.id.clone(), delivery_out))
     }
 

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::auth::{Principal, Scope};
 use super::tenants::audit_row;
-use super::{page_limit, paginate, Hub};
+use super::{page_cursor, page_limit, paginate, Hub};
 use crate::crypto::sha256_hex;
 use crate::error::{Error, Result};
 use crate::store::{self, api_keys::ApiKeyRow};
@@ -218,7 +218,7 @@ impl Hub {
     ) -> Result<Page<ApiKeyOut>> {
         who.authorize(tenant_id, Scope::KeysRead)?;
         let limit = page_limit(limit);
-        let rows = store::api_keys::list(&self.db, tenant_id, cursor, limit + 1).await?;
+        let rows = store::api_keys::list(&self.db, tenant_id, page_cursor(cursor, KEY_ID_PREFIX)?, limit + 1).await?;
         Ok(paginate(rows, limit, |r| r.id.clone(), key_out))
     }
 

@@ -77,6 +77,18 @@ pub fn page_limit(limit: Option<i64>) -> i64 {
     limit.unwrap_or(50).clamp(1, 500)
 }
 
+/// `cursor` as the API defines it: opaque, and only a `next_cursor` of the same list (the last id
+/// of a page, so of this `prefix`) is one. Anything else is a 422 rather than a position: an id
+/// from another list would silently start the page somewhere arbitrary. Empty is the first page.
+pub fn page_cursor<'a>(cursor: Option<&'a str>, prefix: &str) -> crate::error::Result<Option<&'a str>> {
+    match cursor.filter(|c| !c.is_empty()) {
+        Some(c) if !crate::ids::has_prefix(c, prefix) => {
+            Err(crate::error::Error::field("cursor", "is not a next_cursor of this list; start without one"))
+        }
+        cursor => Ok(cursor),
+    }
+}
+
 /// Turns a fetched `limit + 1` rows into a page and its cursor.
 pub fn paginate<R, T>(
     mut rows: Vec<R>,

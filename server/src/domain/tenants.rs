@@ -1,7 +1,7 @@
 use app::models::{AuditEntryOut, AuditFilter, Page, TenantIn, TenantOut};
 
 use super::auth::{Principal, Scope};
-use super::{page_limit, paginate, Hub};
+use super::{page_cursor, page_limit, paginate, Hub};
 use crate::error::{Error, Result};
 use crate::store::{self, tenants::TenantRow};
 use crate::{ids, time};
@@ -36,7 +36,7 @@ impl Hub {
     ) -> Result<Page<TenantOut>> {
         who.require_operator()?;
         let limit = page_limit(limit);
-        let rows = store::tenants::list(&self.db, cursor, limit + 1).await?;
+        let rows = store::tenants::list(&self.db, page_cursor(cursor, ids::TENANT)?, limit + 1).await?;
         Ok(paginate(rows, limit, |r| r.id.clone(), tenant_out))
     }
 
@@ -72,7 +72,9 @@ impl Hub {
             until: time("until", &filter.until)?,
         };
         let limit = page_limit(limit);
-        let rows = store::audit::list(&self.db, tenant_id, &filter, newest_first, cursor, limit + 1).await?;
+        let rows =
+            store::audit::list(&self.db, tenant_id, &filter, newest_first, page_cursor(cursor, ids::AUDIT)?, limit + 1)
+                .await?;
         Ok(paginate(
             rows,
             limit,

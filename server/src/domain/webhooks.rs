@@ -8,7 +8,7 @@ use app::models::{
 
 use super::auth::{Principal, Scope};
 use super::tenants::audit_row;
-use super::{page_limit, paginate, Hub};
+use super::{page_cursor, page_limit, paginate, Hub};
 use crate::delivery::ssrf::TargetPolicy;
 use crate::error::{Error, Result};
 use crate::store::{self, webhooks::WebhookRow};
@@ -218,7 +218,7 @@ impl Hub {
     ) -> Result<Page<WebhookOut>> {
         who.authorize(tenant_id, Scope::WebhooksRead)?;
         let limit = page_limit(limit);
-        let rows = store::webhooks::list(&self.db, tenant_id, cursor, limit + 1).await?;
+        let rows = store::webhooks::list(&self.db, tenant_id, page_cursor(cursor, ids::WEBHOOK)?, limit + 1).await?;
         Ok(paginate(rows, limit, |r| r.id.clone(), webhook_out))
     }
 

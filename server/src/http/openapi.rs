@@ -97,7 +97,7 @@ impl Op {
     /// `?limit=&cursor=`.
     pub fn paged(self) -> Op {
         self.query("limit", "page size, default 50, at most 500")
-            .query("cursor", "the `next_cursor` of the previous page")
+            .query("cursor", "the `next_cursor` of the previous page of this list; anything else is a 422")
     }
     /// The delivery log's filters (and paging).
     pub fn delivery_filters(self) -> Op {

@@ -43,6 +43,45 @@ both!(the_operator_creates_lists_and_reads_tenants, |backend: Backend| async mov
     assert_eq!((status, body["status"].as_i64()), (StatusCode::NOT_FOUND, Some(404)));
 });
 
+both!(a_cursor_that_no_page_of_that_list_gave_is_a_422, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let other = app.create_tenant("Globex").await;
+    let lists = ["api-keys", "webhooks", "webhook-deliveries", "dead-letters", "audit-log"]
+        .map(|list| format!("/api/v1/tenants/{tenant}/{list}"));
+    for list in lists.iter().map(String::as_str).chain(["/api/v1/tenants"]) {
+        // Made up, and an id of another kind (a tenant's id is no cursor of a webhook list).
+        let wrong = if list == "/api/v1/tenants" { "key_01ARZ3NDEKTSV4RRFFQ69G5FAV" } else { other.as_str() };
+        for cursor in ["nope", wrong] {
+            let (status, body) = app.get(&format!("{list}?cursor={cursor}")).await;
+            assert_eq!(
+                (status, body["errors"][0]["field"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some("cursor")),
+                "{list}?cursor={cursor}: {body}"
+            );
+        }
+        // An empty cursor is the first page.
+        let (status, body) = app.get(&format!("{list}?cursor=")).await;
+        assert_eq!(status, StatusCode::OK, "{list}?cursor=: {body}");
+    }
+    // The cursors these lists give still lead on (tenants' and the audit log's are tested elsewhere).
+    for n in 0..2 {
+        app.create_webhook(&tenant, json!({"url": format!("https://example.com/{n}"), "events": ["*"]})).await;
+        let (status, _) = app
+            .post(&format!("/api/v1/tenants/{tenant}/api-keys"), json!({"name": format!("k{n}"), "role": "read_only"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    for list in &lists[..2] {
+        let (_, first) = app.get(&format!("{list}?limit=1")).await;
+        let cursor = first["next_cursor"].as_str().expect("a cursor");
+        let (status, second) = app.get(&format!("{list}?limit=1&cursor={cursor}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_ne!(second["data"][0]["id"], first["data"][0]["id"], "{list}");
+        assert!(second["data"][0]["id"].is_string() && second["next_cursor"].is_null(), "{list}: {second}");
+    }
+});
+
 both!(bad_input_is_a_4xx_problem_never_a_500, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Acme").await;
