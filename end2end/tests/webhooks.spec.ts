@@ -124,7 +124,10 @@ test('editing an endpoint saves what changed, and a field emptied goes back to i
   const tenant = await createTenant(request, 'Webhooks edit e2e');
   const made = await request.post(`/api/v1/tenants/${tenant}/webhooks`, {
     headers: auth,
-    data: { url: 'https://example.com/in', events: ['new_lead'], description: 'front desk', max_attempts: 3, timeout_seconds: 7 },
+    data: {
+      url: 'https://example.com/in', events: ['new_lead'], description: 'front desk', max_attempts: 3, timeout_seconds: 7,
+      backoff_base_seconds: 30, headers: { 'X-Team': 'desk' },
+    },
   });
   expect(made.status()).toBe(201);
   const id = (await made.json()).id;
@@ -134,6 +137,20 @@ test('editing an endpoint saves what changed, and a field emptied goes back to i
   await page.locator(`tr[data-id="${id}"]`).getByRole('button', { name: 'Edit' }).click();
   const form = page.getByRole('form', { name: 'Edit endpoint' });
   await expect(form.getByLabel('Max attempts (optional)')).toHaveValue('3');
+  await expect(form.getByLabel('Retry backoff base in seconds (optional)')).toHaveValue('30');
+  const headers = form.getByLabel(/^Custom headers/);
+  await expect(headers).toHaveValue('X-Team: desk\n');
+  // A line the form cannot read is refused before sending; one the server refuses shows its reason.
+  await headers.fill('X-Team desk');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form.locator('.field-error[data-field="headers"]')).toHaveText('line 1: write it as Name: value');
+  await headers.fill('X-Team: desk\nWebhook-Id: mine');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form.locator('.field-error[data-field="headers"]')).toContainText('is set by the hub');
+  expect((await (await request.get(`/api/v1/tenants/${tenant}/webhooks/${id}`, { headers: auth })).json()).headers).toEqual({ 'X-Team': 'desk' });
+
+  await headers.fill('X-Team: front\nX-Region: eu');
+  await form.getByLabel('Retry backoff base in seconds (optional)').fill('');
   await form.getByLabel('Max attempts (optional)').fill('');
   await form.getByLabel('Timeout in seconds (optional)').fill('9');
   await form.getByLabel('Description (optional)').fill('');
@@ -141,9 +158,19 @@ test('editing an endpoint saves what changed, and a field emptied goes back to i
   await expect(form).toHaveCount(0);
 
   const saved = await (await request.get(`/api/v1/tenants/${tenant}/webhooks/${id}`, { headers: auth })).json();
-  expect([saved.max_attempts, saved.timeout_seconds, saved.description, saved.url]).toEqual([null, 9, null, 'https://example.com/in']);
+  expect([saved.max_attempts, saved.timeout_seconds, saved.backoff_base_seconds, saved.description, saved.url])
+    .toEqual([null, 9, null, null, 'https://example.com/in']);
+  expect(saved.headers).toEqual({ 'X-Region': 'eu', 'X-Team': 'front' });
   // The list shows the saved endpoint (the row is there, so "not containing" is not vacuous).
   const row = page.locator(`tr[data-id="${id}"]`);
   await expect(row).toContainText('https://example.com/in');
   await expect(row).not.toContainText('front desk');
+
+  // Emptying the box removes every custom header.
+  await row.getByRole('button', { name: 'Edit' }).click();
+  await expect(headers).toHaveValue('X-Region: eu\nX-Team: front\n');
+  await headers.fill('');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form).toHaveCount(0);
+  expect((await (await request.get(`/api/v1/tenants/${tenant}/webhooks/${id}`, { headers: auth })).json()).headers).toEqual({});
 });

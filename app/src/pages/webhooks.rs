@@ -1,6 +1,8 @@
 //! The Webhooks page: endpoints with their state; a create/edit modal with the event catalogue;
 //! the enable toggle; the signing secret (reveal, copy, rotate); a Test modal; delete.
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 
 use super::layout::{
@@ -202,6 +204,10 @@ fn EndpointForm(
         RwSignal::new(existing.as_ref().and_then(|w| w.max_attempts).map(|n| n.to_string()).unwrap_or_default());
     let timeout =
         RwSignal::new(existing.as_ref().and_then(|w| w.timeout_seconds).map(|n| n.to_string()).unwrap_or_default());
+    let backoff = RwSignal::new(
+        existing.as_ref().and_then(|w| w.backoff_base_seconds).map(|n| n.to_string()).unwrap_or_default(),
+    );
+    let headers = RwSignal::new(existing.as_ref().map(|w| headers_text(&w.headers)).unwrap_or_default());
     let local_error = RwSignal::new(None::<Problem>);
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) || matches!(update.value().get(), Some(Ok(_))) {
@@ -237,6 +243,10 @@ fn EndpointForm(
             };
             let max = number("max_attempts", max_attempts.get_untracked());
             let timeout_seconds = number("timeout_seconds", timeout.get_untracked());
+            let backoff_base_seconds = number("backoff_base_seconds", backoff.get_untracked());
+            let custom_headers = parse_headers(&headers.get_untracked())
+                .map_err(|message| bad.errors.push(FieldError { field: "headers".into(), message }))
+                .unwrap_or_default();
             if !bad.errors.is_empty() {
                 local_error.set(Some(bad));
                 return;
@@ -252,6 +262,8 @@ fn EndpointForm(
                         description,
                         max_attempts: max,
                         timeout_seconds,
+                        backoff_base_seconds,
+                        headers: Some(custom_headers).filter(|h| !h.is_empty()),
                         ..Default::default()
                     };
                     create.dispatch(CreateWebhook { tenant_id: tenant.clone(), input });
@@ -264,6 +276,9 @@ fn EndpointForm(
                         description: Some(description),
                         max_attempts: Some(max),
                         timeout_seconds: Some(timeout_seconds),
+                        backoff_base_seconds: Some(backoff_base_seconds),
+                        // An emptied box removes every custom header.
+                        headers: Some(custom_headers),
                         ..Default::default()
                     };
                     update.dispatch(UpdateWebhook { tenant_id: tenant.clone(), id: w.id.clone(), patch });
@@ -316,7 +331,16 @@ fn EndpointForm(
                         <input id="wh-timeout" type="text" inputmode="numeric" prop:value=move || timeout.get() on:input=move |ev| timeout.set(event_target_value(&ev))/>
                         <FieldMessage problem field="timeout_seconds"/>
                     </div>
+                    <div>
+                        <label for="wh-backoff">"Retry backoff base in seconds (optional)"</label>
+                        <input id="wh-backoff" type="text" inputmode="numeric" prop:value=move || backoff.get() on:input=move |ev| backoff.set(event_target_value(&ev))/>
+                        <FieldMessage problem field="backoff_base_seconds"/>
+                    </div>
                 </div>
+                <label for="wh-headers">"Custom headers (optional; one Name: value per line, sent with every delivery)"</label>
+                <textarea id="wh-headers" rows="3" spellcheck="false" placeholder="Authorization: Bearer …" prop:value=move || headers.get()
+                    on:input=move |ev| headers.set(event_target_value(&ev))></textarea>
+                <FieldMessage problem field="headers"/>
                 {move || problem.get().filter(|p| p.errors.is_empty()).map(|problem| view! { <ProblemBox problem/> })}
                 <div class="toolbar">
                     <button type="submit" disabled=pending>{move || if pending() { "Saving…" } else { "Save" }}</button>
@@ -344,6 +368,28 @@ fn url_feedback(url: &str) -> Option<(bool, String)> {
         return Some((false, "must not contain a user name or password".into()));
     }
     Some((true, if url.starts_with("http://") { "valid; consider https in production".into() } else { "valid".into() }))
+}
+
+/// The custom headers as the form's text box shows them: one `Name: value` per line.
+fn headers_text(headers: &BTreeMap<String, String>) -> String {
+    headers.iter().map(|(name, value)| format!("{name}: {value}\n")).collect()
+}
+
+/// Reads the text box back: blank lines are skipped; a line without a colon or a name given twice
+/// is refused here, with its line number. Whether a name or value is allowed is the server's call.
+fn parse_headers(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut headers = BTreeMap::new();
+    for (n, line) in text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(format!("line {}: write it as Name: value", n + 1));
+        };
+        let name = name.trim();
+        if headers.keys().any(|seen: &String| seen.eq_ignore_ascii_case(name)) {
+            return Err(format!("line {}: {name} is given twice", n + 1));
+        }
+        headers.insert(name.to_string(), value.trim().to_string());
+    }
+    Ok(headers)
 }
 
 /// Sends a sample event now: pick the type, edit the JSON, see the answer and whether the
@@ -435,4 +481,20 @@ fn TestResult(sent: DeliveryWithAttempts) -> impl IntoView {
 
 fn pretty(value: &serde_json::Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{headers_text, parse_headers};
+
+    #[test]
+    fn the_headers_box_reads_back_what_it_shows_and_names_the_bad_line() {
+        let headers = parse_headers("X-Team: desk\n\n  Authorization :  Bearer a:b \n").unwrap();
+        assert_eq!(headers.get("Authorization").map(String::as_str), Some("Bearer a:b"));
+        assert_eq!(headers.get("X-Team").map(String::as_str), Some("desk"));
+        assert_eq!(parse_headers(&headers_text(&headers)).unwrap(), headers);
+        assert!(parse_headers(" \n").unwrap().is_empty());
+        assert_eq!(parse_headers("X-Team: a\nno colon").unwrap_err(), "line 2: write it as Name: value");
+        assert_eq!(parse_headers("X-Team: a\nx-team: b").unwrap_err(), "line 2: x-team is given twice");
+    }
 }
