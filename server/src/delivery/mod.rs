@@ -326,7 +326,8 @@ impl Worker {
 
     /// The plan for an endpoint's deliveries: `Unsendable` when it may not be sent to (disabled,
     /// deleted, a connector with nothing to post as), so they are dead-lettered with the reason;
-    /// `None` when this instance cannot decrypt its secret, so they are left to one that can.
+    /// `None` when this instance cannot decrypt its secret or custom headers, so they are left to one
+    /// that can.
     fn plan(&self, w: &WebhookRow, now: i64) -> Option<Plan> {
         let defaults = &self.hub.config.delivery;
         let settings = RetrySettings {
@@ -361,7 +362,10 @@ impl Worker {
             tracing::error!(webhook_id = %w.id, "signing secret does not decrypt: this instance's IH_MASTER_KEY differs from the one that sealed it");
             return None;
         };
-        let headers: std::collections::BTreeMap<String, String> = serde_json::from_str(&w.headers).unwrap_or_default();
+        let Ok(headers) = self.hub.open_headers(&w.headers) else {
+            tracing::error!(webhook_id = %w.id, "custom headers do not decrypt: this instance's IH_MASTER_KEY differs from the one that sealed them");
+            return None;
+        };
         let headers = headers
             .into_iter()
             .filter_map(|(k, v)| Some((HeaderName::from_bytes(k.as_bytes()).ok()?, HeaderValue::from_str(&v).ok()?)))

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use app::models::{
     FieldError, Page, RotateSecretIn, TestSendIn, WebhookIn, WebhookOut, WebhookPatch, BUILTIN_EVENT_TYPES,
 };
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 
 use super::auth::{Principal, Scope};
 use super::tenants::audit_row;
@@ -149,7 +151,35 @@ fn check(input: &WebhookIn, policy: Option<&TargetPolicy>) -> Result<Settings> {
     })
 }
 
-pub fn webhook_out(row: WebhookRow) -> WebhookOut {
+/// Custom headers often carry the receiver's credential (a URL with credentials is refused in
+/// their favour), so they are sealed with the master key like the signing secret. The column stays
+/// text: `sealed:` and the base64 of the sealed JSON. A row written before sealing holds the JSON
+/// itself; it is still read, and sealed when the endpoint next changes.
+const SEALED_HEADERS: &str = "sealed:";
+
+impl Hub {
+    pub fn seal_headers(&self, headers: &BTreeMap<String, String>) -> String {
+        let json = serde_json::to_vec(headers).expect("strings serialise");
+        format!("{SEALED_HEADERS}{}", BASE64.encode(self.master_key.seal(&json)))
+    }
+
+    /// Fails only when the master key differs from the one that sealed them: the endpoint is then
+    /// not shown or changed rather than shown without its headers (a change would drop them).
+    pub fn open_headers(&self, stored: &str) -> Result<BTreeMap<String, String>> {
+        let Some(sealed) = stored.strip_prefix(SEALED_HEADERS) else {
+            return Ok(serde_json::from_str(stored).unwrap_or_default());
+        };
+        let sealed = BASE64.decode(sealed).map_err(|e| Error::internal("sealed headers", e))?;
+        serde_json::from_slice(&self.master_key.open(&sealed)?).map_err(|e| Error::internal("sealed headers", e))
+    }
+
+    fn webhook_out(&self, row: WebhookRow) -> Result<WebhookOut> {
+        let headers = self.open_headers(&row.headers)?;
+        Ok(webhook_out(row, headers))
+    }
+}
+
+fn webhook_out(row: WebhookRow, headers: BTreeMap<String, String>) -> WebhookOut {
     WebhookOut {
         id: row.id,
         tenant_id: row.tenant_id,
@@ -157,7 +187,7 @@ pub fn webhook_out(row: WebhookRow) -> WebhookOut {
         events: serde_json::from_str(&row.events).unwrap_or_default(),
         enabled: row.enabled,
         description: row.description,
-        headers: serde_json::from_str(&row.headers).unwrap_or_default(),
+        headers,
         max_attempts: row.max_attempts,
         backoff_base_seconds: row.backoff_base_seconds,
         timeout_seconds: row.timeout_seconds,
@@ -190,7 +220,7 @@ impl Hub {
             secret: self.master_key.seal(secret.as_bytes()),
             previous_secret: None,
             previous_secret_until: None,
-            headers: serde_json::to_string(&settings.headers).expect("strings serialise"),
+            headers: self.seal_headers(&settings.headers),
             max_attempts: input.max_attempts,
             backoff_base_seconds: input.backoff_base_seconds,
             timeout_seconds: input.timeout_seconds,
@@ -206,7 +236,7 @@ impl Hub {
         store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.created", Some(&row.id), source_ip))
             .await?;
         tx.commit().await?;
-        Ok(webhook_out(row))
+        Ok(webhook_out(row, settings.headers))
     }
 
     pub async fn list_webhooks(
@@ -219,12 +249,13 @@ impl Hub {
         who.authorize(tenant_id, Scope::WebhooksRead)?;
         let limit = page_limit(limit);
         let rows = store::webhooks::list(&self.db, tenant_id, page_cursor(cursor, ids::WEBHOOK)?, limit + 1).await?;
-        Ok(paginate(rows, limit, |r| r.id.clone(), webhook_out))
+        let page = paginate(rows, limit, |r| r.id.clone(), |r| self.webhook_out(r));
+        Ok(Page { data: page.data.into_iter().collect::<Result<_>>()?, next_cursor: page.next_cursor })
     }
 
     pub async fn get_webhook(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<WebhookOut> {
         who.authorize(tenant_id, Scope::WebhooksRead)?;
-        Ok(webhook_out(self.webhook_row(tenant_id, id).await?))
+        self.webhook_out(self.webhook_row(tenant_id, id).await?)
     }
 
     async fn webhook_row(&self, tenant_id: &str, id: &str) -> Result<WebhookRow> {
@@ -258,7 +289,7 @@ impl Hub {
     ) -> Result<WebhookOut> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let mut row = self.webhook_row(tenant_id, id).await?;
-        let current = webhook_out(row.clone());
+        let current = self.webhook_out(row.clone())?;
         // A URL is held to the SSRF policy when it is set, not when other settings change: an
         // endpoint made before a stricter policy can still be edited or disabled.
         let policy = patch.url.is_some().then_some(&*self.target_policy);
@@ -277,7 +308,7 @@ impl Hub {
         row.url = settings.url;
         row.events = serde_json::to_string(&settings.events).expect("strings serialise");
         row.description = settings.description;
-        row.headers = serde_json::to_string(&settings.headers).expect("strings serialise");
+        row.headers = self.seal_headers(&settings.headers);
         row.max_attempts = merged.max_attempts;
         row.backoff_base_seconds = merged.backoff_base_seconds;
         row.timeout_seconds = merged.timeout_seconds;
@@ -293,7 +324,7 @@ impl Hub {
         store::webhooks::update(&mut tx, &row).await?;
         store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.updated", Some(id), source_ip)).await?;
         tx.commit().await?;
-        Ok(webhook_out(row))
+        Ok(webhook_out(row, settings.headers))
     }
 
     /// A new signing secret; the old one keeps signing (alongside) for the grace period, so

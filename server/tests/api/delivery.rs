@@ -8,6 +8,42 @@ use serde_json::json;
 use crate::both;
 use crate::helpers::{Backend, GatedReceiver, Receiver, ScratchDir, TestApp, OPERATOR};
 
+both!(custom_headers_are_sealed_at_rest_and_rows_from_before_sealing_still_read, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    const CREDENTIAL: &str = "Bearer receiver-credential-7f3a";
+    let webhook = app
+        .create_webhook(
+            &tenant,
+            json!({ "url": "https://example.com/in", "events": ["*"], "headers": { "Authorization": CREDENTIAL } }),
+        )
+        .await;
+    let id = webhook["id"].as_str().unwrap().to_string();
+    let stored = || async {
+        let stored: String = integrations_hub::on_db!(&app.hub.db, pool => sqlx::query_scalar("SELECT headers FROM webhooks WHERE id = $1").bind(&id).fetch_one(pool).await).unwrap();
+        stored
+    };
+    let sealed = stored().await;
+    assert!(!sealed.contains("receiver-credential") && !sealed.contains("Authorization"), "{sealed}");
+    let (_, shown) = app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{id}")).await;
+    assert_eq!(shown["headers"], json!({ "Authorization": CREDENTIAL }));
+
+    // A row written before headers were sealed holds their JSON: still read, sealed on its next change.
+    integrations_hub::on_db!(&app.hub.db, pool => sqlx::query("UPDATE webhooks SET headers = $1 WHERE id = $2").bind(r#"{"X-Old":"plain"}"#).bind(&id).execute(pool).await.map(|_| ())).unwrap();
+    let (_, listed) = app.get(&format!("/api/v1/tenants/{tenant}/webhooks")).await;
+    assert_eq!(listed["data"][0]["headers"], json!({ "X-Old": "plain" }));
+    let (status, _, changed) = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/tenants/{tenant}/webhooks/{id}"),
+            Some(OPERATOR),
+            Some(json!({ "description": "moved" })),
+        )
+        .await;
+    assert_eq!((status, &changed["headers"]), (StatusCode::OK, &json!({ "X-Old": "plain" })));
+    assert!(!stored().await.contains("plain"));
+});
+
 both!(a_published_event_reaches_the_receiver_with_both_signature_sets, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let receiver = Receiver::start().await;
