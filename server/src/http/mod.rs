@@ -113,7 +113,9 @@ pub fn authenticate(router: Router, hub: Hub) -> Authenticate<Router> {
     tower::Layer::layer(&auth::AuthLayer(hub), router)
 }
 
-/// `Query` with problem-format rejections.
+/// `Query` with problem-format rejections that name the parameter. A parameter given with an
+/// empty value (`?limit=&status=`, as an HTML form sends an empty field) is read as left out,
+/// so it takes its default instead of being refused as an integer or a status it is not.
 pub struct Query<T>(pub T);
 
 impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
@@ -123,12 +125,21 @@ where
 {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut http::request::Parts, state: &S) -> Result<Self, Error> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| Query(q.0))
-            .map_err(|e| Error::field("query", e.body_text()))
+    async fn from_request_parts(parts: &mut http::request::Parts, _state: &S) -> Result<Self, Error> {
+        read_query(parts.uri.query().unwrap_or_default()).map(Query)
     }
+}
+
+fn read_query<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, Error> {
+    // Splitting the raw string is safe: a `&` or `=` inside a value is percent-encoded.
+    let given = query.split('&').filter(|pair| pair.split_once('=').is_some_and(|(_, value)| !value.is_empty()));
+    let given = given.collect::<Vec<_>>().join("&");
+    let parameters = serde_urlencoded::Deserializer::new(form_urlencoded::parse(given.as_bytes()));
+    serde_path_to_error::deserialize(parameters).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "query" } else { &path };
+        Error::field(field, e.inner().to_string())
+    })
 }
 
 /// A JSON body that may be left out entirely (an empty body means the defaults).
@@ -145,6 +156,22 @@ pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Params {
+        limit: Option<i64>,
+        status: Option<String>,
+    }
+
+    #[test]
+    fn a_query_reads_empty_values_as_left_out_and_names_a_bad_parameter() {
+        let params: Params = read_query("limit=&status").unwrap();
+        assert_eq!((params.limit, params.status), (None, None));
+        let params: Params = read_query("status=a%26b%3D&limit=7").unwrap();
+        assert_eq!((params.limit, params.status.as_deref()), (Some(7), Some("a&b=")));
+        let Err(Error::Validation(errors)) = read_query::<Params>("status=x&limit=seven") else { panic!("accepted") };
+        assert_eq!(errors[0].field, "limit", "{errors:?}");
+    }
 
     #[test]
     fn a_json_answer_has_room_for_the_headers_authentication_adds() {

@@ -82,6 +82,42 @@ both!(a_cursor_that_no_page_of_that_list_gave_is_a_422, |backend: Backend| async
     }
 });
 
+both!(a_query_parameter_left_empty_takes_its_default_and_a_bad_one_is_named, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let deliveries = format!("/api/v1/tenants/{tenant}/webhook-deliveries");
+    let webhook = app.create_webhook(&tenant, json!({"url": "https://example.com/hook", "events": ["*"]})).await;
+    app.publish(&tenant, "order.created", json!({})).await;
+    // Left empty, as an HTML form sends an empty field: the default, not a refusal.
+    for (list, query) in [
+        ("/api/v1/tenants".to_string(), "?limit=&cursor="),
+        (deliveries.clone(), "?status=&webhook_id=&event_type=&since=&until=&limit="),
+        (format!("/api/v1/tenants/{tenant}/stats"), "?window="),
+        (format!("/api/v1/tenants/{tenant}/audit-log"), "?order=&limit"),
+    ] {
+        let (status, body) = app.get(&format!("{list}{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{list}{query}: {body}");
+    }
+    let (_, all) = app.get(&format!("{deliveries}?status=&webhook_id=")).await;
+    assert_eq!(all["data"][0]["webhook_id"], webhook["id"], "an empty filter filters nothing: {all}");
+    let (_, stats) = app.get(&format!("/api/v1/tenants/{tenant}/stats?window=")).await;
+    let (_, default) = app.get(&format!("/api/v1/tenants/{tenant}/stats")).await;
+    assert_eq!(stats["window"], default["window"]);
+    // A value that is given and wrong is refused, naming its parameter.
+    for (list, query, field) in [
+        ("/api/v1/tenants".to_string(), "?limit=ten", "limit"),
+        (deliveries.clone(), "?limit=1.5", "limit"),
+        (format!("/api/v1/tenants/{tenant}/stats"), "?window=1y", "window"),
+    ] {
+        let (status, body) = app.get(&format!("{list}{query}")).await;
+        assert_eq!(
+            (status, body["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{list}{query}: {body}"
+        );
+    }
+});
+
 both!(bad_input_is_a_4xx_problem_never_a_500, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Acme").await;
