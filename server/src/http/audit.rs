@@ -27,9 +27,9 @@ pub fn operations() -> Vec<Op> {
         .query("actor", "`operator`, `system` or a key id")
         .query("action", "an action (`webhook.created`) or a whole area (`webhook`)")
         .query("target", "the id of what changed")
-        .query("since", "at or after (RFC 3339)")
-        .query("until", "before (RFC 3339)")
-        .query("order", "`asc` (default, oldest first) or `desc`")
+        .time("since", "at or after (RFC 3339)")
+        .time("until", "before (RFC 3339)")
+        .choice("order", "`asc` (default, oldest first) or `desc`", &["asc", "desc"])
         .paged()
         .answers(200, Some(schema::<Page<AuditEntryOut>>)),
         Op::get(
@@ -38,7 +38,7 @@ pub fn operations() -> Vec<Op> {
             "Success rate, latency percentiles, volume per hour and errors by kind, overall and per endpoint",
         )
         .scope("deliveries:read")
-        .query("window", "`24h` (default) or `7d`")
+        .choice("window", "`24h` (default) or `7d`", &["24h", "7d"])
         .answers(200, Some(schema::<StatsOut>)),
     ]
 }

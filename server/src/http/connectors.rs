@@ -35,7 +35,7 @@ pub fn operations() -> Vec<Op> {
             "Post a test message now; answers with the delivery and its attempt",
         )
         .scope("webhooks:write")
-        .body(schema::<TestSendIn>)
+        .optional_body(schema::<TestSendIn>)
         .answers(200, Some(schema::<DeliveryWithAttempts>)),
     ]
 }

@@ -27,7 +27,7 @@ pub fn operations() -> Vec<Op> {
             "Receive a webhook: recorded, and its signature checked against the tenant's endpoints that point here",
         )
         .auth(Auth::Public)
-        .body(|_| schemars::Schema::from(true))
+        .raw_body()
         .answers(200, Some(schema::<EchoReceivedOut>)),
         Op::get(
             "/api/v1/tenants/{tenant_id}/echo",

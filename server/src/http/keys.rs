@@ -42,7 +42,8 @@ pub fn operations() -> Vec<Op> {
             "Rotate: a new key; the old one works until the grace period ends",
         )
         .scope("keys:write")
-        .body(schema::<RotateIn>)
+        .optional_body(schema::<RotateIn>)
+        .refuses(409, "the key is not active (revoked, expired or already rotated)")
         .answers(201, Some(schema::<ApiKeyCreated>)),
         Op::post(
             "/api/v1/tenants/{tenant_id}/api-keys/{id}/revoke",

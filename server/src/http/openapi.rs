@@ -35,6 +35,17 @@ pub enum Auth {
     AnyKey,
 }
 
+/// How an operation reads its body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum BodyUse {
+    /// JSON, required.
+    Required,
+    /// JSON that may be left out: an empty body means the defaults (`optional_json`).
+    Optional,
+    /// Any bytes, kept as sent and never parsed (the echo inspector's receiver).
+    Raw,
+}
+
 /// One documented operation.
 #[derive(Clone)]
 pub struct Op {
@@ -43,8 +54,12 @@ pub struct Op {
     pub tag: &'static str,
     pub summary: &'static str,
     pub auth: Auth,
-    pub query: Vec<(&'static str, &'static str)>,
+    /// Name, description and JSON Schema of each query parameter.
+    pub query: Vec<(&'static str, &'static str, Value)>,
     pub body: Option<MakeSchema>,
+    pub body_use: BodyUse,
+    /// Refusals of this operation beyond those every operation of its kind has.
+    pub refusals: Vec<(u16, &'static str)>,
     pub status: u16,
     /// Another success status with the same body (a PUT that creates answers 201, else 200).
     pub also: Option<u16>,
@@ -62,6 +77,8 @@ impl Op {
             auth: Auth::AnyKey,
             query: Vec::new(),
             body: None,
+            body_use: BodyUse::Required,
+            refusals: Vec::new(),
             status: 200,
             also: None,
             response: None,
@@ -90,26 +107,59 @@ impl Op {
     pub fn scope(self, scope: &'static str) -> Op {
         self.auth(Auth::Scope(scope))
     }
-    pub fn query(mut self, name: &'static str, description: &'static str) -> Op {
-        self.query.push((name, description));
+    /// A query parameter taking any string.
+    pub fn query(self, name: &'static str, description: &'static str) -> Op {
+        self.typed_query(name, description, json!({ "type": "string" }))
+    }
+    pub fn typed_query(mut self, name: &'static str, description: &'static str, schema: Value) -> Op {
+        self.query.push((name, description, schema));
         self
+    }
+    /// A query parameter taking one of `values`.
+    pub fn choice(self, name: &'static str, description: &'static str, values: &[&str]) -> Op {
+        self.typed_query(name, description, json!({ "type": "string", "enum": values }))
+    }
+    /// A query parameter taking an RFC 3339 time.
+    pub fn time(self, name: &'static str, description: &'static str) -> Op {
+        self.typed_query(name, description, json!({ "type": "string", "format": "date-time" }))
     }
     /// `?limit=&cursor=`.
     pub fn paged(self) -> Op {
-        self.query("limit", "page size, default 50, at most 500")
-            .query("cursor", "the `next_cursor` of the previous page of this list; anything else is a 422")
+        self.typed_query(
+            "limit",
+            "page size, default 50; below 1 or above 500 is read as 1 or 500",
+            json!({ "type": "integer" }),
+        )
+        .query("cursor", "the `next_cursor` of the previous page of this list; anything else is a 422")
     }
     /// The delivery log's filters (and paging).
     pub fn delivery_filters(self) -> Op {
-        self.query("status", "pending, delivering, delivered, failed or dead_letter")
+        self.choice("status", "one status", &["pending", "delivering", "delivered", "failed", "dead_letter"])
             .query("webhook_id", "one endpoint")
             .query("event_type", "one event type")
-            .query("since", "created at or after (RFC 3339)")
-            .query("until", "created before (RFC 3339)")
+            .time("since", "created at or after (RFC 3339)")
+            .time("until", "created before (RFC 3339)")
             .paged()
     }
     pub fn body(mut self, body: MakeSchema) -> Op {
         self.body = Some(body);
+        self
+    }
+    /// A body that may be left out: its fields all have defaults.
+    pub fn optional_body(mut self, body: MakeSchema) -> Op {
+        self.body = Some(body);
+        self.body_use = BodyUse::Optional;
+        self
+    }
+    /// Any body, or none; not parsed.
+    pub fn raw_body(mut self) -> Op {
+        self.body = Some(|_| Schema::from(true));
+        self.body_use = BodyUse::Raw;
+        self
+    }
+    /// A refusal particular to this operation (its description is added to a shared one).
+    pub fn refuses(mut self, status: u16, description: &'static str) -> Op {
+        self.refusals.push((status, description));
         self
     }
     pub fn answers(mut self, status: u16, response: Option<MakeSchema>) -> Op {
@@ -140,7 +190,7 @@ fn path_parameters(path: &str) -> Vec<Value> {
 
 fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
     let mut parameters = path_parameters(op.path);
-    parameters.extend(op.query.iter().map(|(name, description)| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": "string" } })));
+    parameters.extend(op.query.iter().map(|(name, description, schema)| json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })));
     let success = match op.response {
         Some(make) => {
             json!({ "description": "success", "content": { op.content_type: { "schema": make(generator) } } })
@@ -155,17 +205,40 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
         responses.insert(also.to_string(), success.clone());
     }
     responses.insert(op.status.to_string(), success);
-    if op.body.is_some() || !op.query.is_empty() {
-        responses.insert("400".into(), problem("malformed JSON"));
-        responses.insert("422".into(), problem("a field is invalid; `errors` names it"));
+    let mut refusals: Vec<(u16, &str)> = Vec::new();
+    let json_body = op.body.is_some() && op.body_use != BodyUse::Raw;
+    if op.body.is_some() {
+        refusals.push((413, "a body over the size limit"));
+    }
+    if json_body {
+        refusals.extend([(400, "malformed JSON"), (415, "a body not sent as `Content-Type: application/json`")]);
+    }
+    if json_body || !op.query.is_empty() {
+        refusals.push((422, "a field or query parameter is invalid; `errors` names it"));
     }
     if !matches!(op.auth, Auth::Public) {
-        responses.insert("401".into(), problem("no key, or an invalid, expired or revoked one"));
-        responses.insert("403".into(), problem("the key lacks the scope, or its IP is not allowed"));
-        responses.insert("429".into(), problem("over the key's rate limit; see `Retry-After`"));
+        refusals.extend([
+            (401, "no key, or an invalid, expired or revoked one"),
+            (403, "the key lacks the scope, or its IP is not allowed"),
+            (429, "over the key's rate limit; see `Retry-After`"),
+        ]);
+        if op.method == "post" {
+            refusals.extend([
+                (409, "an `Idempotency-Key` used before for a different request"),
+                (422, "an `Idempotency-Key` that is empty, over 255 characters or not visible ASCII"),
+            ]);
+        }
     }
     if op.path.contains('{') {
-        responses.insert("404".into(), problem("not found, or another tenant's"));
+        refusals.push((404, "not found, or another tenant's"));
+    }
+    refusals.extend(op.refusals.iter().copied());
+    let mut descriptions: std::collections::BTreeMap<u16, Vec<&str>> = Default::default();
+    for (status, description) in refusals {
+        descriptions.entry(status).or_default().push(description);
+    }
+    for (status, description) in descriptions {
+        responses.insert(status.to_string(), problem(&description.join("; or ")));
     }
     let mut out = json!({
         "operationId": format!("{}_{}", op.method, op.path.trim_start_matches('/').replace(['/', '-', '{', '}', '.'], "_")),
@@ -181,8 +254,7 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
         Auth::AnyKey => {}
     }
     if let Some(make) = op.body {
-        out["requestBody"] =
-            json!({ "required": true, "content": { "application/json": { "schema": make(generator) } } });
+        out["requestBody"] = json!({ "required": op.body_use == BodyUse::Required, "content": { "application/json": { "schema": make(generator) } } });
     }
     out
 }

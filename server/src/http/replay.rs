@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
 pub fn operations() -> Vec<Op> {
     const REPLAY: &str = "Deliveries";
     const SEED: &str = "Integrator routes (tenant from the key)";
+    const OWN_TENANT: &str = "the operator token: these routes take the tenant from an API key";
     vec![
         Op::post(
             "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/replay",
@@ -44,7 +45,7 @@ pub fn operations() -> Vec<Op> {
             "Replay in bulk, by status, endpoint and time (default: dead letters)",
         )
         .scope("deliveries:replay")
-        .body(schema::<BulkReplayIn>)
+        .optional_body(schema::<BulkReplayIn>)
         .answers(202, Some(schema::<BulkReplayOut>)),
         Op::get("/api/v1/tenants/{tenant_id}/dead-letters", REPLAY, "Deliveries that exhausted their attempts")
             .scope("deliveries:read")
@@ -62,17 +63,21 @@ pub fn operations() -> Vec<Op> {
         Op::post("/api/v1/subscriptions", SEED, "Create an endpoint")
             .scope("webhooks:write")
             .body(schema::<WebhookIn>)
-            .answers(201, Some(schema::<WebhookOut>)),
+            .answers(201, Some(schema::<WebhookOut>))
+            .refuses(400, OWN_TENANT),
         Op::post("/api/v1/events", SEED, "Publish an event")
             .scope("events:publish")
             .body(schema::<EventIn>)
-            .answers(202, Some(schema::<EventAccepted>)),
+            .answers(202, Some(schema::<EventAccepted>))
+            .refuses(400, OWN_TENANT),
         Op::get("/api/v1/admin/events/{event_id}/attempts", SEED, "Every attempt of an event's deliveries")
             .scope("deliveries:read")
-            .answers(200, Some(schema::<Page<AttemptOut>>)),
+            .answers(200, Some(schema::<Page<AttemptOut>>))
+            .refuses(400, OWN_TENANT),
         Op::post("/api/v1/admin/dead-letters/{id}/replay", SEED, "Replay a dead letter")
             .scope("deliveries:replay")
-            .answers(201, Some(schema::<DeliveryOut>)),
+            .answers(201, Some(schema::<DeliveryOut>))
+            .refuses(400, OWN_TENANT),
     ]
 }
 

@@ -51,7 +51,7 @@ pub fn operations() -> Vec<Op> {
             "A new signing secret; both sign during the grace period",
         )
         .scope("webhooks:write")
-        .body(schema::<RotateSecretIn>)
+        .optional_body(schema::<RotateSecretIn>)
         .answers(200, Some(schema::<SecretOut>)),
         Op::post(
             "/api/v1/tenants/{tenant_id}/webhooks/{id}/test",
@@ -59,7 +59,7 @@ pub fn operations() -> Vec<Op> {
             "Send a test event now; answers with the delivery and its attempt",
         )
         .scope("webhooks:write")
-        .body(schema::<TestSendIn>)
+        .optional_body(schema::<TestSendIn>)
         .answers(200, Some(schema::<DeliveryWithAttempts>)),
         Op::get("/api/v1/tenants/{tenant_id}/webhooks/{id}/deliveries", HOOKS, "The endpoint's deliveries")
             .scope("deliveries:read")

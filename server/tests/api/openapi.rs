@@ -105,16 +105,16 @@ impl<'a> Tour<'a> {
         Tour { app, spec, visited: BTreeSet::new() }
     }
 
-    /// `template` is the documented path; `{name}`s are filled from `params`.
-    async fn call(
-        &mut self,
+    /// The documented operation and a request to it. `template` is the documented path; its
+    /// `{name}`s are filled from `params`.
+    fn request(
+        &self,
         token: Option<&str>,
         method: &str,
         template: &str,
         params: &[(&str, &str)],
         query: &str,
-        body: Option<Value>,
-    ) -> Value {
+    ) -> (Value, reqwest::RequestBuilder) {
         let operation = self.spec["paths"][template][method].clone();
         assert!(operation.is_object(), "{method} {template} is not documented");
         let mut path = template.to_string();
@@ -125,6 +125,23 @@ impl<'a> Tour<'a> {
         let mut request = self.app.http.request(method_, format!("{}{path}{query}", self.app.url));
         if let Some(token) = token {
             request = request.bearer_auth(token);
+        }
+        (operation, request)
+    }
+
+    /// A call that must succeed with a documented status and a body of the documented shape.
+    async fn call(
+        &mut self,
+        token: Option<&str>,
+        method: &str,
+        template: &str,
+        params: &[(&str, &str)],
+        query: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let (operation, mut request) = self.request(token, method, template, params, query);
+        if body.is_none() && operation["requestBody"]["required"] == true {
+            panic!("{method} {template}: the test leaves out a body documented as required");
         }
         if let Some(body) = &body {
             assert!(operation.get("requestBody").is_some(), "{method} {template} takes a body it does not document");
@@ -164,6 +181,35 @@ impl<'a> Tour<'a> {
         }
         self.visited.insert((method.to_string(), template.to_string()));
         value
+    }
+
+    /// A call the API must refuse with `expected`: the operation documents that status with a
+    /// problem body, and the answer is one. `wrong` adds what makes the request wrong.
+    #[allow(clippy::too_many_arguments)]
+    async fn refused(
+        &mut self,
+        token: Option<&str>,
+        method: &str,
+        template: &str,
+        params: &[(&str, &str)],
+        query: &str,
+        wrong: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+        expected: u16,
+    ) {
+        let (operation, request) = self.request(token, method, template, params, query);
+        let response = wrong(request).send().await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, expected, "{method} {template}{query}: {text}");
+        let documented = &operation["responses"][status.to_string()];
+        assert!(documented.is_object(), "{method} {template} answers {status}, which it does not document: {text}");
+        assert!(documented["content"]["application/problem+json"].is_object(), "{method} {template} {status}");
+        assert_eq!(content_type, "application/problem+json", "{method} {template}");
+        let problem: Value = serde_json::from_str(&text).unwrap();
+        let schema = json!({ "$ref": "#/components/schemas/Problem" });
+        let wrong = violations(&self.spec, &schema, &problem, "problem");
+        assert!(wrong.is_empty(), "{method} {template}: {wrong:?}");
     }
 
     fn assert_all_visited(&self) {
@@ -404,6 +450,68 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     // Last, since it hides the endpoint the deliveries above used.
     tour.call(op, "delete", "/api/v1/tenants/{tenant_id}/webhooks/{id}", &w, "", None).await;
     tour.assert_all_visited();
+});
+
+both!(every_refusal_the_api_gives_is_documented, |backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let op = Some(OPERATOR);
+    let mut tour = Tour::new(&app).await;
+    let tid = app.create_tenant("Refusals").await;
+    let t = [("tenant_id", tid.as_str())];
+    let (_, reader) =
+        app.post(&format!("/api/v1/tenants/{tid}/api-keys"), json!({ "name": "reader", "role": "read_only" })).await;
+    let reader = text(&reader, "key");
+    let (_, spare) =
+        app.post(&format!("/api/v1/tenants/{tid}/api-keys"), json!({ "name": "spare", "role": "admin" })).await;
+    let spare = text(&spare, "id");
+    let webhook = app.create_webhook(&tid, json!({ "url": "https://example.com/hook", "events": ["*"] })).await;
+    let w = [("tenant_id", tid.as_str()), ("id", webhook["id"].as_str().unwrap())];
+    let keep = |r: reqwest::RequestBuilder| r;
+
+    // The bodies documented as optional may be left out (the rotation ends the spare key at once).
+    let k = [("tenant_id", tid.as_str()), ("id", spare.as_str())];
+    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate", &k, "", None).await;
+    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotate-secret", &w, "", None).await;
+    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhook-deliveries/replay", &t, "", None).await;
+
+    // What the request itself gets wrong.
+    let tenants = "/api/v1/tenants";
+    let text_body = |r: reqwest::RequestBuilder| r.header("content-type", "text/plain").body("name=x");
+    tour.refused(op, "post", tenants, &[], "", text_body, 415).await;
+    let bad_json = |r: reqwest::RequestBuilder| r.header("content-type", "application/json").body("{nope");
+    tour.refused(op, "post", tenants, &[], "", bad_json, 400).await;
+    tour.refused(op, "post", tenants, &[], "", |r| r.json(&json!({ "name": "" })), 422).await;
+    tour.refused(op, "get", tenants, &[], "?limit=ten", keep, 422).await;
+    tour.refused(op, "get", "/api/v1/tenants/{tenant_id}/stats", &t, "?window=1y", keep, 422).await;
+    let deliveries = "/api/v1/tenants/{tenant_id}/webhook-deliveries";
+    tour.refused(op, "get", deliveries, &t, "?since=yesterday", keep, 422).await;
+    let revoke = "/api/v1/tenants/{tenant_id}/api-keys/{id}/revoke";
+    tour.refused(op, "post", revoke, &k, "", |r| r.header("idempotency-key", ""), 422).await;
+    let once = |name: &'static str| {
+        move |r: reqwest::RequestBuilder| r.header("idempotency-key", "once").json(&json!({ "name": name }))
+    };
+    app.http
+        .post(format!("{}{tenants}", app.url))
+        .bearer_auth(OPERATOR)
+        .header("idempotency-key", "once")
+        .json(&json!({ "name": "A" }))
+        .send()
+        .await
+        .unwrap();
+    tour.refused(op, "post", tenants, &[], "", once("B"), 409).await;
+
+    // Who asks, and for what.
+    tour.refused(None, "get", tenants, &[], "", keep, 401).await;
+    tour.refused(Some(&reader), "get", "/api/v1/tenants/{tenant_id}/api-keys", &t, "", keep, 403).await;
+    let other = [("tenant_id", "tnt_01ARZ3NDEKTSV4RRFFQ69G5FAV")];
+    tour.refused(op, "get", "/api/v1/tenants/{tenant_id}", &other, "", keep, 404).await;
+    let event = |r: reqwest::RequestBuilder| r.json(&json!({ "event_type": "new_lead", "payload": {} }));
+    tour.refused(op, "post", "/api/v1/events", &[], "", event, 400).await;
+    let attempts = "/api/v1/admin/events/{event_id}/attempts";
+    tour.refused(op, "get", attempts, &[("event_id", "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV")], "", keep, 400).await;
+    // Rotating a key that is no longer active: the spare, rotated above without a grace period.
+    let rotate = "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate";
+    tour.refused(op, "post", rotate, &k, "", keep, 409).await;
 });
 
 #[tokio::test]
