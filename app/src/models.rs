@@ -13,7 +13,36 @@ pub type Timestamp = String;
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TenantIn {
+    #[cfg_attr(feature = "ssr", schemars(length(min = 1, max = limits::TENANT_NAME)))]
     pub name: String,
+}
+
+/// The bounds the API enforces on input, here so that the checks and the OpenAPI schemas
+/// (`schemars` attributes on the input models) share one number.
+pub mod limits {
+    /// Characters of a tenant's name (after trimming).
+    pub const TENANT_NAME: usize = 200;
+    /// Characters of an API key's name (after trimming).
+    pub const KEY_NAME: usize = 100;
+    /// Requests a minute an API key may be given.
+    pub const RATE_LIMIT_PER_MINUTE: i64 = 1_000_000;
+    /// Seconds the old key or secret keeps working after a rotation (30 days).
+    pub const GRACE_PERIOD_SECONDS: i64 = 30 * 86_400;
+    /// Characters of an endpoint's URL.
+    pub const URL: usize = 2048;
+    /// Characters of a signing secret given by the caller (and at most 256 bytes).
+    pub const SECRET_MIN: usize = 16;
+    pub const SECRET_MAX: usize = 256;
+    /// Characters of an endpoint's description.
+    pub const DESCRIPTION: usize = 500;
+    /// Custom headers of an endpoint.
+    pub const HEADERS: usize = 20;
+    /// An endpoint's retry settings: attempts, backoff base and timeout.
+    pub const MAX_ATTEMPTS: i64 = 100;
+    pub const BACKOFF_BASE_SECONDS: i64 = 86_400;
+    pub const TIMEOUT_SECONDS: i64 = 120;
+    /// Characters of an event type's name.
+    pub const EVENT_TYPE: usize = 100;
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -31,22 +60,30 @@ pub struct WebhookIn {
     /// Absolute `http` or `https` URL without credentials, at most 2048 characters. An IP literal
     /// in a private, loopback, link-local or metadata range is refused (`422`) unless the
     /// operator allows it; a name resolving to one is refused when delivering.
+    #[cfg_attr(feature = "ssr", schemars(length(max = limits::URL)))]
     pub url: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(length(min = 1)))]
     pub events: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(length(min = limits::SECRET_MIN, max = limits::SECRET_MAX)))]
     pub secret: Option<String>,
     #[serde(default)]
     pub enabled: Option<bool>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(length(max = limits::DESCRIPTION)))]
     pub description: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(extend("maxProperties" = limits::HEADERS)))]
     pub headers: Option<BTreeMap<String, String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::MAX_ATTEMPTS)))]
     pub max_attempts: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 0, max = limits::BACKOFF_BASE_SECONDS)))]
     pub backoff_base_seconds: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::TIMEOUT_SECONDS)))]
     pub timeout_seconds: Option<i64>,
 }
 
@@ -72,6 +109,7 @@ pub struct WebhookOut {
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EventIn {
+    #[cfg_attr(feature = "ssr", schemars(length(min = 1, max = limits::EVENT_TYPE), regex(pattern = r"^[a-z0-9_.-]+$")))]
     pub event_type: String,
     #[serde(default)]
     pub payload: serde_json::Value,
@@ -314,14 +352,17 @@ pub fn role_scopes(role: &str) -> Option<Vec<&'static str>> {
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyIn {
+    #[cfg_attr(feature = "ssr", schemars(length(min = 1, max = limits::KEY_NAME)))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(extend("enum" = ["admin", "read_write", "read_only", null])))]
     pub role: Option<String>,
     #[serde(default)]
     pub scopes: Option<Vec<String>>,
     #[serde(default)]
     pub expires_at: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::RATE_LIMIT_PER_MINUTE)))]
     pub rate_limit_per_minute: Option<i64>,
     #[serde(default)]
     pub allowed_ips: Option<Vec<String>>,
@@ -364,6 +405,7 @@ pub struct RotateIn {
     #[serde(default)]
     pub expires_at: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 0, max = limits::GRACE_PERIOD_SECONDS)))]
     pub grace_period_seconds: Option<i64>,
 }
 
@@ -415,24 +457,31 @@ pub struct WebhookPatch {
     /// in a private, loopback, link-local or metadata range is refused (`422`) unless the
     /// operator allows it; a name resolving to one is refused when delivering.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(length(max = limits::URL)))]
     pub url: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(length(min = 1)))]
     pub events: Option<Vec<String>>,
     #[serde(default)]
     pub enabled: Option<bool>,
     /// `null` or `""` removes the description.
     #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(length(max = limits::DESCRIPTION)))]
     pub description: Option<Option<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(extend("maxProperties" = limits::HEADERS)))]
     pub headers: Option<BTreeMap<String, String>>,
     /// `null` goes back to the hub's default.
     #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::MAX_ATTEMPTS)))]
     pub max_attempts: Option<Option<i64>>,
     /// `null` goes back to the hub's default.
     #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 0, max = limits::BACKOFF_BASE_SECONDS)))]
     pub backoff_base_seconds: Option<Option<i64>>,
     /// `null` goes back to the hub's default.
     #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::TIMEOUT_SECONDS)))]
     pub timeout_seconds: Option<Option<i64>>,
 }
 
@@ -453,6 +502,7 @@ mod resettable {
 #[serde(deny_unknown_fields)]
 pub struct RotateSecretIn {
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 0, max = limits::GRACE_PERIOD_SECONDS)))]
     pub grace_period_seconds: Option<i64>,
 }
 
@@ -471,6 +521,7 @@ pub struct TestSendIn {
 #[serde(deny_unknown_fields)]
 pub struct BulkReplayIn {
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(extend("enum" = ["pending", "delivering", "delivered", "failed", "dead_letter", null])))]
     pub status: Option<String>,
     #[serde(default)]
     pub webhook_id: Option<String>,

@@ -2,8 +2,8 @@
 //! grace period, revoke, delete, usage).
 
 use app::models::{
-    role_scopes, ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyView, FieldError, Page, RotateIn, UsageBucket, UsageOut,
-    SCOPES,
+    limits, role_scopes, ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyView, FieldError, Page, RotateIn, UsageBucket,
+    UsageOut, SCOPES,
 };
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -121,8 +121,8 @@ fn check(input: &ApiKeyIn, now: i64) -> Result<KeySettings> {
     let mut errors = Vec::new();
     let mut fail = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
     let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        fail("name", "must be 1 to 100 characters".into());
+    if name.is_empty() || name.chars().count() > limits::KEY_NAME {
+        fail("name", format!("must be 1 to {} characters", limits::KEY_NAME));
     }
     let mut scopes: Vec<String> = match (&input.role, &input.scopes) {
         (Some(role), _) => match role_scopes(role) {
@@ -152,8 +152,8 @@ fn check(input: &ApiKeyIn, now: i64) -> Result<KeySettings> {
     scopes.sort();
     scopes.dedup();
     let expires_at = parse_expiry(input.expires_at.as_deref(), now).map_err(|m| fail("expires_at", m)).ok().flatten();
-    if input.rate_limit_per_minute.is_some_and(|n| !(1..=1_000_000).contains(&n)) {
-        fail("rate_limit_per_minute", "must be between 1 and 1000000".into());
+    if input.rate_limit_per_minute.is_some_and(|n| !(1..=limits::RATE_LIMIT_PER_MINUTE).contains(&n)) {
+        fail("rate_limit_per_minute", format!("must be between 1 and {}", limits::RATE_LIMIT_PER_MINUTE));
     }
     let allowed_ips = input.allowed_ips.clone().unwrap_or_default();
     for cidr in &allowed_ips {
@@ -249,10 +249,7 @@ impl Hub {
                 status(&old, now)
             )));
         }
-        let grace = input.grace_period_seconds.unwrap_or(0);
-        if !(0..=30 * 86_400).contains(&grace) {
-            return Err(Error::field("grace_period_seconds", "must be between 0 and 2592000 (30 days)"));
-        }
+        let grace = super::grace_period(input.grace_period_seconds, 0)?;
         let expires_at = parse_expiry(input.expires_at.as_deref(), now).map_err(|m| Error::field("expires_at", m))?;
         let settings = KeySettings {
             name: old.name.clone(),

@@ -1,4 +1,4 @@
-use app::models::{AuditEntryOut, AuditFilter, Page, TenantIn, TenantOut};
+use app::models::{limits, AuditEntryOut, AuditFilter, Page, TenantIn, TenantOut};
 
 use super::auth::{Principal, Scope};
 use super::{page_cursor, page_limit, paginate, Hub};
@@ -19,8 +19,8 @@ impl Hub {
     ) -> Result<TenantOut> {
         who.require_operator()?;
         let name = input.name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(Error::field("name", "must be 1 to 200 characters"));
+        if name.is_empty() || name.chars().count() > limits::TENANT_NAME {
+            return Err(Error::field("name", format!("must be 1 to {} characters", limits::TENANT_NAME)));
         }
         let row = TenantRow { id: ids::new_id(ids::TENANT), name: name.to_string(), created_at: time::now_ms() };
         store::tenants::insert(&self.db, &row).await?;

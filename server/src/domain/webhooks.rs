@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use app::models::{
-    FieldError, Page, RotateSecretIn, TestSendIn, WebhookIn, WebhookOut, WebhookPatch, BUILTIN_EVENT_TYPES,
+    limits, FieldError, Page, RotateSecretIn, TestSendIn, WebhookIn, WebhookOut, WebhookPatch, BUILTIN_EVENT_TYPES,
 };
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -16,7 +16,6 @@ use crate::error::{Error, Result};
 use crate::store::{self, webhooks::WebhookRow};
 use crate::{ids, signing, time};
 
-pub const MAX_URL_LEN: usize = 2048;
 /// Headers the hub sets itself; an endpoint may not override them.
 const RESERVED_HEADERS: [&str; 6] =
     ["content-type", "content-length", "host", "user-agent", "transfer-encoding", "connection"];
@@ -28,8 +27,8 @@ pub struct WebhookUrl(reqwest::Url);
 impl WebhookUrl {
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
-        if text.len() > MAX_URL_LEN {
-            return Err(format!("must be at most {MAX_URL_LEN} characters"));
+        if text.len() > limits::URL {
+            return Err(format!("must be at most {} characters", limits::URL));
         }
         let url = reqwest::Url::parse(text).map_err(|e| format!("not a valid URL ({e})"))?;
         if !matches!(url.scheme(), "http" | "https") {
@@ -62,7 +61,7 @@ impl WebhookUrl {
 /// narrow, it can go into the payload JSON without escaping.
 pub fn valid_event_type(name: &str) -> bool {
     !name.is_empty()
-        && name.len() <= 100
+        && name.len() <= limits::EVENT_TYPE
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
 }
 
@@ -106,16 +105,16 @@ fn check(input: &WebhookIn, policy: Option<&TargetPolicy>) -> Result<Settings> {
         }
     }
     if let Some(secret) = &input.secret {
-        if secret.chars().count() < 16 || secret.len() > 256 {
-            fail("secret", "must be 16 to 256 characters".into());
+        if secret.chars().count() < limits::SECRET_MIN || secret.len() > limits::SECRET_MAX {
+            fail("secret", format!("must be {} to {} characters", limits::SECRET_MIN, limits::SECRET_MAX));
         }
     }
-    if input.description.as_ref().is_some_and(|d| d.chars().count() > 500) {
-        fail("description", "must be at most 500 characters".into());
+    if input.description.as_ref().is_some_and(|d| d.chars().count() > limits::DESCRIPTION) {
+        fail("description", format!("must be at most {} characters", limits::DESCRIPTION));
     }
     let headers = input.headers.clone().unwrap_or_default();
-    if headers.len() > 20 {
-        fail("headers", "at most 20 custom headers".into());
+    if headers.len() > limits::HEADERS {
+        fail("headers", format!("at most {} custom headers", limits::HEADERS));
     }
     for (name, value) in &headers {
         let lower = name.to_ascii_lowercase();
@@ -133,9 +132,9 @@ fn check(input: &WebhookIn, policy: Option<&TargetPolicy>) -> Result<Settings> {
             fail(field, format!("must be between {min} and {max}"));
         }
     };
-    range("max_attempts", input.max_attempts, 1, 100, &mut fail);
-    range("backoff_base_seconds", input.backoff_base_seconds, 0, 86_400, &mut fail);
-    range("timeout_seconds", input.timeout_seconds, 1, 120, &mut fail);
+    range("max_attempts", input.max_attempts, 1, limits::MAX_ATTEMPTS, &mut fail);
+    range("backoff_base_seconds", input.backoff_base_seconds, 0, limits::BACKOFF_BASE_SECONDS, &mut fail);
+    range("timeout_seconds", input.timeout_seconds, 1, limits::TIMEOUT_SECONDS, &mut fail);
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
@@ -338,10 +337,7 @@ impl Hub {
         source_ip: Option<String>,
     ) -> Result<String> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
-        let grace = input.grace_period_seconds.unwrap_or(24 * 3600);
-        if !(0..=30 * 86_400).contains(&grace) {
-            return Err(Error::field("grace_period_seconds", "must be between 0 and 2592000 (30 days)"));
-        }
+        let grace = super::grace_period(input.grace_period_seconds, 24 * 3600)?;
         let mut row = self.webhook_row(tenant_id, id).await?;
         let secret = signing::generate_secret();
         let now = time::now_ms();
@@ -438,7 +434,7 @@ mod tests {
         assert!(WebhookUrl::parse("ftp://example.com").is_err());
         assert!(WebhookUrl::parse("/relative").is_err());
         assert!(WebhookUrl::parse("https://user:pw@example.com").is_err());
-        assert!(WebhookUrl::parse(&format!("https://e.com/{}", "a".repeat(MAX_URL_LEN))).is_err());
+        assert!(WebhookUrl::parse(&format!("https://e.com/{}", "a".repeat(limits::URL))).is_err());
     }
 
     #[test]

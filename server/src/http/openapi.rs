@@ -293,7 +293,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Integrations Hub",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Outbound webhooks and API keys. Errors are RFC 9457 problem documents; every authenticated answer carries RateLimit headers; POST accepts Idempotency-Key.",
+            "description": "Outbound webhooks and API keys. Errors are RFC 9457 problem documents; every authenticated answer carries RateLimit headers; POST accepts Idempotency-Key; a query parameter left empty (`?status=`) is read as left out.",
         },
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }, { "apiKey": [] }],

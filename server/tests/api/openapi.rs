@@ -514,6 +514,51 @@ both!(every_refusal_the_api_gives_is_documented, |backend| async move {
     tour.refused(op, "post", rotate, &k, "", keep, 409).await;
 });
 
+both!(the_bounds_the_schemas_document_are_the_ones_enforced, |backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let (_, spec) = app.get("/api-docs/openapi.json").await;
+    let tid = app.create_tenant("Bounds").await;
+    let webhooks = format!("/api/v1/tenants/{tid}/webhooks");
+    let webhook = app.create_webhook(&tid, json!({ "url": "https://example.com/b", "events": ["*"] })).await;
+    let rotate = format!("{webhooks}/{}/rotate-secret", webhook["id"].as_str().unwrap());
+    let keys = format!("/api/v1/tenants/{tid}/api-keys");
+    let endpoint = json!({ "url": "https://example.com/b", "events": ["*"] });
+    let key = json!({ "name": "k", "role": "read_only" });
+    let cases = [
+        ("TenantIn", "/api/v1/tenants".to_string(), json!({ "name": "t" }), "name"),
+        ("ApiKeyIn", keys.clone(), key.clone(), "name"),
+        ("ApiKeyIn", keys, key, "rate_limit_per_minute"),
+        ("WebhookIn", webhooks.clone(), endpoint.clone(), "secret"),
+        ("WebhookIn", webhooks.clone(), endpoint.clone(), "description"),
+        ("WebhookIn", webhooks.clone(), endpoint.clone(), "max_attempts"),
+        ("WebhookIn", webhooks.clone(), endpoint.clone(), "backoff_base_seconds"),
+        ("WebhookIn", webhooks, endpoint, "timeout_seconds"),
+        ("RotateSecretIn", rotate, json!({}), "grace_period_seconds"),
+    ];
+    for (model, path, valid, field) in cases {
+        let schema = &spec["components"]["schemas"][model]["properties"][field];
+        let mut bounds = 0;
+        for (keyword, outside) in [("minimum", -1), ("maximum", 1), ("minLength", -1), ("maxLength", 1)] {
+            let Some(bound) = schema[keyword].as_i64() else { continue };
+            let with = |n: i64| {
+                let mut body = valid.clone();
+                body[field] = if keyword.ends_with("Length") { json!("s".repeat(n as usize)) } else { json!(n) };
+                body
+            };
+            let (status, body) = app.post(&path, with(bound)).await;
+            assert!(status.is_success(), "{model}.{field} at its {keyword} {bound}: {status} {body}");
+            let (status, body) = app.post(&path, with(bound + outside)).await;
+            assert_eq!(
+                (status.as_u16(), body["errors"][0]["field"].as_str()),
+                (422, Some(field)),
+                "{model}.{field} past its {keyword} {bound}: {body}"
+            );
+            bounds += 1;
+        }
+        assert!(bounds > 0, "{model}.{field} documents no bound: {schema}");
+    }
+});
+
 #[tokio::test]
 async fn the_committed_openapi_document_is_current() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.json");
