@@ -63,7 +63,10 @@ pub struct WebhookIn {
     #[cfg_attr(feature = "ssr", schemars(length(max = limits::URL)))]
     pub url: String,
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schemars(length(min = 1)))]
+    #[cfg_attr(
+        feature = "ssr",
+        schemars(length(min = 1), inner(length(min = 1, max = limits::EVENT_TYPE), regex(pattern = r"^(\*|[a-z0-9_.-]+)$")))
+    )]
     pub events: Vec<String>,
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schemars(length(min = limits::SECRET_MIN, max = limits::SECRET_MAX)))]
@@ -460,7 +463,10 @@ pub struct WebhookPatch {
     #[cfg_attr(feature = "ssr", schemars(length(max = limits::URL)))]
     pub url: Option<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schemars(length(min = 1)))]
+    #[cfg_attr(
+        feature = "ssr",
+        schemars(length(min = 1), inner(length(min = 1, max = limits::EVENT_TYPE), regex(pattern = r"^(\*|[a-z0-9_.-]+)$")))
+    )]
     pub events: Option<Vec<String>>,
     #[serde(default)]
     pub enabled: Option<bool>,
