@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 CARGO_LEPTOS_VERSION=0.3.10      # 0.3.11 needs rustc >= 1.96
 WASM_BINDGEN_VERSION=0.2.130     # must equal the wasm-bindgen crate pinned in Cargo.toml
 BINARYEN_VERSION=132.0.0         # wasm-opt for --release builds; Debian's (108) breaks hydration
+SCHEMATHESIS_VERSION=4.32.5      # the API fuzzer (PyPI)
 want_chromium=${IH_SETUP_CHROMIUM:-1}
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -60,6 +61,14 @@ fi
 if [ "$(wasm-opt --version 2>/dev/null | grep -o '[0-9]\+' | head -1)" != "${BINARYEN_VERSION%%.*}" ]; then
   step "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm"
   npm install -g "binaryen@$BINARYEN_VERSION"
+fi
+
+# schemathesis fuzzes the REST API against its OpenAPI document (scripts/fuzz-api.sh), from
+# PyPI into a virtualenv of its own, pinned: a newer one may add checks and fail a green build.
+if [ "$(.venv-fuzz/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
+  step "installing schemathesis $SCHEMATHESIS_VERSION (PyPI, into .venv-fuzz)"
+  python3 -m venv .venv-fuzz
+  .venv-fuzz/bin/pip install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 if [ -n "$browser_pid" ]; then

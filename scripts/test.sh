@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit and integration tests on SQLite, the same integration tests on
 # PostgreSQL when IH_TEST_DATABASE_URL is set (CI sets it; an unreachable server fails the
-# run), then the Playwright tests in Debian's Chromium against a freshly built hub.
+# run), a fuzz of the REST API against its OpenAPI document, then the Playwright tests in
+# Debian's Chromium against a freshly built hub.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -17,6 +18,9 @@ cargo fmt --all --check
 
 echo "==> Rust tests (unit, integration)"
 cargo test -p integrations-hub -p app
+
+echo "==> fuzzing the REST API against its OpenAPI document (schemathesis)"
+scripts/fuzz-api.sh
 
 echo "==> building the hub and its wasm UI"
 cargo leptos build
