@@ -30,27 +30,15 @@ key=$(api -d '{"name":"fuzz","role":"admin"}' $base/api/v1/tenants/$tenant/api-k
 webhook=$(api -d "{\"url\":\"$base/echo/$tenant/fuzz\",\"events\":[\"*\"]}" $base/api/v1/tenants/$tenant/webhooks | field '["id"]')
 published=$(api -d '{"event_type":"order.created","payload":{"n":1}}' $base/api/v1/tenants/$tenant/events)
 event=$(echo "$published" | field '["id"]'); delivery=$(echo "$published" | field '["deliveries"][0]')
-cat >"$dir/schemathesis.toml" <<TOML
-[parameters]
-"path.tenant_id" = "$tenant"
-"path.event_id" = "$event"
-
-[[operations]]
-include-path-regex = "api-keys/\\\\{id\\\\}"
-parameters = { "path.id" = "$key" }
-
-[[operations]]
-include-path-regex = "webhooks/\\\\{id\\\\}"
-parameters = { "path.id" = "$webhook" }
-
-[[operations]]
-include-path-regex = "(webhook-deliveries|dead-letters)/\\\\{id\\\\}"
-parameters = { "path.id" = "$delivery" }
-
-[[operations]]
-include-path-regex = "events/\\\\{id\\\\}"
-parameters = { "path.id" = "$event" }
-TOML
+# Which id each route with an `{id}` is called with (the regexes are TOML strings).
+ids() { printf '\n[[operations]]\ninclude-path-regex = "%s"\nparameters = { "path.id" = "%s" }\n' "$1" "$2"; }
+{
+  printf '[parameters]\n"path.tenant_id" = "%s"\n"path.event_id" = "%s"\n' "$tenant" "$event"
+  ids 'api-keys/\\{id\\}' "$key"
+  ids 'webhooks/\\{id\\}' "$webhook"
+  ids '(webhook-deliveries|dead-letters)/\\{id\\}' "$delivery"
+  ids 'events/\\{id\\}' "$event"
+} >"$dir/schemathesis.toml"
 status=0
 # Run from the scratch folder: schemathesis keeps its example database in the working folder.
 st=$PWD/$st
