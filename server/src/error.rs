@@ -2,7 +2,6 @@
 //! causes are logged with their chain and never sent to the client.
 
 use app::models::{FieldError, Problem};
-use axum::extract::rejection::JsonRejection;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -119,21 +118,4 @@ pub fn problem_response(problem: &Problem) -> Response {
     let mut response = (status, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     response
-}
-
-/// JSON bodies that do not parse get the same problem format as every other error.
-impl From<JsonRejection> for Error {
-    fn from(rejection: JsonRejection) -> Self {
-        match rejection {
-            JsonRejection::JsonDataError(e) => Error::field("body", e.body_text()),
-            JsonRejection::JsonSyntaxError(e) => Error::BadRequest(e.body_text()),
-            JsonRejection::MissingJsonContentType(_) => {
-                Error::UnsupportedMediaType("expected Content-Type: application/json".into())
-            }
-            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Error::PayloadTooLarge("the request body is too large".into())
-            }
-            other => Error::BadRequest(other.body_text()),
-        }
-    }
 }

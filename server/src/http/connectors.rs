@@ -5,7 +5,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::openapi::{schema, Op};
-use super::{AppState, Caller, Json};
+use super::{AppState, Caller, Json, OptionalJson};
 use crate::error::Result;
 
 pub fn router() -> Router<AppState> {
@@ -69,8 +69,7 @@ async fn test_message(
     State(s): State<AppState>,
     caller: Caller,
     Path(tenant_id): Path<String>,
-    body: axum::body::Bytes,
+    OptionalJson(input): OptionalJson<TestSendIn>,
 ) -> Result<Json<DeliveryWithAttempts>> {
-    let input: TestSendIn = super::optional_json(&body)?;
     Ok(Json(s.worker.slack_test(&caller.principal, &tenant_id, input).await?))
 }

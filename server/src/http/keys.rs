@@ -6,7 +6,7 @@ use axum::Router;
 use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, Page, RotateIn, UsageOut};
 
 use super::openapi::{schema, Op};
-use super::{AppState, Caller, Json, PageQuery, Query};
+use super::{AppState, Caller, Json, OptionalJson, PageQuery, Query};
 use crate::error::Result;
 
 pub fn router() -> Router<AppState> {
@@ -89,9 +89,8 @@ async fn rotate(
     State(s): State<AppState>,
     caller: Caller,
     Path((tenant_id, id)): Ids,
-    body: axum::body::Bytes,
+    OptionalJson(input): OptionalJson<RotateIn>,
 ) -> Result<(StatusCode, Json<ApiKeyCreated>)> {
-    let input: RotateIn = super::optional_json(&body)?;
     Ok((
         StatusCode::CREATED,
         Json(s.hub.rotate_key(&caller.principal, &tenant_id, &id, input, caller.source_ip()).await?),

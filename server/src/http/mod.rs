@@ -43,10 +43,76 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-/// `axum::Json` whose rejections are problem documents (400 bad JSON, 422 wrong shape, 413).
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(Error))]
+/// A JSON body, or a JSON answer. As a body its refusals are problem documents: 415 when not
+/// sent as JSON, 413 over the size limit, 400 when it does not parse, and 422 naming the field
+/// whose value does not fit (axum's own `Json` names only "the body").
 pub struct Json<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = Error;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Error> {
+        let (json, body) = json_body(request, state).await?;
+        if !json {
+            return Err(not_json());
+        }
+        read_json(&body).map(Json)
+    }
+}
+
+/// A JSON body that may be left out (an empty body means the defaults); when given, it is
+/// read as [`Json`] is.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = Error;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Error> {
+        let (json, body) = json_body(request, state).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        if !json {
+            return Err(not_json());
+        }
+        read_json(&body).map(OptionalJson)
+    }
+}
+
+/// Whether the body was sent as JSON (`application/json`, or a `+json` type such as
+/// `application/merge-patch+json`), and the body itself.
+async fn json_body<S: Send + Sync>(request: axum::extract::Request, state: &S) -> Result<(bool, Bytes), Error> {
+    let content_type = request.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let essence = content_type.unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let json = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+    let body = Bytes::from_request(request, state).await.map_err(|e| match e.status() {
+        http::StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge("the request body is too large".into()),
+        _ => Error::BadRequest(e.body_text()),
+    })?;
+    Ok((json, body))
+}
+
+fn not_json() -> Error {
+    Error::UnsupportedMediaType("expected Content-Type: application/json".into())
+}
+
+/// Parses a JSON body: a value of the wrong type or a missing field is a 422 naming its path
+/// (`max_attempts`, `events[2]`), anything that is not JSON a 400.
+fn read_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let path = e.path().to_string();
+        let cause = e.into_inner();
+        match cause.classify() {
+            serde_json::error::Category::Data => {
+                Error::field(if path == "." { "body" } else { &path }, cause.to_string())
+            }
+            _ => Error::BadRequest(cause.to_string()),
+        }
+    })?;
+    json.end().map_err(|e| Error::BadRequest(e.to_string()))?; // trailing characters
+    Ok(value)
+}
 
 impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     fn into_response(self) -> Response {
@@ -139,17 +205,6 @@ fn read_query<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, Error> {
         let path = e.path().to_string();
         let field = if path == "." { "query" } else { &path };
         Error::field(field, e.inner().to_string())
-    })
-}
-
-/// A JSON body that may be left out entirely (an empty body means the defaults).
-pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => Error::field("body", e.to_string()),
-        _ => Error::BadRequest(e.to_string()),
     })
 }
 

@@ -40,7 +40,7 @@ pub enum Auth {
 pub enum BodyUse {
     /// JSON, required.
     Required,
-    /// JSON that may be left out: an empty body means the defaults (`optional_json`).
+    /// JSON that may be left out: an empty body means the defaults (`OptionalJson`).
     Optional,
     /// Any bytes, kept as sent and never parsed (the echo inspector's receiver).
     Raw,

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::openapi::{schema, Op};
-use super::{AppState, Caller, Json, Query};
+use super::{AppState, Caller, Json, OptionalJson, Query};
 use crate::domain::deliveries::DeliveryQuery;
 use crate::error::{Error, Result};
 
@@ -117,9 +117,8 @@ async fn bulk(
     State(s): State<AppState>,
     caller: Caller,
     Path(tenant_id): Path<String>,
-    body: axum::body::Bytes,
+    OptionalJson(input): OptionalJson<BulkReplayIn>,
 ) -> Result<(StatusCode, Json<BulkReplayOut>)> {
-    let input: BulkReplayIn = super::optional_json(&body)?;
     Ok((StatusCode::ACCEPTED, Json(s.hub.bulk_replay(&caller.principal, &tenant_id, input, caller.source_ip()).await?)))
 }
 

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::openapi::{schema, Op};
-use super::{AppState, Caller, Json, PageQuery, Query};
+use super::{AppState, Caller, Json, OptionalJson, PageQuery, Query};
 use crate::domain::deliveries::DeliveryQuery;
 use crate::error::Result;
 
@@ -108,9 +108,8 @@ async fn rotate_secret(
     State(s): State<AppState>,
     caller: Caller,
     Path((tenant_id, id)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    OptionalJson(input): OptionalJson<RotateSecretIn>,
 ) -> Result<Json<SecretOut>> {
-    let input: RotateSecretIn = super::optional_json(&body)?;
     let secret = s.hub.rotate_webhook_secret(&caller.principal, &tenant_id, &id, input, caller.source_ip()).await?;
     Ok(Json(SecretOut { secret }))
 }
@@ -120,9 +119,8 @@ async fn test_send(
     State(s): State<AppState>,
     caller: Caller,
     Path((tenant_id, id)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    OptionalJson(input): OptionalJson<TestSendIn>,
 ) -> Result<Json<DeliveryWithAttempts>> {
-    let input: TestSendIn = super::optional_json(&body)?;
     Ok(Json(s.worker.test_send(&caller.principal, &tenant_id, &id, input).await?))
 }
 

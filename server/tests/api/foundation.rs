@@ -133,9 +133,42 @@ both!(bad_input_is_a_4xx_problem_never_a_500, |backend: Backend| async move {
         .unwrap();
     assert_eq!(response.status(), 400);
     assert_eq!(response.headers()["content-type"], "application/problem+json");
-    // Wrong shape: 422.
+    // Wrong shape: 422 naming the field, however deep (axum's own Json named only "body").
     let (status, body) = app.post("/api/v1/tenants", json!({ "name": 5 })).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("name")),
+        "{body}"
+    );
+    let webhooks = format!("/api/v1/tenants/{tenant}/webhooks");
+    for (wrong, field) in [
+        (json!({ "url": "https://example.com/a", "events": ["*", 7] }), "events[1]"),
+        (json!({ "url": "https://example.com/a", "events": ["*"], "headers": { "X-Team": 5 } }), "headers.X-Team"),
+        (json!({ "events": ["*"] }), "body"),
+        (json!({ "url": "https://example.com/a", "events": ["*"], "colour": "red" }), "colour"),
+    ] {
+        let (status, body) = app.post(&webhooks, wrong.clone()).await;
+        assert_eq!(
+            (status, body["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{wrong}: {body}"
+        );
+    }
+    // Not JSON after the value, or not sent as JSON: 400 and 415.
+    let send = |content_type: &'static str, body: &'static str| {
+        app.http
+            .post(format!("{}/api/v1/tenants", app.url))
+            .bearer_auth(OPERATOR)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    assert_eq!(send("application/json", r#"{"name": "a"} {"name": "b"}"#).await.unwrap().status(), 400);
+    assert_eq!(send("text/plain", r#"{"name": "a"}"#).await.unwrap().status(), 415);
+    assert_eq!(
+        send("application/merge-patch+json; charset=utf-8", r#"{"name": "A+json"}"#).await.unwrap().status(),
+        201
+    );
     // Invalid fields: 422 naming each field.
     let (status, body) = app
         .post(

@@ -478,6 +478,13 @@ both!(every_refusal_the_api_gives_is_documented, |backend| async move {
     let tenants = "/api/v1/tenants";
     let text_body = |r: reqwest::RequestBuilder| r.header("content-type", "text/plain").body("name=x");
     tour.refused(op, "post", tenants, &[], "", text_body, 415).await;
+    // An optional body, when given, is JSON like any other.
+    let secret = "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotate-secret";
+    let text_grace =
+        |r: reqwest::RequestBuilder| r.header("content-type", "text/plain").body(r#"{"grace_period_seconds": 5}"#);
+    tour.refused(op, "post", secret, &w, "", text_grace, 415).await;
+    let wrong_grace = |r: reqwest::RequestBuilder| r.json(&json!({ "grace_period_seconds": "soon" }));
+    tour.refused(op, "post", secret, &w, "", wrong_grace, 422).await;
     let bad_json = |r: reqwest::RequestBuilder| r.header("content-type", "application/json").body("{nope");
     tour.refused(op, "post", tenants, &[], "", bad_json, 400).await;
     tour.refused(op, "post", tenants, &[], "", |r| r.json(&json!({ "name": "" })), 422).await;

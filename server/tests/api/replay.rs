@@ -213,7 +213,8 @@ both!(patch_leaves_out_what_it_does_not_name_and_null_restores_a_default, |backe
     // A wrong type in a resettable field is a field error like any other, not a 500.
     let (status, _, bad) = patch(json!({ "max_attempts": "three" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
-    assert!(bad["errors"][0]["message"].as_str().is_some_and(|m| m.contains("max_attempts")), "{bad}");
+    assert_eq!(bad["errors"][0]["field"], "max_attempts", "{bad}");
+    assert!(bad["detail"].as_str().is_some_and(|m| m.contains("max_attempts")), "{bad}");
 });
 
 both!(a_crashed_workers_lease_expires_and_nothing_is_lost, |backend: Backend| async move {
