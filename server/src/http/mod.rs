@@ -99,15 +99,29 @@ fn not_json() -> Error {
 /// Parses a JSON body: a value of the wrong type or a missing field is a 422 naming its path
 /// (`max_attempts`, `events[2]`), anything that is not JSON a 400.
 fn read_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+    // Every body of this API is an object; serde would also read a struct from an array of its
+    // fields in order (`["https://…", ["*"]]`), which no integrator means.
+    if body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|&b| b != b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+    {
+        return Err(Error::field("body", "must be a JSON object"));
+    }
     let mut json = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut json).map_err(|e| {
         let path = e.path().to_string();
         let cause = e.into_inner();
-        match cause.classify() {
-            serde_json::error::Category::Data => {
-                Error::field(if path == "." { "body" } else { &path }, cause.to_string())
-            }
-            _ => Error::BadRequest(cause.to_string()),
+        if cause.classify() != serde_json::error::Category::Data {
+            return Error::BadRequest(cause.to_string());
+        }
+        // A missing field is reported at the object that lacks it; serde's message names it.
+        let message = cause.to_string();
+        let missing =
+            message.strip_prefix("missing field `").and_then(|rest| rest.split_once('`')).map(|(name, _)| name);
+        match (path.as_str(), missing) {
+            (".", Some(name)) => Error::field(name, "required"),
+            (".", None) => Error::field("body", message),
+            (_, Some(name)) => Error::field(&format!("{path}.{name}"), "required"),
+            (_, None) => Error::field(&path, message),
         }
     })?;
     json.end().map_err(|e| Error::BadRequest(e.to_string()))?; // trailing characters
@@ -226,6 +240,27 @@ mod tests {
         assert_eq!((params.limit, params.status.as_deref()), (Some(7), Some("a&b=")));
         let Err(Error::Validation(errors)) = read_query::<Params>("status=x&limit=seven") else { panic!("accepted") };
         assert_eq!(errors[0].field, "limit", "{errors:?}");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)] // read for the errors only
+    struct Body {
+        url: String,
+        headers: Option<std::collections::BTreeMap<String, String>>,
+    }
+
+    #[test]
+    fn a_json_body_is_an_object_and_a_refusal_names_the_field_by_its_path() {
+        let field = |body: &str| match read_json::<Body>(body.as_bytes()) {
+            Err(Error::Validation(errors)) => errors[0].field.clone(),
+            other => panic!("{body}: {other:?}"),
+        };
+        assert_eq!(field(r#"{"headers": {}}"#), "url");
+        assert_eq!(field(r#"{"url": "u", "headers": {"X-Team": 5}}"#), "headers.X-Team");
+        assert_eq!(field(r#"["u", null]"#), "body");
+        assert!(matches!(read_json::<Body>(b"[nope"), Err(Error::BadRequest(_))));
+        assert!(matches!(read_json::<Body>(br#"{"url": "u"} {}"#), Err(Error::BadRequest(_))));
+        assert_eq!(read_json::<Body>(br#" {"url": "u"} "#).unwrap().url, "u");
     }
 
     #[test]

@@ -144,7 +144,8 @@ both!(bad_input_is_a_4xx_problem_never_a_500, |backend: Backend| async move {
     for (wrong, field) in [
         (json!({ "url": "https://example.com/a", "events": ["*", 7] }), "events[1]"),
         (json!({ "url": "https://example.com/a", "events": ["*"], "headers": { "X-Team": 5 } }), "headers.X-Team"),
-        (json!({ "events": ["*"] }), "body"),
+        (json!({ "events": ["*"] }), "url"),
+        (json!(["https://example.com/a"]), "body"),
         (json!({ "url": "https://example.com/a", "events": ["*"], "colour": "red" }), "colour"),
     ] {
         let (status, body) = app.post(&webhooks, wrong.clone()).await;
