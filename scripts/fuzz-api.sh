@@ -27,15 +27,25 @@ api() { curl -sf -H "Authorization: Bearer $token" -H 'content-type: application
 field() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
 tenant=$(api -d '{"name":"fuzz"}' $base/api/v1/tenants | field '["id"]')
 key=$(api -d '{"name":"fuzz","role":"admin"}' $base/api/v1/tenants/$tenant/api-keys | field '["id"]')
-webhook=$(api -d "{\"url\":\"$base/echo/$tenant/fuzz\",\"events\":[\"*\"]}" $base/api/v1/tenants/$tenant/webhooks | field '["id"]')
+endpoint() { api -d "{\"url\":\"$base/echo/$tenant/fuzz\",\"events\":[\"*\"]}" $base/api/v1/tenants/$tenant/webhooks | field '["id"]'; }
+webhook=$(endpoint)
+# Deleting gets ids of its own, so that the other routes keep theirs alive.
+doomed_webhook=$(endpoint)
+doomed_key=$(api -d '{"name":"doomed","role":"read_only"}' $base/api/v1/tenants/$tenant/api-keys | field '["id"]')
 published=$(api -d '{"event_type":"order.created","payload":{"n":1}}' $base/api/v1/tenants/$tenant/events)
 event=$(echo "$published" | field '["id"]'); delivery=$(echo "$published" | field '["deliveries"][0]')
 # Which id each route with an `{id}` is called with (the regexes are TOML strings).
-ids() { printf '\n[[operations]]\ninclude-path-regex = "%s"\nparameters = { "path.id" = "%s" }\n' "$1" "$2"; }
+ids() {
+  printf '\n[[operations]]\ninclude-path-regex = "%s"\n' "$1"
+  [ -z "${3:-}" ] || printf '%s\n' "$3"
+  printf 'parameters = { "path.id" = "%s" }\n' "$2"
+}
 {
   printf '[parameters]\n"path.tenant_id" = "%s"\n"path.event_id" = "%s"\n' "$tenant" "$event"
-  ids 'api-keys/\\{id\\}' "$key"
-  ids 'webhooks/\\{id\\}' "$webhook"
+  ids 'api-keys/\\{id\\}$' "$doomed_key" 'include-method = "DELETE"'
+  ids 'api-keys/\\{id\\}' "$key" 'exclude-method = "DELETE"'
+  ids 'webhooks/\\{id\\}$' "$doomed_webhook" 'include-method = "DELETE"'
+  ids 'webhooks/\\{id\\}' "$webhook" 'exclude-method = "DELETE"'
   ids '(webhook-deliveries|dead-letters)/\\{id\\}' "$delivery"
   ids 'events/\\{id\\}' "$event"
 } >"$dir/schemathesis.toml"
