@@ -75,12 +75,12 @@ impl Hub {
 /// `limit` as the API defines it: default 50, at most 500.
 /// A rotation's grace period in seconds (`default` when not given), within 0 to 30 days.
 pub fn grace_period(seconds: Option<i64>, default: i64) -> crate::error::Result<i64> {
+    use app::models::limits::GRACE_PERIOD_SECONDS as MAX;
     let grace = seconds.unwrap_or(default);
-    if !(0..=app::models::limits::GRACE_PERIOD_SECONDS).contains(&grace) {
-        let max = app::models::limits::GRACE_PERIOD_SECONDS;
+    if !(0..=MAX).contains(&grace) {
         return Err(crate::error::Error::field(
             "grace_period_seconds",
-            format!("must be between 0 and {max} (30 days)"),
+            format!("must be between 0 and {MAX} (30 days)"),
         ));
     }
     Ok(grace)

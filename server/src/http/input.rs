@@ -16,11 +16,10 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> 
     type Rejection = Error;
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Error> {
-        let (json, body) = json_body(request, state).await?;
-        if !json {
+        if !sent_as_json(request.headers()) {
             return Err(not_json());
         }
-        read_json(&body).map(Json)
+        read_json(&body_of(request, state).await?).map(Json)
     }
 }
 
@@ -32,7 +31,8 @@ impl<T: serde::de::DeserializeOwned + Default, S: Send + Sync> FromRequest<S> fo
     type Rejection = Error;
 
     async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Error> {
-        let (json, body) = json_body(request, state).await?;
+        let json = sent_as_json(request.headers());
+        let body = body_of(request, state).await?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(T::default()));
         }
@@ -43,17 +43,20 @@ impl<T: serde::de::DeserializeOwned + Default, S: Send + Sync> FromRequest<S> fo
     }
 }
 
-/// Whether the body was sent as JSON (`application/json`, or a `+json` type such as
-/// `application/merge-patch+json`), and the body itself.
-async fn json_body<S: Send + Sync>(request: axum::extract::Request, state: &S) -> Result<(bool, Bytes), Error> {
-    let content_type = request.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+/// Whether the body is sent as JSON: `application/json`, or a `+json` type such as
+/// `application/merge-patch+json`.
+fn sent_as_json(headers: &http::HeaderMap) -> bool {
+    let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let essence = content_type.unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    let json = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
-    let body = Bytes::from_request(request, state).await.map_err(|e| match e.status() {
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The whole body, within the route's size limit (413 over it).
+async fn body_of<S: Send + Sync>(request: axum::extract::Request, state: &S) -> Result<Bytes, Error> {
+    Bytes::from_request(request, state).await.map_err(|e| match e.status() {
         http::StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge("the request body is too large".into()),
         _ => Error::BadRequest(e.body_text()),
-    })?;
-    Ok((json, body))
+    })
 }
 
 fn not_json() -> Error {

@@ -56,8 +56,8 @@ pub struct Op {
     pub auth: Auth,
     /// Name, description and JSON Schema of each query parameter.
     pub query: Vec<(&'static str, &'static str, Value)>,
-    pub body: Option<MakeSchema>,
-    pub body_use: BodyUse,
+    /// The body's schema and how it is read; `None` for no body.
+    pub body: Option<(MakeSchema, BodyUse)>,
     /// Refusals of this operation beyond those every operation of its kind has.
     pub refusals: Vec<(u16, &'static str)>,
     pub status: u16,
@@ -77,7 +77,6 @@ impl Op {
             auth: Auth::AnyKey,
             query: Vec::new(),
             body: None,
-            body_use: BodyUse::Required,
             refusals: Vec::new(),
             status: 200,
             also: None,
@@ -142,19 +141,17 @@ impl Op {
             .paged()
     }
     pub fn body(mut self, body: MakeSchema) -> Op {
-        self.body = Some(body);
+        self.body = Some((body, BodyUse::Required));
         self
     }
     /// A body that may be left out: its fields all have defaults.
     pub fn optional_body(mut self, body: MakeSchema) -> Op {
-        self.body = Some(body);
-        self.body_use = BodyUse::Optional;
+        self.body = Some((body, BodyUse::Optional));
         self
     }
     /// Any body, or none; not parsed.
     pub fn raw_body(mut self) -> Op {
-        self.body = Some(|_| Schema::from(true));
-        self.body_use = BodyUse::Raw;
+        self.body = Some((|_| Schema::from(true), BodyUse::Raw));
         self
     }
     /// A refusal particular to this operation (its description is added to a shared one).
@@ -206,7 +203,7 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
     }
     responses.insert(op.status.to_string(), success);
     let mut refusals: Vec<(u16, &str)> = Vec::new();
-    let json_body = op.body.is_some() && op.body_use != BodyUse::Raw;
+    let json_body = op.body.is_some_and(|(_, reading)| reading != BodyUse::Raw);
     if op.body.is_some() {
         refusals.push((413, "a body over the size limit"));
     }
@@ -253,8 +250,8 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
         Auth::Scope(scope) => out["x-scope"] = json!(scope),
         Auth::AnyKey => {}
     }
-    if let Some(make) = op.body {
-        out["requestBody"] = json!({ "required": op.body_use == BodyUse::Required, "content": { "application/json": { "schema": make(generator) } } });
+    if let Some((make, reading)) = op.body {
+        out["requestBody"] = json!({ "required": reading == BodyUse::Required, "content": { "application/json": { "schema": make(generator) } } });
     }
     out
 }

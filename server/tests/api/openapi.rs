@@ -527,22 +527,25 @@ both!(the_bounds_the_schemas_document_are_the_ones_enforced, |backend| async mov
     let tid = app.create_tenant("Bounds").await;
     let webhooks = format!("/api/v1/tenants/{tid}/webhooks");
     let webhook = app.create_webhook(&tid, json!({ "url": "https://example.com/b", "events": ["*"] })).await;
-    let rotate = format!("{webhooks}/{}/rotate-secret", webhook["id"].as_str().unwrap());
+    let one = format!("{webhooks}/{}", webhook["id"].as_str().unwrap());
+    let rotate = format!("{one}/rotate-secret");
     let keys = format!("/api/v1/tenants/{tid}/api-keys");
     let endpoint = json!({ "url": "https://example.com/b", "events": ["*"] });
     let key = json!({ "name": "k", "role": "read_only" });
-    let cases = [
-        ("TenantIn", "/api/v1/tenants".to_string(), json!({ "name": "t" }), "name"),
-        ("ApiKeyIn", keys.clone(), key.clone(), "name"),
-        ("ApiKeyIn", keys, key, "rate_limit_per_minute"),
-        ("WebhookIn", webhooks.clone(), endpoint.clone(), "secret"),
-        ("WebhookIn", webhooks.clone(), endpoint.clone(), "description"),
-        ("WebhookIn", webhooks.clone(), endpoint.clone(), "max_attempts"),
-        ("WebhookIn", webhooks.clone(), endpoint.clone(), "backoff_base_seconds"),
-        ("WebhookIn", webhooks, endpoint, "timeout_seconds"),
-        ("RotateSecretIn", rotate, json!({}), "grace_period_seconds"),
+    let mut cases = vec![
+        ("TenantIn", Method::POST, "/api/v1/tenants".to_string(), json!({ "name": "t" }), "name"),
+        ("ApiKeyIn", Method::POST, keys.clone(), key.clone(), "name"),
+        ("ApiKeyIn", Method::POST, keys, key, "rate_limit_per_minute"),
+        ("WebhookIn", Method::POST, webhooks.clone(), endpoint.clone(), "secret"),
+        ("RotateSecretIn", Method::POST, rotate, json!({}), "grace_period_seconds"),
     ];
-    for (model, path, valid, field) in cases {
+    // The settings an endpoint is created with and patched with carry their bounds twice (one
+    // model each): both are checked.
+    for field in ["description", "max_attempts", "backoff_base_seconds", "timeout_seconds"] {
+        cases.push(("WebhookIn", Method::POST, webhooks.clone(), endpoint.clone(), field));
+        cases.push(("WebhookPatch", Method::PATCH, one.clone(), json!({}), field));
+    }
+    for (model, method, path, valid, field) in cases {
         let schema = &spec["components"]["schemas"][model]["properties"][field];
         let mut bounds = 0;
         for (keyword, outside) in [("minimum", -1), ("maximum", 1), ("minLength", -1), ("maxLength", 1)] {
@@ -552,9 +555,10 @@ both!(the_bounds_the_schemas_document_are_the_ones_enforced, |backend| async mov
                 body[field] = if keyword.ends_with("Length") { json!("s".repeat(n as usize)) } else { json!(n) };
                 body
             };
-            let (status, body) = app.post(&path, with(bound)).await;
+            let send = |body| app.request(method.clone(), &path, Some(OPERATOR), Some(body));
+            let (status, _, body) = send(with(bound)).await;
             assert!(status.is_success(), "{model}.{field} at its {keyword} {bound}: {status} {body}");
-            let (status, body) = app.post(&path, with(bound + outside)).await;
+            let (status, _, body) = send(with(bound + outside)).await;
             assert_eq!(
                 (status.as_u16(), body["errors"][0]["field"].as_str()),
                 (422, Some(field)),
