@@ -82,6 +82,10 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         changes: tokio::sync::watch::Sender::new(0),
         config: config.clone(),
     });
+    let resealed = hub.seal_plain_headers().await.map_err(|e| format!("sealing custom headers: {e}"))?;
+    if resealed > 0 {
+        tracing::info!(endpoints = resealed, "sealed custom headers written before headers were sealed");
+    }
     let worker = Worker::new(hub.clone());
 
     let leptos = leptos::config::LeptosOptions::builder()

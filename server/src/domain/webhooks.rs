@@ -153,7 +153,7 @@ fn check(input: &WebhookIn, policy: Option<&TargetPolicy>) -> Result<Settings> {
 /// Custom headers often carry the receiver's credential (a URL with credentials is refused in
 /// their favour), so they are sealed with the master key like the signing secret. The column stays
 /// text: `sealed:` and the base64 of the sealed JSON. A row written before sealing holds the JSON
-/// itself; it is still read, and sealed when the endpoint next changes.
+/// itself; it is still read, and [`Hub::seal_plain_headers`] seals it when the hub starts.
 const SEALED_HEADERS: &str = "sealed:";
 
 impl Hub {
@@ -170,6 +170,29 @@ impl Hub {
         };
         let sealed = BASE64.decode(sealed).map_err(|e| Error::internal("sealed headers", e))?;
         serde_json::from_slice(&self.master_key.open(&sealed)?).map_err(|e| Error::internal("sealed headers", e))
+    }
+
+    /// Seals the custom headers of rows written before headers were sealed, so that an upgrade
+    /// leaves no receiver credential in plain text (they would otherwise stay so until their
+    /// endpoint next changed). Run at start-up; returns how many rows it sealed. A row is sealed
+    /// only by an instance that can open its signing secret: one started with another
+    /// `IH_MASTER_KEY` would seal it where the others cannot read it. A row whose JSON does not
+    /// read is left as it is rather than sealed as no headers.
+    pub async fn seal_plain_headers(&self) -> Result<usize> {
+        let mut sealed = 0;
+        for (id, plain, secret) in store::webhooks::unsealed_headers(&self.db, SEALED_HEADERS).await? {
+            if self.master_key.open(&secret).is_err() {
+                continue; // the delivery plan already reports an endpoint this key cannot open
+            }
+            let Ok(headers) = serde_json::from_str::<BTreeMap<String, String>>(&plain) else {
+                tracing::warn!(webhook_id = %id, "custom headers are neither sealed nor JSON; left as they are");
+                continue;
+            };
+            if store::webhooks::reseal_headers(&self.db, &id, &plain, &self.seal_headers(&headers)).await? {
+                sealed += 1;
+            }
+        }
+        Ok(sealed)
     }
 
     fn webhook_out(&self, row: WebhookRow) -> Result<WebhookOut> {

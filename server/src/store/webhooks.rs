@@ -126,6 +126,22 @@ pub async fn by_ids(db: &Db, ids: &[&str]) -> Result<Vec<WebhookRow>> {
     })?)
 }
 
+/// Rows whose custom headers are still the plain JSON written before headers were sealed
+/// (deleted endpoints too: their rows still hold the credential), as `(id, headers, secret)`.
+pub async fn unsealed_headers(db: &Db, sealed_prefix: &str) -> Result<Vec<(String, String, Vec<u8>)>> {
+    Ok(on_db!(db, pool => sqlx::query_as("SELECT id, headers, secret FROM webhooks WHERE headers NOT LIKE $1 || '%'")
+        .bind(sealed_prefix).fetch_all(pool).await)?)
+}
+
+/// Replaces an endpoint's stored headers if they are still `old` (another instance starting at
+/// the same time may have sealed them first), without touching `updated_at`: the endpoint's
+/// settings do not change.
+pub async fn reseal_headers(db: &Db, id: &str, old: &str, new: &str) -> Result<bool> {
+    let done = on_db!(db, pool => sqlx::query("UPDATE webhooks SET headers = $3 WHERE id = $1 AND headers = $2")
+        .bind(id).bind(old).bind(new).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
 /// Disables an endpoint (it answered 410, or failed for too long).
 pub async fn disable(tx: &mut Tx, id: &str, reason: &str, now: i64) -> Result<bool> {
     let done = on_tx!(tx, conn => sqlx::query(

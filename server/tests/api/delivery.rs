@@ -42,6 +42,31 @@ both!(custom_headers_are_sealed_at_rest_and_rows_from_before_sealing_still_read,
         .await;
     assert_eq!((status, &changed["headers"]), (StatusCode::OK, &json!({ "X-Old": "plain" })));
     assert!(!stored().await.contains("plain"));
+
+    // An endpoint that does not change is sealed when a hub starts on the database, its
+    // settings untouched; a row that is not JSON is left as it is and does not stop the start.
+    let set_raw = |id: String, raw: &'static str| {
+        let db = app.hub.db.clone();
+        async move {
+            integrations_hub::on_db!(&db, pool => sqlx::query("UPDATE webhooks SET headers = $1 WHERE id = $2").bind(raw).bind(&id).execute(pool).await.map(|_| ())).unwrap();
+        }
+    };
+    set_raw(id.clone(), r#"{"X-Idle":"plain-idle"}"#).await;
+    let broken = app.create_webhook(&tenant, json!({ "url": "https://example.com/b", "events": ["*"] })).await;
+    let broken = broken["id"].as_str().unwrap().to_string();
+    set_raw(broken.clone(), "not json").await;
+    let (_, before) = app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{id}")).await;
+    // An instance started with another master key would seal them where no other could read them.
+    TestApp::spawn_on(ScratchDir::new(), app.database_url.clone(), |c| c.master_key = Some("ff".repeat(32))).await;
+    assert_eq!(stored().await, r#"{"X-Idle":"plain-idle"}"#);
+    let restarted = TestApp::spawn_on(ScratchDir::new(), app.database_url.clone(), |_| {}).await;
+    let raw = stored().await;
+    assert!(raw.starts_with("sealed:") && !raw.contains("plain-idle"), "{raw}");
+    let (_, after) = restarted.get(&format!("/api/v1/tenants/{tenant}/webhooks/{id}")).await;
+    assert_eq!(after["headers"], json!({ "X-Idle": "plain-idle" }));
+    assert_eq!(after["updated_at"], before["updated_at"]);
+    let untouched: String = integrations_hub::on_db!(&app.hub.db, pool => sqlx::query_scalar("SELECT headers FROM webhooks WHERE id = $1").bind(&broken).fetch_one(pool).await).unwrap();
+    assert_eq!(untouched, "not json");
 });
 
 both!(a_published_event_reaches_the_receiver_with_both_signature_sets, |backend: Backend| async move {
