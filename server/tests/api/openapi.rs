@@ -98,6 +98,27 @@ struct Tour<'a> {
     visited: BTreeSet<(String, String)>,
 }
 
+/// Where a tour's request goes: the credential, the method and the documented path, the values
+/// of its `{name}`s, and a query string (`""` or `?...`).
+#[derive(Clone, Copy)]
+struct At<'a> {
+    token: Option<&'a str>,
+    method: &'a str,
+    template: &'a str,
+    params: &'a [(&'a str, &'a str)],
+    query: &'a str,
+}
+
+fn at<'a>(
+    token: Option<&'a str>,
+    method: &'a str,
+    template: &'a str,
+    params: &'a [(&'a str, &'a str)],
+    query: &'a str,
+) -> At<'a> {
+    At { token, method, template, params, query }
+}
+
 impl<'a> Tour<'a> {
     async fn new(app: &'a TestApp) -> Tour<'a> {
         let (status, spec) = app.get("/api-docs/openapi.json").await;
@@ -105,16 +126,9 @@ impl<'a> Tour<'a> {
         Tour { app, spec, visited: BTreeSet::new() }
     }
 
-    /// The documented operation and a request to it. `template` is the documented path; its
-    /// `{name}`s are filled from `params`.
-    fn request(
-        &self,
-        token: Option<&str>,
-        method: &str,
-        template: &str,
-        params: &[(&str, &str)],
-        query: &str,
-    ) -> (Value, reqwest::RequestBuilder) {
+    /// The documented operation and a request to it.
+    fn request(&self, at: &At) -> (Value, reqwest::RequestBuilder) {
+        let At { token, method, template, params, query } = *at;
         let operation = self.spec["paths"][template][method].clone();
         assert!(operation.is_object(), "{method} {template} is not documented");
         let mut path = template.to_string();
@@ -130,16 +144,9 @@ impl<'a> Tour<'a> {
     }
 
     /// A call that must succeed with a documented status and a body of the documented shape.
-    async fn call(
-        &mut self,
-        token: Option<&str>,
-        method: &str,
-        template: &str,
-        params: &[(&str, &str)],
-        query: &str,
-        body: Option<Value>,
-    ) -> Value {
-        let (operation, mut request) = self.request(token, method, template, params, query);
+    async fn call(&mut self, at: At<'_>, body: Option<Value>) -> Value {
+        let (operation, mut request) = self.request(&at);
+        let At { method, template, .. } = at;
         if body.is_none() && operation["requestBody"]["required"] == true {
             panic!("{method} {template}: the test leaves out a body documented as required");
         }
@@ -185,18 +192,14 @@ impl<'a> Tour<'a> {
 
     /// A call the API must refuse with `expected`: the operation documents that status with a
     /// problem body, and the answer is one. `wrong` adds what makes the request wrong.
-    #[allow(clippy::too_many_arguments)]
     async fn refused(
         &mut self,
-        token: Option<&str>,
-        method: &str,
-        template: &str,
-        params: &[(&str, &str)],
-        query: &str,
+        at: At<'_>,
         wrong: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
         expected: u16,
     ) {
-        let (operation, request) = self.request(token, method, template, params, query);
+        let (operation, request) = self.request(&at);
+        let At { method, template, query, .. } = at;
         let response = wrong(request).send().await.unwrap();
         let status = response.status().as_u16();
         let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
@@ -237,101 +240,73 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     let mut tour = Tour::new(&app).await;
 
     // System.
-    tour.call(None, "get", "/health", &[], "", None).await;
-    tour.call(None, "get", "/ready", &[], "", None).await;
-    tour.call(None, "get", "/metrics", &[], "", None).await;
-    tour.call(None, "get", "/api-docs/openapi.json", &[], "", None).await;
-    tour.call(None, "get", "/docs", &[], "", None).await;
-    tour.call(op, "get", "/api/v1/whoami", &[], "", None).await;
+    tour.call(at(None, "get", "/health", &[], ""), None).await;
+    tour.call(at(None, "get", "/ready", &[], ""), None).await;
+    tour.call(at(None, "get", "/metrics", &[], ""), None).await;
+    tour.call(at(None, "get", "/api-docs/openapi.json", &[], ""), None).await;
+    tour.call(at(None, "get", "/docs", &[], ""), None).await;
+    tour.call(at(op, "get", "/api/v1/whoami", &[], ""), None).await;
 
     // Tenants.
-    let tenant = tour.call(op, "post", "/api/v1/tenants", &[], "", Some(json!({ "name": "Tour" }))).await;
+    let tenant = tour.call(at(op, "post", "/api/v1/tenants", &[], ""), Some(json!({ "name": "Tour" }))).await;
     let tid = text(&tenant, "id");
     let t = [("tenant_id", tid.as_str())];
-    tour.call(op, "get", "/api/v1/tenants", &[], "?limit=10", None).await;
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}", &t, "", None).await;
+    tour.call(at(op, "get", "/api/v1/tenants", &[], "?limit=10"), None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}", &t, ""), None).await;
 
     // API keys.
     let created = tour
         .call(
-            op,
-            "post",
-            "/api/v1/tenants/{tenant_id}/api-keys",
-            &t,
-            "",
+            at(op, "post", "/api/v1/tenants/{tenant_id}/api-keys", &t, ""),
             Some(json!({ "name": "tour", "role": "admin" })),
         )
         .await;
     let key_id = text(&created, "id");
     let key = text(&created, "key");
     let k = [("tenant_id", tid.as_str()), ("id", key_id.as_str())];
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/api-keys", &t, "", None).await;
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}", &k, "", None).await;
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", &k, "", None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/api-keys", &t, ""), None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}", &k, ""), None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", &k, ""), None).await;
     let rotated = tour
         .call(
-            op,
-            "post",
-            "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate",
-            &k,
-            "",
+            at(op, "post", "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate", &k, ""),
             Some(json!({ "grace_period_seconds": 60 })),
         )
         .await;
     let spare = text(&rotated, "id");
     let s = [("tenant_id", tid.as_str()), ("id", spare.as_str())];
-    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/api-keys/{id}/revoke", &s, "", None).await;
-    tour.call(op, "delete", "/api/v1/tenants/{tenant_id}/api-keys/{id}", &s, "", None).await;
+    tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/api-keys/{id}/revoke", &s, ""), None).await;
+    tour.call(at(op, "delete", "/api/v1/tenants/{tenant_id}/api-keys/{id}", &s, ""), None).await;
 
     // Webhooks.
     let webhook = tour
         .call(
-            op,
-            "post",
-            "/api/v1/tenants/{tenant_id}/webhooks",
-            &t,
-            "",
+            at(op, "post", "/api/v1/tenants/{tenant_id}/webhooks", &t, ""),
             Some(json!({ "url": receiver.url, "events": ["*"], "headers": { "x-team": "tour" } })),
         )
         .await;
     let wid = text(&webhook, "id");
     let w = [("tenant_id", tid.as_str()), ("id", wid.as_str())];
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhooks", &t, "", None).await;
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhooks/{id}", &w, "", None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/webhooks", &t, ""), None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/webhooks/{id}", &w, ""), None).await;
     tour.call(
-        op,
-        "patch",
-        "/api/v1/tenants/{tenant_id}/webhooks/{id}",
-        &w,
-        "",
+        at(op, "patch", "/api/v1/tenants/{tenant_id}/webhooks/{id}", &w, ""),
         Some(json!({ "description": "the tour" })),
     )
     .await;
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhooks/{id}/secret", &w, "", None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/webhooks/{id}/secret", &w, ""), None).await;
     tour.call(
-        op,
-        "post",
-        "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotate-secret",
-        &w,
-        "",
+        at(op, "post", "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotate-secret", &w, ""),
         Some(json!({ "grace_period_seconds": 60 })),
     )
     .await;
     tour.call(
-        op,
-        "post",
-        "/api/v1/tenants/{tenant_id}/webhooks/{id}/test",
-        &w,
-        "",
+        at(op, "post", "/api/v1/tenants/{tenant_id}/webhooks/{id}/test", &w, ""),
         Some(json!({ "event_type": "new_lead" })),
     )
     .await;
     tour.call(
-        Some(&key),
-        "post",
-        "/api/v1/subscriptions",
-        &[],
-        "",
+        at(Some(&key), "post", "/api/v1/subscriptions", &[], ""),
         Some(json!({ "url": receiver.url, "events": ["new_lead"], "secret": "a-secret-of-16-chars-or-more" })),
     )
     .await;
@@ -339,52 +314,45 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     // Events and deliveries.
     let accepted = tour
         .call(
-            op,
-            "post",
-            "/api/v1/tenants/{tenant_id}/events",
-            &t,
-            "",
+            at(op, "post", "/api/v1/tenants/{tenant_id}/events", &t, ""),
             Some(json!({ "event_type": "new_lead", "payload": { "name": "Ada" } })),
         )
         .await;
     let eid = text(&accepted, "id");
     tour.call(
-        Some(&key),
-        "post",
-        "/api/v1/events",
-        &[],
-        "",
+        at(Some(&key), "post", "/api/v1/events", &[], ""),
         Some(json!({ "event_type": "lead_update", "payload": {} })),
     )
     .await;
     app.drain().await;
     let e = [("tenant_id", tid.as_str()), ("id", eid.as_str())];
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/events/{id}", &e, "", None).await;
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/events/{id}/attempts", &e, "", None).await;
-    tour.call(Some(&key), "get", "/api/v1/admin/events/{event_id}/attempts", &[("event_id", eid.as_str())], "", None)
-        .await;
-    tour.call(op, "get", "/api/v1/event-types", &[], "", None).await;
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhooks/{id}/deliveries", &w, "", None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/events/{id}", &e, ""), None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/events/{id}/attempts", &e, ""), None).await;
+    tour.call(
+        at(Some(&key), "get", "/api/v1/admin/events/{event_id}/attempts", &[("event_id", eid.as_str())], ""),
+        None,
+    )
+    .await;
+    tour.call(at(op, "get", "/api/v1/event-types", &[], ""), None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/webhooks/{id}/deliveries", &w, ""), None).await;
     let log = tour
         .call(
-            op,
-            "get",
-            "/api/v1/tenants/{tenant_id}/webhook-deliveries",
-            &t,
-            &format!("?webhook_id={wid}&status=delivered"),
+            at(
+                op,
+                "get",
+                "/api/v1/tenants/{tenant_id}/webhook-deliveries",
+                &t,
+                &format!("?webhook_id={wid}&status=delivered"),
+            ),
             None,
         )
         .await;
     let did = text(&log["data"][0], "id");
     let d = [("tenant_id", tid.as_str()), ("id", did.as_str())];
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}", &d, "", None).await;
-    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/replay", &d, "", None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}", &d, ""), None).await;
+    tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/replay", &d, ""), None).await;
     tour.call(
-        op,
-        "post",
-        "/api/v1/tenants/{tenant_id}/webhook-deliveries/replay",
-        &t,
-        "",
+        at(op, "post", "/api/v1/tenants/{tenant_id}/webhook-deliveries/replay", &t, ""),
         Some(json!({ "status": "delivered", "webhook_id": wid })),
     )
     .await;
@@ -393,62 +361,46 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     receiver.reply(400, &[]);
     app.publish(&tid, "request_approved", json!({})).await;
     app.drain().await;
-    let dead = tour.call(op, "get", "/api/v1/tenants/{tenant_id}/dead-letters", &t, "", None).await;
+    let dead = tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/dead-letters", &t, ""), None).await;
     let doomed_delivery = text(&dead["data"][0], "id");
     let dl = [("tenant_id", tid.as_str()), ("id", doomed_delivery.as_str())];
-    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/dead-letters/{id}/replay", &dl, "", None).await;
+    tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/dead-letters/{id}/replay", &dl, ""), None).await;
     tour.call(
-        Some(&key),
-        "post",
-        "/api/v1/admin/dead-letters/{id}/replay",
-        &[("id", doomed_delivery.as_str())],
-        "",
+        at(Some(&key), "post", "/api/v1/admin/dead-letters/{id}/replay", &[("id", doomed_delivery.as_str())], ""),
         None,
     )
     .await;
 
     // Echo inspector, stats, audit.
     tour.call(
-        None,
-        "post",
-        "/echo/{tenant_id}/{name}",
-        &[("tenant_id", tid.as_str()), ("name", "tour")],
-        "",
+        at(None, "post", "/echo/{tenant_id}/{name}", &[("tenant_id", tid.as_str()), ("name", "tour")], ""),
         Some(json!({ "hello": "echo" })),
     )
     .await;
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/echo", &t, "", None).await;
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/stats", &t, "?window=7d", None).await;
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/audit-log", &t, "?order=desc&action=webhook", None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/echo", &t, ""), None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/stats", &t, "?window=7d"), None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/audit-log", &t, "?order=desc&action=webhook"), None).await;
 
     // The Slack connector: created (201), changed (200), a test message, removed.
     tour.call(
-        op,
-        "put",
-        "/api/v1/tenants/{tenant_id}/connectors/slack",
-        &t,
-        "",
+        at(op, "put", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, ""),
         Some(json!({ "bot_token": "xoxb-tour", "channel": "#tour" })),
     )
     .await;
     tour.call(
-        op,
-        "put",
-        "/api/v1/tenants/{tenant_id}/connectors/slack",
-        &t,
-        "",
+        at(op, "put", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, ""),
         Some(json!({ "events": ["request_submitted", "webhook.failing"] })),
     )
     .await;
-    tour.call(op, "get", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, "", None).await;
+    tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, ""), None).await;
     let sent =
-        tour.call(op, "post", "/api/v1/tenants/{tenant_id}/connectors/slack/test", &t, "", Some(json!({}))).await;
+        tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/connectors/slack/test", &t, ""), Some(json!({}))).await;
     assert_eq!(sent["status"], "delivered", "{sent}");
     assert_eq!(slack.posts().len(), 1);
-    tour.call(op, "delete", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, "", None).await;
+    tour.call(at(op, "delete", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, ""), None).await;
 
     // Last, since it hides the endpoint the deliveries above used.
-    tour.call(op, "delete", "/api/v1/tenants/{tenant_id}/webhooks/{id}", &w, "", None).await;
+    tour.call(at(op, "delete", "/api/v1/tenants/{tenant_id}/webhooks/{id}", &w, ""), None).await;
     tour.assert_all_visited();
 });
 
@@ -470,30 +422,30 @@ both!(every_refusal_the_api_gives_is_documented, |backend| async move {
 
     // The bodies documented as optional may be left out (the rotation ends the spare key at once).
     let k = [("tenant_id", tid.as_str()), ("id", spare.as_str())];
-    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate", &k, "", None).await;
-    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotate-secret", &w, "", None).await;
-    tour.call(op, "post", "/api/v1/tenants/{tenant_id}/webhook-deliveries/replay", &t, "", None).await;
+    tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate", &k, ""), None).await;
+    tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotate-secret", &w, ""), None).await;
+    tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/webhook-deliveries/replay", &t, ""), None).await;
 
     // What the request itself gets wrong.
     let tenants = "/api/v1/tenants";
     let text_body = |r: reqwest::RequestBuilder| r.header("content-type", "text/plain").body("name=x");
-    tour.refused(op, "post", tenants, &[], "", text_body, 415).await;
+    tour.refused(at(op, "post", tenants, &[], ""), text_body, 415).await;
     // An optional body, when given, is JSON like any other.
     let secret = "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotate-secret";
     let text_grace =
         |r: reqwest::RequestBuilder| r.header("content-type", "text/plain").body(r#"{"grace_period_seconds": 5}"#);
-    tour.refused(op, "post", secret, &w, "", text_grace, 415).await;
+    tour.refused(at(op, "post", secret, &w, ""), text_grace, 415).await;
     let wrong_grace = |r: reqwest::RequestBuilder| r.json(&json!({ "grace_period_seconds": "soon" }));
-    tour.refused(op, "post", secret, &w, "", wrong_grace, 422).await;
+    tour.refused(at(op, "post", secret, &w, ""), wrong_grace, 422).await;
     let bad_json = |r: reqwest::RequestBuilder| r.header("content-type", "application/json").body("{nope");
-    tour.refused(op, "post", tenants, &[], "", bad_json, 400).await;
-    tour.refused(op, "post", tenants, &[], "", |r| r.json(&json!({ "name": "" })), 422).await;
-    tour.refused(op, "get", tenants, &[], "?limit=ten", keep, 422).await;
-    tour.refused(op, "get", "/api/v1/tenants/{tenant_id}/stats", &t, "?window=1y", keep, 422).await;
+    tour.refused(at(op, "post", tenants, &[], ""), bad_json, 400).await;
+    tour.refused(at(op, "post", tenants, &[], ""), |r| r.json(&json!({ "name": "" })), 422).await;
+    tour.refused(at(op, "get", tenants, &[], "?limit=ten"), keep, 422).await;
+    tour.refused(at(op, "get", "/api/v1/tenants/{tenant_id}/stats", &t, "?window=1y"), keep, 422).await;
     let deliveries = "/api/v1/tenants/{tenant_id}/webhook-deliveries";
-    tour.refused(op, "get", deliveries, &t, "?since=yesterday", keep, 422).await;
+    tour.refused(at(op, "get", deliveries, &t, "?since=yesterday"), keep, 422).await;
     let revoke = "/api/v1/tenants/{tenant_id}/api-keys/{id}/revoke";
-    tour.refused(op, "post", revoke, &k, "", |r| r.header("idempotency-key", ""), 422).await;
+    tour.refused(at(op, "post", revoke, &k, ""), |r| r.header("idempotency-key", ""), 422).await;
     let once = |name: &'static str| {
         move |r: reqwest::RequestBuilder| r.header("idempotency-key", "once").json(&json!({ "name": name }))
     };
@@ -505,20 +457,20 @@ both!(every_refusal_the_api_gives_is_documented, |backend| async move {
         .send()
         .await
         .unwrap();
-    tour.refused(op, "post", tenants, &[], "", once("B"), 409).await;
+    tour.refused(at(op, "post", tenants, &[], ""), once("B"), 409).await;
 
     // Who asks, and for what.
-    tour.refused(None, "get", tenants, &[], "", keep, 401).await;
-    tour.refused(Some(&reader), "get", "/api/v1/tenants/{tenant_id}/api-keys", &t, "", keep, 403).await;
+    tour.refused(at(None, "get", tenants, &[], ""), keep, 401).await;
+    tour.refused(at(Some(&reader), "get", "/api/v1/tenants/{tenant_id}/api-keys", &t, ""), keep, 403).await;
     let other = [("tenant_id", "tnt_01ARZ3NDEKTSV4RRFFQ69G5FAV")];
-    tour.refused(op, "get", "/api/v1/tenants/{tenant_id}", &other, "", keep, 404).await;
+    tour.refused(at(op, "get", "/api/v1/tenants/{tenant_id}", &other, ""), keep, 404).await;
     let event = |r: reqwest::RequestBuilder| r.json(&json!({ "event_type": "new_lead", "payload": {} }));
-    tour.refused(op, "post", "/api/v1/events", &[], "", event, 400).await;
+    tour.refused(at(op, "post", "/api/v1/events", &[], ""), event, 400).await;
     let attempts = "/api/v1/admin/events/{event_id}/attempts";
-    tour.refused(op, "get", attempts, &[("event_id", "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV")], "", keep, 400).await;
+    tour.refused(at(op, "get", attempts, &[("event_id", "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV")], ""), keep, 400).await;
     // Rotating a key that is no longer active: the spare, rotated above without a grace period.
     let rotate = "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate";
-    tour.refused(op, "post", rotate, &k, "", keep, 409).await;
+    tour.refused(at(op, "post", rotate, &k, ""), keep, 409).await;
 });
 
 both!(the_bounds_the_schemas_document_are_the_ones_enforced, |backend| async move {
