@@ -12,6 +12,7 @@ pub type Timestamp = String;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
 pub struct TenantIn {
     #[cfg_attr(feature = "ssr", schemars(length(min = 1, max = limits::TENANT_NAME)))]
     pub name: String,

@@ -140,6 +140,13 @@ both!(bad_input_is_a_4xx_problem_never_a_500, |backend: Backend| async move {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("name")),
         "{body}"
     );
+    // A field the body does not take (a typo, say) is named, not ignored: as on every input.
+    let (status, body) = app.post("/api/v1/tenants", json!({ "name": "Acme", "nmae": "Acme 2" })).await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("nmae")),
+        "{body}"
+    );
     let webhooks = format!("/api/v1/tenants/{tenant}/webhooks");
     for (wrong, field) in [
         (json!({ "url": "https://example.com/a", "events": ["*", 7] }), "events[1]"),
