@@ -81,6 +81,11 @@ pub async fn current_session() -> Result<Session, Problem> {
     ssr::admin()?.0.session(&ssr::session_token()?).await
 }
 
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn create_tenant(input: TenantIn) -> Result<TenantOut, Problem> {
+    ssr::admin()?.0.create_tenant(&ssr::session_token()?, input, ssr::client_ip()).await
+}
+
 #[server(prefix = "/ui-api")]
 pub async fn list_webhooks(tenant_id: String) -> Result<Vec<WebhookOut>, Problem> {
     ssr::admin()?.0.list_webhooks(&ssr::session_token()?, &tenant_id).await

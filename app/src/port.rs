@@ -13,6 +13,13 @@ pub trait AdminPort: Send + Sync + 'static {
     async fn sign_in(&self, secret: &str, source_ip: Option<String>) -> Result<String, Problem>;
     async fn sign_out(&self, session_token: &str) -> Result<(), Problem>;
     async fn session(&self, session_token: &str) -> Result<Session, Problem>;
+    /// Creates a tenant: the operator's alone, as on the REST API.
+    async fn create_tenant(
+        &self,
+        session_token: &str,
+        input: TenantIn,
+        source_ip: Option<String>,
+    ) -> Result<TenantOut, Problem>;
     async fn list_webhooks(&self, session_token: &str, tenant_id: &str) -> Result<Vec<WebhookOut>, Problem>;
     async fn list_api_keys(&self, session_token: &str, tenant_id: &str) -> Result<Vec<ApiKeyView>, Problem>;
     async fn create_api_key(

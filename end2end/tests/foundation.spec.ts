@@ -52,3 +52,30 @@ test('a wrong token is refused with a message next to the field', async ({ page 
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('alert')).toContainText('not valid');
 });
+
+test('the operator creates a tenant on the Tenants page, with a bad name refused next to the field', async ({ page, request }) => {
+  await signIn(page);
+  await open(page, '/');
+  const form = page.getByRole('form', { name: 'New tenant' });
+  // An empty name: the server's message appears under the field, and nothing is created.
+  await form.getByRole('button', { name: 'Create tenant' }).click();
+  await expect(form.locator('[data-field="name"]')).toContainText('1 to 200 characters');
+
+  const name = `Globex ${Date.now()}`;
+  await form.getByLabel('New tenant').fill(name);
+  await form.getByRole('button', { name: 'Create tenant' }).click();
+  const card = page.getByTestId('tenants').locator('li', { hasText: name });
+  await expect(card).toBeVisible();
+  await expect(form.locator('[data-field="name"]')).toHaveCount(0);
+  const id = await card.getAttribute('data-id');
+  const got = await request.get(`/api/v1/tenants/${id}`, { headers: auth });
+  expect((await got.json()).name).toBe(name);
+
+  // A tenant admin key signs in to its own tenant and is not offered the form.
+  const key = await request.post(`/api/v1/tenants/${id}/api-keys`, { headers: auth, data: { name: 'admin', role: 'admin' } });
+  await page.context().clearCookies();
+  await signIn(page, (await key.json()).key);
+  await open(page, '/');
+  await expect(page.getByTestId('tenants')).toContainText(name);
+  await expect(page.getByRole('form', { name: 'New tenant' })).toHaveCount(0);
+});

@@ -156,6 +156,16 @@ impl AdminPort for UiPort {
         Ok(Session { actor: row.actor, tenants })
     }
 
+    async fn create_tenant(
+        &self,
+        session_token: &str,
+        input: TenantIn,
+        source_ip: Option<String>,
+    ) -> Result<TenantOut, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.create_tenant(&principal, input, source_ip).await?)
+    }
+
     async fn list_webhooks(&self, session_token: &str, tenant_id: &str) -> Result<Vec<WebhookOut>, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         Ok(self.0.list_webhooks(&principal, tenant_id, None, Some(500)).await?.data)

@@ -1,45 +1,89 @@
 use leptos::prelude::*;
 
-use super::layout::Shell;
-use crate::api::current_session;
+use super::layout::{FieldMessage, ProblemBox, Shell};
+use crate::api::{current_session, CreateTenant};
+use crate::models::{TenantIn, TenantOut};
 
-/// The landing page: the tenants this session may manage.
+/// The landing page: the tenants this session may manage, and for the operator a form to add
+/// one (a fresh hub has none, and nothing else in the UI works without one).
 #[component]
 pub fn TenantsPage() -> impl IntoView {
+    let refresh = RwSignal::new(0u32);
+    let session = Resource::new(move || refresh.get(), |_| current_session());
     view! {
         <Shell>
             <h1>"Tenants"</h1>
-            <TenantList/>
+            <Suspense fallback=|| ()>
+                {move || session.get().and_then(|s| s.ok()).map(|s| {
+                    let operator = s.actor == "operator";
+                    view! {
+                        {operator.then(|| view! { <CreateForm on_created=move || refresh.update(|n| *n += 1)/> })}
+                        <TenantList tenants=s.tenants operator/>
+                    }
+                })}
+            </Suspense>
         </Shell>
     }
 }
 
 #[component]
-fn TenantList() -> impl IntoView {
-    let session = Resource::new(|| (), |_| current_session());
+fn TenantList(tenants: Vec<TenantOut>, operator: bool) -> impl IntoView {
+    if tenants.is_empty() {
+        let hint = if operator { "No tenant yet: create the first one above." } else { "No tenant." };
+        return view! { <p class="muted">{hint}</p> }.into_any();
+    }
     view! {
-        <Suspense fallback=|| ()>
-            {move || session.get().and_then(|s| s.ok()).map(|s| {
-                if s.tenants.is_empty() {
-                    return view! {
-                        <p class="muted">"No tenant yet. Create one with "
-                        <code>"POST /api/v1/tenants"</code>"."</p>
-                    }.into_any();
-                }
-                view! {
-                    <ul class="cards">
-                        {s.tenants.into_iter().map(|t| view! {
-                            <li class="card">
-                                <strong>{t.name}</strong>
-                                <code class="muted">{t.id.clone()}</code>
-                                <a href=format!("/tenants/{}/webhooks", t.id)>"Webhooks"</a>
-                                <a href=format!("/tenants/{}/deliveries", t.id)>"Deliveries"</a>
-                                <a href=format!("/tenants/{}/api-keys", t.id)>"API keys"</a>
-                            </li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            })}
-        </Suspense>
+        <ul class="cards" data-testid="tenants">
+            {tenants.into_iter().map(|t| view! {
+                <li class="card" data-id=t.id.clone()>
+                    <strong>{t.name}</strong>
+                    <code class="muted">{t.id.clone()}</code>
+                    <a href=format!("/tenants/{}/webhooks", t.id)>"Webhooks"</a>
+                    <a href=format!("/tenants/{}/deliveries", t.id)>"Deliveries"</a>
+                    <a href=format!("/tenants/{}/api-keys", t.id)>"API keys"</a>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+/// The operator's "new tenant" form; the server's message for the name appears under it.
+#[component]
+fn CreateForm(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let create = ServerAction::<CreateTenant>::new();
+    let name = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            name.set(String::new());
+            on_created();
+        }
+    });
+    let problem = Signal::derive(move || create.value().get().and_then(|r| r.err()));
+    // A refusal that names no field (the session ended, say) still shows, as a box.
+    let other = move || problem.get().filter(|p| p.errors.is_empty()).map(|problem| view! { <ProblemBox problem/> });
+    let created = move || {
+        create.value().get().and_then(|r| r.ok()).map(|t| {
+            view! { <p class="muted" role="status">{format!("Created \u{201c}{}\u{201d}.", t.name)}</p> }
+        })
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        create.dispatch(CreateTenant { input: TenantIn { name: name.get_untracked().trim().to_string() } });
+    };
+    view! {
+        <form class="panel form" on:submit=submit aria-label="New tenant">
+            <label for="tenant-name">"New tenant"</label>
+            <div class="toolbar">
+                <input id="tenant-name" type="text" placeholder="Name" prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))/>
+                <button type="submit" disabled=move || create.pending().get()>
+                    {move || if create.pending().get() { "Creating…" } else { "Create tenant" }}
+                </button>
+            </div>
+            <FieldMessage problem field="name"/>
+            {other}
+            {created}
+        </form>
     }
 }
