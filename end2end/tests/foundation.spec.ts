@@ -57,7 +57,7 @@ test('the operator creates a tenant on the Tenants page, with a bad name refused
   await signIn(page);
   await open(page, '/');
   const form = page.getByRole('form', { name: 'New tenant' });
-  // An empty name: the server's message appears under the field, and nothing is created.
+  // An empty name: the server's message appears under the field.
   await form.getByRole('button', { name: 'Create tenant' }).click();
   await expect(form.locator('[data-field="name"]')).toContainText('1 to 200 characters');
 
@@ -70,6 +70,9 @@ test('the operator creates a tenant on the Tenants page, with a bad name refused
   const id = await card.getAttribute('data-id');
   const got = await request.get(`/api/v1/tenants/${id}`, { headers: auth });
   expect((await got.json()).name).toBe(name);
+  // Made through the same call as the REST route: audited as the operator's.
+  const audit = await (await request.get(`/api/v1/tenants/${id}/audit-log`, { headers: auth })).json();
+  expect(audit.data).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'tenant.created', actor: 'operator' })]));
 
   // A tenant admin key signs in to its own tenant and is not offered the form.
   const key = await request.post(`/api/v1/tenants/${id}/api-keys`, { headers: auth, data: { name: 'admin', role: 'admin' } });

@@ -60,8 +60,9 @@ fn CreateForm(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl Into
         }
     });
     let problem = Signal::derive(move || create.value().get().and_then(|r| r.err()));
-    // A refusal that names no field (the session ended, say) still shows, as a box.
-    let other = move || problem.get().filter(|p| p.errors.is_empty()).map(|problem| view! { <ProblemBox problem/> });
+    // A refusal that says nothing about the name (the session ended, say) still shows, as a box.
+    let other =
+        move || problem.get().filter(|p| p.field("name").is_none()).map(|problem| view! { <ProblemBox problem/> });
     let created = move || {
         create.value().get().and_then(|r| r.ok()).map(|t| {
             view! { <p class="muted" role="status">{format!("Created \u{201c}{}\u{201d}.", t.name)}</p> }
