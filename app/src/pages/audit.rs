@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::layout::{local_input_to_utc, short_time, tenant_param, ProblemBox, Shell};
+use super::layout::{latest, local_input_to_utc, short_time, tenant_param, ProblemBox, Shell};
 use crate::api::audit_log;
 use crate::models::{AuditFilter, AUDIT_ACTIONS};
 
@@ -26,6 +26,9 @@ pub fn AuditPage() -> impl IntoView {
         };
         audit_log(tenant(), filter)
     });
+    // Through `latest`, never `entries.get()` in the view: see there. The last list stays on
+    // screen while a new filter's answer is on its way.
+    let shown = latest(entries);
     let text_filter = |id: &'static str, label: &'static str, placeholder: &'static str, signal: RwSignal<String>| {
         view! {
             <label for=id>{label}</label>
@@ -57,7 +60,7 @@ pub fn AuditPage() -> impl IntoView {
             </div>
             // No <Suspense> here: around a LocalResource in server-rendered content it kept its
             // fallback after hydration (seen in Chromium); a plain closure updates reliably.
-            {move || match entries.get() {
+            {move || match shown.get() {
                     None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                     Some(Err(problem)) => view! { <ProblemBox problem/> }.into_any(),
                     Some(Ok(list)) if list.is_empty() => view! { <p class="muted" data-testid="audit-empty">"No entry matches these filters."</p> }.into_any(),

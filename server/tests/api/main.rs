@@ -10,5 +10,6 @@ mod echo;
 mod foundation;
 mod openapi;
 mod operations;
+mod pages;
 mod replay;
 mod slack;
