@@ -54,6 +54,8 @@ test('a wrong token is refused with a message next to the field', async ({ page 
 });
 
 test('the operator creates a tenant on the Tenants page, with a bad name refused next to the field', async ({ page, request }) => {
+  // At least one tenant before, so that the one made here brings the switcher's choice to two or more.
+  await createTenant(request, 'Initech');
   await signIn(page);
   await open(page, '/');
   const form = page.getByRole('form', { name: 'New tenant' });
@@ -70,6 +72,11 @@ test('the operator creates a tenant on the Tenants page, with a bad name refused
   const id = await card.getAttribute('data-id');
   const got = await request.get(`/api/v1/tenants/${id}`, { headers: auth });
   expect((await got.json()).name).toBe(name);
+  // The top bar's switcher offers it at once, without a reload, and takes the operator there.
+  const switcher = page.getByTestId('tenant-switcher');
+  await expect(switcher.locator('option', { hasText: name })).toHaveCount(1);
+  await switcher.selectOption(id!);
+  await expect(page).toHaveURL(`/tenants/${id}/webhooks`);
   // Made through the same call as the REST route: audited as the operator's.
   const audit = await (await request.get(`/api/v1/tenants/${id}/audit-log`, { headers: auth })).json();
   expect(audit.data).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'tenant.created', actor: 'operator' })]));

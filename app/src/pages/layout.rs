@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{current_session, SignOut};
-use crate::models::{Problem, Session};
+use crate::models::{Problem, Session, TenantOut};
 
 /// The tenant id from the route (`/tenants/:tid/...`).
 pub fn tenant_param() -> impl Fn() -> String + Clone + Send + Sync + 'static {
@@ -26,6 +26,11 @@ where
     Memo::new(move |previous: Option<&Option<T>>| resource.get().or_else(|| previous.cloned().flatten()))
 }
 
+/// The tenants the top bar's switcher offers, given to the page as context: a page that adds one
+/// (the Tenants page) puts it here, and the switcher shows it without a reload.
+#[derive(Clone, Copy)]
+pub struct KnownTenants(pub RwSignal<Vec<TenantOut>>);
+
 /// Frames a page: top navigation for the signed-in session, or a sign-in prompt.
 #[component]
 pub fn Shell(children: ChildrenFn) -> impl IntoView {
@@ -34,10 +39,14 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || session.get().map(|result| match result {
-                Ok(session) => view! {
-                    <Nav session=session.clone()/>
-                    <main class="page">{children.read_value()()}</main>
-                }.into_any(),
+                Ok(session) => {
+                    let known = KnownTenants(RwSignal::new(session.tenants.clone()));
+                    provide_context(known);
+                    view! {
+                        <Nav session=session.clone() known/>
+                        <main class="page">{children.read_value()()}</main>
+                    }.into_any()
+                }
                 Err(problem) => view! { <SignInPrompt problem/> }.into_any(),
             })}
         </Suspense>
@@ -45,7 +54,7 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
 }
 
 #[component]
-fn Nav(session: Session) -> impl IntoView {
+fn Nav(session: Session, known: KnownTenants) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let tenant = tenant_param();
     let links = {
@@ -90,17 +99,20 @@ fn Nav(session: Session) -> impl IntoView {
         }
     });
     let current = tenant.clone();
-    let switcher = (session.tenants.len() > 1).then(|| {
-        view! {
-            <select aria-label="Tenant" data-testid="tenant-switcher" on:change=switch>
-                <option value="" selected=current().is_empty()>"Choose a tenant"</option>
-                {session.tenants.iter().map(|t| {
-                    let selected = current() == t.id;
-                    view! { <option value=t.id.clone() selected=selected>{t.name.clone()}</option> }
-                }).collect_view()}
-            </select>
-        }
-    });
+    let switcher = move || {
+        let (tenants, tid, switch) = (known.0.get(), current(), switch.clone());
+        (tenants.len() > 1).then(|| {
+            view! {
+                <select aria-label="Tenant" data-testid="tenant-switcher" on:change=switch>
+                    <option value="" selected=tid.is_empty()>"Choose a tenant"</option>
+                    {tenants.into_iter().map(|t| {
+                        let selected = tid == t.id;
+                        view! { <option value=t.id selected=selected>{t.name}</option> }
+                    }).collect_view()}
+                </select>
+            }
+        })
+    };
     view! {
         <nav class="topbar">
             <a class="brand" href="/">"Integrations Hub"</a>

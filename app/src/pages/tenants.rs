@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::layout::{FieldMessage, ProblemBox, Shell};
+use super::layout::{FieldMessage, KnownTenants, ProblemBox, Shell};
 use crate::api::{current_session, CreateTenant};
 use crate::models::{TenantIn, TenantOut};
 
@@ -53,9 +53,14 @@ fn TenantList(tenants: Vec<TenantOut>, operator: bool) -> impl IntoView {
 fn CreateForm(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let create = ServerAction::<CreateTenant>::new();
     let name = RwSignal::new(String::new());
+    let known = use_context::<KnownTenants>();
     Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) {
+        if let Some(Ok(tenant)) = create.value().get() {
             name.set(String::new());
+            // The top bar's switcher offers it at once, not after the next page load.
+            if let Some(known) = known {
+                known.0.update(|list| list.push(tenant));
+            }
             on_created();
         }
     });
