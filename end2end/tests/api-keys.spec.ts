@@ -84,3 +84,18 @@ test('the operator switches tenants and stays on the same page', async ({ page, 
   await expect(page).toHaveURL(new RegExp(`/tenants/${second}/api-keys$`));
   await expect(page.locator('tr[data-name="only-in-b"]')).toBeVisible();
 });
+
+test('a refusal that names no field of the create form shows in the form', async ({ page, context, request }) => {
+  const tenant = await createTenant(request, 'Keys refusal e2e');
+  await signIn(page);
+  await open(page, `/tenants/${tenant}/api-keys`);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const form = page.getByRole('form', { name: 'Create API key' });
+  await page.getByLabel('Name').fill('billing-service');
+  // The session ends while the form is open: the 401 names no field, and is not lost.
+  await context.clearCookies();
+  await form.getByRole('button', { name: 'Create' }).click();
+  await expect(form.getByRole('alert')).toContainText('sign in first');
+  const keys = await (await request.get(`/api/v1/tenants/${tenant}/api-keys`, { headers: auth })).json();
+  expect(keys.data).toHaveLength(0);
+});

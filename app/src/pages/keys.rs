@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::layout::{copy_to_clipboard, short_time, tenant_param, ProblemBox, Shell};
+use super::layout::{copy_to_clipboard, short_time, tenant_param, FieldMessage, FormProblem, ProblemBox, Shell};
 use crate::api::{list_api_keys, CreateApiKey, DeleteApiKey, RevokeApiKey, RotateApiKey};
 use crate::models::{ApiKeyCreated, ApiKeyIn, ApiKeyView, Problem, RotateIn, ROLES, SCOPES};
 
@@ -172,12 +172,7 @@ fn CreateModal(
             on_created(created);
         }
     });
-    let problem = move || local_error.get().or_else(|| create.value().get().and_then(|r| r.err()));
-    let field_error = move |field: &'static str| {
-        move || {
-            problem().and_then(|p| p.field(field).map(str::to_string)).map(|m| view! { <p class="field-error">{m}</p> })
-        }
-    };
+    let problem = Signal::derive(move || local_error.get().or_else(|| create.value().get().and_then(|r| r.err())));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let rate_limit = rate.get_untracked();
@@ -222,13 +217,13 @@ fn CreateModal(
                 <h2>"Create API key"</h2>
                 <label for="key-name">"Name"</label>
                 <input id="key-name" type="text" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
-                {field_error("name")}
+                <FieldMessage problem field="name"/>
                 <label for="key-role">"Role"</label>
                 <select id="key-role" on:change=move |ev| role.set(event_target_value(&ev))>
                     {ROLES.into_iter().map(|r| view! { <option value=r selected=move || role.get() == r>{r}</option> }).collect_view()}
                     <option value="custom">"custom scopes"</option>
                 </select>
-                {field_error("role")}
+                <FieldMessage problem field="role"/>
                 {move || (role.get() == "custom").then(|| view! {
                     <fieldset class="scopes">
                         {SCOPES.into_iter().map(|scope| view! {
@@ -242,16 +237,17 @@ fn CreateModal(
                         }).collect_view()}
                     </fieldset>
                 })}
-                {field_error("scopes")}
+                <FieldMessage problem field="scopes"/>
                 <label for="key-expires">"Expires (UTC, optional)"</label>
                 <input id="key-expires" type="datetime-local" prop:value=move || expires.get() on:input=move |ev| expires.set(event_target_value(&ev))/>
-                {field_error("expires_at")}
+                <FieldMessage problem field="expires_at"/>
                 <label for="key-rate">"Requests per minute (optional)"</label>
                 <input id="key-rate" type="text" inputmode="numeric" prop:value=move || rate.get() on:input=move |ev| rate.set(event_target_value(&ev))/>
-                {field_error("rate_limit_per_minute")}
+                <FieldMessage problem field="rate_limit_per_minute"/>
                 <label for="key-ips">"Allowed IPs or CIDRs (optional, comma-separated)"</label>
                 <input id="key-ips" type="text" placeholder="10.0.0.0/8, 2001:db8::/32" prop:value=move || ips.get() on:input=move |ev| ips.set(event_target_value(&ev))/>
-                {field_error("allowed_ips")}
+                <FieldMessage problem field="allowed_ips"/>
+                <FormProblem problem fields=&["name", "role", "scopes", "expires_at", "rate_limit_per_minute", "allowed_ips"]/>
                 <div class="toolbar">
                     <button type="submit" disabled=move || create.pending().get()>
                         {move || if create.pending().get() { "Creating…" } else { "Create" }}

@@ -165,6 +165,18 @@ pub fn FieldMessage(problem: Signal<Option<Problem>>, field: &'static str) -> im
     }
 }
 
+/// A form's refusal that names none of the form's `fields` (the session ended, a rule across
+/// fields), in a box: the field messages alone would show it nowhere.
+#[component]
+pub fn FormProblem(problem: Signal<Option<Problem>>, fields: &'static [&'static str]) -> impl IntoView {
+    move || {
+        problem
+            .get()
+            .filter(|p| fields.iter().all(|field| p.field(field).is_none()))
+            .map(|problem| view! { <ProblemBox problem/> })
+    }
+}
+
 /// Copies text to the clipboard (browser only; a no-op while rendering on the server).
 pub fn copy_to_clipboard(text: &str) {
     #[cfg(feature = "hydrate")]

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::layout::{EventChoices, FieldMessage, ProblemBox, Shell};
+use super::layout::{EventChoices, FieldMessage, FormProblem, ProblemBox, Shell};
 use crate::api::{slack_connector, DeleteSlackConnector, SaveSlackConnector, TestSlack};
 use crate::models::*;
 
@@ -141,7 +141,7 @@ fn SlackForm(
                 </button>
                 {move || saved_note.get().then(|| view! { <span class="field-ok" data-testid="slack-saved">"Saved"</span> })}
             </div>
-            {move || problem.get().filter(|p| p.errors.is_empty()).map(|problem| view! { <ProblemBox problem/> })}
+            <FormProblem problem fields=&["bot_token", "channel", "events"]/>
         </form>
         {has_connector.then(|| view! {
             <div class="panel">

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use super::layout::{FieldMessage, KnownTenants, ProblemBox, Shell};
+use super::layout::{FieldMessage, FormProblem, KnownTenants, Shell};
 use crate::api::{current_session, CreateTenant};
 use crate::models::{TenantIn, TenantOut};
 
@@ -65,9 +65,6 @@ fn CreateForm(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl Into
         }
     });
     let problem = Signal::derive(move || create.value().get().and_then(|r| r.err()));
-    // A refusal that says nothing about the name (the session ended, say) still shows, as a box.
-    let other =
-        move || problem.get().filter(|p| p.field("name").is_none()).map(|problem| view! { <ProblemBox problem/> });
     let created = move || {
         create.value().get().and_then(|r| r.ok()).map(|t| {
             view! { <p class="muted" role="status">{format!("Created \u{201c}{}\u{201d}.", t.name)}</p> }
@@ -88,7 +85,7 @@ fn CreateForm(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl Into
                 </button>
             </div>
             <FieldMessage problem field="name"/>
-            {other}
+            <FormProblem problem fields=&["name"]/>
             {created}
         </form>
     }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 use super::layout::{
-    copy_to_clipboard, short_time, tenant_param, toggle_event, EventChoices, FieldMessage, ProblemBox, Shell,
+    copy_to_clipboard, short_time, tenant_param, toggle_event, EventChoices, FieldMessage, FormProblem, ProblemBox,
+    Shell,
 };
 use crate::api::{
     event_types, list_webhooks, CreateWebhook, DeleteWebhook, EchoRequests, RotateWebhookSecret, TestWebhook,
@@ -341,7 +342,7 @@ fn EndpointForm(
                 <textarea id="wh-headers" rows="3" spellcheck="false" placeholder="Authorization: Bearer …" prop:value=move || headers.get()
                     on:input=move |ev| headers.set(event_target_value(&ev))></textarea>
                 <FieldMessage problem field="headers"/>
-                {move || problem.get().filter(|p| p.errors.is_empty()).map(|problem| view! { <ProblemBox problem/> })}
+                <FormProblem problem fields=&["url", "description", "events", "secret", "max_attempts", "timeout_seconds", "backoff_base_seconds", "headers"]/>
                 <div class="toolbar">
                     <button type="submit" disabled=pending>{move || if pending() { "Saving…" } else { "Save" }}</button>
                     <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>
