@@ -13,11 +13,12 @@ pub fn tenant_param() -> impl Fn() -> String + Clone + Send + Sync + 'static {
 /// A `LocalResource`'s latest value, kept on screen while a reload is on its way (a new filter
 /// or a save does not flash "Loading…").
 ///
-/// Pages read their LocalResources through this, never directly in `Shell`'s children: the Memo
-/// belongs to the page, outside Shell's `<Suspense>`, so on the server (where a LocalResource is
-/// always pending) reading it does not make that Suspense give up. A direct read on the audit page
-/// did: its frame was never server-rendered, and leptos 0.8.23 then raced its "a local resource
-/// was read" signal against its own effect, so about 2 % of loads panicked ("…has already been
+/// What `Shell` renders on the server reads a LocalResource only through a page-owned Memo like
+/// this one (or inside a `<Suspense>` of its own), never with `.get()` directly: the Memo belongs
+/// to the page, outside Shell's `<Suspense>`, so on the server (where a LocalResource is always
+/// pending) reading it does not make that Suspense give up. A direct read on the audit page did:
+/// its frame was never server-rendered, and leptos 0.8.23 then raced its "a local resource was
+/// read" signal against its own effect, so about 2 % of loads panicked ("…has already been
 /// disposed") and the HTML came in three shapes. `server/tests/api/pages.rs` holds every page to it.
 pub fn latest<T>(resource: LocalResource<T>) -> Memo<Option<T>>
 where

@@ -28,7 +28,7 @@ pub fn SlackPage() -> impl IntoView {
                 "Posts the events you pick to a Slack channel through the delivery engine: retried, "
                 "recorded and replayable like any webhook. Pick the alert events to hear about failing endpoints."
             </p>
-            // A plain closure, not <Transition>: see `Shell`'s note on the audit page.
+            // A plain closure, not <Transition>: see the audit page.
             {move || match shown.get() {
                 None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                 Some(Err(problem)) => view! { <ProblemBox problem/> }.into_any(),
