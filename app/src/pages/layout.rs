@@ -27,10 +27,14 @@ where
     Memo::new(move |previous: Option<&Option<T>>| resource.get().or_else(|| previous.cloned().flatten()))
 }
 
-/// The tenants the top bar's switcher offers, given to the page as context: a page that adds one
-/// (the Tenants page) puts it here, and the switcher shows it without a reload.
+/// The signed-in session as `Shell` gives it to its page (context): whether it is the operator's,
+/// and the tenants it may manage — one list for the top bar's switcher and the Tenants page, so a
+/// tenant added there shows in both without a reload or a second fetch of the session.
 #[derive(Clone, Copy)]
-pub struct KnownTenants(pub RwSignal<Vec<TenantOut>>);
+pub struct SignedIn {
+    pub operator: bool,
+    pub tenants: RwSignal<Vec<TenantOut>>,
+}
 
 /// Frames a page: top navigation for the signed-in session, or a sign-in prompt.
 #[component]
@@ -41,10 +45,11 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || session.get().map(|result| match result {
                 Ok(session) => {
-                    let known = KnownTenants(RwSignal::new(session.tenants.clone()));
-                    provide_context(known);
+                    let signed_in =
+                        SignedIn { operator: session.actor == "operator", tenants: RwSignal::new(session.tenants.clone()) };
+                    provide_context(signed_in);
                     view! {
-                        <Nav session=session.clone() known/>
+                        <Nav session=session.clone() signed_in/>
                         <main class="page">{children.read_value()()}</main>
                     }.into_any()
                 }
@@ -55,7 +60,7 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
 }
 
 #[component]
-fn Nav(session: Session, known: KnownTenants) -> impl IntoView {
+fn Nav(session: Session, signed_in: SignedIn) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
     let tenant = tenant_param();
     let links = {
@@ -101,7 +106,7 @@ fn Nav(session: Session, known: KnownTenants) -> impl IntoView {
     });
     let current = tenant.clone();
     let switcher = move || {
-        let (tenants, tid, switch) = (known.0.get(), current(), switch.clone());
+        let (tenants, tid, switch) = (signed_in.tenants.get(), current(), switch.clone());
         (tenants.len() > 1).then(|| {
             view! {
                 <select aria-label="Tenant" data-testid="tenant-switcher" on:change=switch>

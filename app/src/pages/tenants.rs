@@ -1,28 +1,29 @@
 use leptos::prelude::*;
 
-use super::layout::{FieldMessage, FormProblem, KnownTenants, Shell};
-use crate::api::{current_session, CreateTenant};
+use super::layout::{FieldMessage, FormProblem, Shell, SignedIn};
+use crate::api::CreateTenant;
 use crate::models::{TenantIn, TenantOut};
 
 /// The landing page: the tenants this session may manage, and for the operator a form to add
 /// one (a fresh hub has none, and nothing else in the UI works without one).
 #[component]
 pub fn TenantsPage() -> impl IntoView {
-    let refresh = RwSignal::new(0u32);
-    let session = Resource::new(move || refresh.get(), |_| current_session());
     view! {
         <Shell>
             <h1>"Tenants"</h1>
-            <Suspense fallback=|| ()>
-                {move || session.get().and_then(|s| s.ok()).map(|s| {
-                    let operator = s.actor == "operator";
-                    view! {
-                        {operator.then(|| view! { <CreateForm on_created=move || refresh.update(|n| *n += 1)/> })}
-                        <TenantList tenants=s.tenants operator/>
-                    }
-                })}
-            </Suspense>
+            <Tenants/>
         </Shell>
+    }
+}
+
+/// Inside `Shell`: the list is the session's, from its context.
+#[component]
+fn Tenants() -> impl IntoView {
+    let signed_in = expect_context::<SignedIn>();
+    let operator = signed_in.operator;
+    view! {
+        {operator.then(|| view! { <CreateForm/> })}
+        {move || view! { <TenantList tenants=signed_in.tenants.get() operator/> }}
     }
 }
 
@@ -50,18 +51,15 @@ fn TenantList(tenants: Vec<TenantOut>, operator: bool) -> impl IntoView {
 
 /// The operator's "new tenant" form; the server's message for the name appears under it.
 #[component]
-fn CreateForm(on_created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn CreateForm() -> impl IntoView {
     let create = ServerAction::<CreateTenant>::new();
     let name = RwSignal::new(String::new());
-    let known = use_context::<KnownTenants>();
+    let tenants = expect_context::<SignedIn>().tenants;
     Effect::new(move |_| {
         if let Some(Ok(tenant)) = create.value().get() {
             name.set(String::new());
-            // The top bar's switcher offers it at once, not after the next page load.
-            if let Some(known) = known {
-                known.0.update(|list| list.push(tenant));
-            }
-            on_created();
+            // The list below and the top bar's switcher show it at once.
+            tenants.update(|list| list.push(tenant));
         }
     });
     let problem = Signal::derive(move || create.value().get().and_then(|r| r.err()));
