@@ -92,8 +92,12 @@ pub async fn list_webhooks(tenant_id: String) -> Result<Vec<WebhookOut>, Problem
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
-pub async fn list_deliveries(tenant_id: String, filter: DeliveryFilter) -> Result<Vec<DeliveryOut>, Problem> {
-    ssr::admin()?.0.list_deliveries(&ssr::session_token()?, &tenant_id, filter).await
+pub async fn list_deliveries(
+    tenant_id: String,
+    filter: DeliveryFilter,
+    cursor: Option<String>,
+) -> Result<Page<DeliveryOut>, Problem> {
+    ssr::admin()?.0.list_deliveries(&ssr::session_token()?, &tenant_id, filter, cursor).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
@@ -157,8 +161,12 @@ pub async fn tenant_stats(tenant_id: String, window: StatsWindow) -> Result<Stat
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
-pub async fn audit_log(tenant_id: String, filter: AuditFilter) -> Result<Vec<AuditEntryOut>, Problem> {
-    ssr::admin()?.0.audit_log(&ssr::session_token()?, &tenant_id, filter).await
+pub async fn audit_log(
+    tenant_id: String,
+    filter: AuditFilter,
+    cursor: Option<String>,
+) -> Result<Page<AuditEntryOut>, Problem> {
+    ssr::admin()?.0.audit_log(&ssr::session_token()?, &tenant_id, filter, cursor).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]

@@ -6,6 +6,9 @@ use std::sync::Arc;
 
 use crate::models::*;
 
+/// Rows per page of the admin UI's paged lists (the delivery log and the audit log).
+pub const PAGE_SIZE: i64 = 50;
+
 #[async_trait::async_trait]
 pub trait AdminPort: Send + Sync + 'static {
     /// Checks an operator token or a tenant admin key and opens a session; returns the session
@@ -51,12 +54,14 @@ pub trait AdminPort: Send + Sync + 'static {
         id: &str,
         source_ip: Option<String>,
     ) -> Result<(), Problem>;
+    /// A page of the delivery log, newest first, as `audit_log` pages.
     async fn list_deliveries(
         &self,
         session_token: &str,
         tenant_id: &str,
         filter: DeliveryFilter,
-    ) -> Result<Vec<DeliveryOut>, Problem>;
+        cursor: Option<String>,
+    ) -> Result<Page<DeliveryOut>, Problem>;
     async fn get_delivery(
         &self,
         session_token: &str,
@@ -126,13 +131,15 @@ pub trait AdminPort: Send + Sync + 'static {
     ) -> Result<(String, Vec<EchoRequestOut>), Problem>;
     /// The delivery analytics over a window.
     async fn stats(&self, session_token: &str, tenant_id: &str, window: StatsWindow) -> Result<StatsOut, Problem>;
-    /// The audit log, newest first (the latest 500 entries that match).
+    /// A page of the audit log, newest first: `PAGE_SIZE` entries that match, older than
+    /// `cursor` (a `next_cursor` of the same filter) when given.
     async fn audit_log(
         &self,
         session_token: &str,
         tenant_id: &str,
         filter: AuditFilter,
-    ) -> Result<Vec<AuditEntryOut>, Problem>;
+        cursor: Option<String>,
+    ) -> Result<Page<AuditEntryOut>, Problem>;
     /// The tenant's Slack connector, `None` when it has none; and the event-type catalogue.
     async fn slack_connector(&self, session_token: &str, tenant_id: &str)
         -> Result<Option<SlackConnectorOut>, Problem>;

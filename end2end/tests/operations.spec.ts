@@ -76,6 +76,34 @@ test('the audit log lists changes and filters them', async ({ page, request }) =
   await expect(page.getByTestId('audit-empty')).toBeVisible();
 });
 
+test('the audit log pages back to its oldest entries', async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Audit paging e2e');
+  // tenant.created and 52 webhook.created: one page holds 50, the second the 3 oldest.
+  const webhooks: string[] = [];
+  for (let n = 0; n < 52; n++) {
+    const res = await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: { url: `https://example.com/hook/${n}`, events: ['*'] } });
+    expect(res.status()).toBe(201);
+    webhooks.push((await res.json()).id);
+  }
+  await signIn(page);
+  await open(page, `/tenants/${tenant}/audit`);
+  const rows = page.getByTestId('audit-log').locator('tbody tr');
+  await expect(rows).toHaveCount(50);
+  await expect(rows.first()).toContainText(webhooks[51]);
+
+  await page.getByRole('button', { name: 'Older' }).click();
+  await expect(page.getByTestId('page-number')).toHaveText('Page 2');
+  await expect(rows).toHaveCount(3);
+  await expect(rows.nth(0)).toContainText(webhooks[1]);
+  await expect(rows.nth(1)).toContainText(webhooks[0]);
+  await expect(rows.nth(2)).toHaveAttribute('data-action', 'tenant.created');
+  await expect(page.getByRole('button', { name: 'Older' })).toBeDisabled();
+
+  await page.getByRole('button', { name: 'Newest' }).click();
+  await expect(page.getByTestId('page-number')).toHaveText('Page 1');
+  await expect(rows.first()).toContainText(webhooks[51]);
+});
+
 test('the API reference renders offline from the OpenAPI document and can send a request', async ({ page }) => {
   const foreign: string[] = [];
   page.on('request', (r) => { if (!r.url().startsWith('http://127.0.0.1')) foreign.push(r.url()); });

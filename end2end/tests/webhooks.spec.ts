@@ -120,6 +120,53 @@ test('dead letters appear live and are replayed one by one and in bulk', async (
   }
 });
 
+test('the delivery log pages back to older deliveries, and a filter starts again at the newest', async ({ page, request }) => {
+  const receiver = await startReceiver();
+  try {
+    const tenant = await createTenant(request, 'Paging e2e');
+    const created = await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: { url: receiver.url, events: ['*'] } });
+    expect(created.status()).toBe(201);
+    // One page holds 50: 53 events make a second page of the 3 oldest. One at a time, so that
+    // their order is the order of the ids.
+    const events: string[] = [];
+    for (let n = 0; n < 53; n++) {
+      const res = await request.post(`/api/v1/tenants/${tenant}/events`, { headers: auth, data: { event_type: 'order.paid', payload: { n } } });
+      expect(res.status()).toBe(202);
+      events.push((await res.json()).id);
+    }
+    await signIn(page);
+    await open(page, `/tenants/${tenant}/deliveries`);
+    const rows = page.getByTestId('deliveries').locator('tbody tr[data-id]');
+    const older = page.getByRole('button', { name: 'Older' });
+    const newer = page.getByRole('button', { name: 'Newer' });
+    await expect(rows).toHaveCount(50);
+    await expect(rows.first()).toHaveAttribute('data-event-id', events[52]);
+    await expect(page.getByTestId('page-number')).toHaveText('Page 1');
+    await expect(newer).toBeDisabled();
+
+    await older.click();
+    await expect(page.getByTestId('page-number')).toHaveText('Page 2');
+    await expect(rows).toHaveCount(3);
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-event-id')))).toEqual(events.slice(0, 3).reverse());
+    await expect(older).toBeDisabled();
+
+    await newer.click();
+    await expect(page.getByTestId('page-number')).toHaveText('Page 1');
+    await expect(rows).toHaveCount(50);
+    await expect(rows.first()).toHaveAttribute('data-event-id', events[52]);
+
+    // A filter changed on an older page shows its own newest deliveries.
+    await older.click();
+    await expect(rows).toHaveCount(3);
+    await page.locator('#type-filter').selectOption('order.paid');
+    await expect(page.getByTestId('page-number')).toHaveText('Page 1');
+    await expect(rows).toHaveCount(50);
+    await expect(rows.first()).toHaveAttribute('data-event-id', events[52]);
+  } finally {
+    await receiver.close();
+  }
+});
+
 test('editing an endpoint saves what changed, and a field emptied goes back to its default', async ({ page, request }) => {
   const tenant = await createTenant(request, 'Webhooks edit e2e');
   const made = await request.post(`/api/v1/tenants/${tenant}/webhooks`, {

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::models::*;
-use app::port::{Admin, AdminPort, ClientIp};
+use app::port::{Admin, AdminPort, ClientIp, PAGE_SIZE};
 use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
 use axum::Router;
@@ -227,7 +227,8 @@ impl AdminPort for UiPort {
         session_token: &str,
         tenant_id: &str,
         filter: DeliveryFilter,
-    ) -> Result<Vec<DeliveryOut>, Problem> {
+        cursor: Option<String>,
+    ) -> Result<Page<DeliveryOut>, Problem> {
         let (principal, _) = self.principal(session_token).await?;
         let query = DeliveryQuery {
             status: filter.status.map(|s| s.as_str().to_string()),
@@ -235,10 +236,10 @@ impl AdminPort for UiPort {
             event_type: filter.event_type,
             since: filter.since,
             until: filter.until,
-            cursor: None,
-            limit: Some(200),
+            cursor,
+            limit: Some(PAGE_SIZE),
         };
-        Ok(self.0.list_deliveries(&principal, tenant_id, &query).await?.data)
+        Ok(self.0.list_deliveries(&principal, tenant_id, &query).await?)
     }
 
     async fn get_delivery(
@@ -360,9 +361,10 @@ impl AdminPort for UiPort {
         session_token: &str,
         tenant_id: &str,
         filter: AuditFilter,
-    ) -> Result<Vec<AuditEntryOut>, Problem> {
+        cursor: Option<String>,
+    ) -> Result<Page<AuditEntryOut>, Problem> {
         let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.audit_log(&principal, tenant_id, &filter, true, None, Some(500)).await?.data)
+        Ok(self.0.audit_log(&principal, tenant_id, &filter, true, cursor.as_deref(), Some(PAGE_SIZE)).await?)
     }
 
     async fn slack_connector(

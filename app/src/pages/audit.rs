@@ -1,9 +1,10 @@
-//! The audit log: who changed what and when, newest first, filtered by actor, action, target
-//! and time.
+//! The audit log: who changed what and when, newest first, a page at a time, filtered by actor,
+//! action, target and time.
 
 use leptos::prelude::*;
 
 use super::layout::{latest, local_input_to_utc, short_time, tenant_param, ProblemBox, Shell};
+use super::pager::{Pager, PagerBar};
 use crate::api::audit_log;
 use crate::models::{AuditFilter, AUDIT_ACTIONS};
 
@@ -15,6 +16,7 @@ pub fn AuditPage() -> impl IntoView {
     let target = RwSignal::new(String::new());
     let since = RwSignal::new(String::new());
     let until = RwSignal::new(String::new());
+    let pager = Pager::default();
     let present = |s: RwSignal<String>| Some(s.get().trim().to_string()).filter(|s| !s.is_empty());
     let entries = LocalResource::new(move || {
         let filter = AuditFilter {
@@ -24,21 +26,30 @@ pub fn AuditPage() -> impl IntoView {
             since: local_input_to_utc(since.get()),
             until: local_input_to_utc(until.get()),
         };
-        audit_log(tenant(), filter)
+        audit_log(tenant(), filter, pager.cursor())
     });
     // Through `latest`, never `entries.get()` in the view: see there. The last list stays on
     // screen while a new filter's answer is on its way.
     let shown = latest(entries);
-    let text_filter = |id: &'static str, label: &'static str, placeholder: &'static str, signal: RwSignal<String>| {
+    let next = Signal::derive(move || shown.with(|s| s.as_ref().and_then(|r| r.as_ref().ok()?.next_cursor.clone())));
+    // A new filter starts again from its newest entries.
+    let set = move |signal: RwSignal<String>, value: String| {
+        pager.reset();
+        signal.set(value);
+    };
+    let text_filter = move |id: &'static str,
+                            label: &'static str,
+                            placeholder: &'static str,
+                            signal: RwSignal<String>| {
         view! {
             <label for=id>{label}</label>
-            <input id=id type="search" placeholder=placeholder prop:value=move || signal.get() on:change=move |ev| signal.set(event_target_value(&ev))/>
+            <input id=id type="search" placeholder=placeholder prop:value=move || signal.get() on:change=move |ev| set(signal, event_target_value(&ev))/>
         }
     };
-    let time_filter = |id: &'static str, label: &'static str, signal: RwSignal<String>| {
+    let time_filter = move |id: &'static str, label: &'static str, signal: RwSignal<String>| {
         view! {
             <label for=id>{label}</label>
-            <input id=id type="datetime-local" prop:value=move || signal.get() on:change=move |ev| signal.set(event_target_value(&ev))/>
+            <input id=id type="datetime-local" prop:value=move || signal.get() on:change=move |ev| set(signal, event_target_value(&ev))/>
         }
     };
     view! {
@@ -47,7 +58,7 @@ pub fn AuditPage() -> impl IntoView {
             <div class="toolbar filters">
                 {text_filter("actor-filter", "Actor", "operator, key_…, system", actor)}
                 <label for="action-filter">"Action"</label>
-                <select id="action-filter" on:change=move |ev| action.set(event_target_value(&ev))>
+                <select id="action-filter" on:change=move |ev| set(action, event_target_value(&ev))>
                     <option value="">"all"</option>
                     {["tenant", "api_key", "webhook", "delivery", "session", "connector"].into_iter().map(|area| view! {
                         <option value=area>{format!("{area}.*")}</option>
@@ -63,12 +74,12 @@ pub fn AuditPage() -> impl IntoView {
             {move || match shown.get() {
                     None => view! { <p class="muted">"Loading…"</p> }.into_any(),
                     Some(Err(problem)) => view! { <ProblemBox problem/> }.into_any(),
-                    Some(Ok(list)) if list.is_empty() => view! { <p class="muted" data-testid="audit-empty">"No entry matches these filters."</p> }.into_any(),
-                    Some(Ok(list)) => view! {
+                    Some(Ok(page)) if page.data.is_empty() => view! { <p class="muted" data-testid="audit-empty">"No entry matches these filters."</p> }.into_any(),
+                    Some(Ok(page)) => view! {
                         <table class="table" data-testid="audit-log">
                             <thead><tr><th>"Time (UTC)"</th><th>"Actor"</th><th>"Action"</th><th>"Target"</th><th>"Source IP"</th></tr></thead>
                             <tbody>
-                                {list.into_iter().map(|e| {
+                                {page.data.into_iter().map(|e| {
                                     let action = e.action.clone();
                                     view! {
                                     <tr data-action=action>
@@ -84,6 +95,7 @@ pub fn AuditPage() -> impl IntoView {
                         </table>
                     }.into_any(),
             }}
+            <PagerBar pager next/>
         </Shell>
     }
 }

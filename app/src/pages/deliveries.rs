@@ -1,10 +1,11 @@
 //! The delivery log and the dead letters: filters (status, endpoint, event type, time), status
 //! badges, rows that expand into their attempts and replay chain, replay buttons, bulk replay of
-//! dead letters, and live updates over server-sent events.
+//! dead letters, a page at a time, and live updates over server-sent events.
 
 use leptos::prelude::*;
 
 use super::layout::{live_updates, local_input_to_utc, short_time, tenant_param, LiveBadge, ProblemBox, Shell};
+use super::pager::{Pager, PagerBar};
 use crate::api::{event_types, get_delivery, list_deliveries, list_webhooks, BulkReplay, ReplayDelivery};
 use crate::models::*;
 
@@ -26,6 +27,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
     let webhook_id = RwSignal::new(None::<String>);
     let event_type = RwSignal::new(None::<String>);
     let since = RwSignal::new(String::new());
+    let pager = Pager::default();
     let filter = move || DeliveryFilter {
         status: status.get(),
         webhook_id: webhook_id.get(),
@@ -34,18 +36,21 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
         until: None,
     };
     // Fetched in the browser only: the log is live, and its rows are keyed so that a refresh
-    // keeps the rows that did not change (with their open details and messages).
+    // keeps the rows that did not change (with their open details and messages). A live update
+    // fetches the page shown again: on an older page, the same deliveries with their news.
     let deliveries = LocalResource::new({
         let tenant = tenant.clone();
         move || {
             live.tick.track();
-            list_deliveries(tenant(), filter())
+            list_deliveries(tenant(), filter(), pager.cursor())
         }
     });
-    let rows = Memo::new(move |previous: Option<&Vec<DeliveryOut>>| match deliveries.get() {
-        Some(Ok(list)) => list,
-        _ => previous.cloned().unwrap_or_default(),
+    let page = Memo::new(move |previous: Option<&Page<DeliveryOut>>| match deliveries.get() {
+        Some(Ok(page)) => page,
+        _ => previous.cloned().unwrap_or(Page { data: Vec::new(), next_cursor: None }),
     });
+    let rows = Memo::new(move |_| page.with(|p| p.data.clone()));
+    let next = Signal::derive(move || page.with(|p| p.next_cursor.clone()));
     let failure = Memo::new(move |_| deliveries.get().and_then(|r| r.err()));
     let loaded = Memo::new(move |_| deliveries.get().is_some());
     let expanded = RwSignal::new(std::collections::HashSet::<String>::new());
@@ -59,8 +64,12 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
         let tenant = tenant.clone();
         move || event_types(tenant())
     });
-    let choose = |signal: RwSignal<Option<String>>| {
-        move |ev| signal.set(Some(event_target_value(&ev)).filter(|v| !v.is_empty()))
+    // A new filter starts again from its newest deliveries.
+    let choose = move |signal: RwSignal<Option<String>>| {
+        move |ev| {
+            pager.reset();
+            signal.set(Some(event_target_value(&ev)).filter(|v| !v.is_empty()))
+        }
     };
     view! {
         <Shell>
@@ -72,7 +81,10 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
             <div class="toolbar filters">
                 {(!dead_letters).then(|| view! {
                     <label for="status-filter">"Status"</label>
-                    <select id="status-filter" on:change=move |ev| status.set(DeliveryStatus::parse(&event_target_value(&ev)))>
+                    <select id="status-filter" on:change=move |ev| {
+                        pager.reset();
+                        status.set(DeliveryStatus::parse(&event_target_value(&ev)))
+                    }>
                         <option value="">"all"</option>
                         {DeliveryStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
                     </select>
@@ -97,7 +109,10 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                     </Suspense>
                 </select>
                 <label for="since-filter">"Since (UTC)"</label>
-                <input id="since-filter" type="datetime-local" prop:value=move || since.get() on:change=move |ev| since.set(event_target_value(&ev))/>
+                <input id="since-filter" type="datetime-local" prop:value=move || since.get() on:change=move |ev| {
+                    pager.reset();
+                    since.set(event_target_value(&ev))
+                }/>
             </div>
             {dead_letters.then(|| view! { <BulkReplayBar webhook_id on_done=move || live.tick.update(|t| *t += 1)/> })}
             {move || notice.get().map(|n| match n {
@@ -123,6 +138,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                     </For>
                 </tbody>
             </table>
+            <PagerBar pager next/>
         </Shell>
     }
 }

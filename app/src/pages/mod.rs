@@ -8,6 +8,7 @@ pub mod echo;
 pub mod keys;
 pub mod layout;
 pub mod login;
+pub mod pager;
 pub mod slack;
 pub mod tenants;
 pub mod webhooks;
