@@ -569,6 +569,9 @@ pub struct DeliveryFilter {
     pub webhook_id: Option<String>,
     #[serde(default)]
     pub event_type: Option<String>,
+    /// One event's deliveries (`evt_…`).
+    #[serde(default)]
+    pub event_id: Option<String>,
     #[serde(default)]
     pub since: Option<String>,
     #[serde(default)]

@@ -167,6 +167,47 @@ test('the delivery log pages back to older deliveries, and a filter starts again
   }
 });
 
+test('a link opens the delivery log on one event, and a pasted delivery id is refused by name', async ({ page, request }) => {
+  const receiver = await startReceiver();
+  try {
+    const tenant = await createTenant(request, 'Event link e2e');
+    for (let n = 0; n < 2; n++) {
+      const res = await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: { url: `${receiver.url}/${n}`, events: ['*'] } });
+      expect(res.status()).toBe(201);
+    }
+    const publish = async () => (await (await request.post(`/api/v1/tenants/${tenant}/events`, { headers: auth, data: { event_type: 'order.paid', payload: {} } })).json()).id;
+    const wanted = await publish();
+    const other = await publish();
+
+    await signIn(page);
+    // As the Slack connector links: the log of this event's deliveries, one per endpoint.
+    await open(page, `/tenants/${tenant}/deliveries?event_id=${wanted}`);
+    const rows = page.getByTestId('deliveries').locator('tbody tr[data-id]');
+    await expect(page.getByLabel('Event id')).toHaveValue(wanted);
+    await expect(rows).toHaveCount(2);
+    await expect(page.locator(`tr[data-event-id="${other}"]`)).toHaveCount(0);
+
+    // Another event, typed in.
+    await page.getByLabel('Event id').fill(other);
+    await page.getByLabel('Event id').press('Enter');
+    await expect(page.locator(`tr[data-event-id="${wanted}"]`)).toHaveCount(0);
+    await expect(page.locator(`tr[data-event-id="${other}"]`)).toHaveCount(2);
+
+    // A delivery id is not an event id: said, rather than an empty log.
+    const delivery = await rows.first().getAttribute('data-id');
+    await page.getByLabel('Event id').fill(delivery!);
+    await page.getByLabel('Event id').press('Enter');
+    await expect(page.getByRole('alert')).toContainText('is not an event id');
+
+    await page.getByLabel('Event id').fill('');
+    await page.getByLabel('Event id').press('Enter');
+    await expect(rows).toHaveCount(4);
+    await expect(page.getByRole('alert')).toHaveCount(0);
+  } finally {
+    await receiver.close();
+  }
+});
+
 test('editing an endpoint saves what changed, and a field emptied goes back to its default', async ({ page, request }) => {
   const tenant = await createTenant(request, 'Webhooks edit e2e');
   const made = await request.post(`/api/v1/tenants/${tenant}/webhooks`, {

@@ -234,6 +234,7 @@ impl AdminPort for UiPort {
             status: filter.status.map(|s| s.as_str().to_string()),
             webhook_id: filter.webhook_id,
             event_type: filter.event_type,
+            event_id: filter.event_id,
             since: filter.since,
             until: filter.until,
             cursor,

@@ -27,11 +27,16 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
     let webhook_id = RwSignal::new(None::<String>);
     let event_type = RwSignal::new(None::<String>);
     let since = RwSignal::new(String::new());
+    // `?event_id=` opens the log on one event's deliveries (the Slack connector links so).
+    let event_id = RwSignal::new(
+        leptos_router::hooks::use_query_map().with_untracked(|q| q.get("event_id")).filter(|id| !id.is_empty()),
+    );
     let pager = Pager::default();
     let filter = move || DeliveryFilter {
         status: status.get(),
         webhook_id: webhook_id.get(),
         event_type: event_type.get(),
+        event_id: event_id.get(),
         since: local_input_to_utc(since.get()),
         until: None,
     };
@@ -108,6 +113,12 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                         }).collect_view())}
                     </Suspense>
                 </select>
+                <label for="event-filter">"Event id"</label>
+                <input id="event-filter" type="search" placeholder="evt_…" prop:value=move || event_id.get().unwrap_or_default()
+                    on:change=move |ev| {
+                        pager.reset();
+                        event_id.set(Some(event_target_value(&ev).trim().to_string()).filter(|v| !v.is_empty()))
+                    }/>
                 <label for="since-filter">"Since (UTC)"</label>
                 <input id="since-filter" type="datetime-local" prop:value=move || since.get() on:change=move |ev| {
                     pager.reset();

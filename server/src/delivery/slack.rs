@@ -99,7 +99,7 @@ pub fn request(destination: &Destination, message: &Message<'_>) -> (String, Hea
 /// Block Kit with a plain `text` for notifications and clients without blocks.
 pub fn post_message(destination: &Destination, message: &Message<'_>) -> Value {
     let data: Value = serde_json::from_str(message.payload).unwrap_or(Value::Null);
-    let card = Card::of(message.event_type, &data, &destination.tenant_url);
+    let card = Card::of(message, &data, &destination.tenant_url);
     let mut blocks = vec![
         json!({ "type": "header", "text": { "type": "plain_text", "text": clip(&card.title, 150), "emoji": true } }),
     ];
@@ -133,7 +133,8 @@ struct Card {
 }
 
 impl Card {
-    fn of(event_type: &str, data: &Value, tenant_url: &str) -> Card {
+    fn of(message: &Message<'_>, data: &Value, tenant_url: &str) -> Card {
+        let event_type = message.event_type;
         let text = |keys: &[&str]| keys.iter().find_map(|k| plain(&data[*k]));
         match event_type {
             "webhook.failing" | "webhook.disabled" => {
@@ -159,7 +160,12 @@ impl Card {
                 title: "A delivery was dead-lettered".into(),
                 facts: vec![("Event type", text(&["event_type"]).unwrap_or_default())],
                 description: text(&["last_error"]),
-                link: format!("{tenant_url}/dead-letters"),
+                // The dead letters of the event that was dead-lettered, when the alert names one
+                // of our ids (which need no escaping in a URL).
+                link: match text(&["event_id"]).filter(|id| crate::ids::has_prefix(id, crate::ids::EVENT)) {
+                    Some(id) => format!("{tenant_url}/dead-letters?event_id={id}"),
+                    None => format!("{tenant_url}/dead-letters"),
+                },
                 link_label: "Open the dead letters",
             },
             _ => {
@@ -173,7 +179,7 @@ impl Card {
                     description: text(&["description", "details", "message", "body", "notes"]),
                     link: text(&["url", "link", "html_url"])
                         .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-                        .unwrap_or_else(|| format!("{tenant_url}/deliveries")),
+                        .unwrap_or_else(|| format!("{tenant_url}/deliveries?event_id={}", message.event_id)),
                     link_label: "Open",
                 }
             }
@@ -266,7 +272,22 @@ mod tests {
         let body = post_message(&destination(), &message("request_submitted", "{}"));
         assert_eq!(body["text"], "Request submitted");
         let link = body["blocks"][2]["elements"][0]["text"].as_str().unwrap();
-        assert!(link.starts_with("<https://hub.example/tenants/tnt_1/deliveries|"), "{link}");
+        assert!(link.starts_with("<https://hub.example/tenants/tnt_1/deliveries?event_id=evt_1|"), "{link}");
+    }
+
+    #[test]
+    fn a_dead_letter_alert_links_to_the_dead_letters_of_its_event() {
+        let link = |payload: &str| {
+            let body = post_message(&destination(), &message("delivery.dead_lettered", payload));
+            let context = body["blocks"].as_array().unwrap().last().unwrap().clone();
+            context["elements"][0]["text"].as_str().unwrap().to_string()
+        };
+        let event = "evt_01KAZ4N3V9Q3DB0YJ7W8X2M5PT";
+        assert!(link(&format!(r#"{{"event_id":"{event}","last_error":"HTTP 500"}}"#))
+            .starts_with(&format!("<https://hub.example/tenants/tnt_1/dead-letters?event_id={event}|")));
+        // Not one of our ids: the whole list, never a crafted query.
+        assert!(link(r#"{"event_id":"x&y","last_error":"HTTP 500"}"#)
+            .starts_with("<https://hub.example/tenants/tnt_1/dead-letters|"));
     }
 
     #[test]

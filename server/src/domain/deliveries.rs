@@ -52,6 +52,7 @@ pub struct DeliveryQuery {
     pub status: Option<String>,
     pub webhook_id: Option<String>,
     pub event_type: Option<String>,
+    pub event_id: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
     pub cursor: Option<String>,
@@ -77,11 +78,19 @@ impl DeliveryQuery {
                     .to_string(),
             ),
         };
+        // Refused rather than matching nothing: a delivery id pasted here (both are on the
+        // delivery log's rows) would otherwise look like an event without deliveries.
+        let event_id = match self.event_id.as_deref() {
+            Some(id) if !ids::has_prefix(id, ids::EVENT) => {
+                return Err(Error::field("event_id", "is not an event id (evt_ and 26 letters and digits)"))
+            }
+            id => id.map(str::to_string),
+        };
         Ok(Filter {
             status,
             webhook_id: self.webhook_id.clone(),
             event_type: self.event_type.clone(),
-            event_id: None,
+            event_id,
             since: time("since", &self.since)?,
             until: time("until", &self.until)?,
         })

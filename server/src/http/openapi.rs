@@ -136,6 +136,7 @@ impl Op {
         self.choice("status", "one status", &["pending", "delivering", "delivered", "failed", "dead_letter"])
             .query("webhook_id", "one endpoint")
             .query("event_type", "one event type")
+            .query("event_id", "one event's deliveries (an `evt_` id; another id is a 422)")
             .time("since", "created at or after (RFC 3339)")
             .time("until", "created before (RFC 3339)")
             .paged()

@@ -349,3 +349,34 @@ both!(a_retry_is_sent_at_its_own_time_not_at_the_next_poll, |backend: Backend| a
     let got = receiver.wait_for(3).await;
     assert_eq!(got.len(), 3);
 });
+
+both!(the_delivery_log_finds_one_events_deliveries_and_refuses_another_kind_of_id, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    for url in ["https://a.example/hook", "https://b.example/hook"] {
+        app.create_webhook(&tenant, json!({ "url": url, "events": ["*"] })).await;
+    }
+    let first = app.publish(&tenant, "order.created", json!({})).await;
+    app.publish(&tenant, "order.created", json!({})).await;
+    let log = format!("/api/v1/tenants/{tenant}/webhook-deliveries");
+    let first_id = first["id"].as_str().unwrap();
+
+    let (status, found) = app.get(&format!("{log}?event_id={first_id}")).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let found = found["data"].as_array().unwrap().clone();
+    assert_eq!(found.len(), 2, "one delivery per endpoint: {found:?}");
+    assert!(found.iter().all(|d| d["event_id"] == first_id), "{found:?}");
+
+    // Another tenant's event finds nothing here.
+    let other = app.create_tenant("Globex").await;
+    app.create_webhook(&other, json!({ "url": "https://c.example/hook", "events": ["*"] })).await;
+    let theirs = app.publish(&other, "order.created", json!({})).await;
+    let (_, none) = app.get(&format!("{log}?event_id={}", theirs["id"].as_str().unwrap())).await;
+    assert_eq!(none["data"], json!([]), "{none}");
+
+    // A delivery id (the log shows both) is named as the wrong kind, not answered with nothing.
+    let delivery = found[0]["id"].as_str().unwrap();
+    let (status, refused) = app.get(&format!("{log}?event_id={delivery}")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "event_id", "{refused}");
+});
