@@ -210,6 +210,11 @@ pub async fn revoke_api_key(tenant_id: String, id: String) -> Result<(), Problem
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn api_key_usage(tenant_id: String, id: String) -> Result<UsageOut, Problem> {
+    ssr::admin()?.0.api_key_usage(&ssr::session_token()?, &tenant_id, &id).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn delete_api_key(tenant_id: String, id: String) -> Result<(), Problem> {
     ssr::admin()?.0.delete_api_key(&ssr::session_token()?, &tenant_id, &id, ssr::client_ip()).await
 }

@@ -54,6 +54,8 @@ pub trait AdminPort: Send + Sync + 'static {
         id: &str,
         source_ip: Option<String>,
     ) -> Result<(), Problem>;
+    /// A key's requests per hour and outcome over the last 7 days.
+    async fn api_key_usage(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<UsageOut, Problem>;
     /// A page of the delivery log, newest first, as `audit_log` pages.
     async fn list_deliveries(
         &self,

@@ -99,3 +99,40 @@ test('a refusal that names no field of the create form shows in the form', async
   const keys = await (await request.get(`/api/v1/tenants/${tenant}/api-keys`, { headers: auth })).json();
   expect(keys.data).toHaveLength(0);
 });
+
+test("a key's name opens its settings and its requests by outcome", async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Key usage e2e');
+  const made = await request.post(`/api/v1/tenants/${tenant}/api-keys`, {
+    headers: auth,
+    data: { name: 'partner', role: 'read_only', rate_limit_per_minute: 2, expires_at: '2030-01-02T03:04:00Z', allowed_ips: ['127.0.0.1/32', '::1/128'] },
+  });
+  expect(made.status()).toBe(201);
+  const key = await made.json();
+  const as = { Authorization: `Bearer ${key.key}` };
+  const list = `/api/v1/tenants/${tenant}/webhooks`;
+  // One of each outcome: served, forbidden (read-only), over the limit of 2, and revoked.
+  expect((await request.get(list, { headers: as })).status()).toBe(200);
+  expect((await request.post(list, { headers: as, data: { url: 'https://example.com/h', events: ['*'] } })).status()).toBe(403);
+  expect((await request.get(list, { headers: as })).status()).toBe(429);
+  expect((await request.post(`/api/v1/tenants/${tenant}/api-keys/${key.id}/revoke`, { headers: auth })).ok()).toBe(true);
+  expect((await request.get(list, { headers: as })).status()).toBe(401);
+
+  await signIn(page);
+  await open(page, `/tenants/${tenant}/api-keys`);
+  const row = page.locator('tr[data-name="partner"]');
+  await expect(row.getByTestId('key-expires')).toHaveText('2030-01-02 03:04:00');
+  // Used a moment ago: its last use is shown with its counts, not "never" until the next flush.
+  await expect(row.getByTestId('key-last-used')).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+  await row.getByRole('button', { name: 'partner' }).click();
+  const detail = page.getByTestId('key-detail');
+  await expect(detail.getByTestId('key-rate')).toHaveText('2 a minute');
+  await expect(detail.getByTestId('key-ips')).toHaveText('127.0.0.1/32, ::1/128');
+  await expect(detail).toContainText('Revoked');
+  await expect(detail.getByTestId('usage-ok')).toHaveText('1');
+  await expect(detail.getByTestId('usage-forbidden')).toHaveText('1');
+  await expect(detail.getByTestId('usage-rate_limited')).toHaveText('1');
+  await expect(detail.getByTestId('usage-unauthorized')).toHaveText('1');
+  // The name closes it again.
+  await row.getByRole('button', { name: 'partner' }).click();
+  await expect(detail).toHaveCount(0);
+});

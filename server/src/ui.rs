@@ -222,6 +222,11 @@ impl AdminPort for UiPort {
         Ok(self.0.delete_key(&principal, tenant_id, id, source_ip).await?)
     }
 
+    async fn api_key_usage(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<UsageOut, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.key_usage(&principal, tenant_id, id).await?)
+    }
+
     async fn list_deliveries(
         &self,
         session_token: &str,

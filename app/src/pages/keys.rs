@@ -1,11 +1,12 @@
-//! The API Keys page: list with status, prefix, last use and usage; a create modal; the new key
-//! shown once with a copy button; rotate, revoke and delete with confirmation.
+//! The API Keys page: list with status, prefix, expiry, last use and usage; a key's name opens
+//! its settings and its requests by outcome; a create modal; the new key shown once with a copy
+//! button; rotate, revoke and delete with confirmation.
 
 use leptos::prelude::*;
 
 use super::layout::{copy_to_clipboard, short_time, tenant_param, FieldMessage, FormProblem, ProblemBox, Shell};
-use crate::api::{list_api_keys, CreateApiKey, DeleteApiKey, RevokeApiKey, RotateApiKey};
-use crate::models::{ApiKeyCreated, ApiKeyIn, ApiKeyView, Problem, RotateIn, ROLES, SCOPES};
+use crate::api::{api_key_usage, list_api_keys, CreateApiKey, DeleteApiKey, RevokeApiKey, RotateApiKey};
+use crate::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyView, Problem, RotateIn, UsageOut, ROLES, SCOPES};
 
 #[component]
 pub fn KeysPage() -> impl IntoView {
@@ -39,7 +40,7 @@ pub fn KeysPage() -> impl IntoView {
                         <table class="table" data-testid="api-keys">
                             <thead><tr>
                                 <th>"Name"</th><th>"Prefix"</th><th>"Access"</th><th>"Status"</th>
-                                <th>"Last used"</th><th>"Requests (7 d)"</th><th></th>
+                                <th>"Expires"</th><th>"Last used"</th><th>"Requests (7 d)"</th><th></th>
                             </tr></thead>
                             <tbody>
                                 {list.into_iter().map(|view| view! {
@@ -92,16 +93,22 @@ fn KeyRow(
         .next()
         .map(|problem| view! { <ProblemBox problem/> })
     };
+    let open = RwSignal::new(false);
     let active = key.status == "active";
     let access = key.role.clone().unwrap_or_else(|| key.scopes.join(" "));
     let (t1, i1, t2, i2, t3, i3) = (tenant.clone(), id.clone(), tenant.clone(), id.clone(), tenant, id);
     view! {
         <tr data-id=key.id.clone() data-name=key.name.clone()>
-            <td>{key.name.clone()}</td>
+            <td>
+                <button class="link" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
+                    {key.name.clone()}
+                </button>
+            </td>
             <td><code>{key.prefix.clone()}"…"</code></td>
             <td>{access}</td>
             <td><span class=format!("badge key-{}", key.status) data-testid="key-status">{key.status.clone()}</span></td>
-            <td>{key.last_used_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
+            <td data-testid="key-expires">{key.expires_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
+            <td data-testid="key-last-used">{key.last_used_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
             <td>{view.requests_7d}</td>
             <td class="actions">
                 {move || match confirming.get() {
@@ -149,6 +156,57 @@ fn KeyRow(
                 {error}
             </td>
         </tr>
+        {move || open.get().then(|| view! {
+            <tr class="detail"><td colspan="8"><KeyDetail key=key.clone()/></td></tr>
+        })}
+    }
+}
+
+/// A key's settings and its requests over the last 7 days by outcome: whether its clients are
+/// being refused, and why.
+#[component]
+fn KeyDetail(key: ApiKeyOut) -> impl IntoView {
+    let usage = LocalResource::new({
+        let (tenant, id) = (key.tenant_id.clone(), key.id.clone());
+        move || api_key_usage(tenant.clone(), id.clone())
+    });
+    let rate = key.rate_limit_per_minute.map_or_else(|| "the hub's default".into(), |n| format!("{n} a minute"));
+    let ips = if key.allowed_ips.is_empty() { "any".into() } else { key.allowed_ips.join(", ") };
+    view! {
+        <div class="key-detail" data-testid="key-detail">
+            <p>
+                "Rate limit: "<strong data-testid="key-rate">{rate}</strong>
+                " · Allowed IPs: "<strong data-testid="key-ips">{ips}</strong>
+                " · Created "{short_time(&key.created_at)}
+                {key.rotated_to.clone().map(|to| view! { " · Rotated to "<code>{to}</code> })}
+                {key.revoked_at.as_deref().map(|at| format!(" · Revoked {}", short_time(at)))}
+            </p>
+            <Suspense fallback=|| view! { <p class="muted">"Loading usage…"</p> }>
+                {move || usage.get().map(|r| match r {
+                    Err(problem) => view! { <ProblemBox problem/> }.into_any(),
+                    Ok(usage) => view! { <UsageTotals usage/> }.into_any(),
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+/// The 7-day totals of a key's hourly usage, one counter per outcome.
+#[component]
+fn UsageTotals(usage: UsageOut) -> impl IntoView {
+    let total = |count: fn(&crate::models::UsageBucket) -> i64| usage.data.iter().map(count).sum::<i64>();
+    let outcomes = [
+        ("ok", "Served", total(|b| b.ok)),
+        ("unauthorized", "Unauthorized (expired or revoked)", total(|b| b.unauthorized)),
+        ("forbidden", "Forbidden (scope missing, IP not allowed)", total(|b| b.forbidden)),
+        ("rate_limited", "Rate limited", total(|b| b.rate_limited)),
+    ];
+    view! {
+        <section class="counters" aria-label="Requests over the last 7 days">
+            {outcomes.into_iter().map(|(outcome, label, count)| view! {
+                <div class="counter"><span class="label">{label}</span><strong data-testid=format!("usage-{outcome}")>{count}</strong></div>
+            }).collect_view()}
+        </section>
     }
 }
 
