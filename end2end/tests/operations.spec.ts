@@ -38,6 +38,12 @@ test('the dashboard counts deliveries live and draws them', async ({ page, reque
 
   await page.getByRole('button', { name: '7 days' }).click();
   await expect(page.getByTestId('counter-attempts')).toHaveText('6');
+
+  // An endpoint opens the delivery log on its deliveries: the failing one's 3 dead letters.
+  await health.getByRole('link', { name: bad.url }).click();
+  await expect(page).toHaveURL(/\/deliveries\?webhook_id=wh_/);
+  await expect(page.getByTestId('deliveries').locator('tbody tr[data-id]')).toHaveCount(3);
+  await expect(page.getByTestId('deliveries').locator('.badge.dead_letter')).toHaveCount(3);
   await good.close();
   await bad.close();
 });

@@ -167,13 +167,15 @@ test('the delivery log pages back to older deliveries, and a filter starts again
   }
 });
 
-test('a link opens the delivery log on one event, and a pasted delivery id is refused by name', async ({ page, request }) => {
+test('links open the delivery log on one event or endpoint, its filters stay in the URL, and a pasted delivery id is refused by name', async ({ page, request }) => {
   const receiver = await startReceiver();
   try {
     const tenant = await createTenant(request, 'Event link e2e');
+    const hooks: string[] = [];
     for (let n = 0; n < 2; n++) {
       const res = await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: { url: `${receiver.url}/${n}`, events: ['*'] } });
       expect(res.status()).toBe(201);
+      hooks.push((await res.json()).id);
     }
     const publish = async () => (await (await request.post(`/api/v1/tenants/${tenant}/events`, { headers: auth, data: { event_type: 'order.paid', payload: {} } })).json()).id;
     const wanted = await publish();
@@ -203,6 +205,21 @@ test('a link opens the delivery log on one event, and a pasted delivery id is re
     await page.getByLabel('Event id').press('Enter');
     await expect(rows).toHaveCount(4);
     await expect(page.getByRole('alert')).toHaveCount(0);
+
+    // The Webhooks page links each endpoint to its deliveries; the filters chosen are kept in
+    // the URL, so a reload (or a bookmark) shows the same log.
+    await open(page, `/tenants/${tenant}/webhooks`);
+    await page.locator(`tr[data-id="${hooks[0]}"]`).getByRole('link', { name: 'Deliveries' }).click();
+    await expect(page).toHaveURL(new RegExp(`/deliveries\\?webhook_id=${hooks[0]}$`));
+    await expect(page.locator('#endpoint-filter')).toHaveValue(hooks[0]);
+    await expect(rows).toHaveCount(2);
+    await page.locator('#status-filter').selectOption('delivered');
+    await expect(page).toHaveURL(/status=delivered/);
+    await page.reload();
+    await expect(page.locator('html[data-hydrated]')).toBeAttached();
+    await expect(page.locator('#status-filter')).toHaveValue('delivered');
+    await expect(page.locator('#endpoint-filter')).toHaveValue(hooks[0]);
+    await expect(rows).toHaveCount(2);
   } finally {
     await receiver.close();
   }

@@ -63,6 +63,7 @@ pub fn DashboardPage() -> impl IntoView {
 
 #[component]
 fn Figures(stats: StatsOut) -> impl IntoView {
+    let tenant = untrack(tenant_param());
     let overall = stats.overall.clone();
     let labels: Vec<String> =
         stats.hours.iter().map(|h| h.hour.get(5..13).unwrap_or(&h.hour).replace('T', " ") + ":00").collect();
@@ -109,9 +110,10 @@ fn Figures(stats: StatsOut) -> impl IntoView {
                         Some(_) => "badge failed",
                     };
                     let url = if e.url.is_empty() { format!("{} (deleted)", e.webhook_id) } else { e.url.clone() };
+                    let log = format!("/tenants/{}/deliveries?webhook_id={}", tenant, e.webhook_id);
                     view! {
                         <tr data-webhook=e.webhook_id.clone()>
-                            <td class="mono">{url}</td>
+                            <td class="mono"><a href=log title="Its deliveries">{url}</a></td>
                             <td><span class=health>{if e.enabled { "enabled" } else { "disabled" }}</span></td>
                             <td>{e.stats.attempts}</td>
                             <td>{percent(e.stats.success_rate)}</td>

@@ -23,15 +23,43 @@ pub fn DeadLettersPage() -> impl IntoView {
 fn DeliveryLog(dead_letters: bool) -> impl IntoView {
     let tenant = tenant_param();
     let live = live_updates();
-    let status = RwSignal::new(dead_letters.then_some(DeliveryStatus::DeadLetter));
-    let webhook_id = RwSignal::new(None::<String>);
-    let event_type = RwSignal::new(None::<String>);
-    let since = RwSignal::new(String::new());
-    // `?event_id=` opens the log on one event's deliveries (the Slack connector links so).
-    let event_id = RwSignal::new(
-        leptos_router::hooks::use_query_map().with_untracked(|q| q.get("event_id")).filter(|id| !id.is_empty()),
-    );
+    // The filters start from the URL's query and are written back to it (below), so a filtered
+    // log can be linked to (the Webhooks page and Slack messages do), bookmarked and reloaded.
+    let query = leptos_router::hooks::use_query_map();
+    let given = move |name: &str| query.with_untracked(|q| q.get(name)).filter(|v| !v.is_empty());
+    let status = RwSignal::new(if dead_letters {
+        Some(DeliveryStatus::DeadLetter)
+    } else {
+        given("status").and_then(|s| DeliveryStatus::parse(&s))
+    });
+    let webhook_id = RwSignal::new(given("webhook_id"));
+    let event_type = RwSignal::new(given("event_type"));
+    let event_id = RwSignal::new(given("event_id"));
+    let since = RwSignal::new(given("since").unwrap_or_default());
     let pager = Pager::default();
+    let navigate = leptos_router::hooks::use_navigate();
+    let location = leptos_router::hooks::use_location();
+    Effect::watch(
+        move || {
+            let mut params = leptos_router::params::ParamsMap::new();
+            let mut put = |name: &'static str, value: Option<String>| {
+                if let Some(value) = value.filter(|v| !v.is_empty()) {
+                    params.insert(name, value);
+                }
+            };
+            put("status", status.get().filter(|_| !dead_letters).map(|s| s.as_str().to_string()));
+            put("webhook_id", webhook_id.get());
+            put("event_type", event_type.get());
+            put("event_id", event_id.get());
+            put("since", Some(since.get()));
+            params.to_query_string()
+        },
+        move |query, _, _| {
+            let options = leptos_router::NavigateOptions { replace: true, scroll: false, ..Default::default() };
+            navigate(&format!("{}{query}", location.pathname.get_untracked()), options);
+        },
+        false,
+    );
     let filter = move || DeliveryFilter {
         status: status.get(),
         webhook_id: webhook_id.get(),
@@ -91,15 +119,18 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                         status.set(DeliveryStatus::parse(&event_target_value(&ev)))
                     }>
                         <option value="">"all"</option>
-                        {DeliveryStatus::ALL.into_iter().map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> }).collect_view()}
+                        {DeliveryStatus::ALL.into_iter().map(|s| view! {
+                            <option value=s.as_str() selected=move || status.get() == Some(s)>{s.as_str()}</option>
+                        }).collect_view()}
                     </select>
                 })}
                 <label for="endpoint-filter">"Endpoint"</label>
                 <select id="endpoint-filter" on:change=choose(webhook_id)>
                     <option value="">"all"</option>
                     <Suspense fallback=|| ()>
-                        {move || endpoints.get().map(|r| r.unwrap_or_default().into_iter().map(|w| view! {
-                            <option value=w.id.clone()>{w.url}</option>
+                        {move || endpoints.get().map(|r| r.unwrap_or_default().into_iter().map(|w| {
+                            let chosen = Some(w.id.clone()) == webhook_id.get_untracked();
+                            view! { <option value=w.id.clone() selected=chosen>{w.url}</option> }
                         }).collect_view())}
                     </Suspense>
                 </select>
@@ -108,8 +139,9 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                     <option value="">"all"</option>
                     <Suspense fallback=|| ()>
                         {move || catalogue.get().map(|r| r.unwrap_or_default().into_iter().map(|t| {
+                            let chosen = Some(&t) == event_type.get_untracked().as_ref();
                             let label = t.clone();
-                            view! { <option value=t>{label}</option> }
+                            view! { <option value=t selected=chosen>{label}</option> }
                         }).collect_view())}
                     </Suspense>
                 </select>

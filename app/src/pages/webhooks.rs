@@ -115,6 +115,7 @@ fn EndpointRow(
             </td>
             <td>{short_time(&webhook.created_at)}</td>
             <td class="actions">
+                <a class="button secondary" href=format!("/tenants/{}/deliveries?webhook_id={}", webhook.tenant_id, webhook.id)>"Deliveries"</a>
                 <button class="secondary" on:click=move |_| on_dialog(Dialog::Edit(for_edit.clone()))>"Edit"</button>
                 <button class="secondary" on:click=move |_| on_dialog(Dialog::Test(for_test.clone()))>"Test"</button>
                 <button class="secondary" on:click=move |_| show_secret.update(|s| *s = !*s)>"Secret"</button>
