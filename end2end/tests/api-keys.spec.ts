@@ -100,7 +100,7 @@ test('a refusal that names no field of the create form shows in the form', async
   expect(keys.data).toHaveLength(0);
 });
 
-test("a key's name opens its settings and its requests by outcome", async ({ page, request }) => {
+test("a key's name opens its settings, its requests by outcome and its audit entries", async ({ page, request }) => {
   const tenant = await createTenant(request, 'Key usage e2e');
   const made = await request.post(`/api/v1/tenants/${tenant}/api-keys`, {
     headers: auth,
@@ -135,4 +135,14 @@ test("a key's name opens its settings and its requests by outcome", async ({ pag
   // The name closes it again.
   await row.getByRole('button', { name: 'partner' }).click();
   await expect(detail).toHaveCount(0);
+
+  // Who changed this key, and when: its entries in the audit log, filter shown.
+  await row.getByRole('button', { name: 'partner' }).click();
+  await detail.getByRole('link', { name: 'Its audit log' }).click();
+  await expect(page).toHaveURL(new RegExp(`/audit\\?target=${key.id}$`));
+  await expect(page.getByLabel('Target')).toHaveValue(key.id);
+  const entries = page.getByTestId('audit-log').locator('tbody tr');
+  await expect(entries).toHaveCount(2);
+  await expect(entries.nth(0)).toHaveAttribute('data-action', 'api_key.revoked');
+  await expect(entries.nth(1)).toHaveAttribute('data-action', 'api_key.created');
 });

@@ -80,6 +80,16 @@ test('the audit log lists changes and filters them', async ({ page, request }) =
   await page.getByLabel('Actor').fill('key_nobody');
   await page.getByLabel('Actor').press('Enter');
   await expect(page.getByTestId('audit-empty')).toBeVisible();
+
+  // The filters are in the URL: a reload keeps them.
+  await page.getByLabel('Actor').fill('');
+  await page.getByLabel('Actor').press('Enter');
+  await page.getByLabel('Action').selectOption('webhook.*');
+  await expect(page).toHaveURL(/\?action=webhook$/);
+  await page.reload();
+  await expect(page.locator('html[data-hydrated]')).toBeAttached();
+  await expect(page.getByLabel('Action')).toHaveValue('webhook');
+  await expect(rows).toHaveCount(2);
 });
 
 test('the audit log pages back to its oldest entries', async ({ page, request }) => {

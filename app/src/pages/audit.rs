@@ -5,17 +5,26 @@ use leptos::prelude::*;
 
 use super::layout::{latest, local_input_to_utc, short_time, tenant_param, ProblemBox, Shell};
 use super::pager::{Pager, PagerBar};
+use super::url_filters::{keep_in_url, opened_with};
 use crate::api::audit_log;
 use crate::models::{AuditFilter, AUDIT_ACTIONS};
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let tenant = tenant_param();
-    let actor = RwSignal::new(String::new());
-    let action = RwSignal::new(String::new());
-    let target = RwSignal::new(String::new());
-    let since = RwSignal::new(String::new());
-    let until = RwSignal::new(String::new());
+    // In the URL, as the delivery log's: the API Keys page links a key to its entries.
+    let given = opened_with();
+    let [actor, action, target, since, until] =
+        ["actor", "action", "target", "since", "until"].map(|name| RwSignal::new(given(name).unwrap_or_default()));
+    keep_in_url(move || {
+        vec![
+            ("actor", actor.get()),
+            ("action", action.get()),
+            ("target", target.get()),
+            ("since", since.get()),
+            ("until", until.get()),
+        ]
+    });
     let pager = Pager::default();
     let present = |s: RwSignal<String>| Some(s.get().trim().to_string()).filter(|s| !s.is_empty());
     let entries = LocalResource::new(move || {
@@ -61,9 +70,9 @@ pub fn AuditPage() -> impl IntoView {
                 <select id="action-filter" on:change=move |ev| set(action, event_target_value(&ev))>
                     <option value="">"all"</option>
                     {["tenant", "api_key", "webhook", "delivery", "session", "connector"].into_iter().map(|area| view! {
-                        <option value=area>{format!("{area}.*")}</option>
+                        <option value=area selected=move || action.get() == area>{format!("{area}.*")}</option>
                     }).collect_view()}
-                    {AUDIT_ACTIONS.iter().map(|a| view! { <option value=*a>{*a}</option> }).collect_view()}
+                    {AUDIT_ACTIONS.iter().map(|a| view! { <option value=*a selected=move || action.get() == *a>{*a}</option> }).collect_view()}
                 </select>
                 {text_filter("target-filter", "Target", "wh_…, key_…", target)}
                 {time_filter("audit-since", "Since (UTC)", since)}

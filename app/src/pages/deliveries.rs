@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use super::layout::{live_updates, local_input_to_utc, short_time, tenant_param, LiveBadge, ProblemBox, Shell};
 use super::pager::{Pager, PagerBar};
+use super::url_filters::{keep_in_url, opened_with};
 use crate::api::{event_types, get_delivery, list_deliveries, list_webhooks, BulkReplay, ReplayDelivery};
 use crate::models::*;
 
@@ -23,10 +24,9 @@ pub fn DeadLettersPage() -> impl IntoView {
 fn DeliveryLog(dead_letters: bool) -> impl IntoView {
     let tenant = tenant_param();
     let live = live_updates();
-    // The filters start from the URL's query and are written back to it (below), so a filtered
-    // log can be linked to (the Webhooks page and Slack messages do), bookmarked and reloaded.
-    let query = leptos_router::hooks::use_query_map();
-    let given = move |name: &str| query.with_untracked(|q| q.get(name)).filter(|v| !v.is_empty());
+    // The filters start from the URL's query and are written back to it, so a filtered log can
+    // be linked to (the Webhooks page, the Dashboard and Slack messages do).
+    let given = opened_with();
     let status = RwSignal::new(if dead_letters {
         Some(DeliveryStatus::DeadLetter)
     } else {
@@ -36,30 +36,16 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
     let event_type = RwSignal::new(given("event_type"));
     let event_id = RwSignal::new(given("event_id"));
     let since = RwSignal::new(given("since").unwrap_or_default());
+    keep_in_url(move || {
+        vec![
+            ("status", status.get().filter(|_| !dead_letters).map_or_else(String::new, |s| s.as_str().to_string())),
+            ("webhook_id", webhook_id.get().unwrap_or_default()),
+            ("event_type", event_type.get().unwrap_or_default()),
+            ("event_id", event_id.get().unwrap_or_default()),
+            ("since", since.get()),
+        ]
+    });
     let pager = Pager::default();
-    let navigate = leptos_router::hooks::use_navigate();
-    let location = leptos_router::hooks::use_location();
-    Effect::watch(
-        move || {
-            let mut params = leptos_router::params::ParamsMap::new();
-            let mut put = |name: &'static str, value: Option<String>| {
-                if let Some(value) = value.filter(|v| !v.is_empty()) {
-                    params.insert(name, value);
-                }
-            };
-            put("status", status.get().filter(|_| !dead_letters).map(|s| s.as_str().to_string()));
-            put("webhook_id", webhook_id.get());
-            put("event_type", event_type.get());
-            put("event_id", event_id.get());
-            put("since", Some(since.get()));
-            params.to_query_string()
-        },
-        move |query, _, _| {
-            let options = leptos_router::NavigateOptions { replace: true, scroll: false, ..Default::default() };
-            navigate(&format!("{}{query}", location.pathname.get_untracked()), options);
-        },
-        false,
-    );
     let filter = move || DeliveryFilter {
         status: status.get(),
         webhook_id: webhook_id.get(),

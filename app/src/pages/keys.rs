@@ -180,6 +180,7 @@ fn KeyDetail(key: ApiKeyOut) -> impl IntoView {
                 " · Created "{short_time(&key.created_at)}
                 {key.rotated_to.clone().map(|to| view! { " · Rotated to "<code>{to}</code> })}
                 {key.revoked_at.as_deref().map(|at| format!(" · Revoked {}", short_time(at)))}
+                " · "<a href=format!("/tenants/{}/audit?target={}", key.tenant_id, key.id)>"Its audit log"</a>
             </p>
             <Suspense fallback=|| view! { <p class="muted">"Loading usage…"</p> }>
                 {move || usage.get().map(|r| match r {

@@ -11,4 +11,5 @@ pub mod login;
 pub mod pager;
 pub mod slack;
 pub mod tenants;
+pub mod url_filters;
 pub mod webhooks;
