@@ -700,7 +700,7 @@ pub struct AuditFilter {
 }
 
 /// Every action the audit log records.
-pub const AUDIT_ACTIONS: [&str; 14] = [
+pub const AUDIT_ACTIONS: [&str; 15] = [
     "tenant.created",
     "session.signed_in",
     "api_key.created",
@@ -713,6 +713,7 @@ pub const AUDIT_ACTIONS: [&str; 14] = [
     "webhook.auto_disabled",
     "webhook.secret_rotated",
     "delivery.replayed",
+    "delivery.retried",
     "connector.slack_updated",
     "connector.slack_deleted",
 ];

@@ -77,6 +77,14 @@ pub trait AdminPort: Send + Sync + 'static {
         id: &str,
         source_ip: Option<String>,
     ) -> Result<DeliveryOut, Problem>;
+    /// Sends a delivery waiting for its retry at once.
+    async fn retry_delivery(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<DeliveryOut, Problem>;
     async fn bulk_replay(
         &self,
         session_token: &str,

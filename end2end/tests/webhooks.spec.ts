@@ -225,6 +225,35 @@ test('links open the delivery log on one event or endpoint, its filters stay in 
   }
 });
 
+test('a failed delivery is retried now instead of at its next retry, without a second delivery', async ({ page, request }) => {
+  const receiver = await startReceiver();
+  try {
+    receiver.answer(500);
+    const tenant = await createTenant(request, 'Retry now e2e');
+    // An hour before the second attempt.
+    const created = await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: { url: receiver.url, events: ['*'], backoff_base_seconds: 3600 } });
+    expect(created.status()).toBe(201);
+    const event = (await (await request.post(`/api/v1/tenants/${tenant}/events`, { headers: auth, data: { event_type: 'order.paid', payload: {} } })).json()).id;
+    await signIn(page);
+    await open(page, `/tenants/${tenant}/deliveries`);
+    const row = page.locator(`tr[data-event-id="${event}"]`);
+    await expect(row).toContainText('failed');
+    await expect(row).toContainText('next ');
+    // Waiting for a retry: no Replay (it would send the event a second time beside it).
+    await expect(row.getByRole('button', { name: 'Replay' })).toHaveCount(0);
+
+    receiver.answer(204);
+    await row.getByRole('button', { name: 'Retry now' }).click();
+    await expect(page.getByTestId('replay-notice')).toContainText('Retrying dlv_');
+    await expect(row).toContainText('delivered');
+    await expect(row.locator('td').nth(3)).toHaveText('2');
+    await expect(page.getByTestId('deliveries').locator('tbody tr[data-id]')).toHaveCount(1);
+    expect(receiver.received.length).toBe(2);
+  } finally {
+    await receiver.close();
+  }
+});
+
 test('editing an endpoint saves what changed, and a field emptied goes back to its default', async ({ page, request }) => {
   const tenant = await createTenant(request, 'Webhooks edit e2e');
   const made = await request.post(`/api/v1/tenants/${tenant}/webhooks`, {

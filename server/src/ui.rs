@@ -269,6 +269,17 @@ impl AdminPort for UiPort {
         Ok(self.0.replay_delivery(&principal, tenant_id, id, false, source_ip).await?)
     }
 
+    async fn retry_delivery(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<DeliveryOut, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.retry_delivery(&principal, tenant_id, id, source_ip).await?)
+    }
+
     async fn bulk_replay(
         &self,
         session_token: &str,

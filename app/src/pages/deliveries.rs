@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use super::layout::{live_updates, local_input_to_utc, short_time, tenant_param, LiveBadge, ProblemBox, Shell};
 use super::pager::{Pager, PagerBar};
 use super::url_filters::{keep_in_url, opened_with};
-use crate::api::{event_types, get_delivery, list_deliveries, list_webhooks, BulkReplay, ReplayDelivery};
+use crate::api::{
+    event_types, get_delivery, list_deliveries, list_webhooks, BulkReplay, ReplayDelivery, RetryDelivery,
+};
 use crate::models::*;
 
 #[component]
@@ -160,7 +162,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                 </tr></thead>
                 <tbody>
                     <For each=move || rows.get() key=|d| (d.id.clone(), d.status, d.attempt_count) let:delivery>
-                        <DeliveryRow delivery expanded on_replayed=move |outcome| {
+                        <DeliveryRow delivery expanded on_acted=move |outcome| {
                             notice.set(Some(outcome));
                             live.tick.update(|t| *t += 1);
                         }/>
@@ -176,20 +178,30 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
 fn DeliveryRow(
     delivery: DeliveryOut,
     expanded: RwSignal<std::collections::HashSet<String>>,
-    on_replayed: impl Fn(Result<String, Problem>) + Copy + Send + Sync + 'static,
+    on_acted: impl Fn(Result<String, Problem>) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let replay = ServerAction::<ReplayDelivery>::new();
-    let original = delivery.id.clone();
+    let retry = ServerAction::<RetryDelivery>::new();
+    let (replayed, retried) = (delivery.id.clone(), delivery.id.clone());
     Effect::new(move |_| {
         if let Some(result) = replay.value().get() {
-            on_replayed(result.map(|new| format!("Replayed {original} as {}", new.id)));
+            on_acted(result.map(|new| format!("Replayed {replayed} as {}", new.id)));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = retry.value().get() {
+            on_acted(result.map(|_| format!("Retrying {retried} now")));
         }
     });
     let (row_id, toggle_id) = (delivery.id.clone(), delivery.id.clone());
     let is_open = move || expanded.with(|e| e.contains(&row_id));
     let d = delivery.clone();
-    let replayable = !matches!(d.status, DeliveryStatus::Pending | DeliveryStatus::Delivering);
+    // A failed delivery is still being retried: "Retry now" sends it at once, where a replay
+    // would send the event a second time beside it. Finished ones are replayed.
+    let replayable = matches!(d.status, DeliveryStatus::Delivered | DeliveryStatus::DeadLetter);
+    let waiting = d.status == DeliveryStatus::Failed;
     let (tenant, id) = (d.tenant_id.clone(), d.id.clone());
+    let (retry_tenant, retry_id) = (d.tenant_id.clone(), d.id.clone());
     let detail_id = d.id.clone();
     let detail_tenant = d.tenant_id.clone();
     view! {
@@ -200,7 +212,10 @@ fn DeliveryRow(
         })>
             <td><code>{d.id.clone()}</code>{d.replay_of.clone().map(|of| view! { <div class="muted">"replay of "<code>{of}</code></div> })}</td>
             <td>{d.event_type.clone()}</td>
-            <td><span class=format!("badge {}", d.status.as_str())>{d.status.as_str()}</span></td>
+            <td>
+                <span class=format!("badge {}", d.status.as_str())>{d.status.as_str()}</span>
+                {d.next_attempt_at.as_deref().filter(|_| waiting).map(|at| view! { <div class="muted">"next "{short_time(at)}</div> })}
+            </td>
             <td>{d.attempt_count}</td>
             <td>{d.last_status_code.map(|c| c.to_string()).or(d.last_error.clone()).unwrap_or_default()}</td>
             <td>{short_time(&d.created_at)}</td>
@@ -209,6 +224,12 @@ fn DeliveryRow(
                     <button class="secondary" disabled=move || replay.pending().get() on:click=move |_| {
                         replay.dispatch(ReplayDelivery { tenant_id: tenant.clone(), id: id.clone() });
                     }>"Replay"</button>
+                })}
+                {waiting.then(|| view! {
+                    <button class="secondary" title="Send it now instead of at its next retry" disabled=move || retry.pending().get()
+                        on:click=move |_| {
+                            retry.dispatch(RetryDelivery { tenant_id: retry_tenant.clone(), id: retry_id.clone() });
+                        }>"Retry now"</button>
                 })}
             </td>
         </tr>

@@ -165,6 +165,35 @@ impl Hub {
         Ok(replayed.remove(0))
     }
 
+    /// Sends a delivery that is waiting for its next retry at once, instead of a replay that
+    /// would send the event a second time beside it (once the receiver is fixed, say). Its
+    /// attempts go on counting towards the endpoint's limit.
+    pub async fn retry_delivery(
+        &self,
+        who: &Principal,
+        tenant_id: &str,
+        id: &str,
+        source_ip: Option<String>,
+    ) -> Result<DeliveryOut> {
+        who.authorize(tenant_id, Scope::DeliveriesReplay)?;
+        let row = store::found(store::deliveries::get(&self.db, tenant_id, id).await?, "delivery")?;
+        let now = time::now_ms();
+        let mut tx = self.db.begin().await?;
+        if !store::deliveries::make_due(&mut tx, tenant_id, id, now).await? {
+            return Err(Error::Conflict(match row.status.as_str() {
+                "delivering" => "the delivery is being sent now".into(),
+                done => format!("a delivery that is {done} is not retried; replay it instead"),
+            }));
+        }
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "delivery.retried", Some(id), source_ip))
+            .await?;
+        notify_other_instances(&mut tx).await?;
+        tx.commit().await?;
+        self.wake.notify_one();
+        self.changed();
+        Ok(delivery_out(store::found(store::deliveries::get(&self.db, tenant_id, id).await?, "delivery")?))
+    }
+
     /// Replays every delivery matching the filter (at most 10 000 a call).
     pub async fn bulk_replay(
         &self,

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/replay", post(replay))
+        .route("/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/retry", post(retry))
         .route("/api/v1/tenants/{tenant_id}/webhook-deliveries/replay", post(bulk))
         .route("/api/v1/tenants/{tenant_id}/dead-letters", get(dead_letters))
         .route("/api/v1/tenants/{tenant_id}/dead-letters/{id}/replay", post(replay_dead_letter))
@@ -39,6 +40,14 @@ pub fn operations() -> Vec<Op> {
         )
         .scope("deliveries:replay")
         .answers(201, Some(schema::<DeliveryOut>)),
+        Op::post(
+            "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/retry",
+            REPLAY,
+            "Retry now: a delivery waiting for its next retry is sent at once (no second delivery)",
+        )
+        .scope("deliveries:replay")
+        .answers(200, Some(schema::<DeliveryOut>))
+        .refuses(409, "the delivery is not waiting: it is being sent, delivered or dead-lettered (replay those)"),
         Op::post(
             "/api/v1/tenants/{tenant_id}/webhook-deliveries/replay",
             REPLAY,
@@ -100,6 +109,14 @@ async fn replay(
         StatusCode::CREATED,
         Json(s.hub.replay_delivery(&caller.principal, &tenant_id, &id, false, caller.source_ip()).await?),
     ))
+}
+
+async fn retry(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((tenant_id, id)): Path<(String, String)>,
+) -> Result<Json<DeliveryOut>> {
+    Ok(Json(s.hub.retry_delivery(&caller.principal, &tenant_id, &id, caller.source_ip()).await?))
 }
 
 async fn replay_dead_letter(

@@ -325,6 +325,16 @@ pub async fn claim_one(db: &Db, worker: &str, id: &str, now: i64, lease_until: i
         .bind(worker).bind(lease_until).bind(now).bind(id).fetch_optional(pool).await)?)
 }
 
+/// Makes a waiting delivery (pending, or failed and waiting for its retry) due now; false when
+/// it is in no such state, a worker having claimed it meanwhile, say.
+pub async fn make_due(tx: &mut Tx, tenant_id: &str, id: &str, now: i64) -> Result<bool> {
+    let done = on_tx!(tx, conn => sqlx::query(
+        "UPDATE deliveries SET next_attempt_at = $3, updated_at = $3 \
+         WHERE tenant_id = $1 AND id = $2 AND status IN ('pending', 'failed')")
+        .bind(tenant_id).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
 /// The ids of the deliveries that replay `id`.
 pub async fn replays_of(db: &Db, id: &str) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = on_db!(db, pool => sqlx::query_as(

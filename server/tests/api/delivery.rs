@@ -380,3 +380,49 @@ both!(the_delivery_log_finds_one_events_deliveries_and_refuses_another_kind_of_i
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert_eq!(refused["errors"][0]["field"], "event_id", "{refused}");
 });
+
+both!(retry_now_sends_a_waiting_delivery_at_once_and_refuses_one_that_is_not_waiting, |backend: Backend| async move {
+    // An hour's backoff: without "retry now" the second attempt would be an hour away.
+    let app = TestApp::spawn_with(backend, |c| c.delivery.backoff_base = Duration::from_secs(3600)).await;
+    let receiver = Receiver::start().await;
+    receiver.reply(503, &[]);
+    let tenant = app.create_tenant("Acme").await;
+    app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    let accepted = app.publish(&tenant, "new_lead", json!({})).await;
+    let id = accepted["deliveries"][0].as_str().unwrap();
+    assert_eq!(app.drain().await, 1);
+    assert_eq!(app.drain().await, 0, "the retry waits for its backoff");
+    assert_eq!(app.delivery(&tenant, id).await["status"], "failed");
+
+    // The receiver is fixed; the admin does not wait the hour.
+    let retry = format!("/api/v1/tenants/{tenant}/webhook-deliveries/{id}/retry");
+    let before = integrations_hub::time::now_ms();
+    let (status, retried) = app.post(&retry, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{retried}");
+    assert_eq!(retried["id"], id, "the same delivery, not a replay: {retried}");
+    let due = integrations_hub::time::parse_rfc3339(retried["next_attempt_at"].as_str().unwrap()).unwrap();
+    assert!(due <= integrations_hub::time::now_ms() && due >= before - 1, "{retried}");
+    assert_eq!(app.drain().await, 1, "due at once");
+    let delivery = app.delivery(&tenant, id).await;
+    assert_eq!(delivery["status"], "delivered");
+    assert_eq!(delivery["attempt_count"], 2);
+    assert!(delivery["replays"].as_array().unwrap().is_empty(), "{delivery}");
+    assert_eq!(receiver.received().len(), 2, "the event was sent twice in all, not three times");
+
+    // Delivered: nothing to retry (a replay is the way to send it again).
+    let (status, refused) = app.post(&retry, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(refused["detail"].as_str().unwrap().contains("replay"), "{refused}");
+
+    // Audited; another tenant's delivery is not found; a read-only key may not.
+    let (_, audit) = app.get(&format!("/api/v1/tenants/{tenant}/audit-log?action=delivery.retried")).await;
+    assert_eq!(audit["data"][0]["target"], id, "{audit}");
+    let other = app.create_tenant("Globex").await;
+    let (status, _) = app.post(&format!("/api/v1/tenants/{other}/webhook-deliveries/{id}/retry"), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, reader) =
+        app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), json!({ "name": "r", "role": "read_only" })).await;
+    let (status, _, _) =
+        app.request(Method::POST, &retry, Some(reader["key"].as_str().unwrap()), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+});

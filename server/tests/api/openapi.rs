@@ -371,6 +371,17 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     )
     .await;
 
+    // Retry now: a delivery waiting for its retry is sent at once; a delivered one is refused.
+    receiver.reply(503, &[]);
+    app.publish(&tid, "request_approved", json!({})).await;
+    app.drain().await;
+    let (_, failed) = app.get(&format!("/api/v1/tenants/{tid}/webhook-deliveries?status=failed")).await;
+    let waiting = text(&failed["data"][0], "id");
+    let r = [("tenant_id", tid.as_str()), ("id", waiting.as_str())];
+    tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/retry", &r, ""), None).await;
+    tour.refused(at(op, "post", "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/retry", &d, ""), |r| r, 409).await;
+    app.drain().await;
+
     // Echo inspector, stats, audit.
     tour.call(
         at(None, "post", "/echo/{tenant_id}/{name}", &[("tenant_id", tid.as_str()), ("name", "tour")], ""),
