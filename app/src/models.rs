@@ -533,6 +533,11 @@ pub struct BulkReplayIn {
     #[serde(default)]
     pub webhook_id: Option<String>,
     #[serde(default)]
+    pub event_type: Option<String>,
+    /// One event's deliveries (`evt_…`).
+    #[serde(default)]
+    pub event_id: Option<String>,
+    #[serde(default)]
     pub since: Option<String>,
     #[serde(default)]
     pub until: Option<String>,

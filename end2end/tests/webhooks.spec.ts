@@ -106,10 +106,25 @@ test('dead letters appear live and are replayed one by one and in bulk', async (
     // Bulk: two more dead letters, replayed together.
     receiver.answer(500);
     await publish(2);
-    await publish(3);
+    const third = await publish(3);
     await open(page, `/tenants/${tenant}/dead-letters`);
     await expect(page.getByTestId('deliveries').locator('tr[data-id]')).toHaveCount(3);
     receiver.answer(204);
+
+    // Filtered to one event: Replay all replays what the filters select, not every dead letter.
+    await page.getByLabel('Event id').fill(third);
+    await page.getByLabel('Event id').press('Enter');
+    await expect(page.getByTestId('deliveries').locator('tr[data-id]')).toHaveCount(1);
+    const beforeOne = receiver.received.length;
+    await page.getByRole('button', { name: 'Replay all' }).click();
+    await page.getByRole('button', { name: 'Yes, replay them' }).click();
+    await expect(page.getByTestId('bulk-result')).toHaveText('1 replayed');
+    await expect.poll(() => receiver.received.length - beforeOne).toBe(1);
+    expect(JSON.parse(receiver.received[receiver.received.length - 1].body).id).toBe(third);
+
+    await page.getByLabel('Event id').fill('');
+    await page.getByLabel('Event id').press('Enter');
+    await expect(page.getByTestId('deliveries').locator('tr[data-id]')).toHaveCount(3);
     const before = receiver.received.length;
     await page.getByRole('button', { name: 'Replay all' }).click();
     await page.getByRole('button', { name: 'Yes, replay them' }).click();

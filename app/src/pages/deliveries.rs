@@ -48,14 +48,14 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
         ]
     });
     let pager = Pager::default();
-    let filter = move || DeliveryFilter {
+    let filter = Memo::new(move |_| DeliveryFilter {
         status: status.get(),
         webhook_id: webhook_id.get(),
         event_type: event_type.get(),
         event_id: event_id.get(),
         since: local_input_to_utc(since.get()),
         until: None,
-    };
+    });
     // Fetched in the browser only: the log is live, and its rows are keyed so that a refresh
     // keeps the rows that did not change (with their open details and messages). A live update
     // fetches the page shown again: on an older page, the same deliveries with their news.
@@ -63,7 +63,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
         let tenant = tenant.clone();
         move || {
             live.tick.track();
-            list_deliveries(tenant(), filter(), pager.cursor())
+            list_deliveries(tenant(), filter.get(), pager.cursor())
         }
     });
     let page = Memo::new(move |previous: Option<&Page<DeliveryOut>>| match deliveries.get() {
@@ -145,7 +145,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                     since.set(event_target_value(&ev))
                 }/>
             </div>
-            {dead_letters.then(|| view! { <BulkReplayBar webhook_id on_done=move || live.tick.update(|t| *t += 1)/> })}
+            {dead_letters.then(|| view! { <BulkReplayBar filter on_done=move || live.tick.update(|t| *t += 1)/> })}
             {move || notice.get().map(|n| match n {
                 Ok(message) => view! { <p role="status" data-testid="replay-notice">{message}</p> }.into_any(),
                 Err(problem) => view! { <ProblemBox problem/> }.into_any(),
@@ -281,12 +281,9 @@ fn DeliveryDetail(tenant: String, id: String) -> impl IntoView {
     }
 }
 
-/// Replays every dead letter (of the chosen endpoint, if one is chosen), after a confirmation.
+/// Replays every dead letter the filters select, on every page, after a confirmation.
 #[component]
-fn BulkReplayBar(
-    webhook_id: RwSignal<Option<String>>,
-    on_done: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn BulkReplayBar(filter: Memo<DeliveryFilter>, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let tenant = tenant_param();
     let bulk = ServerAction::<BulkReplay>::new();
     let confirming = RwSignal::new(false);
@@ -300,9 +297,19 @@ fn BulkReplayBar(
             {move || if confirming.get() {
                 let tenant = tenant.clone();
                 view! {
-                    <span>"Replay every dead letter shown? Each becomes a new delivery. "</span>
+                    <span>"Replay every dead letter these filters select, on every page? Each becomes a new delivery. "</span>
                     <button on:click=move |_| {
-                        let input = BulkReplayIn { status: Some("dead_letter".into()), webhook_id: webhook_id.get_untracked(), ..Default::default() };
+                        // Exactly what the log lists: before, only the endpoint was passed on, so
+                        // a type or event chosen here was replayed with every other dead letter.
+                        let f = filter.get_untracked();
+                        let input = BulkReplayIn {
+                            status: Some("dead_letter".into()),
+                            webhook_id: f.webhook_id,
+                            event_type: f.event_type,
+                            event_id: f.event_id,
+                            since: f.since,
+                            until: f.until,
+                        };
                         bulk.dispatch(BulkReplay { tenant_id: tenant(), input });
                         confirming.set(false);
                     }>"Yes, replay them"</button>

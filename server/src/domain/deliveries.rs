@@ -206,6 +206,8 @@ impl Hub {
         let query = DeliveryQuery {
             status: input.status,
             webhook_id: input.webhook_id,
+            event_type: input.event_type,
+            event_id: input.event_id,
             since: input.since,
             until: input.until,
             ..Default::default()

@@ -75,6 +75,36 @@ both!(bulk_replay_takes_a_filter, |backend: Backend| async move {
     assert_eq!(dead["data"].as_array().unwrap().len(), 3, "the originals stay in the dead-letter list");
 });
 
+both!(bulk_replay_takes_the_event_type_and_event_filters_of_the_log, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| c.delivery.max_attempts = 1).await;
+    let receiver = Receiver::start().await;
+    for _ in 0..3 {
+        receiver.reply(500, &[]);
+    }
+    let tenant = app.create_tenant("Acme").await;
+    app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    let lead = app.publish(&tenant, "new_lead", json!({})).await;
+    for _ in 0..2 {
+        app.publish(&tenant, "order.paid", json!({})).await;
+    }
+    app.drain().await;
+    let bulk = format!("/api/v1/tenants/{tenant}/webhook-deliveries/replay");
+
+    let (status, out) = app.post(&bulk, json!({ "status": "dead_letter", "event_type": "order.paid" })).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{out}");
+    assert_eq!(out["replayed"], 2, "the order.paid dead letters only: {out}");
+
+    let (_, out) = app.post(&bulk, json!({ "status": "dead_letter", "event_id": lead["id"] })).await;
+    assert_eq!(out["replayed"], 1, "{out}");
+    let replay = app.delivery(&tenant, out["deliveries"][0].as_str().unwrap()).await;
+    assert_eq!(replay["event_id"], lead["id"], "{replay}");
+
+    // As on the log: an id of another kind is named, not read as "no dead letter".
+    let (status, refused) = app.post(&bulk, json!({ "event_id": lead["deliveries"][0] })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "event_id", "{refused}");
+});
+
 both!(the_seed_integrator_routes_take_the_tenant_from_the_key, |backend: Backend| async move {
     let app = TestApp::spawn_with(backend, |c| c.delivery.max_attempts = 1).await;
     let receiver = Receiver::start().await;
