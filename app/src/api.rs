@@ -111,6 +111,11 @@ pub async fn replay_delivery(tenant_id: String, id: String) -> Result<DeliveryOu
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn get_event(tenant_id: String, id: String) -> Result<EventOut, Problem> {
+    ssr::admin()?.0.get_event(&ssr::session_token()?, &tenant_id, &id).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn retry_delivery(tenant_id: String, id: String) -> Result<DeliveryOut, Problem> {
     ssr::admin()?.0.retry_delivery(&ssr::session_token()?, &tenant_id, &id, ssr::client_ip()).await
 }

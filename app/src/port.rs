@@ -77,6 +77,8 @@ pub trait AdminPort: Send + Sync + 'static {
         id: &str,
         source_ip: Option<String>,
     ) -> Result<DeliveryOut, Problem>;
+    /// An event, with its payload and its deliveries.
+    async fn get_event(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<EventOut, Problem>;
     /// Sends a delivery waiting for its retry at once.
     async fn retry_delivery(
         &self,

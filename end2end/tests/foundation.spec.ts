@@ -36,6 +36,13 @@ test('a published event is delivered, signed, and appears in the live delivery l
     expect(JSON.parse(got.body)).toMatchObject({ id: event.id, type: 'new_lead', data: { name: 'Ada' } });
     expect(verifySignature(secret, got)).toBe(true);
 
+    // Expanded, the row shows what was sent: the event's payload.
+    await row.click();
+    const payload = page.getByTestId('payload');
+    await payload.locator('summary').click();
+    await expect(payload).toContainText('"email": "ada@example.com"');
+    await expect(payload.locator('summary')).toContainText(event.id);
+
     // The status filter works only in the browser: choosing dead_letter hides the row.
     await page.locator('#status-filter').selectOption('dead_letter');
     await expect(row).toHaveCount(0);

@@ -269,6 +269,11 @@ impl AdminPort for UiPort {
         Ok(self.0.replay_delivery(&principal, tenant_id, id, false, source_ip).await?)
     }
 
+    async fn get_event(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<EventOut, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.get_event(&principal, tenant_id, id).await?)
+    }
+
     async fn retry_delivery(
         &self,
         session_token: &str,

@@ -8,7 +8,7 @@ use super::layout::{live_updates, local_input_to_utc, short_time, tenant_param, 
 use super::pager::{Pager, PagerBar};
 use super::url_filters::{keep_in_url, opened_with};
 use crate::api::{
-    event_types, get_delivery, list_deliveries, list_webhooks, BulkReplay, ReplayDelivery, RetryDelivery,
+    event_types, get_delivery, get_event, list_deliveries, list_webhooks, BulkReplay, ReplayDelivery, RetryDelivery,
 };
 use crate::models::*;
 
@@ -204,6 +204,7 @@ fn DeliveryRow(
     let (retry_tenant, retry_id) = (d.tenant_id.clone(), d.id.clone());
     let detail_id = d.id.clone();
     let detail_tenant = d.tenant_id.clone();
+    let detail_event = d.event_id.clone();
     view! {
         <tr data-id=d.id.clone() data-event-id=d.event_id.clone() class="clickable" on:click=move |_| expanded.update(|e| {
             if !e.remove(&toggle_id) {
@@ -234,16 +235,32 @@ fn DeliveryRow(
             </td>
         </tr>
         {move || is_open().then(|| view! {
-            <tr class="detail"><td colspan="7"><DeliveryDetail tenant=detail_tenant.clone() id=detail_id.clone()/></td></tr>
+            <tr class="detail"><td colspan="7"><DeliveryDetail tenant=detail_tenant.clone() id=detail_id.clone() event_id=detail_event.clone()/></td></tr>
         })}
     }
 }
 
-/// A delivery's attempts (status, duration, response headers and body, error) and its chain.
+/// A delivery's attempts (status, duration, response headers and body, error), its chain, and
+/// the event's payload (what the receiver got as `data`).
 #[component]
-fn DeliveryDetail(tenant: String, id: String) -> impl IntoView {
+fn DeliveryDetail(tenant: String, id: String, event_id: String) -> impl IntoView {
+    let event = LocalResource::new({
+        let tenant = tenant.clone();
+        move || get_event(tenant.clone(), event_id.clone())
+    });
     let detail = LocalResource::new(move || get_delivery(tenant.clone(), id.clone()));
     view! {
+        <Suspense fallback=|| ()>
+            {move || event.get().map(|r| match r {
+                Err(problem) => view! { <ProblemBox problem/> }.into_any(),
+                Ok(event) => view! {
+                    <details class="attempt" data-testid="payload">
+                        <summary>{format!("Payload \u{b7} {} \u{b7} {}", event.event_type, event.id)}</summary>
+                        <pre class="body">{serde_json::to_string_pretty(&event.payload).unwrap_or_default()}</pre>
+                    </details>
+                }.into_any(),
+            })}
+        </Suspense>
         <Suspense fallback=|| view! { <p class="muted">"Loading attempts…"</p> }>
             {move || detail.get().map(|r| match r {
                 Err(problem) => view! { <ProblemBox problem/> }.into_any(),
