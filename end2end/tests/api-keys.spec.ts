@@ -53,6 +53,12 @@ test('an admin creates, copies, rotates and revokes an API key', async ({ page, 
   await active.getByRole('button', { name: 'Yes, revoke' }).click();
   await expect(page.locator('tr[data-name="billing-service"] .key-active')).toHaveCount(0);
   expect(await works(rotated)).toBe(401);
+
+  // Narrowed to a status: no active key is left; all shows both again.
+  await page.getByLabel('Status').selectOption('active');
+  await expect(page.getByTestId('keys-none')).toHaveText('No active key.');
+  await page.getByLabel('Status').selectOption('');
+  await expect(page.locator('tr[data-name="billing-service"]')).toHaveCount(2);
 });
 
 test('a tenant admin key signs in and sees only its own tenant', async ({ page, request }) => {

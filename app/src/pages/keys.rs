@@ -17,11 +17,18 @@ pub fn KeysPage() -> impl IntoView {
     // The plaintext of a key just created or rotated: shown once, then gone.
     let revealed = RwSignal::new(None::<ApiKeyCreated>);
     let reload = move || refresh.update(|n| *n += 1);
+    // Rotations leave old keys behind (expired, revoked): the list can be narrowed to a status.
+    let status = RwSignal::new(String::new());
     view! {
         <Shell>
             <div class="toolbar">
                 <h1>"API keys"</h1>
                 <span class="spacer"></span>
+                <label for="key-status-filter">"Status"</label>
+                <select id="key-status-filter" on:change=move |ev| status.set(event_target_value(&ev))>
+                    <option value="">"all"</option>
+                    {["active", "expired", "revoked"].map(|s| view! { <option value=s>{s}</option> }).collect_view()}
+                </select>
                 <button on:click=move |_| creating.set(true)>"Create key"</button>
             </div>
             {move || revealed.get().map(|created| view! { <NewKey created on_close=move || revealed.set(None)/> })}
@@ -36,7 +43,13 @@ pub fn KeysPage() -> impl IntoView {
                 {move || keys.get().map(|result| match result {
                     Err(problem) => view! { <ProblemBox problem/> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <p class="muted">"No key yet."</p> }.into_any(),
-                    Ok(list) => view! {
+                    Ok(mut list) => {
+                        let wanted = status.get();
+                        list.retain(|v| wanted.is_empty() || v.key.status == wanted);
+                        if list.is_empty() {
+                            return view! { <p class="muted" data-testid="keys-none">{format!("No {wanted} key.")}</p> }.into_any();
+                        }
+                        view! {
                         <table class="table" data-testid="api-keys">
                             <thead><tr>
                                 <th>"Name"</th><th>"Prefix"</th><th>"Access"</th><th>"Status"</th>
@@ -48,7 +61,8 @@ pub fn KeysPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
+                        }.into_any()
+                    }
                 })}
             </Transition>
         </Shell>
