@@ -170,6 +170,15 @@ test('the delivery log pages back to older deliveries, and a filter starts again
     await expect(rows).toHaveCount(50);
     await expect(rows.first()).toHaveAttribute('data-event-id', events[52]);
 
+    // A time window that holds none of them says so (and is kept in the URL).
+    await page.getByLabel('Until (UTC)').fill('2000-01-01T00:00');
+    await page.getByLabel('Until (UTC)').dispatchEvent('change');
+    await expect(page.getByTestId('deliveries-empty')).toHaveText('No delivery matches these filters.');
+    await expect(page).toHaveURL(/until=2000-01-01T00%3A00|until=2000-01-01T00:00/);
+    await page.getByLabel('Until (UTC)').fill('');
+    await page.getByLabel('Until (UTC)').dispatchEvent('change');
+    await expect(rows).toHaveCount(50);
+
     // A filter changed on an older page shows its own newest deliveries.
     await older.click();
     await expect(rows).toHaveCount(3);

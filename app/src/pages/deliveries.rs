@@ -38,6 +38,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
     let event_type = RwSignal::new(given("event_type"));
     let event_id = RwSignal::new(given("event_id"));
     let since = RwSignal::new(given("since").unwrap_or_default());
+    let until = RwSignal::new(given("until").unwrap_or_default());
     keep_in_url(move || {
         vec![
             ("status", status.get().filter(|_| !dead_letters).map_or_else(String::new, |s| s.as_str().to_string())),
@@ -45,6 +46,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
             ("event_type", event_type.get().unwrap_or_default()),
             ("event_id", event_id.get().unwrap_or_default()),
             ("since", since.get()),
+            ("until", until.get()),
         ]
     });
     let pager = Pager::default();
@@ -54,7 +56,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
         event_type: event_type.get(),
         event_id: event_id.get(),
         since: local_input_to_utc(since.get()),
-        until: None,
+        until: local_input_to_utc(until.get()),
     });
     // Fetched in the browser only: the log is live, and its rows are keyed so that a refresh
     // keeps the rows that did not change (with their open details and messages). A live update
@@ -144,6 +146,11 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                     pager.reset();
                     since.set(event_target_value(&ev))
                 }/>
+                <label for="until-filter">"Until (UTC)"</label>
+                <input id="until-filter" type="datetime-local" prop:value=move || until.get() on:change=move |ev| {
+                    pager.reset();
+                    until.set(event_target_value(&ev))
+                }/>
             </div>
             {dead_letters.then(|| view! { <BulkReplayBar filter on_done=move || live.tick.update(|t| *t += 1)/> })}
             {move || notice.get().map(|n| match n {
@@ -152,8 +159,17 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
             })}
             {move || failure.get().map(|problem| view! { <ProblemBox problem/> })}
             {move || (!loaded.get()).then(|| view! { <p class="muted">"Loading…"</p> })}
-            {move || (loaded.get() && dead_letters && rows.with(Vec::is_empty)).then(|| view! {
-                <p class="muted" data-testid="deliveries-empty">"No dead letter: everything accepted was delivered or is still being tried."</p>
+            {move || (loaded.get() && rows.with(Vec::is_empty)).then(|| {
+                let f = filter.get();
+                let filtered = f.webhook_id.is_some() || f.event_type.is_some() || f.event_id.is_some()
+                    || f.since.is_some() || f.until.is_some() || (!dead_letters && f.status.is_some());
+                let message = match (dead_letters, filtered) {
+                    (true, true) => "No dead letter matches these filters.",
+                    (true, false) => "No dead letter: everything accepted was delivered or is still being tried.",
+                    (false, true) => "No delivery matches these filters.",
+                    (false, false) => "No delivery yet: publish an event of a type an endpoint subscribes to.",
+                };
+                view! { <p class="muted" data-testid="deliveries-empty">{message}</p> }
             })}
             <table class="table" data-testid="deliveries" class:hidden=move || !loaded.get()>
                 <thead><tr>
