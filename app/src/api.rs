@@ -82,6 +82,11 @@ pub async fn current_session() -> Result<Session, Problem> {
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn find_tenants(name: String) -> Result<Page<TenantOut>, Problem> {
+    ssr::admin()?.0.find_tenants(&ssr::session_token()?, &name).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn create_tenant(input: TenantIn) -> Result<TenantOut, Problem> {
     ssr::admin()?.0.create_tenant(&ssr::session_token()?, input, ssr::client_ip()).await
 }

@@ -16,6 +16,9 @@ pub trait AdminPort: Send + Sync + 'static {
     async fn sign_in(&self, secret: &str, source_ip: Option<String>) -> Result<String, Problem>;
     async fn sign_out(&self, session_token: &str) -> Result<(), Problem>;
     async fn session(&self, session_token: &str) -> Result<Session, Problem>;
+    /// The first `PAGE_SIZE` tenants whose name contains `name` (the operator's alone): the
+    /// session lists 500, this finds any of them.
+    async fn find_tenants(&self, session_token: &str, name: &str) -> Result<Page<TenantOut>, Problem>;
     /// Creates a tenant: the operator's alone, as on the REST API.
     async fn create_tenant(
         &self,

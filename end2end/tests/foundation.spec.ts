@@ -96,3 +96,23 @@ test('the operator creates a tenant on the Tenants page, with a bad name refused
   await expect(page.getByTestId('tenants')).toContainText(name);
   await expect(page.getByRole('form', { name: 'New tenant' })).toHaveCount(0);
 });
+
+test('the operator finds a tenant by part of its name', async ({ page, request }) => {
+  const wanted = await createTenant(request, 'Zephyr Search e2e');
+  const other = await createTenant(request, 'Quokka Search e2e');
+  await signIn(page);
+  await open(page, '/');
+  const search = page.getByLabel('Find a tenant');
+  const cards = page.getByTestId('tenants');
+  await search.fill('zephyr SEARCH');
+  await search.press('Enter');
+  await expect(cards.locator(`li[data-id="${wanted}"]`)).toBeVisible();
+  await expect(cards.locator(`li[data-id="${other}"]`)).toHaveCount(0);
+  await search.fill('no tenant is called this');
+  await search.press('Enter');
+  await expect(page.getByTestId('tenants-none')).toBeVisible();
+  // Cleared: the session's list again.
+  await search.fill('');
+  await search.press('Enter');
+  await expect(cards.locator(`li[data-id="${other}"]`)).toBeVisible();
+});

@@ -150,10 +150,15 @@ impl AdminPort for UiPort {
     async fn session(&self, session_token: &str) -> Result<Session, Problem> {
         let (principal, row) = self.principal(session_token).await?;
         let tenants = match principal.tenant_id() {
-            None => self.0.list_tenants(&principal, None, Some(500)).await?.data,
+            None => self.0.list_tenants(&principal, None, Some(500), None).await?.data,
             Some(tenant_id) => vec![self.0.get_tenant(&principal, tenant_id).await?],
         };
         Ok(Session { actor: row.actor, tenants })
+    }
+
+    async fn find_tenants(&self, session_token: &str, name: &str) -> Result<Page<TenantOut>, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.list_tenants(&principal, None, Some(PAGE_SIZE), Some(name)).await?)
     }
 
     async fn create_tenant(

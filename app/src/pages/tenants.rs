@@ -1,29 +1,62 @@
 use leptos::prelude::*;
 
-use super::layout::{FieldMessage, FormProblem, Shell, SignedIn};
-use crate::api::CreateTenant;
-use crate::models::{TenantIn, TenantOut};
+use super::layout::{latest, FieldMessage, FormProblem, ProblemBox, Shell, SignedIn};
+use crate::api::{find_tenants, CreateTenant};
+use crate::models::{Page, Problem, TenantIn, TenantOut};
+
+/// The tenants a name search found; `None` while there is no search.
+type Found = Result<Option<Page<TenantOut>>, Problem>;
 
 /// The landing page: the tenants this session may manage, and for the operator a form to add
-/// one (a fresh hub has none, and nothing else in the UI works without one).
+/// one (a fresh hub has none, and nothing else in the UI works without one) and a search by name
+/// (the session lists the first 500 tenants; the search finds any).
 #[component]
 pub fn TenantsPage() -> impl IntoView {
+    let search = RwSignal::new(String::new());
+    let found = LocalResource::new(move || {
+        let name = search.get().trim().to_string();
+        async move {
+            match name.is_empty() {
+                true => Ok(None),
+                false => find_tenants(name).await.map(Some),
+            }
+        }
+    });
+    // Read through `latest`, outside Shell: see there.
+    let found = latest(found);
     view! {
         <Shell>
             <h1>"Tenants"</h1>
-            <Tenants/>
+            <Tenants search found/>
         </Shell>
     }
 }
 
-/// Inside `Shell`: the list is the session's, from its context.
+/// Inside `Shell`: the list is the session's, from its context, or what the search found.
 #[component]
-fn Tenants() -> impl IntoView {
+fn Tenants(search: RwSignal<String>, found: Memo<Option<Found>>) -> impl IntoView {
     let signed_in = expect_context::<SignedIn>();
     let operator = signed_in.operator;
     view! {
-        {operator.then(|| view! { <CreateForm/> })}
-        {move || view! { <TenantList tenants=signed_in.tenants.get() operator/> }}
+        {operator.then(|| view! {
+            <CreateForm/>
+            <div class="toolbar">
+                <label for="tenant-search">"Find a tenant"</label>
+                <input id="tenant-search" type="search" placeholder="part of its name" prop:value=move || search.get()
+                    on:change=move |ev| search.set(event_target_value(&ev))/>
+            </div>
+        })}
+        {move || match found.get().filter(|_| !search.with(|s| s.trim().is_empty())) {
+            Some(Err(problem)) => view! { <ProblemBox problem/> }.into_any(),
+            Some(Ok(Some(page))) if page.data.is_empty() => {
+                view! { <p class="muted" data-testid="tenants-none">"No tenant's name contains that."</p> }.into_any()
+            }
+            Some(Ok(Some(page))) => view! {
+                <TenantList tenants=page.data operator/>
+                {page.next_cursor.map(|_| view! { <p class="muted">"More tenants match: add to the search."</p> })}
+            }.into_any(),
+            _ => view! { <TenantList tenants=signed_in.tenants.get() operator/> }.into_any(),
+        }}
     }
 }
 

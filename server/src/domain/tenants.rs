@@ -33,10 +33,12 @@ impl Hub {
         who: &Principal,
         cursor: Option<&str>,
         limit: Option<i64>,
+        name: Option<&str>,
     ) -> Result<Page<TenantOut>> {
         who.require_operator()?;
         let limit = page_limit(limit);
-        let rows = store::tenants::list(&self.db, page_cursor(cursor, ids::TENANT)?, limit + 1).await?;
+        let name = name.map(str::trim).filter(|n| !n.is_empty());
+        let rows = store::tenants::list(&self.db, page_cursor(cursor, ids::TENANT)?, limit + 1, name).await?;
         Ok(paginate(rows, limit, |r| r.id.clone(), tenant_out))
     }
 

@@ -7,7 +7,7 @@ use axum::Router;
 use app::models::{Page, TenantIn, TenantOut, WhoAmIOut};
 
 use super::openapi::{schema, Auth, Op};
-use super::{json_bytes, AppState, Caller, Json, PageQuery, Query};
+use super::{json_bytes, AppState, Caller, Json, Query};
 use crate::error::Result;
 
 pub fn router() -> Router<AppState> {
@@ -25,6 +25,7 @@ pub fn operations() -> Vec<Op> {
             .answers(201, Some(schema::<TenantOut>)),
         Op::get("/api/v1/tenants", "Tenants", "List tenants")
             .auth(Auth::Operator)
+            .query("name", "only the tenants whose name contains this text, ignoring case")
             .paged()
             .answers(200, Some(schema::<Page<TenantOut>>)),
         Op::get("/api/v1/tenants/{tenant_id}", "Tenants", "One tenant")
@@ -50,8 +51,20 @@ async fn create(
     Ok((StatusCode::CREATED, Json(tenant)))
 }
 
-async fn list(State(s): State<AppState>, caller: Caller, Query(q): Query<PageQuery>) -> Result<Json<Page<TenantOut>>> {
-    Ok(Json(s.hub.list_tenants(&caller.principal, q.cursor.as_deref(), q.limit).await?))
+/// The tenant list's query: paging, and a name to look for.
+#[derive(Debug, Default, serde::Deserialize)]
+struct TenantQuery {
+    name: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<TenantQuery>,
+) -> Result<Json<Page<TenantOut>>> {
+    Ok(Json(s.hub.list_tenants(&caller.principal, q.cursor.as_deref(), q.limit, q.name.as_deref()).await?))
 }
 
 async fn one(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>) -> Result<Json<TenantOut>> {

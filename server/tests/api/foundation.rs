@@ -43,6 +43,34 @@ both!(the_operator_creates_lists_and_reads_tenants, |backend: Backend| async mov
     assert_eq!((status, body["status"].as_i64()), (StatusCode::NOT_FOUND, Some(404)));
 });
 
+both!(tenants_are_found_by_part_of_their_name, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let mut ids = std::collections::HashMap::new();
+    for name in ["Acme Corp", "acme labs", "Globex", "100%_Pure"] {
+        ids.insert(name, app.create_tenant(name).await);
+    }
+    let names = |page: &serde_json::Value| -> Vec<String> {
+        page["data"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_string()).collect()
+    };
+    let (status, found) = app.get("/api/v1/tenants?name=ACME").await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(names(&found), ["Acme Corp", "acme labs"], "case is ignored: {found}");
+    // LIKE's wildcards are matched as themselves.
+    for text in ["%25", "_", "0%25_p"] {
+        let (_, found) = app.get(&format!("/api/v1/tenants?name={text}")).await;
+        assert_eq!(names(&found), ["100%_Pure"], "{text}: {found}");
+    }
+    let (_, none) = app.get("/api/v1/tenants?name=initech").await;
+    assert_eq!(none["data"], json!([]));
+    // Paged like the whole list, the cursor staying within the search.
+    let (_, first) = app.get("/api/v1/tenants?name=acme&limit=1").await;
+    assert_eq!(names(&first), ["Acme Corp"]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (_, second) = app.get(&format!("/api/v1/tenants?name=acme&limit=1&cursor={cursor}")).await;
+    assert_eq!(names(&second), ["acme labs"]);
+    assert!(second["next_cursor"].is_null(), "{second}");
+});
+
 both!(a_cursor_that_no_page_of_that_list_gave_is_a_422, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Acme").await;

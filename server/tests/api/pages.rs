@@ -42,14 +42,10 @@ both!(every_page_is_rendered_on_the_server_with_its_frame, |backend: Backend| as
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Pages").await;
     let cookie = sign_in(&app).await;
-    for (path, heading) in PAGES {
-        let response = app
-            .http
-            .get(format!("{}/tenants/{tenant}/{path}", app.url))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
+    // The Tenants page (`/`) too: its name search reads a LocalResource.
+    let pages = PAGES.map(|(path, heading)| (format!("/tenants/{tenant}/{path}"), heading));
+    for (path, heading) in std::iter::once(("/".to_string(), "Tenants")).chain(pages) {
+        let response = app.http.get(format!("{}{path}", app.url)).header("cookie", &cookie).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         let html = response.text().await.unwrap();
         assert!(html.contains(r#"data-testid="actor""#), "{path}: the navigation is not server-rendered:\n{html}");
