@@ -28,6 +28,8 @@ test('a published event is delivered, signed, and appears in the live delivery l
     const event = await published.json();
     const row = page.locator(`tr[data-event-id="${event.id}"]`);
     await expect(row).toContainText('delivered');
+    // One delivery, one page: no pager.
+    await expect(page.getByTestId('pager')).toBeHidden();
 
     // The receiver got it, and its signature verifies with the endpoint's secret.
     await expect.poll(() => receiver.received.length).toBe(1);

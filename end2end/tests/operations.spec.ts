@@ -61,6 +61,8 @@ test('the audit log lists changes and filters them', async ({ page, request }) =
   const rows = page.getByTestId('audit-log').locator('tbody tr');
   // Newest first.
   await expect(rows.first()).toHaveAttribute('data-action', 'webhook.deleted');
+  // All on one page: no pager.
+  await expect(page.getByTestId('pager')).toBeHidden();
   await expect(page.getByTestId('audit-log')).toContainText('api_key.created');
   await expect(page.getByTestId('audit-log')).toContainText('tenant.created');
 
