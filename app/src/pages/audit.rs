@@ -51,14 +51,18 @@ pub fn AuditPage() -> impl IntoView {
                             placeholder: &'static str,
                             signal: RwSignal<String>| {
         view! {
-            <label for=id>{label}</label>
-            <input id=id type="search" placeholder=placeholder prop:value=move || signal.get() on:change=move |ev| set(signal, event_target_value(&ev))/>
+            <span class="filter">
+                <label for=id>{label}</label>
+                <input id=id type="search" placeholder=placeholder prop:value=move || signal.get() on:change=move |ev| set(signal, event_target_value(&ev))/>
+            </span>
         }
     };
     let time_filter = move |id: &'static str, label: &'static str, signal: RwSignal<String>| {
         view! {
-            <label for=id>{label}</label>
-            <input id=id type="datetime-local" prop:value=move || signal.get() on:change=move |ev| set(signal, event_target_value(&ev))/>
+            <span class="filter">
+                <label for=id>{label}</label>
+                <input id=id type="datetime-local" prop:value=move || signal.get() on:change=move |ev| set(signal, event_target_value(&ev))/>
+            </span>
         }
     };
     view! {
@@ -66,14 +70,14 @@ pub fn AuditPage() -> impl IntoView {
             <div class="toolbar"><h1>"Audit log"</h1></div>
             <div class="toolbar filters">
                 {text_filter("actor-filter", "Actor", "operator, key_…, system", actor)}
-                <label for="action-filter">"Action"</label>
+                <span class="filter"><label for="action-filter">"Action"</label>
                 <select id="action-filter" on:change=move |ev| set(action, event_target_value(&ev))>
                     <option value="">"all"</option>
                     {["tenant", "api_key", "webhook", "delivery", "session", "connector"].into_iter().map(|area| view! {
                         <option value=area selected=move || action.get() == area>{format!("{area}.*")}</option>
                     }).collect_view()}
                     {AUDIT_ACTIONS.iter().map(|a| view! { <option value=*a selected=move || action.get() == *a>{*a}</option> }).collect_view()}
-                </select>
+                </select></span>
                 {text_filter("target-filter", "Target", "wh_…, key_…", target)}
                 {time_filter("audit-since", "Since (UTC)", since)}
                 {time_filter("audit-until", "Until (UTC)", until)}

@@ -103,7 +103,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
             </div>
             <div class="toolbar filters">
                 {(!dead_letters).then(|| view! {
-                    <label for="status-filter">"Status"</label>
+                    <span class="filter"><label for="status-filter">"Status"</label>
                     <select id="status-filter" on:change=move |ev| {
                         pager.reset();
                         status.set(DeliveryStatus::parse(&event_target_value(&ev)))
@@ -112,9 +112,9 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                         {DeliveryStatus::ALL.into_iter().map(|s| view! {
                             <option value=s.as_str() selected=move || status.get() == Some(s)>{s.as_str()}</option>
                         }).collect_view()}
-                    </select>
+                    </select></span>
                 })}
-                <label for="endpoint-filter">"Endpoint"</label>
+                <span class="filter"><label for="endpoint-filter">"Endpoint"</label>
                 <select id="endpoint-filter" on:change=choose(webhook_id)>
                     <option value="">"all"</option>
                     <Suspense fallback=|| ()>
@@ -123,8 +123,8 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                             view! { <option value=w.id.clone() selected=chosen>{w.url}</option> }
                         }).collect_view())}
                     </Suspense>
-                </select>
-                <label for="type-filter">"Event type"</label>
+                </select></span>
+                <span class="filter"><label for="type-filter">"Event type"</label>
                 <select id="type-filter" on:change=choose(event_type)>
                     <option value="">"all"</option>
                     <Suspense fallback=|| ()>
@@ -134,23 +134,23 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                             view! { <option value=t selected=chosen>{label}</option> }
                         }).collect_view())}
                     </Suspense>
-                </select>
-                <label for="event-filter">"Event id"</label>
+                </select></span>
+                <span class="filter"><label for="event-filter">"Event id"</label>
                 <input id="event-filter" type="search" placeholder="evt_…" prop:value=move || event_id.get().unwrap_or_default()
                     on:change=move |ev| {
                         pager.reset();
                         event_id.set(Some(event_target_value(&ev).trim().to_string()).filter(|v| !v.is_empty()))
-                    }/>
-                <label for="since-filter">"Since (UTC)"</label>
+                    }/></span>
+                <span class="filter"><label for="since-filter">"Since (UTC)"</label>
                 <input id="since-filter" type="datetime-local" prop:value=move || since.get() on:change=move |ev| {
                     pager.reset();
                     since.set(event_target_value(&ev))
-                }/>
-                <label for="until-filter">"Until (UTC)"</label>
+                }/></span>
+                <span class="filter"><label for="until-filter">"Until (UTC)"</label>
                 <input id="until-filter" type="datetime-local" prop:value=move || until.get() on:change=move |ev| {
                     pager.reset();
                     until.set(event_target_value(&ev))
-                }/>
+                }/></span>
             </div>
             {dead_letters.then(|| view! { <BulkReplayBar filter on_done=move || live.tick.update(|t| *t += 1)/> })}
             {move || notice.get().map(|n| match n {
