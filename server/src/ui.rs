@@ -17,7 +17,7 @@ use crate::crypto::{random_token, sha256_hex};
 use crate::delivery::Worker;
 use crate::domain::auth::Principal;
 use crate::domain::deliveries::DeliveryQuery;
-use crate::domain::Hub;
+use crate::domain::{every_page, Hub};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::store::{self, sessions::SessionRow};
@@ -171,9 +171,15 @@ impl AdminPort for UiPort {
         Ok(self.0.create_tenant(&principal, input, source_ip).await?)
     }
 
+    /// Every endpoint, a page of 500 at a time: the Webhooks page and the log's endpoint filter
+    /// list them all (they read only the first 500).
     async fn list_webhooks(&self, session_token: &str, tenant_id: &str) -> Result<Vec<WebhookOut>, Problem> {
         let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.list_webhooks(&principal, tenant_id, None, Some(500)).await?.data)
+        let principal = &principal;
+        let all = every_page(|cursor| async move {
+            self.0.list_webhooks(principal, tenant_id, cursor.as_deref(), Some(500)).await
+        });
+        Ok(all.await?)
     }
 
     async fn list_api_keys(&self, session_token: &str, tenant_id: &str) -> Result<Vec<ApiKeyView>, Problem> {

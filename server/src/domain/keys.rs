@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::auth::{Principal, Scope};
 use super::tenants::audit_row;
-use super::{page_cursor, page_limit, paginate, Hub};
+use super::{every_page, page_cursor, page_limit, paginate, Hub};
 use crate::crypto::sha256_hex;
 use crate::error::{Error, Result};
 use crate::store::{self, api_keys::ApiKeyRow};
@@ -317,16 +317,22 @@ impl Hub {
         Ok(key_out(row))
     }
 
-    /// The keys with their request totals over 7 days (one query for all totals).
+    /// Every key of the tenant with its request totals over 7 days: the admin UI's whole list
+    /// (it read only the first page of 500, so the 501st key was not on the API Keys page at all),
+    /// with one totals query per 500 keys.
     pub async fn key_views(&self, who: &Principal, tenant_id: &str) -> Result<Vec<ApiKeyView>> {
         // Flushed first, so that each key's last use agrees with its counts below (read before
         // the flush, a key used in the last 5 seconds showed "never" beside its requests).
         self.meters.flush(&self.db, time::now_ms()).await?;
-        let keys = self.list_keys(who, tenant_id, None, Some(500)).await?.data;
-        let ids: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
+        let keys =
+            every_page(|cursor| async move { self.list_keys(who, tenant_id, cursor.as_deref(), Some(500)).await })
+                .await?;
         let since = time::now_ms() / 3_600_000 - 7 * 24;
-        let totals: std::collections::HashMap<String, i64> =
-            store::api_keys::request_totals(&self.db, &ids, since).await?.into_iter().collect();
+        let mut totals = std::collections::HashMap::new();
+        for some in keys.chunks(500) {
+            let ids: Vec<String> = some.iter().map(|k| k.id.clone()).collect();
+            totals.extend(store::api_keys::request_totals(&self.db, &ids, since).await?);
+        }
         Ok(keys
             .into_iter()
             .map(|key| ApiKeyView { requests_7d: totals.get(&key.id).copied().unwrap_or(0), key })

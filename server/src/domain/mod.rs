@@ -102,6 +102,24 @@ pub fn page_cursor<'a>(cursor: Option<&'a str>, prefix: &str) -> crate::error::R
     }
 }
 
+/// Every item of a paged list, following its cursors from the first page to the last: for the
+/// admin UI's management pages (keys, endpoints), which show a tenant's whole list.
+pub async fn every_page<T, Fut>(mut page: impl FnMut(Option<String>) -> Fut) -> crate::error::Result<Vec<T>>
+where
+    Fut: std::future::Future<Output = crate::error::Result<app::models::Page<T>>>,
+{
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let next = page(cursor.take()).await?;
+        all.extend(next.data);
+        match next.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
 /// Turns a fetched `limit + 1` rows into a page and its cursor.
 pub fn paginate<R, T>(
     mut rows: Vec<R>,

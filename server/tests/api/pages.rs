@@ -52,3 +52,46 @@ both!(every_page_is_rendered_on_the_server_with_its_frame, |backend: Backend| as
         assert!(html.contains(&format!("<h1>{heading}</h1>")), "{path}: the heading is not server-rendered:\n{html}");
     }
 });
+
+/// Calls one of the UI's server functions as the page does, with the session cookie.
+async fn server_fn(app: &TestApp, cookie: &str, path: &str, body: reqwest::Body, json: bool) -> serde_json::Value {
+    let content_type = if json { "application/json" } else { "application/x-www-form-urlencoded" };
+    let response = app
+        .http
+        .post(format!("{}{path}", app.url))
+        .header("cookie", cookie)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{path} answered {}", response.status());
+    response.json().await.unwrap()
+}
+
+// Why: the API Keys and Webhooks pages read the first page of 500 only; the 501st key or
+// endpoint was nowhere in the UI.
+both!(the_ui_lists_every_key_and_endpoint_past_the_first_500, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Many").await;
+    for n in 0..501 {
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/tenants/{tenant}/api-keys"),
+                serde_json::json!({ "name": format!("k{n}"), "role": "read_only" }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        app.create_webhook(&tenant, serde_json::json!({ "url": format!("https://example.com/{n}"), "events": ["*"] }))
+            .await;
+    }
+    let cookie = sign_in(&app).await;
+    let keys = serde_json::json!({ "tenant_id": tenant }).to_string();
+    let keys = server_fn(&app, &cookie, app::api::ListApiKeys::PATH, keys.into(), true).await;
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 501);
+    assert_eq!(keys[500]["key"]["name"], "k500");
+    let endpoints = format!("tenant_id={tenant}");
+    let endpoints = server_fn(&app, &cookie, app::api::ListWebhooks::PATH, endpoints.into(), false).await;
+    assert_eq!(endpoints.as_array().unwrap().len(), 501);
+});
