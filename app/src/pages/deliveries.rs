@@ -91,7 +91,13 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
     let choose = move |signal: RwSignal<Option<String>>| {
         move |ev| {
             pager.reset();
-            signal.set(Some(event_target_value(&ev)).filter(|v| !v.is_empty()))
+            signal.set(Some(event_target_value(&ev).trim().to_string()).filter(|v| !v.is_empty()))
+        }
+    };
+    let time = move |signal: RwSignal<String>| {
+        move |ev| {
+            pager.reset();
+            signal.set(event_target_value(&ev))
         }
     };
     view! {
@@ -137,20 +143,11 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                 </select></span>
                 <span class="filter"><label for="event-filter">"Event id"</label>
                 <input id="event-filter" type="search" placeholder="evt_…" prop:value=move || event_id.get().unwrap_or_default()
-                    on:change=move |ev| {
-                        pager.reset();
-                        event_id.set(Some(event_target_value(&ev).trim().to_string()).filter(|v| !v.is_empty()))
-                    }/></span>
+                    on:change=choose(event_id)/></span>
                 <span class="filter"><label for="since-filter">"Since (UTC)"</label>
-                <input id="since-filter" type="datetime-local" prop:value=move || since.get() on:change=move |ev| {
-                    pager.reset();
-                    since.set(event_target_value(&ev))
-                }/></span>
+                <input id="since-filter" type="datetime-local" prop:value=move || since.get() on:change=time(since)/></span>
                 <span class="filter"><label for="until-filter">"Until (UTC)"</label>
-                <input id="until-filter" type="datetime-local" prop:value=move || until.get() on:change=move |ev| {
-                    pager.reset();
-                    until.set(event_target_value(&ev))
-                }/></span>
+                <input id="until-filter" type="datetime-local" prop:value=move || until.get() on:change=time(until)/></span>
             </div>
             {dead_letters.then(|| view! { <BulkReplayBar filter on_done=move || live.tick.update(|t| *t += 1)/> })}
             {move || notice.get().map(|n| match n {
