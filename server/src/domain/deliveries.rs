@@ -180,9 +180,12 @@ impl Hub {
         let now = time::now_ms();
         let mut tx = self.db.begin().await?;
         if !store::deliveries::make_due(&mut tx, tenant_id, id, now).await? {
+            // Failed or pending when read but not waiting now: a worker claimed it meanwhile.
             return Err(Error::Conflict(match row.status.as_str() {
-                "delivering" => "the delivery is being sent now".into(),
-                done => format!("a delivery that is {done} is not retried; replay it instead"),
+                done @ ("delivered" | "dead_letter") => {
+                    format!("a delivery that is {done} is not retried; replay it instead")
+                }
+                _ => "the delivery is being sent now".into(),
             }));
         }
         store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "delivery.retried", Some(id), source_ip))
