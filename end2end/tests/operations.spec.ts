@@ -39,6 +39,13 @@ test('the dashboard counts deliveries live and draws them', async ({ page, reque
   await page.getByRole('button', { name: '7 days' }).click();
   await expect(page.getByTestId('counter-attempts')).toHaveText('6');
 
+  // The Webhooks page shows each endpoint's last 24 hours beside it.
+  await open(page, `/tenants/${tenant}/webhooks`);
+  const endpoints = page.getByTestId('webhooks');
+  await expect(endpoints.locator('tr', { hasText: good.url }).getByTestId('endpoint-24h')).toHaveText('100.0 % of 3');
+  await expect(endpoints.locator('tr', { hasText: bad.url }).getByTestId('endpoint-24h')).toHaveText('0.0 % of 3');
+  await open(page, `/tenants/${tenant}/dashboard`);
+
   // An endpoint opens the delivery log on its deliveries: the failing one's 3 dead letters.
   await health.getByRole('link', { name: bad.url }).click();
   await expect(page).toHaveURL(/\/deliveries\?webhook_id=wh_/);

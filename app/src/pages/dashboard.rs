@@ -6,7 +6,17 @@ use leptos::prelude::*;
 use super::charts::{Lines, Series, StackedBars};
 use super::layout::{live_updates, tenant_param, LiveBadge, ProblemBox, Shell};
 use crate::api::tenant_stats;
-use crate::models::{StatsOut, StatsSummaryOut, StatsWindow};
+use crate::models::{EndpointStatsOut, StatsOut, StatsSummaryOut, StatsWindow};
+
+/// The badge class of an endpoint's health: disabled, no attempts, ≥ 99 % delivered, or failing.
+pub fn health_badge(e: &EndpointStatsOut) -> &'static str {
+    match e.stats.success_rate {
+        _ if !e.enabled => "badge dead_letter",
+        None => "badge pending",
+        Some(r) if r >= 0.99 => "badge delivered",
+        Some(_) => "badge failed",
+    }
+}
 
 /// `0.953` → `95.3 %`; no attempts → `–`.
 pub fn percent(rate: Option<f64>) -> String {
@@ -103,12 +113,7 @@ fn Figures(stats: StatsOut) -> impl IntoView {
             <thead><tr><th>"Endpoint"</th><th>"State"</th><th>"Attempts"</th><th>"Success rate"</th><th>"p95"</th><th>"Most frequent error"</th></tr></thead>
             <tbody>
                 {stats.endpoints.into_iter().map(|e| {
-                    let health = match e.stats.success_rate {
-                        _ if !e.enabled => "badge dead_letter",
-                        None => "badge pending",
-                        Some(r) if r >= 0.99 => "badge delivered",
-                        Some(_) => "badge failed",
-                    };
+                    let health = health_badge(&e);
                     let url = if e.url.is_empty() { format!("{} (deleted)", e.webhook_id) } else { e.url.clone() };
                     let log = format!("/tenants/{}/deliveries?webhook_id={}", tenant, e.webhook_id);
                     view! {

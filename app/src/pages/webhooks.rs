@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 
+use super::dashboard::{health_badge, percent};
 use super::layout::{
-    copy_to_clipboard, short_time, tenant_param, toggle_event, EventChoices, FieldMessage, FormProblem, ProblemBox,
-    Shell,
+    copy_to_clipboard, latest, short_time, tenant_param, toggle_event, EventChoices, FieldMessage, FormProblem,
+    ProblemBox, Shell,
 };
 use crate::api::{
-    event_types, list_webhooks, CreateWebhook, DeleteWebhook, EchoRequests, RotateWebhookSecret, TestWebhook,
-    UpdateWebhook, WebhookSecret,
+    event_types, list_webhooks, tenant_stats, CreateWebhook, DeleteWebhook, EchoRequests, RotateWebhookSecret,
+    TestWebhook, UpdateWebhook, WebhookSecret,
 };
 use crate::models::*;
 
@@ -26,7 +27,16 @@ enum Dialog {
 pub fn WebhooksPage() -> impl IntoView {
     let tenant = tenant_param();
     let refresh = RwSignal::new(0u32);
-    let webhooks = Resource::new(move || (tenant(), refresh.get()), |(t, _)| list_webhooks(t));
+    let webhooks = Resource::new(
+        {
+            let tenant = tenant.clone();
+            move || (tenant(), refresh.get())
+        },
+        |(t, _)| list_webhooks(t),
+    );
+    // Each endpoint's last 24 hours, from the analytics roll-ups (the Dashboard's figures).
+    let health = LocalResource::new(move || tenant_stats(tenant(), StatsWindow::Day));
+    let health = latest(health);
     let dialog = RwSignal::new(None::<Dialog>);
     let reload = move || refresh.update(|n| *n += 1);
     let close = move || dialog.set(None);
@@ -55,11 +65,11 @@ pub fn WebhooksPage() -> impl IntoView {
                     Ok(list) => view! {
                         <table class="table" data-testid="webhooks">
                             <thead><tr>
-                                <th>"URL"</th><th>"Events"</th><th>"Enabled"</th><th>"Created"</th><th></th>
+                                <th>"URL"</th><th>"Events"</th><th>"Enabled"</th><th>"Last 24 h"</th><th>"Created"</th><th></th>
                             </tr></thead>
                             <tbody>
                                 {list.into_iter().map(|webhook| view! {
-                                    <EndpointRow webhook on_changed=reload on_dialog=move |d| dialog.set(Some(d))/>
+                                    <EndpointRow webhook health on_changed=reload on_dialog=move |d| dialog.set(Some(d))/>
                                 }).collect_view()}
                             </tbody>
                         </table>
@@ -73,6 +83,7 @@ pub fn WebhooksPage() -> impl IntoView {
 #[component]
 fn EndpointRow(
     webhook: WebhookOut,
+    health: Memo<Option<Result<StatsOut, Problem>>>,
     on_changed: impl Fn() + Copy + Send + Sync + 'static,
     on_dialog: impl Fn(Dialog) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
@@ -95,6 +106,7 @@ fn EndpointRow(
     };
     let (tenant, id) = (webhook.tenant_id.clone(), webhook.id.clone());
     let (t2, i2) = (tenant.clone(), id.clone());
+    let own_id = webhook.id.clone();
     let enabled = webhook.enabled;
     let (for_edit, for_test) = (webhook.clone(), webhook.clone());
     view! {
@@ -113,6 +125,15 @@ fn EndpointRow(
                         toggle.dispatch(UpdateWebhook { tenant_id: tenant.clone(), id: id.clone(), patch });
                     }/>
             </td>
+            <td data-testid="endpoint-24h">{move || health.with(|stats| {
+                let Some(Ok(stats)) = stats else { return view! { <span class="muted">"…"</span> }.into_any() };
+                match stats.endpoints.iter().find(|e| e.webhook_id == own_id) {
+                    Some(e) if e.stats.attempts > 0 => view! {
+                        <span class=health_badge(e)>{format!("{} of {}", percent(e.stats.success_rate), e.stats.attempts)}</span>
+                    }.into_any(),
+                    _ => view! { <span class="muted">"no attempt"</span> }.into_any(),
+                }
+            })}</td>
             <td>{short_time(&webhook.created_at)}</td>
             <td class="actions">
                 <a class="button secondary" href=format!("/tenants/{}/deliveries?webhook_id={}", webhook.tenant_id, webhook.id)>"Deliveries"</a>
@@ -136,7 +157,7 @@ fn EndpointRow(
             </td>
         </tr>
         {move || show_secret.get().then(|| view! {
-            <tr class="detail"><td colspan="5"><SecretPanel webhook=webhook.clone()/></td></tr>
+            <tr class="detail"><td colspan="6"><SecretPanel webhook=webhook.clone()/></td></tr>
         })}
     }
 }
