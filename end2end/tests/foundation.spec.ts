@@ -17,7 +17,10 @@ test('a published event is delivered, signed, and appears in the live delivery l
     await expect(page.getByTestId('webhooks').locator(`tr[data-id="${webhook.id}"]`)).toContainText(receiver.url);
 
     await open(page, `/tenants/${tenant}/deliveries`);
-    await expect(page.getByTestId('deliveries')).toBeVisible();
+    // Nothing yet: said in words, without an empty table.
+    await expect(page.getByTestId('deliveries-empty')).toHaveText('No delivery yet: publish an event of a type an endpoint subscribes to.');
+    await expect(page.getByTestId('deliveries')).toBeHidden();
+    await expect(page.getByTestId('live')).toHaveText(/live/);
 
     // Published after the page loaded: only the hydrated page's refresh can show it.
     const published = await request.post(`/api/v1/tenants/${tenant}/events`, {

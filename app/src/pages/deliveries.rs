@@ -168,7 +168,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                 };
                 view! { <p class="muted" data-testid="deliveries-empty">{message}</p> }
             })}
-            <table class="table" data-testid="deliveries" class:hidden=move || !loaded.get()>
+            <table class="table" data-testid="deliveries" class:hidden=move || !loaded.get() || rows.with(Vec::is_empty)>
                 <thead><tr>
                     <th>"Delivery"</th><th>"Event"</th><th>"Status"</th>
                     <th>"Attempts"</th><th>"Last response"</th><th>"Created"</th><th></th>
