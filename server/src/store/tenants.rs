@@ -21,13 +21,14 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<TenantRow>> {
 }
 
 /// A page in id order, after `cursor`; with `name`, only the tenants whose name contains it,
-/// ignoring case (ASCII letters; the same on SQLite and PostgreSQL).
+/// ignoring case (ASCII letters on SQLite, whose `lower` knows no others; all on PostgreSQL).
 pub async fn list(db: &Db, cursor: Option<&str>, limit: i64, name: Option<&str>) -> Result<Vec<TenantRow>> {
-    // `%` and `_` in the text are matched as themselves, not as LIKE's wildcards.
-    let pattern =
-        name.map(|n| format!("%{}%", n.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    // `%` and `_` in the text are matched as themselves, not as LIKE's wildcards. Both sides are
+    // lowered by the database's own `lower`: lowering the text in Rust (Unicode) while SQLite
+    // lowers only ASCII made a name with a capital Ö unfindable even by its exact spelling.
+    let pattern = name.map(|n| format!("%{}%", n.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
     Ok(on_db!(db, pool => sqlx::query_as(
         "SELECT id, name, created_at FROM tenants WHERE id > $1 \
-         AND ($3 IS NULL OR lower(name) LIKE $3 ESCAPE '\\') ORDER BY id LIMIT $2")
+         AND ($3 IS NULL OR lower(name) LIKE lower($3) ESCAPE '\\') ORDER BY id LIMIT $2")
         .bind(cursor.unwrap_or("")).bind(limit).bind(pattern.as_deref()).fetch_all(pool).await)?)
 }

@@ -46,7 +46,7 @@ both!(the_operator_creates_lists_and_reads_tenants, |backend: Backend| async mov
 both!(tenants_are_found_by_part_of_their_name, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let mut ids = std::collections::HashMap::new();
-    for name in ["Acme Corp", "acme labs", "Globex", "100%_Pure"] {
+    for name in ["Acme Corp", "acme labs", "Globex", "100%_Pure", "Ödön Labs"] {
         ids.insert(name, app.create_tenant(name).await);
     }
     let names = |page: &serde_json::Value| -> Vec<String> {
@@ -60,6 +60,9 @@ both!(tenants_are_found_by_part_of_their_name, |backend: Backend| async move {
         let (_, found) = app.get(&format!("/api/v1/tenants?name={text}")).await;
         assert_eq!(names(&found), ["100%_Pure"], "{text}: {found}");
     }
+    // A name with a non-ASCII capital is found by its own spelling, whatever the ASCII case.
+    let (_, found) = app.get("/api/v1/tenants?name=%C3%96d%C3%B6n%20LABS").await;
+    assert_eq!(names(&found), ["Ödön Labs"], "{found}");
     let (_, none) = app.get("/api/v1/tenants?name=initech").await;
     assert_eq!(none["data"], json!([]));
     // Paged like the whole list, the cursor staying within the search.
