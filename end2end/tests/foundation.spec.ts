@@ -20,6 +20,14 @@ test('a published event is delivered, signed, and appears in the live delivery l
     // Nothing yet: said in words, without an empty table.
     await expect(page.getByTestId('deliveries-empty')).toHaveText('No delivery yet: publish an event of a type an endpoint subscribes to.');
     await expect(page.getByTestId('deliveries')).toBeHidden();
+    // A refused filter says why, and nothing claims the log is merely empty.
+    await page.getByLabel('Event id').fill('dlv_not_an_event');
+    await page.getByLabel('Event id').press('Enter');
+    await expect(page.getByRole('alert')).toContainText('is not an event id');
+    await expect(page.getByTestId('deliveries-empty')).toBeHidden();
+    await page.getByLabel('Event id').fill('');
+    await page.getByLabel('Event id').press('Enter');
+    await expect(page.getByTestId('deliveries-empty')).toBeVisible();
     await expect(page.getByTestId('live')).toHaveText(/live/);
 
     // Published after the page loaded: only the hydrated page's refresh can show it.

@@ -156,7 +156,8 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
             })}
             {move || failure.get().map(|problem| view! { <ProblemBox problem/> })}
             {move || (!loaded.get()).then(|| view! { <p class="muted">"Loading…"</p> })}
-            {move || (loaded.get() && rows.with(Vec::is_empty)).then(|| {
+            // Not under a refusal: its box says why nothing is listed.
+            {move || (loaded.get() && failure.with(Option::is_none) && rows.with(Vec::is_empty)).then(|| {
                 let f = filter.get();
                 let filtered = f.webhook_id.is_some() || f.event_type.is_some() || f.event_id.is_some()
                     || f.since.is_some() || f.until.is_some() || (!dead_letters && f.status.is_some());

@@ -126,7 +126,11 @@ fn EndpointRow(
                     }/>
             </td>
             <td data-testid="endpoint-24h">{move || health.with(|stats| {
-                let Some(Ok(stats)) = stats else { return view! { <span class="muted">"…"</span> }.into_any() };
+                let stats = match stats {
+                    None => return view! { <span class="muted">"…"</span> }.into_any(),
+                    Some(Err(problem)) => return view! { <span class="muted" title=problem.detail.clone()>"unavailable"</span> }.into_any(),
+                    Some(Ok(stats)) => stats,
+                };
                 match stats.endpoints.iter().find(|e| e.webhook_id == own_id) {
                     Some(e) if e.stats.attempts > 0 => view! {
                         <span class=health_badge(e)>{format!("{} of {}", percent(e.stats.success_rate), e.stats.attempts)}</span>
