@@ -372,10 +372,23 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     .await;
 
     // Retry now: a delivery waiting for its retry is sent at once; a delivered one is refused.
+    // The tests' backoff is 10 ms, so a failed delivery of the tour's endpoint may be retried
+    // and delivered within the same drain: the one retried here is an endpoint's that waits an
+    // hour. The replays above are sent first, so the two 503s go to this event's two deliveries.
+    app.drain().await;
+    let patient = app
+        .create_webhook(
+            &tid,
+            json!({ "url": receiver.url, "events": ["request_approved"], "backoff_base_seconds": 3600 }),
+        )
+        .await;
+    receiver.reply(503, &[]);
     receiver.reply(503, &[]);
     app.publish(&tid, "request_approved", json!({})).await;
     app.drain().await;
-    let (_, failed) = app.get(&format!("/api/v1/tenants/{tid}/webhook-deliveries?status=failed")).await;
+    let pid = text(&patient, "id");
+    let (_, failed) =
+        app.get(&format!("/api/v1/tenants/{tid}/webhook-deliveries?status=failed&webhook_id={pid}")).await;
     let waiting = text(&failed["data"][0], "id");
     let r = [("tenant_id", tid.as_str()), ("id", waiting.as_str())];
     tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/retry", &r, ""), None).await;
