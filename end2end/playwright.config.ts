@@ -60,6 +60,9 @@ export default defineConfig({
       IH_DELIVERY_POLL_INTERVAL_SECONDS: '1',
       IH_LOG_LEVEL: 'warn',
       IH_SLACK_API_BASE: `http://127.0.0.1:${slackPort}/api`,
+      // Not the defaults, so that the pages' retention footnotes are seen to come from here.
+      IH_RETENTION_DAYS: '45',
+      IH_AUDIT_RETENTION_DAYS: '400',
     },
   }],
 });

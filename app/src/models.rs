@@ -213,6 +213,17 @@ pub struct Session {
     pub actor: String,
     /// Tenants this session may see: all of them for the operator, one for a tenant key.
     pub tenants: Vec<TenantOut>,
+    /// How long the hub keeps what the pages list, for their footnotes.
+    pub retention: Retention,
+}
+
+/// Days the hub keeps data (`None`: for ever): finished deliveries with their events
+/// (`IH_RETENTION_DAYS`) and audit entries (`IH_AUDIT_RETENTION_DAYS`).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct Retention {
+    pub delivery_days: Option<i64>,
+    pub audit_days: Option<i64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]

@@ -142,3 +142,14 @@ test('the API reference renders offline from the OpenAPI document and can send a
   await expect(op.locator('pre').first()).toContainText('operator');
   expect(foreign).toEqual([]);
 });
+
+test('the delivery log, the dead letters and the audit log say how long their rows are kept', async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Retention e2e');
+  await signIn(page);
+  await open(page, `/tenants/${tenant}/deliveries`);
+  await expect(page.getByTestId('retention')).toHaveText(/deleted with its event and attempts 45 days after it finished/);
+  await open(page, `/tenants/${tenant}/dead-letters`);
+  await expect(page.getByTestId('retention')).toHaveText(/deleted 45 days after it was dead-lettered: replay it before then/);
+  await open(page, `/tenants/${tenant}/audit`);
+  await expect(page.getByTestId('retention')).toHaveText('Entries are deleted after 400 days.');
+});

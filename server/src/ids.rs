@@ -19,6 +19,12 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{id}")
 }
 
+/// The smallest id with `prefix` that a clock at `ms` can make: every id made before `ms`
+/// sorts before it, so `id < floor_at(…)` selects by age through the primary key.
+pub fn floor_at(prefix: &str, ms: i64) -> String {
+    format!("{prefix}_{}", ulid::Ulid::from_parts(ms.max(0) as u64, 0))
+}
+
 /// True when `id` looks like one of ours with this prefix; a cheap guard before a query.
 pub fn has_prefix(id: &str, prefix: &str) -> bool {
     id.len() == prefix.len() + 27
@@ -37,5 +43,14 @@ mod tests {
         assert!(ids.iter().all(|id| has_prefix(id, EVENT)));
         assert!(!has_prefix(&ids[0], WEBHOOK));
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids made in the same millisecond keep their order");
+    }
+
+    #[test]
+    fn an_age_floor_sorts_after_older_ids_and_not_after_newer_ones() {
+        let id = new_id(EVENT);
+        let made_at = id[4..].parse::<ulid::Ulid>().unwrap().timestamp_ms() as i64;
+        assert!(has_prefix(&floor_at(EVENT, made_at), EVENT));
+        assert!(floor_at(EVENT, made_at) <= id, "made at the floor's millisecond: not older");
+        assert!(id < floor_at(EVENT, made_at + 1), "made before the next millisecond: older");
     }
 }

@@ -29,6 +29,10 @@ pub struct Metrics {
     latency_buckets: [AtomicU64; BUCKETS_MS.len()],
     latency_sum_ms: AtomicU64,
     latency_count: AtomicU64,
+    /// Rows deleted by retention, in `Purged::by_kind` order.
+    purged: [Counter; 8],
+    /// When the last retention pass ended (Unix ms; 0: none yet).
+    last_purge_ms: AtomicU64,
 }
 
 impl Metrics {
@@ -44,6 +48,13 @@ impl Metrics {
         }
         self.latency_sum_ms.fetch_add(ms, Ordering::Relaxed);
         self.latency_count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn record_purge(&self, purged: &crate::domain::retention::Purged, now_ms: i64) {
+        for (counter, (_, n)) in self.purged.iter().zip(purged.by_kind()) {
+            counter.0.fetch_add(n, Ordering::Relaxed);
+        }
+        self.last_purge_ms.store(now_ms.max(0) as u64, Ordering::Relaxed);
     }
 
     /// The Prometheus text exposition format (version 0.0.4).
@@ -84,6 +95,22 @@ impl Metrics {
         let _ = writeln!(out, "# HELP ih_oldest_due_age_seconds How long the oldest due delivery has waited.");
         let _ = writeln!(out, "# TYPE ih_oldest_due_age_seconds gauge");
         let _ = writeln!(out, "ih_oldest_due_age_seconds {oldest_due_age_seconds}");
+        let _ = writeln!(out, "# HELP ih_retention_deleted_total Rows deleted because they passed their retention.");
+        let _ = writeln!(out, "# TYPE ih_retention_deleted_total counter");
+        let kinds = crate::domain::retention::Purged::default().by_kind();
+        for (counter, (kind, _)) in self.purged.iter().zip(kinds) {
+            let _ = writeln!(out, "ih_retention_deleted_total{{kind=\"{kind}\"}} {}", counter.get());
+        }
+        let _ = writeln!(
+            out,
+            "# HELP ih_retention_last_pass_timestamp_seconds When the last retention pass ended (0: none yet)."
+        );
+        let _ = writeln!(out, "# TYPE ih_retention_last_pass_timestamp_seconds gauge");
+        let _ = writeln!(
+            out,
+            "ih_retention_last_pass_timestamp_seconds {}",
+            self.last_purge_ms.load(Ordering::Relaxed) as f64 / 1000.0
+        );
         out
     }
 }

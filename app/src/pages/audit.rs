@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::layout::{latest, local_input_to_utc, short_time, tenant_param, ProblemBox, Shell};
+use super::layout::{latest, local_input_to_utc, short_time, tenant_param, Kept, KeptFor, ProblemBox, Shell};
 use super::pager::{Pager, PagerBar};
 use super::url_filters::{keep_in_url, opened_with};
 use crate::api::audit_log;
@@ -109,6 +109,7 @@ pub fn AuditPage() -> impl IntoView {
                     }.into_any(),
             }}
             <PagerBar pager next/>
+            <KeptFor rows=Kept::AuditEntries/>
         </Shell>
     }
 }

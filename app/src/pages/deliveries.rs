@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 
-use super::layout::{live_updates, local_input_to_utc, short_time, tenant_param, LiveBadge, ProblemBox, Shell};
+use super::layout::{
+    live_updates, local_input_to_utc, short_time, tenant_param, Kept, KeptFor, LiveBadge, ProblemBox, Shell,
+};
 use super::pager::{Pager, PagerBar};
 use super::url_filters::{keep_in_url, opened_with};
 use crate::api::{
@@ -184,6 +186,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                 </tbody>
             </table>
             <PagerBar pager next/>
+            <KeptFor rows=if dead_letters { Kept::DeadLetters } else { Kept::Deliveries }/>
         </Shell>
     }
 }

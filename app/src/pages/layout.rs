@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{current_session, SignOut};
-use crate::models::{Problem, Session, TenantOut};
+use crate::models::{Problem, Retention, Session, TenantOut};
 
 /// The tenant id from the route (`/tenants/:tid/...`).
 pub fn tenant_param() -> impl Fn() -> String + Clone + Send + Sync + 'static {
@@ -34,6 +34,7 @@ where
 pub struct SignedIn {
     pub operator: bool,
     pub tenants: RwSignal<Vec<TenantOut>>,
+    pub retention: Retention,
 }
 
 /// Frames a page: top navigation for the signed-in session, or a sign-in prompt.
@@ -46,7 +47,11 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
             {move || session.get().map(|result| match result {
                 Ok(session) => {
                     let signed_in =
-                        SignedIn { operator: session.actor == "operator", tenants: RwSignal::new(session.tenants.clone()) };
+                        SignedIn {
+                        operator: session.actor == "operator",
+                        tenants: RwSignal::new(session.tenants.clone()),
+                        retention: session.retention,
+                    };
                     provide_context(signed_in);
                     view! {
                         <Nav session=session.clone() signed_in/>
@@ -57,6 +62,34 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// The rows a page lists, for its footnote on how long they are kept.
+#[derive(Clone, Copy)]
+pub enum Kept {
+    Deliveries,
+    DeadLetters,
+    AuditEntries,
+}
+
+/// A list's footnote: how long its rows are kept before retention deletes them.
+#[component]
+pub fn KeptFor(rows: Kept) -> impl IntoView {
+    let Retention { delivery_days, audit_days } = expect_context::<SignedIn>().retention;
+    let text = match (rows, delivery_days, audit_days) {
+        (Kept::Deliveries, Some(days), _) => format!(
+            "A finished delivery is deleted with its event and attempts {days} days after it finished; \
+             one still being tried is kept."
+        ),
+        (Kept::DeadLetters, Some(days), _) => {
+            format!("A dead letter is deleted {days} days after it was dead-lettered: replay it before then.")
+        }
+        (Kept::AuditEntries, _, Some(days)) => format!("Entries are deleted after {days} days."),
+        (Kept::Deliveries | Kept::DeadLetters, None, _) | (Kept::AuditEntries, _, None) => {
+            "Kept for ever: this hub deletes none.".to_string()
+        }
+    };
+    view! { <p class="muted footnote" data-testid="retention">{text}</p> }
 }
 
 #[component]

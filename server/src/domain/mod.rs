@@ -9,6 +9,7 @@ pub mod events;
 pub mod ingest;
 pub mod keys;
 pub mod ratelimit;
+pub mod retention;
 pub mod stats;
 pub mod tenants;
 pub mod webhooks;

@@ -15,7 +15,6 @@ use crate::domain::Hub;
 use crate::error::Error;
 use crate::{store, time};
 
-const TTL_MS: i64 = 24 * 3600 * 1000;
 const IDEMPOTENCY_KEY: http::HeaderName = http::HeaderName::from_static("idempotency-key");
 const MAX_BODY: usize = 16 << 20;
 
@@ -52,7 +51,7 @@ where
     let request_hash = sha256_hex(&[parts.uri.path().as_bytes(), b"\n", &bytes].concat());
     let db = &hub.db;
     let now = time::now_ms();
-    match store::idempotency::get(db, &scope, &key, now - TTL_MS).await {
+    match store::idempotency::get(db, &scope, &key, now - store::idempotency::TTL_MS).await {
         Ok(Some((hash, status, body))) if hash == request_hash => {
             let mut response =
                 (http::StatusCode::from_u16(status as u16).unwrap_or(http::StatusCode::OK), body).into_response();

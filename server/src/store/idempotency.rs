@@ -4,6 +4,9 @@ use super::Db;
 use crate::error::Result;
 use crate::on_db;
 
+/// How long a kept answer is replayed; retention deletes it after that.
+pub const TTL_MS: i64 = 24 * 3600 * 1000;
+
 /// `(request_hash, status, body)` of a kept answer newer than `since`.
 pub async fn get(db: &Db, scope: &str, key: &str, since: i64) -> Result<Option<(String, i64, String)>> {
     Ok(on_db!(db, pool => sqlx::query_as(

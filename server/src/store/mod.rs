@@ -8,6 +8,7 @@ pub mod deliveries;
 pub mod echo;
 pub mod events;
 pub mod idempotency;
+pub mod retention;
 pub mod sessions;
 pub mod stats;
 pub mod tenants;

@@ -12,4 +12,5 @@ mod openapi;
 mod operations;
 mod pages;
 mod replay;
+mod retention;
 mod slack;
