@@ -66,7 +66,7 @@ pub struct WebhookIn {
     #[serde(default)]
     #[cfg_attr(
         feature = "ssr",
-        schemars(length(min = 1), inner(length(min = 1, max = limits::EVENT_TYPE), regex(pattern = r"^(\*|[a-z0-9_.-]+)$")))
+        schemars(length(min = 1), inner(length(min = 1, max = limits::EVENT_TYPE), regex(pattern = r"^(\*|[a-z0-9_.-]+(\.\*)?)$")))
     )]
     pub events: Vec<String>,
     #[serde(default)]
@@ -287,6 +287,31 @@ impl leptos::server_fn::error::FromServerFnError for Problem {
 /// The event types every tenant can use without declaring them.
 pub const BUILTIN_EVENT_TYPES: [&str; 4] = ["request_submitted", "request_approved", "new_lead", "lead_update"];
 
+/// An event type: lowercase letters, digits, `_`, `.` and `-`, 1 to 100 characters. Being this
+/// narrow, it can go into the payload JSON without escaping.
+pub fn valid_event_type(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= limits::EVENT_TYPE
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
+}
+
+/// What an endpoint may subscribe to: `*` (every type), an event type, or a family `prefix.*`
+/// (every type that starts with `prefix.`), at most 100 characters in all. The UI checks a
+/// typed filter with this before the server does.
+pub fn valid_event_filter(filter: &str) -> bool {
+    filter == "*"
+        || valid_event_type(filter)
+        || (filter.len() <= limits::EVENT_TYPE && filter.strip_suffix(".*").is_some_and(valid_event_type))
+}
+
+/// Whether `filter` names `event_type` or covers it as `*` or its family (`invoice.*` covers
+/// `invoice.paid` and `invoice.line.added`, not `invoice` or `invoices.paid`).
+pub fn filter_covers(filter: &str, event_type: &str) -> bool {
+    filter == event_type
+        || filter == "*"
+        || filter.strip_suffix('*').is_some_and(|prefix| prefix.ends_with('.') && event_type.starts_with(prefix))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,6 +324,25 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", status.as_str()));
         }
         assert_eq!(DeliveryStatus::parse("nope"), None);
+    }
+
+    #[test]
+    fn a_family_covers_the_types_under_its_prefix_only() {
+        for ok in ["*", "invoice", "invoice.*", "invoice.line.*", "a-b_c.*"] {
+            assert!(valid_event_filter(ok), "{ok}");
+        }
+        for bad in
+            ["", "invoice*", "*.paid", "invoice.**", "in*voice", ".*x", "Invoice.*", &format!("{}.*", "a".repeat(99))]
+        {
+            assert!(!valid_event_filter(bad), "{bad}");
+        }
+        assert!(filter_covers("invoice.*", "invoice.paid"));
+        assert!(filter_covers("invoice.*", "invoice.line.added"));
+        assert!(!filter_covers("invoice.*", "invoice"));
+        assert!(!filter_covers("invoice.*", "invoices.paid"));
+        assert!(filter_covers("*", "invoice"));
+        assert!(filter_covers("invoice", "invoice"));
+        assert!(!filter_covers("invoice", "invoice.paid"));
     }
 
     /// The UI's server functions send a patch as JSON: "reset" (`null`) and "unchanged" (left
@@ -477,7 +521,7 @@ pub struct WebhookPatch {
     #[serde(default)]
     #[cfg_attr(
         feature = "ssr",
-        schemars(length(min = 1), inner(length(min = 1, max = limits::EVENT_TYPE), regex(pattern = r"^(\*|[a-z0-9_.-]+)$")))
+        schemars(length(min = 1), inner(length(min = 1, max = limits::EVENT_TYPE), regex(pattern = r"^(\*|[a-z0-9_.-]+(\.\*)?)$")))
     )]
     pub events: Option<Vec<String>>,
     #[serde(default)]

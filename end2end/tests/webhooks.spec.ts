@@ -332,3 +332,46 @@ test('editing an endpoint saves what changed, and a field emptied goes back to i
   await expect(form).toHaveCount(0);
   expect((await (await request.get(`/api/v1/tenants/${tenant}/webhooks/${id}`, { headers: auth })).json()).headers).toEqual({});
 });
+
+test('an endpoint subscribes to a type not published yet and to a family of types', async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Event families e2e');
+  await signIn(page);
+  await open(page, `/tenants/${tenant}/webhooks`);
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  const form = page.getByRole('form', { name: 'Add endpoint' });
+  await form.getByLabel('URL').fill('https://example.com/billing');
+  const another = form.getByLabel('Another event type or family');
+  // Refused before sending, with what is accepted.
+  await another.fill('invoice*');
+  await form.getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(form.getByTestId('event-type-error')).toContainText('a family such as invoice.*');
+  await another.fill('invoice.*');
+  await another.press('Enter');
+  await expect(form.getByRole('checkbox', { name: 'invoice.*' })).toBeChecked();
+  await expect(form.getByTestId('event-type-error')).toHaveCount(0);
+  await another.fill('refund.issued');
+  await form.getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(form.getByRole('checkbox', { name: 'refund.issued' })).toBeChecked();
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form).toHaveCount(0);
+  const row = page.getByTestId('webhooks').locator('tr[data-id]').first();
+  await expect(row).toContainText('invoice.*, refund.issued');
+
+  // What the family covers, as the publish answers show: a delivery or none.
+  const fannedOut = async (event_type: string) => {
+    const res = await request.post(`/api/v1/tenants/${tenant}/events`, { headers: auth, data: { event_type, payload: {} } });
+    expect(res.status()).toBe(202);
+    return (await res.json()).deliveries.length;
+  };
+  expect([await fannedOut('invoice.paid'), await fannedOut('invoices.paid'), await fannedOut('refund.issued')]).toEqual([1, 0, 1]);
+
+  // Editing shows the chosen family and type, though neither is in the catalogue as such.
+  await row.getByRole('button', { name: 'Edit' }).click();
+  const edit = page.getByRole('form', { name: 'Edit endpoint' });
+  await expect(edit.getByRole('checkbox', { name: 'invoice.*' })).toBeChecked();
+  await edit.getByRole('checkbox', { name: 'refund.issued' }).uncheck();
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await expect(edit).toHaveCount(0);
+  const id = await row.getAttribute('data-id');
+  expect((await (await request.get(`/api/v1/tenants/${tenant}/webhooks/${id}`, { headers: auth })).json()).events).toEqual(['invoice.*']);
+});

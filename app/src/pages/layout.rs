@@ -277,34 +277,64 @@ pub fn toggle_event(events: RwSignal<Vec<String>>, name: String, on: bool) {
     })
 }
 
-/// A checkbox per event type of the tenant's catalogue, kept in `events`; the hub's own
-/// operational types are marked "(alert)".
+/// A checkbox per event type of the tenant's catalogue and per other type or family already
+/// chosen, kept in `events`; the hub's own operational types are marked "(alert)". A box below
+/// adds a type not published yet, or a family such as `invoice.*`.
 #[component]
 pub fn EventChoices(tenant: String, events: RwSignal<Vec<String>>) -> impl IntoView {
     let catalogue = LocalResource::new(move || crate::api::event_types(tenant.clone()));
+    let typed = RwSignal::new(String::new());
+    let typed_error = RwSignal::new(None::<&'static str>);
+    let add = move || {
+        let name = typed.get_untracked().trim().to_string();
+        if name == "*" || !crate::models::valid_event_filter(&name) {
+            typed_error.set(Some("an event type (lowercase letters, digits, _ . -) or a family such as invoice.*"));
+            return;
+        }
+        typed_error.set(None);
+        typed.set(String::new());
+        if !events.with_untracked(|e| e.contains(&name)) {
+            toggle_event(events, name, true);
+        }
+    };
     // A plain closure, not <Suspense>: see the audit page.
-    move || match catalogue.get() {
+    let choices = move || match catalogue.get() {
         None => view! { <span class="muted">"Loading the catalogue…"</span> }.into_any(),
         Some(Err(problem)) => view! { <ProblemBox problem/> }.into_any(),
-        Some(Ok(types)) => types
-            .into_iter()
-            .map(|name| {
-                let (n1, n2) = (name.clone(), name.clone());
-                let label = if crate::models::OPERATIONAL_EVENT_TYPES.contains(&name.as_str()) {
-                    format!("{name} (alert)")
-                } else {
-                    name.clone()
-                };
-                view! {
-                    <label class="inline">
-                        <input type="checkbox" value=name
-                            prop:checked=move || events.with(|e| e.contains(&n1))
-                            on:change=move |ev| toggle_event(events, n2.clone(), event_target_checked(&ev))/>
-                        {label}
-                    </label>
-                }
-            })
-            .collect_view()
-            .into_any(),
+        Some(Ok(mut types)) => {
+            // Chosen but not in the catalogue: families, and types not published yet.
+            let chosen = events.get();
+            types.extend(chosen.into_iter().filter(|e| e != "*" && !types.contains(e)).collect::<Vec<_>>());
+            types
+                .into_iter()
+                .map(|name| {
+                    let (n1, n2) = (name.clone(), name.clone());
+                    let label = if crate::models::OPERATIONAL_EVENT_TYPES.contains(&name.as_str()) {
+                        format!("{name} (alert)")
+                    } else {
+                        name.clone()
+                    };
+                    view! {
+                        <label class="inline">
+                            <input type="checkbox" value=name
+                                prop:checked=move || events.with(|e| e.contains(&n1))
+                                on:change=move |ev| toggle_event(events, n2.clone(), event_target_checked(&ev))/>
+                            {label}
+                        </label>
+                    }
+                })
+                .collect_view()
+                .into_any()
+        }
+    };
+    view! {
+        {choices}
+        <span class="add-event">
+            <input type="text" aria-label="Another event type or family" placeholder="invoice.paid or invoice.*"
+                prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))
+                on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default(); add() }/>
+            <button type="button" class="secondary" on:click=move |_| add()>"Add"</button>
+        </span>
+        {move || typed_error.get().map(|message| view! { <p class="field-error" data-testid="event-type-error">{message}</p> })}
     }
 }

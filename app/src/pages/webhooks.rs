@@ -428,8 +428,12 @@ fn TestDialog(webhook: WebhookOut, on_close: impl Fn() + Copy + Send + Sync + 's
         let tenant = tenant.clone();
         move || event_types(tenant.clone())
     });
-    let first =
-        webhook.events.iter().find(|e| *e != "*").cloned().unwrap_or_else(|| BUILTIN_EVENT_TYPES[0].to_string());
+    let first = webhook
+        .events
+        .iter()
+        .find(|e| valid_event_type(e))
+        .cloned()
+        .unwrap_or_else(|| BUILTIN_EVENT_TYPES[0].to_string());
     let event_type = RwSignal::new(first.clone());
     let payload = RwSignal::new(pretty(&sample_payload(&first)));
     let send = ServerAction::<TestWebhook>::new();

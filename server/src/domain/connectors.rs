@@ -2,11 +2,10 @@
 //! messages go through the delivery engine like any webhook — retries, attempts, dead letters,
 //! replay, roll-ups. Its bot token is sealed with the master key like a signing secret.
 
-use app::models::{FieldError, SettingSource, SlackConnectorIn, SlackConnectorOut, TestSendIn};
+use app::models::{valid_event_filter, FieldError, SettingSource, SlackConnectorIn, SlackConnectorOut, TestSendIn};
 
 use super::auth::{Principal, Scope};
 use super::tenants::audit_row;
-use super::webhooks::valid_event_type;
 use super::Hub;
 use crate::error::{Error, Result};
 use crate::store::{self, webhooks::WebhookRow, webhooks::SLACK};
@@ -111,8 +110,13 @@ impl Hub {
                 events.dedup();
                 if events.is_empty() || events.len() > MAX_EVENTS {
                     push(&mut errors, "events", &format!("name 1 to {MAX_EVENTS} event types"));
-                } else if let Some(bad) = events.iter().find(|e| !valid_event_type(e)) {
-                    push(&mut errors, "events", &format!("{bad:?} is not an event type"));
+                } else if let Some(bad) = events.iter().find(|e| *e == "*" || !valid_event_filter(e)) {
+                    // No "*": a channel that gets every event is noise; a family is a choice.
+                    push(
+                        &mut errors,
+                        "events",
+                        &format!("{bad:?} is not an event type or a family such as \"invoice.*\""),
+                    );
                 }
                 Some(events)
             }

@@ -1,8 +1,7 @@
-use app::models::{AttemptOut, EventAccepted, EventIn, EventOut, BUILTIN_EVENT_TYPES};
+use app::models::{valid_event_type, AttemptOut, EventAccepted, EventIn, EventOut, BUILTIN_EVENT_TYPES};
 
 use super::auth::{Principal, Scope};
 use super::deliveries::{attempt_out, delivery_out};
-use super::webhooks::valid_event_type;
 use super::Hub;
 use crate::error::{Error, Result};
 use crate::store::{self, deliveries::Filter, events::EventRow};

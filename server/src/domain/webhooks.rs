@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use app::models::{
-    limits, FieldError, Page, RotateSecretIn, TestSendIn, WebhookIn, WebhookOut, WebhookPatch, BUILTIN_EVENT_TYPES,
+    filter_covers, limits, valid_event_filter, valid_event_type, FieldError, Page, RotateSecretIn, TestSendIn,
+    WebhookIn, WebhookOut, WebhookPatch, BUILTIN_EVENT_TYPES,
 };
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -57,19 +58,11 @@ impl WebhookUrl {
     }
 }
 
-/// An event type: lowercase letters, digits, `_`, `.` and `-`, 1 to 100 characters. Being this
-/// narrow, it can go into the payload JSON without escaping.
-pub fn valid_event_type(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= limits::EVENT_TYPE
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
-}
-
-/// `*` is every event the tenant publishes; the hub's own operational events
-/// (`webhook.disabled`, `delivery.dead_lettered`) reach only endpoints that name them, so a
-/// catch-all receiver is not surprised by them (and cannot loop on them).
+/// `*` and families (`invoice.*`) cover every event the tenant publishes under them; the hub's
+/// own operational events (`webhook.disabled`, `delivery.dead_lettered`) reach only endpoints
+/// that name them, so a catch-all receiver is not surprised by them (and cannot loop on them).
 pub fn subscribes(filters: &[String], event_type: &str) -> bool {
-    filters.iter().any(|f| f == event_type || (f == "*" && !is_operational(event_type)))
+    filters.iter().any(|f| f == event_type || (!is_operational(event_type) && filter_covers(f, event_type)))
 }
 
 pub fn is_operational(event_type: &str) -> bool {
@@ -100,8 +93,8 @@ fn check(input: &WebhookIn, policy: Option<&TargetPolicy>) -> Result<Settings> {
         fail("events", "choose at least one event type, or \"*\" for all".into());
     }
     for event in &input.events {
-        if event != "*" && !BUILTIN_EVENT_TYPES.contains(&event.as_str()) && !valid_event_type(event) {
-            fail("events", format!("{event:?} is not an event type"));
+        if !BUILTIN_EVENT_TYPES.contains(&event.as_str()) && !valid_event_filter(event) {
+            fail("events", format!("{event:?} is not an event type, a family such as \"invoice.*\" or \"*\""));
         }
     }
     if let Some(secret) = &input.secret {
@@ -482,5 +475,13 @@ mod tests {
         assert!(subscribes(&["webhook.disabled".into()], "webhook.disabled"));
         assert!(subscribes(&["new_lead".into()], "new_lead"));
         assert!(!subscribes(&["lead_update".into()], "new_lead"));
+    }
+
+    #[test]
+    fn a_family_subscribes_to_its_types_but_not_to_operational_events() {
+        assert!(subscribes(&["invoice.*".into()], "invoice.paid"));
+        assert!(!subscribes(&["invoice.*".into()], "invoices.paid"));
+        assert!(!subscribes(&["webhook.*".into()], "webhook.disabled"), "operational events are named, not covered");
+        assert!(subscribes(&["webhook.*".into()], "webhook.created"), "a tenant's own webhook.* type is covered");
     }
 }

@@ -426,3 +426,30 @@ both!(retry_now_sends_a_waiting_delivery_at_once_and_refuses_one_that_is_not_wai
         app.request(Method::POST, &retry, Some(reader["key"].as_str().unwrap()), Some(json!({}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 });
+
+both!(a_family_of_event_types_is_subscribed_to_with_a_trailing_star, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let receiver = Receiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    let hooks = format!("/api/v1/tenants/{tenant}/webhooks");
+    for bad in ["invoice*", "*.paid", "invoice.**"] {
+        let (status, body) = app.post(&hooks, json!({ "url": receiver.url, "events": [bad] })).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("a family such as"), "{body}");
+    }
+    app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["invoice.*"] })).await;
+    let mut fanned_out = Vec::new();
+    for event_type in ["invoice.paid", "invoice.line.added", "invoices.paid", "invoice"] {
+        let accepted = app.publish(&tenant, event_type, json!({})).await;
+        fanned_out.push(accepted["deliveries"].as_array().unwrap().len());
+    }
+    assert_eq!(fanned_out, [1, 1, 0, 0], "invoice.paid, invoice.line.added, invoices.paid, invoice");
+    app.drain().await;
+    let mut types: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|r| serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["type"].as_str().unwrap().to_string())
+        .collect();
+    types.sort();
+    assert_eq!(types, ["invoice.line.added", "invoice.paid"], "sent concurrently, so in any order");
+});

@@ -113,6 +113,15 @@ both!(defaults_come_from_configuration_and_a_connector_without_them_is_refused, 
     assert_eq!(problem["errors"].as_array().unwrap().len(), 3, "{problem}");
     let (status, _) = bare.get(&format!("/api/v1/tenants/{other}/connectors/slack")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "nothing was stored");
+    // A family is a choice; "*" (every event into a channel) is not offered.
+    let (status, problem) =
+        put_connector(&bare, &other, json!({ "bot_token": TOKEN, "channel": "#requests", "events": ["*"] })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, connector) =
+        put_connector(&bare, &other, json!({ "bot_token": TOKEN, "channel": "#requests", "events": ["invoice.*"] }))
+            .await;
+    assert!(status.is_success(), "{connector}");
+    assert_eq!(connector["events"], json!(["invoice.*"]));
 });
 
 both!(slack_refusals_are_retried_or_dead_lettered_and_can_be_replayed, |backend| async move {
