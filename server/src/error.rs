@@ -60,7 +60,7 @@ impl Error {
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Error::Database(e) if is_unique_violation(e) => StatusCode::CONFLICT,
+            Error::Database(e) if is_unique_violation(e) || is_gone_reference(e) => StatusCode::CONFLICT,
             Error::Database(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -71,6 +71,9 @@ impl Error {
         let title = status.canonical_reason().unwrap_or("Error");
         let detail = match self {
             Error::Database(e) if is_unique_violation(e) => "the resource already exists".into(),
+            Error::Database(e) if is_gone_reference(e) => {
+                "what this refers to was deleted meanwhile (retention deletes old events); reload and try again".into()
+            }
             Error::Database(_) | Error::Internal(_) => "something went wrong on our side; it has been logged".into(),
             Error::Validation(errors) => {
                 errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
@@ -87,6 +90,12 @@ impl Error {
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// A write that refers to a row deleted since it was read: a replay racing the retention pass
+/// that deletes the event (see `store::retention::delete_events`).
+fn is_gone_reference(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_foreign_key_violation())
 }
 
 impl From<Error> for Problem {

@@ -209,3 +209,30 @@ both!(a_pass_deletes_more_than_one_chunk, |backend: Backend| async move {
     assert_eq!((purged.events as usize, purged.sessions as usize), (n, n), "{purged:?}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM events").await, 0);
 });
+
+both!(a_write_that_refers_to_a_deleted_event_is_a_conflict_not_a_500, |backend: Backend| async move {
+    // What a replay racing the pass that deletes its event meets: the insert of its delivery
+    // finds the event gone. Done here directly, as the race cannot be timed from outside.
+    let app = TestApp::spawn(backend).await;
+    let receiver = Receiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    let webhook = app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    let gone = store::deliveries::NewDelivery {
+        id: integrations_hub::ids::new_id(integrations_hub::ids::DELIVERY),
+        tenant_id: tenant.clone(),
+        event_id: integrations_hub::ids::new_id(integrations_hub::ids::EVENT),
+        webhook_id: webhook["id"].as_str().unwrap().to_string(),
+        event_type: "new_lead".into(),
+        replay_of: None,
+        created_at: time::now_ms(),
+    };
+    let mut tx = app.hub.db.begin().await.unwrap();
+    let inserted = async {
+        store::deliveries::insert_many(&mut tx, std::slice::from_ref(&gone)).await?;
+        tx.commit().await
+    }
+    .await;
+    let problem = inserted.expect_err("the event does not exist").problem();
+    assert_eq!(problem.status, 409, "{problem:?}");
+    assert!(problem.detail.contains("deleted meanwhile"), "{problem:?}");
+});
