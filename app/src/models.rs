@@ -42,6 +42,8 @@ pub mod limits {
     pub const MAX_ATTEMPTS: i64 = 100;
     pub const BACKOFF_BASE_SECONDS: i64 = 86_400;
     pub const TIMEOUT_SECONDS: i64 = 120;
+    /// Sends a second an endpoint may be limited to.
+    pub const RATE_PER_SECOND: i64 = 10_000;
     /// Characters of an event type's name.
     pub const EVENT_TYPE: usize = 100;
 }
@@ -89,6 +91,11 @@ pub struct WebhookIn {
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::TIMEOUT_SECONDS)))]
     pub timeout_seconds: Option<i64>,
+    /// Sends a second the endpoint accepts: sends start at least `1/N` second apart, and the
+    /// deliveries beyond wait their turn (no attempt counted). Left out: no limit.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::RATE_PER_SECOND)))]
+    pub rate_limit_per_second: Option<i64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -104,6 +111,7 @@ pub struct WebhookOut {
     pub max_attempts: Option<i64>,
     pub backoff_base_seconds: Option<i64>,
     pub timeout_seconds: Option<i64>,
+    pub rate_limit_per_second: Option<i64>,
     pub disabled_reason: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -506,7 +514,7 @@ pub struct ApiKeyView {
 
 /// A change to an endpoint, with JSON merge-patch (RFC 7396) meaning: a field left out stays as
 /// it is; `null` on a setting that has a default (`description`, `max_attempts`,
-/// `backoff_base_seconds`, `timeout_seconds`) puts it back to that default; `null` on `url`,
+/// `backoff_base_seconds`, `timeout_seconds`, `rate_limit_per_second`) puts it back to that default; `null` on `url`,
 /// `events`, `enabled` or `headers` (which have no "unset") is the same as leaving it out.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
@@ -545,6 +553,10 @@ pub struct WebhookPatch {
     #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::TIMEOUT_SECONDS)))]
     pub timeout_seconds: Option<Option<i64>>,
+    /// `null` removes the limit.
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::RATE_PER_SECOND)))]
+    pub rate_limit_per_second: Option<Option<i64>>,
 }
 
 /// A `PATCH` field that can be reset: serde reads a missing field and `null` alike as `None`, so

@@ -81,6 +81,8 @@ test('dead letters appear live and are replayed one by one and in bulk', async (
     await signIn(page);
     await open(page, `/tenants/${tenant}/dead-letters`);
     await expect(page.getByTestId('live')).toHaveText(/live/);
+    // Nothing to replay yet.
+    await expect(page.getByRole('button', { name: 'Replay all' })).toBeDisabled();
 
     // Published after the page loaded: the server-sent events bring it in.
     const publish = async (n: number) =>
@@ -88,6 +90,7 @@ test('dead letters appear live and are replayed one by one and in bulk', async (
     const first = await publish(1);
     const row = page.locator(`tr[data-event-id="${first}"]`);
     await expect(row).toContainText('dead_letter');
+    await expect(page.getByRole('button', { name: 'Replay all' })).toBeEnabled();
 
     // Expanding the row shows the attempt and the receiver's answer.
     await row.click();
@@ -311,6 +314,7 @@ test('editing an endpoint saves what changed, and a field emptied goes back to i
   await form.getByLabel('Retry backoff base in seconds (optional)').fill('');
   await form.getByLabel('Max attempts (optional)').fill('');
   await form.getByLabel('Timeout in seconds (optional)').fill('9');
+  await form.getByLabel('Rate limit, sends a second (optional)').fill('5');
   await form.getByLabel('Description (optional)').fill('');
   await form.getByRole('button', { name: 'Save' }).click();
   await expect(form).toHaveCount(0);
@@ -319,18 +323,24 @@ test('editing an endpoint saves what changed, and a field emptied goes back to i
   expect([saved.max_attempts, saved.timeout_seconds, saved.backoff_base_seconds, saved.description, saved.url])
     .toEqual([null, 9, null, null, 'https://example.com/in']);
   expect(saved.headers).toEqual({ 'X-Region': 'eu', 'X-Team': 'front' });
+  expect(saved.rate_limit_per_second).toBe(5);
   // The list shows the saved endpoint (the row is there, so "not containing" is not vacuous).
   const row = page.locator(`tr[data-id="${id}"]`);
   await expect(row).toContainText('https://example.com/in');
   await expect(row).not.toContainText('front desk');
+  await expect(row.getByTestId('rate-limit')).toHaveText('at most 5 a second');
 
   // Emptying the box removes every custom header.
   await row.getByRole('button', { name: 'Edit' }).click();
   await expect(headers).toHaveValue('X-Region: eu\nX-Team: front\n');
+  await expect(form.getByLabel('Rate limit, sends a second (optional)')).toHaveValue('5');
+  await form.getByLabel('Rate limit, sends a second (optional)').fill('');
   await headers.fill('');
   await form.getByRole('button', { name: 'Save' }).click();
   await expect(form).toHaveCount(0);
-  expect((await (await request.get(`/api/v1/tenants/${tenant}/webhooks/${id}`, { headers: auth })).json()).headers).toEqual({});
+  const cleared = await (await request.get(`/api/v1/tenants/${tenant}/webhooks/${id}`, { headers: auth })).json();
+  expect([cleared.headers, cleared.rate_limit_per_second]).toEqual([{}, null]);
+  await expect(row.getByTestId('rate-limit')).toHaveCount(0);
 });
 
 test('an endpoint subscribes to a type not published yet and to a family of types', async ({ page, request }) => {

@@ -151,7 +151,10 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                 <span class="filter"><label for="until-filter">"Until (UTC)"</label>
                 <input id="until-filter" type="datetime-local" prop:value=move || until.get() on:change=time(until)/></span>
             </div>
-            {dead_letters.then(|| view! { <BulkReplayBar filter on_done=move || live.tick.update(|t| *t += 1)/> })}
+            {dead_letters.then(|| view! {
+                <BulkReplayBar filter none_listed=Signal::derive(move || rows.with(Vec::is_empty))
+                    on_done=move || live.tick.update(|t| *t += 1)/>
+            })}
             {move || notice.get().map(|n| match n {
                 Ok(message) => view! { <p role="status" data-testid="replay-notice">{message}</p> }.into_any(),
                 Err(problem) => view! { <ProblemBox problem/> }.into_any(),
@@ -317,7 +320,12 @@ fn DeliveryDetail(tenant: String, id: String, event_id: String) -> impl IntoView
 
 /// Replays every dead letter the filters select, on every page, after a confirmation.
 #[component]
-fn BulkReplayBar(filter: Memo<DeliveryFilter>, on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+fn BulkReplayBar(
+    filter: Memo<DeliveryFilter>,
+    /// The log shows no dead letter: with the same filters on its first page, there is none to replay.
+    none_listed: Signal<bool>,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let tenant = tenant_param();
     let bulk = ServerAction::<BulkReplay>::new();
     let confirming = RwSignal::new(false);
@@ -351,7 +359,7 @@ fn BulkReplayBar(filter: Memo<DeliveryFilter>, on_done: impl Fn() + Copy + Send 
                 }.into_any()
             } else {
                 view! {
-                    <button disabled=move || bulk.pending().get() on:click=move |_| confirming.set(true)>"Replay all"</button>
+                    <button disabled=move || bulk.pending().get() || none_listed.get() on:click=move |_| confirming.set(true)>"Replay all"</button>
                 }.into_any()
             }}
             {move || bulk.value().get().map(|r| match r {

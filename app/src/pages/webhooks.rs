@@ -114,6 +114,7 @@ fn EndpointRow(
             <td>
                 <code>{webhook.url.clone()}</code>
                 {webhook.description.clone().map(|d| view! { <div class="muted">{d}</div> })}
+                {webhook.rate_limit_per_second.map(|n| view! { <div class="muted" data-testid="rate-limit">{format!("at most {n} a second")}</div> })}
                 {webhook.disabled_reason.clone().map(|r| view! { <div class="warning" data-testid="disabled-reason">{format!("Disabled: {r}")}</div> })}
             </td>
             <td>{webhook.events.join(", ")}</td>
@@ -234,6 +235,9 @@ fn EndpointForm(
     let backoff = RwSignal::new(
         existing.as_ref().and_then(|w| w.backoff_base_seconds).map(|n| n.to_string()).unwrap_or_default(),
     );
+    let rate = RwSignal::new(
+        existing.as_ref().and_then(|w| w.rate_limit_per_second).map(|n| n.to_string()).unwrap_or_default(),
+    );
     let headers = RwSignal::new(existing.as_ref().map(|w| headers_text(&w.headers)).unwrap_or_default());
     let local_error = RwSignal::new(None::<Problem>);
     Effect::new(move |_| {
@@ -271,6 +275,7 @@ fn EndpointForm(
             let max = number("max_attempts", max_attempts.get_untracked());
             let timeout_seconds = number("timeout_seconds", timeout.get_untracked());
             let backoff_base_seconds = number("backoff_base_seconds", backoff.get_untracked());
+            let rate_limit_per_second = number("rate_limit_per_second", rate.get_untracked());
             let custom_headers = parse_headers(&headers.get_untracked())
                 .map_err(|message| bad.errors.push(FieldError { field: "headers".into(), message }))
                 .unwrap_or_default();
@@ -290,6 +295,7 @@ fn EndpointForm(
                         max_attempts: max,
                         timeout_seconds,
                         backoff_base_seconds,
+                        rate_limit_per_second,
                         headers: Some(custom_headers).filter(|h| !h.is_empty()),
                         ..Default::default()
                     };
@@ -304,6 +310,7 @@ fn EndpointForm(
                         max_attempts: Some(max),
                         timeout_seconds: Some(timeout_seconds),
                         backoff_base_seconds: Some(backoff_base_seconds),
+                        rate_limit_per_second: Some(rate_limit_per_second),
                         // An emptied box removes every custom header.
                         headers: Some(custom_headers),
                         ..Default::default()
@@ -363,12 +370,17 @@ fn EndpointForm(
                         <input id="wh-backoff" type="text" inputmode="numeric" prop:value=move || backoff.get() on:input=move |ev| backoff.set(event_target_value(&ev))/>
                         <FieldMessage problem field="backoff_base_seconds"/>
                     </div>
+                    <div>
+                        <label for="wh-rate">"Rate limit, sends a second (optional)"</label>
+                        <input id="wh-rate" type="text" inputmode="numeric" prop:value=move || rate.get() on:input=move |ev| rate.set(event_target_value(&ev))/>
+                        <FieldMessage problem field="rate_limit_per_second"/>
+                    </div>
                 </div>
                 <label for="wh-headers">"Custom headers (optional; one Name: value per line, sent with every delivery)"</label>
                 <textarea id="wh-headers" rows="3" spellcheck="false" placeholder="Authorization: Bearer …" prop:value=move || headers.get()
                     on:input=move |ev| headers.set(event_target_value(&ev))></textarea>
                 <FieldMessage problem field="headers"/>
-                <FormProblem problem fields=&["url", "description", "events", "secret", "max_attempts", "timeout_seconds", "backoff_base_seconds", "headers"]/>
+                <FormProblem problem fields=&["url", "description", "events", "secret", "max_attempts", "timeout_seconds", "backoff_base_seconds", "rate_limit_per_second", "headers"]/>
                 <div class="toolbar">
                     <button type="submit" disabled=pending>{move || if pending() { "Saving…" } else { "Save" }}</button>
                     <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>

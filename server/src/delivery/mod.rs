@@ -3,6 +3,7 @@
 //! in batches. A lease that runs out (crash, kill -9) makes the delivery due again: delivery is
 //! at least once, and nothing accepted is lost.
 
+pub mod pacing;
 mod recorder;
 pub mod retry;
 pub mod sender;
@@ -26,6 +27,7 @@ use crate::error::Result;
 use crate::store::deliveries::{AttemptRow, Claimed, Outcome};
 use crate::store::webhooks::WebhookRow;
 use crate::{ids, store, time};
+use pacing::Pacer;
 use recorder::{Record, Recorder};
 use retry::Verdict;
 use sender::{AttemptResult, Endpoint, Message, Refusal, Sender, Target};
@@ -65,6 +67,8 @@ struct Job {
 struct Plan {
     endpoint: Result<Arc<Endpoint>, Unsendable>,
     settings: RetrySettings,
+    /// The endpoint's `rate_limit_per_second`, for a sendable endpoint that has one.
+    per_second: Option<i64>,
 }
 
 #[derive(Clone, Copy)]
@@ -81,6 +85,8 @@ pub struct Worker {
     capacity: usize,
     /// Per-endpoint slots (`IH_DELIVERY_CONCURRENCY_PER_ENDPOINT`), by webhook id.
     endpoint_slots: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Per-endpoint send rates (`rate_limit_per_second`).
+    pacer: Pacer,
     /// Wakes the loop when deliveries finish while it waits for room.
     freed: Notify,
     /// Deliveries this worker holds, for releasing their leases at shutdown.
@@ -101,6 +107,7 @@ impl Worker {
             permits: Arc::new(Semaphore::new(capacity)),
             capacity,
             endpoint_slots: Mutex::new(HashMap::new()),
+            pacer: Pacer::default(),
             freed: Notify::new(),
             in_flight: Mutex::new(HashSet::new()),
             next_retry_at: AtomicI64::new(i64::MAX),
@@ -136,12 +143,26 @@ impl Worker {
             match self.claim(limit).await {
                 Ok(jobs) => {
                     let full = jobs.len() == limit;
+                    let now = time::now_ms();
                     let mut busy = Vec::new();
+                    // Paced deliveries of this batch waiting, per endpoint: each comes back one
+                    // interval after the one before it.
+                    let mut paced: HashMap<String, i64> = HashMap::new();
                     for job in jobs {
-                        let Ok(slot) = self.endpoint_slot(&job.claimed.webhook_id).try_acquire_owned() else {
-                            busy.push(job.claimed.id);
+                        let webhook_id = &job.claimed.webhook_id;
+                        let Ok(slot) = self.endpoint_slot(webhook_id).try_acquire_owned() else {
+                            busy.push((job.claimed.id, now + 100));
                             continue;
                         };
+                        if let Some(per_second) = job.plan.per_second {
+                            if let Err(free_at_us) = self.pacer.take(webhook_id, per_second, now * 1000) {
+                                let waiting = paced.entry(webhook_id.clone()).or_default();
+                                let at_us = free_at_us + *waiting * Pacer::interval_us(per_second);
+                                *waiting += 1;
+                                busy.push((job.claimed.id, (at_us + 999) / 1000));
+                                continue;
+                            }
+                        }
                         let permit = self.permits.clone().acquire_owned().await.expect("never closed");
                         tokio::spawn(self.clone().deliver(job, Some((permit, slot))));
                     }
@@ -173,23 +194,20 @@ impl Worker {
         slot
     }
 
-    /// Gives back, in one statement, the claimed deliveries whose endpoint has no free slot: they
-    /// are due again shortly, with no attempt counted.
-    async fn defer(&self, ids: Vec<String>) {
-        if ids.is_empty() {
-            return;
-        }
-        let again_at = time::now_ms() + 100;
+    /// Gives back, in one statement, the claimed deliveries whose endpoint has no free slot or
+    /// is sending at its rate limit: each is due again at its time, with no attempt counted.
+    async fn defer(&self, due: Vec<(String, i64)>) {
+        let Some(first_again) = due.iter().map(|(_, at)| *at).min() else { return };
         {
             let mut in_flight = self.in_flight.lock().expect("not poisoned");
-            for id in &ids {
+            for (id, _) in &due {
                 in_flight.remove(id);
             }
         }
-        match store::deliveries::release(&self.hub.db, &self.hub.instance_id, &ids, again_at).await {
+        match store::deliveries::release(&self.hub.db, &self.hub.instance_id, &due).await {
             Ok(_) => {
-                self.next_retry_at.fetch_min(again_at, Ordering::Relaxed);
-                for _ in &ids {
+                self.next_retry_at.fetch_min(first_again, Ordering::Relaxed);
+                for _ in &due {
                     self.hub.metrics.deferred.inc();
                 }
             }
@@ -202,8 +220,10 @@ impl Worker {
     async fn release_on_shutdown(&self) {
         let all = self.capacity as u32;
         let _ = tokio::time::timeout(Duration::from_secs(5), self.permits.acquire_many(all)).await;
-        let held: Vec<String> = self.in_flight.lock().expect("not poisoned").iter().cloned().collect();
-        match store::deliveries::release(&self.hub.db, &self.hub.instance_id, &held, time::now_ms()).await {
+        let now = time::now_ms();
+        let held: Vec<(String, i64)> =
+            self.in_flight.lock().expect("not poisoned").iter().map(|id| (id.clone(), now)).collect();
+        match store::deliveries::release(&self.hub.db, &self.hub.instance_id, &held).await {
             Ok(n) if n > 0 => tracing::info!(released = n, "gave back leases of unfinished deliveries"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = ?e, "could not release leases; they will expire"),
@@ -300,15 +320,13 @@ impl Worker {
         if !unreadable.is_empty() {
             // This instance cannot read the signing secret (a different IH_MASTER_KEY): leave
             // those deliveries for an instance that can, instead of failing them.
-            let ids: Vec<String> =
-                claimed.iter().filter(|c| unreadable.contains(&c.webhook_id)).map(|c| c.id.clone()).collect();
-            store::deliveries::release(
-                &hub.db,
-                &hub.instance_id,
-                &ids,
-                now + hub.config.delivery.lease.as_millis() as i64,
-            )
-            .await?;
+            let again_at = now + hub.config.delivery.lease.as_millis() as i64;
+            let due: Vec<(String, i64)> = claimed
+                .iter()
+                .filter(|c| unreadable.contains(&c.webhook_id))
+                .map(|c| (c.id.clone(), again_at))
+                .collect();
+            store::deliveries::release(&hub.db, &hub.instance_id, &due).await?;
         }
         let payloads: HashMap<String, (Arc<str>, i64)> =
             payloads.into_iter().map(|(id, payload, at)| (id, (Arc::from(payload), at))).collect();
@@ -335,7 +353,7 @@ impl Worker {
             backoff_base: w.backoff_base_seconds.map_or(defaults.backoff_base, |s| Duration::from_secs(s as u64)),
         };
         if !w.enabled {
-            return Some(Plan { endpoint: Err(DISABLED), settings });
+            return Some(Plan { endpoint: Err(DISABLED), settings, per_second: None });
         }
         let timeout = w.timeout_seconds.map_or(defaults.timeout, |s| Duration::from_secs(s as u64));
         if w.kind == store::webhooks::SLACK {
@@ -349,13 +367,14 @@ impl Worker {
             let (Some(token), Some(channel), Ok(url)) =
                 (token, channel, reqwest::Url::parse(&slack::post_message_url(&config.slack_api_base)))
             else {
-                return Some(Plan { endpoint: Err(SLACK_UNCONFIGURED), settings });
+                return Some(Plan { endpoint: Err(SLACK_UNCONFIGURED), settings, per_second: None });
             };
             let tenant_url = format!("{}/tenants/{}", config.public_url, w.tenant_id);
             let target = Target::Slack(slack::Destination { token, channel, tenant_url });
             return Some(Plan {
                 endpoint: Ok(Arc::new(Endpoint { url, headers: Vec::new(), timeout, target })),
                 settings,
+                per_second: w.rate_limit_per_second,
             });
         }
         let Some(secrets) = self.hub.signing_secrets(w, now) else {
@@ -370,10 +389,13 @@ impl Worker {
             .into_iter()
             .filter_map(|(k, v)| Some((HeaderName::from_bytes(k.as_bytes()).ok()?, HeaderValue::from_str(&v).ok()?)))
             .collect();
-        let Ok(url) = reqwest::Url::parse(&w.url) else { return Some(Plan { endpoint: Err(DISABLED), settings }) };
+        let Ok(url) = reqwest::Url::parse(&w.url) else {
+            return Some(Plan { endpoint: Err(DISABLED), settings, per_second: None });
+        };
         Some(Plan {
             endpoint: Ok(Arc::new(Endpoint { url, headers, timeout, target: Target::Webhook { secrets } })),
             settings,
+            per_second: w.rate_limit_per_second,
         })
     }
 

@@ -163,6 +163,7 @@ impl Hub {
             max_attempts: None,
             backoff_base_seconds: None,
             timeout_seconds: None,
+            rate_limit_per_second: None,
             disabled_reason: None,
             consecutive_failures: 0,
             created_at: now,

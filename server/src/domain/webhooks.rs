@@ -128,6 +128,7 @@ fn check(input: &WebhookIn, policy: Option<&TargetPolicy>) -> Result<Settings> {
     range("max_attempts", input.max_attempts, 1, limits::MAX_ATTEMPTS, &mut fail);
     range("backoff_base_seconds", input.backoff_base_seconds, 0, limits::BACKOFF_BASE_SECONDS, &mut fail);
     range("timeout_seconds", input.timeout_seconds, 1, limits::TIMEOUT_SECONDS, &mut fail);
+    range("rate_limit_per_second", input.rate_limit_per_second, 1, limits::RATE_PER_SECOND, &mut fail);
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
@@ -206,6 +207,7 @@ fn webhook_out(row: WebhookRow, headers: BTreeMap<String, String>) -> WebhookOut
         max_attempts: row.max_attempts,
         backoff_base_seconds: row.backoff_base_seconds,
         timeout_seconds: row.timeout_seconds,
+        rate_limit_per_second: row.rate_limit_per_second,
         disabled_reason: row.disabled_reason,
         created_at: time::rfc3339(row.created_at),
         updated_at: time::rfc3339(row.updated_at),
@@ -239,6 +241,7 @@ impl Hub {
             max_attempts: input.max_attempts,
             backoff_base_seconds: input.backoff_base_seconds,
             timeout_seconds: input.timeout_seconds,
+            rate_limit_per_second: input.rate_limit_per_second,
             disabled_reason: None,
             consecutive_failures: 0,
             created_at: now,
@@ -318,6 +321,7 @@ impl Hub {
             max_attempts: patch.max_attempts.unwrap_or(current.max_attempts),
             backoff_base_seconds: patch.backoff_base_seconds.unwrap_or(current.backoff_base_seconds),
             timeout_seconds: patch.timeout_seconds.unwrap_or(current.timeout_seconds),
+            rate_limit_per_second: patch.rate_limit_per_second.unwrap_or(current.rate_limit_per_second),
         };
         let settings = check(&merged, policy)?;
         row.url = settings.url;
@@ -327,6 +331,7 @@ impl Hub {
         row.max_attempts = merged.max_attempts;
         row.backoff_base_seconds = merged.backoff_base_seconds;
         row.timeout_seconds = merged.timeout_seconds;
+        row.rate_limit_per_second = merged.rate_limit_per_second;
         if let Some(enabled) = patch.enabled {
             row.enabled = enabled;
             if enabled {

@@ -124,23 +124,29 @@ pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64
     })
 }
 
-/// Gives claimed deliveries back (graceful shutdown): due at once, for any worker.
-pub async fn release(db: &Db, worker: &str, ids: &[String], now: i64) -> Result<u64> {
-    if ids.is_empty() {
-        return Ok(0);
+/// Gives claimed deliveries back, each due again at its own time (Unix ms), for any worker:
+/// at shutdown, and when their endpoint is busy or paced. One statement for the lot.
+pub async fn release(db: &Db, worker: &str, due: &[(String, i64)]) -> Result<u64> {
+    let mut done = 0;
+    // Three bound values a delivery: 1000 a statement stays far below SQLite's limit.
+    for chunk in due.chunks(1000) {
+        let times: String = (0..chunk.len()).map(|i| format!(" WHEN ${} THEN ${}", 2 + 2 * i, 3 + 2 * i)).collect();
+        let sql = format!(
+            "UPDATE deliveries SET status = 'pending', locked_by = NULL, next_attempt_at = CASE id{times} END \
+             WHERE locked_by = $1 AND status = 'delivering' AND id IN ({})",
+            super::placeholders(2 + 2 * chunk.len(), chunk.len())
+        );
+        done += on_db!(db, pool => {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(worker);
+            for (id, at) in chunk {
+                query = query.bind(id).bind(at);
+            }
+            for (id, _) in chunk {
+                query = query.bind(id);
+            }
+            query.execute(pool).await.map(|r| r.rows_affected())
+        })?;
     }
-    let sql = format!(
-        "UPDATE deliveries SET status = 'pending', locked_by = NULL, next_attempt_at = $2 \
-         WHERE locked_by = $1 AND status = 'delivering' AND id IN ({})",
-        super::placeholders(3, ids.len())
-    );
-    let done = on_db!(db, pool => {
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(worker).bind(now);
-        for id in ids {
-            query = query.bind(id);
-        }
-        query.execute(pool).await.map(|r| r.rows_affected())
-    })?;
     Ok(done)
 }
 

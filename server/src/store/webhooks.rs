@@ -20,6 +20,8 @@ pub struct WebhookRow {
     pub max_attempts: Option<i64>,
     pub backoff_base_seconds: Option<i64>,
     pub timeout_seconds: Option<i64>,
+    /// Sends a second this endpoint accepts; `None`: no limit.
+    pub rate_limit_per_second: Option<i64>,
     pub disabled_reason: Option<String>,
     pub consecutive_failures: i64,
     pub created_at: i64,
@@ -36,16 +38,16 @@ pub const SLACK: &str = "slack";
 
 const COLUMNS: &str = "id, tenant_id, url, description, events, enabled, secret, previous_secret, \
     previous_secret_until, headers, max_attempts, backoff_base_seconds, timeout_seconds, \
-    disabled_reason, consecutive_failures, created_at, updated_at, kind, channel";
+    disabled_reason, consecutive_failures, created_at, updated_at, kind, channel, rate_limit_per_second";
 
 pub async fn insert(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
-    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 19));
+    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 20));
     on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&w.id).bind(&w.tenant_id).bind(&w.url).bind(&w.description).bind(&w.events)
         .bind(w.enabled).bind(&w.secret).bind(&w.previous_secret).bind(w.previous_secret_until)
         .bind(&w.headers).bind(w.max_attempts).bind(w.backoff_base_seconds).bind(w.timeout_seconds)
         .bind(&w.disabled_reason).bind(w.consecutive_failures).bind(w.created_at).bind(w.updated_at)
-        .bind(&w.kind).bind(&w.channel)
+        .bind(&w.kind).bind(&w.channel).bind(w.rate_limit_per_second)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -56,11 +58,13 @@ pub async fn update(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
         "UPDATE webhooks SET url = $2, description = $3, events = $4, enabled = $5, secret = $6, \
          previous_secret = $7, previous_secret_until = $8, headers = $9, max_attempts = $10, \
          backoff_base_seconds = $11, timeout_seconds = $12, disabled_reason = $13, \
-         consecutive_failures = $14, updated_at = $15, channel = $16 WHERE id = $1 AND deleted_at IS NULL")
+         consecutive_failures = $14, updated_at = $15, channel = $16, rate_limit_per_second = $17 \
+         WHERE id = $1 AND deleted_at IS NULL")
         .bind(&w.id).bind(&w.url).bind(&w.description).bind(&w.events).bind(w.enabled)
         .bind(&w.secret).bind(&w.previous_secret).bind(w.previous_secret_until).bind(&w.headers)
         .bind(w.max_attempts).bind(w.backoff_base_seconds).bind(w.timeout_seconds)
         .bind(&w.disabled_reason).bind(w.consecutive_failures).bind(w.updated_at).bind(&w.channel)
+        .bind(w.rate_limit_per_second)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -453,3 +453,45 @@ both!(a_family_of_event_types_is_subscribed_to_with_a_trailing_star, |backend: B
     types.sort();
     assert_eq!(types, ["invoice.line.added", "invoice.paid"], "sent concurrently, so in any order");
 });
+
+both!(an_endpoint_with_a_rate_limit_gets_its_deliveries_spaced_out, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| c.delivery.worker_enabled = true).await;
+    let receiver = Receiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    let hooks = format!("/api/v1/tenants/{tenant}/webhooks");
+    let (status, body) =
+        app.post(&hooks, json!({ "url": receiver.url, "events": ["*"], "rate_limit_per_second": 0 })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["errors"][0]["field"], "rate_limit_per_second");
+    let webhook =
+        app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"], "rate_limit_per_second": 4 })).await;
+    assert_eq!(webhook["rate_limit_per_second"], 4);
+    for n in 0..10 {
+        app.publish(&tenant, "new_lead", json!({ "n": n })).await;
+    }
+    let got = receiver.wait_for(10).await;
+    // Four a second: ten sends start 250 ms apart, so 2.25 s pass from the first to the last
+    // (a lower bound: a slow machine only spreads them further; without pacing they arrive
+    // within milliseconds). 250 ms of slack for the first send's own start-up.
+    let span = got[9].at - got[0].at;
+    assert!(span >= Duration::from_millis(2000), "ten sends at 4/s took {span:?}");
+    // Waiting for its turn is not an attempt.
+    assert!(app.hub.metrics.deferred.get() > 0);
+    let (_, list) = app.get(&format!("/api/v1/tenants/{tenant}/webhook-deliveries")).await;
+    let attempts: Vec<i64> =
+        list["data"].as_array().unwrap().iter().filter_map(|d| d["attempt_count"].as_i64()).collect();
+    assert!(attempts.iter().all(|n| *n <= 1), "{attempts:?}");
+
+    // The limit can be lifted (null) like the other settings.
+    let id = webhook["id"].as_str().unwrap();
+    let (status, _, patched) = app
+        .request(
+            Method::PATCH,
+            &format!("{hooks}/{id}"),
+            Some(OPERATOR),
+            Some(json!({ "rate_limit_per_second": null })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["rate_limit_per_second"], serde_json::Value::Null);
+});

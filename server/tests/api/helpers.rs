@@ -230,6 +230,8 @@ impl TestApp {
 pub struct Received {
     pub headers: HeaderMap,
     pub body: String,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 /// A queued answer of a receiver: status and headers.
@@ -260,7 +262,7 @@ impl Receiver {
         let app = axum::Router::new().fallback(move |headers: HeaderMap, body: String| {
             let state = state.clone();
             async move {
-                state.received.lock().unwrap().push(Received { headers, body });
+                state.received.lock().unwrap().push(Received { headers, body, at: std::time::Instant::now() });
                 state.arrived.notify_waiters();
                 let (status, headers) = state.replies.lock().unwrap().pop_front().unwrap_or((200, vec![]));
                 let mut response = axum::response::Response::builder().status(status);
