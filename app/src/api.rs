@@ -92,6 +92,11 @@ pub async fn create_tenant(input: TenantIn) -> Result<TenantOut, Problem> {
 }
 
 #[server(prefix = "/ui-api")]
+pub async fn rename_tenant(tenant_id: String, input: TenantIn) -> Result<TenantOut, Problem> {
+    ssr::admin()?.0.rename_tenant(&ssr::session_token()?, &tenant_id, input, ssr::client_ip()).await
+}
+
+#[server(prefix = "/ui-api")]
 pub async fn list_webhooks(tenant_id: String) -> Result<Vec<WebhookOut>, Problem> {
     ssr::admin()?.0.list_webhooks(&ssr::session_token()?, &tenant_id).await
 }

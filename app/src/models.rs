@@ -772,8 +772,9 @@ pub struct AuditFilter {
 }
 
 /// Every action the audit log records.
-pub const AUDIT_ACTIONS: [&str; 15] = [
+pub const AUDIT_ACTIONS: [&str; 16] = [
     "tenant.created",
+    "tenant.renamed",
     "session.signed_in",
     "api_key.created",
     "api_key.rotated",

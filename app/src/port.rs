@@ -26,6 +26,14 @@ pub trait AdminPort: Send + Sync + 'static {
         input: TenantIn,
         source_ip: Option<String>,
     ) -> Result<TenantOut, Problem>;
+    /// Renames a tenant: the operator's alone, as on the REST API.
+    async fn rename_tenant(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        input: TenantIn,
+        source_ip: Option<String>,
+    ) -> Result<TenantOut, Problem>;
     async fn list_webhooks(&self, session_token: &str, tenant_id: &str) -> Result<Vec<WebhookOut>, Problem>;
     async fn list_api_keys(&self, session_token: &str, tenant_id: &str) -> Result<Vec<ApiKeyView>, Problem>;
     async fn create_api_key(

@@ -108,6 +108,30 @@ test('the operator creates a tenant on the Tenants page, with a bad name refused
   await open(page, '/');
   await expect(page.getByTestId('tenants')).toContainText(name);
   await expect(page.getByRole('form', { name: 'New tenant' })).toHaveCount(0);
+  await expect(page.getByTestId('tenants').getByRole('button', { name: 'Rename' })).toHaveCount(0);
+});
+
+test('the operator renames a tenant in place, and the switcher follows', async ({ page, request }) => {
+  const id = await createTenant(request, 'Acme Typo e2e');
+  await createTenant(request, 'Second Rename e2e');
+  await signIn(page);
+  await open(page, '/');
+  const card = page.getByTestId('tenants').locator(`li[data-id="${id}"]`);
+  await card.getByRole('button', { name: 'Rename' }).click();
+  const form = card.getByRole('form', { name: 'Rename tenant' });
+  await expect(form.getByLabel('Tenant name')).toHaveValue('Acme Typo e2e');
+  // An empty name is refused next to the field, and nothing changes.
+  await form.getByLabel('Tenant name').fill('  ');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form.locator('.field-error[data-field="name"]')).toContainText('must be 1 to 200 characters');
+  await form.getByLabel('Tenant name').fill('Acme Renamed e2e');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(card.getByTestId('tenant-name')).toHaveText('Acme Renamed e2e');
+  await expect(page.getByTestId('tenant-switcher').locator(`option[value="${id}"]`)).toHaveText('Acme Renamed e2e');
+  const saved = await (await request.get(`/api/v1/tenants/${id}`, { headers: auth })).json();
+  expect(saved.name).toBe('Acme Renamed e2e');
+  await page.reload();
+  await expect(page.getByTestId('tenants').locator(`li[data-id="${id}"]`).getByTestId('tenant-name')).toHaveText('Acme Renamed e2e');
 });
 
 test('the operator finds a tenant by part of its name', async ({ page, request }) => {

@@ -173,6 +173,17 @@ impl AdminPort for UiPort {
         Ok(self.0.create_tenant(&principal, input, source_ip).await?)
     }
 
+    async fn rename_tenant(
+        &self,
+        session_token: &str,
+        tenant_id: &str,
+        input: TenantIn,
+        source_ip: Option<String>,
+    ) -> Result<TenantOut, Problem> {
+        let (principal, _) = self.principal(session_token).await?;
+        Ok(self.0.rename_tenant(&principal, tenant_id, input, source_ip).await?)
+    }
+
     /// Every endpoint, a page of 500 at a time: the Webhooks page and the log's endpoint filter
     /// list them all (they read only the first 500).
     async fn list_webhooks(&self, session_token: &str, tenant_id: &str) -> Result<Vec<WebhookOut>, Problem> {

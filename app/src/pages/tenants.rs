@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::layout::{latest, FieldMessage, FormProblem, ProblemBox, Shell, SignedIn};
-use crate::api::{find_tenants, CreateTenant};
+use crate::api::{find_tenants, CreateTenant, RenameTenant};
 use crate::models::{Page, Problem, TenantIn, TenantOut};
 
 /// The tenants a name search found; `None` while there is no search.
@@ -68,18 +68,72 @@ fn TenantList(tenants: Vec<TenantOut>, operator: bool) -> impl IntoView {
     }
     view! {
         <ul class="cards" data-testid="tenants">
-            {tenants.into_iter().map(|t| view! {
-                <li class="card" data-id=t.id.clone()>
-                    <strong>{t.name}</strong>
-                    <code class="muted">{t.id.clone()}</code>
-                    <a href=format!("/tenants/{}/webhooks", t.id)>"Webhooks"</a>
-                    <a href=format!("/tenants/{}/deliveries", t.id)>"Deliveries"</a>
-                    <a href=format!("/tenants/{}/api-keys", t.id)>"API keys"</a>
-                </li>
-            }).collect_view()}
+            {tenants.into_iter().map(|t| view! { <TenantCard tenant=t operator/> }).collect_view()}
         </ul>
     }
     .into_any()
+}
+
+/// A tenant's card; the operator may rename it in place (the name's error shows under it).
+#[component]
+fn TenantCard(tenant: TenantOut, operator: bool) -> impl IntoView {
+    let rename = ServerAction::<RenameTenant>::new();
+    let shown = RwSignal::new(tenant.name.clone());
+    let editing = RwSignal::new(false);
+    let draft = RwSignal::new(String::new());
+    let tenants = expect_context::<SignedIn>().tenants;
+    Effect::new(move |_| {
+        if let Some(Ok(renamed)) = rename.value().get() {
+            shown.set(renamed.name.clone());
+            editing.set(false);
+            // The top bar's switcher shows the new name at once.
+            tenants.update(|list| {
+                if let Some(t) = list.iter_mut().find(|t| t.id == renamed.id) {
+                    t.name = renamed.name;
+                }
+            });
+        }
+    });
+    let problem = Signal::derive(move || rename.value().get().and_then(|r| r.err()));
+    let id = tenant.id.clone();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = TenantIn { name: draft.get_untracked().trim().to_string() };
+        rename.dispatch(RenameTenant { tenant_id: id.clone(), input });
+    };
+    let start = move |_| {
+        draft.set(shown.get_untracked());
+        rename.value().set(None);
+        editing.set(true);
+    };
+    let tid = tenant.id.clone();
+    view! {
+        <li class="card" data-id=tenant.id.clone()>
+            {move || if editing.get() {
+                view! {
+                    <form class="form" on:submit=save.clone() aria-label="Rename tenant">
+                        <div class="toolbar">
+                            <input type="text" aria-label="Tenant name" prop:value=move || draft.get()
+                                on:input=move |ev| draft.set(event_target_value(&ev))/>
+                            <button type="submit" disabled=move || rename.pending().get()>"Save"</button>
+                            <button type="button" class="secondary" on:click=move |_| editing.set(false)>"Cancel"</button>
+                        </div>
+                        <FieldMessage problem field="name"/>
+                        <FormProblem problem fields=&["name"]/>
+                    </form>
+                }.into_any()
+            } else {
+                view! {
+                    <strong data-testid="tenant-name">{move || shown.get()}</strong>
+                    {operator.then(|| view! { <button type="button" class="link" on:click=start>"Rename"</button> })}
+                }.into_any()
+            }}
+            <code class="muted">{tenant.id.clone()}</code>
+            <a href=format!("/tenants/{tid}/webhooks")>"Webhooks"</a>
+            <a href=format!("/tenants/{tid}/deliveries")>"Deliveries"</a>
+            <a href=format!("/tenants/{tid}/api-keys")>"API keys"</a>
+        </li>
+    }
 }
 
 /// The operator's "new tenant" form; the server's message for the name appears under it.

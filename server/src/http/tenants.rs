@@ -13,7 +13,7 @@ use crate::error::Result;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/tenants", get(list).post(create))
-        .route("/api/v1/tenants/{tenant_id}", get(one))
+        .route("/api/v1/tenants/{tenant_id}", get(one).patch(rename))
         .route("/api/v1/whoami", get(whoami))
 }
 
@@ -30,6 +30,10 @@ pub fn operations() -> Vec<Op> {
             .answers(200, Some(schema::<Page<TenantOut>>)),
         Op::get("/api/v1/tenants/{tenant_id}", "Tenants", "One tenant")
             .auth(Auth::Operator)
+            .answers(200, Some(schema::<TenantOut>)),
+        Op::patch("/api/v1/tenants/{tenant_id}", "Tenants", "Rename a tenant")
+            .auth(Auth::Operator)
+            .body(schema::<TenantIn>)
             .answers(200, Some(schema::<TenantOut>)),
         Op::get("/api/v1/whoami", "Tenants", "Who the credential is").answers(200, Some(schema::<WhoAmIOut>)),
     ]
@@ -65,6 +69,15 @@ async fn list(
     Query(q): Query<TenantQuery>,
 ) -> Result<Json<Page<TenantOut>>> {
     Ok(Json(s.hub.list_tenants(&caller.principal, q.cursor.as_deref(), q.limit, q.name.as_deref()).await?))
+}
+
+async fn rename(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+    Json(input): Json<TenantIn>,
+) -> Result<Json<TenantOut>> {
+    Ok(Json(s.hub.rename_tenant(&caller.principal, &tenant_id, input, caller.source_ip()).await?))
 }
 
 async fn one(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>) -> Result<Json<TenantOut>> {

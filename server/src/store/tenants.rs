@@ -1,6 +1,6 @@
-use super::Db;
+use super::{Db, Tx};
 use crate::error::Result;
-use crate::on_db;
+use crate::{on_db, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TenantRow {
@@ -13,6 +13,13 @@ pub async fn insert(db: &Db, row: &TenantRow) -> Result<()> {
     on_db!(db, pool => sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(&row.id).bind(&row.name).bind(row.created_at).execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// Whether the tenant was there to rename.
+pub async fn rename(tx: &mut Tx, id: &str, name: &str) -> Result<bool> {
+    let done = on_tx!(tx, conn => sqlx::query("UPDATE tenants SET name = $2 WHERE id = $1")
+        .bind(id).bind(name).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<TenantRow>> {

@@ -43,6 +43,51 @@ both!(the_operator_creates_lists_and_reads_tenants, |backend: Backend| async mov
     assert_eq!((status, body["status"].as_i64()), (StatusCode::NOT_FOUND, Some(404)));
 });
 
+both!(the_operator_renames_a_tenant_and_no_one_else_can, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme Corp").await;
+    let path = format!("/api/v1/tenants/{tenant}");
+    let rename = |token: &'static str, name: &'static str| {
+        let (app, path) = (&app, path.clone());
+        async move { app.request(Method::PATCH, &path, Some(token), Some(json!({ "name": name }))).await }
+    };
+    let (status, _, renamed) = rename(OPERATOR, "  Acme Corporation ").await;
+    assert_eq!(status, StatusCode::OK, "{renamed}");
+    assert_eq!((renamed["id"].as_str(), renamed["name"].as_str()), (Some(tenant.as_str()), Some("Acme Corporation")));
+    let (_, read) = app.get(&path).await;
+    assert_eq!(read["name"], "Acme Corporation");
+    let (_, found) = app.get("/api/v1/tenants?name=corporation").await;
+    assert_eq!(found["data"][0]["id"], tenant.as_str(), "the search finds the new name");
+    let (_, audit) = app.get(&format!("{path}/audit-log")).await;
+    let actions: Vec<(&str, &str)> = audit["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["target"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(actions, [("tenant.created", tenant.as_str()), ("tenant.renamed", tenant.as_str())]);
+
+    let (status, _, problem) = rename(OPERATOR, "   ").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "name");
+    let (status, _, _) = app
+        .request(
+            Method::PATCH,
+            "/api/v1/tenants/tnt_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            Some(OPERATOR),
+            Some(json!({ "name": "X" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // A tenant's own admin key may read its tenant, not rename it.
+    let (_, key) = app.post(&format!("{path}/api-keys"), json!({ "name": "admin", "role": "admin" })).await;
+    let key = key["key"].as_str().unwrap().to_string();
+    let (status, _, _) = app.request(Method::PATCH, &path, Some(&key), Some(json!({ "name": "Mine now" }))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, read) = app.get(&path).await;
+    assert_eq!(read["name"], "Acme Corporation");
+});
+
 both!(tenants_are_found_by_part_of_their_name, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let mut ids = std::collections::HashMap::new();

@@ -253,6 +253,7 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     let t = [("tenant_id", tid.as_str())];
     tour.call(at(op, "get", "/api/v1/tenants", &[], "?limit=10"), None).await;
     tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}", &t, ""), None).await;
+    tour.call(at(op, "patch", "/api/v1/tenants/{tenant_id}", &t, ""), Some(json!({ "name": "Tour, renamed" }))).await;
 
     // API keys.
     let created = tour
