@@ -158,6 +158,11 @@ async fn main() {
     wait_for(&receiver, events as usize, Duration::from_secs(600)).await;
     let end_to_end = start.elapsed();
     let cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000.0 / events as f64;
+    // Deliveries given back because the endpoint was at its concurrency bound: the worker's
+    // overhead when one endpoint receives everything.
+    let metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let deferred =
+        metrics.lines().find_map(|l| l.strip_prefix("ih_deliveries_deferred_total ")).unwrap_or("?").to_string();
 
     // Phase 2: latency at a steady rate, for sequence numbers after the first phase's.
     let first = events;
@@ -187,6 +192,11 @@ async fn main() {
     println!("ingest:                  {:.0} events/s", events as f64 / ingest.as_secs_f64());
     println!("end to end:              {:.0} deliveries/s", events as f64 / end_to_end.as_secs_f64());
     println!("CPU per delivered msg:   {cpu_ms:.3} ms (hub process, phase 1)");
+    println!(
+        "phase 1 timing:          ingest done at {:.2} s, last delivery at {:.2} s, {deferred} deferrals",
+        ingest.as_secs_f64(),
+        end_to_end.as_secs_f64()
+    );
     println!(
         "latency at {rate}/s:        p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms ({total} events)",
         percentile(&latencies, 0.50),

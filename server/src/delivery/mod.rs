@@ -173,6 +173,18 @@ impl Worker {
                 }
                 Err(e) => tracing::warn!(error = ?e, "claiming deliveries failed; retrying"),
             }
+            // Everything due was claimed: sleep until the next delivery is due, as the database
+            // says. `next_retry_at` alone held only the earliest time this worker had scheduled;
+            // once that passed, later retries and give-backs waited for the poll (5 s by
+            // default): the delivery benchmark's last deliveries came 5 s after the rest in
+            // about half of its runs (2,350 instead of ~6,000 deliveries/s).
+            match store::deliveries::next_due_at(&self.hub.db).await {
+                Ok(Some(at)) => {
+                    self.next_retry_at.fetch_min(at, Ordering::Relaxed);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = ?e, "reading the next due time failed; polling"),
+            }
             let next_retry = self.next_retry_at.load(Ordering::Relaxed);
             let until_retry = Duration::from_millis((next_retry - time::now_ms()).max(0) as u64);
             tokio::select! {

@@ -128,18 +128,32 @@ pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64
 /// at shutdown, and when their endpoint is busy or paced. One statement for the lot.
 pub async fn release(db: &Db, worker: &str, due: &[(String, i64)]) -> Result<u64> {
     let mut done = 0;
-    // Three bound values a delivery: 1000 a statement stays far below SQLite's limit.
+    // Up to three bound values a delivery: 1000 a statement stays far below SQLite's limit.
     for chunk in due.chunks(1000) {
-        let times: String = (0..chunk.len()).map(|i| format!(" WHEN ${} THEN ${}", 2 + 2 * i, 3 + 2 * i)).collect();
+        // The usual case (a busy endpoint's, shutdown) gives all one time: one value, not a
+        // CASE with a branch per delivery for the database to search for every row.
+        let one_time = chunk.iter().all(|(_, at)| *at == chunk[0].1);
+        let (next_attempt_at, first_id) = match one_time {
+            true => ("$2".to_string(), 3),
+            false => {
+                let times: String =
+                    (0..chunk.len()).map(|i| format!(" WHEN ${} THEN ${}", 2 + 2 * i, 3 + 2 * i)).collect();
+                (format!("CASE id{times} END"), 2 + 2 * chunk.len())
+            }
+        };
         let sql = format!(
-            "UPDATE deliveries SET status = 'pending', locked_by = NULL, next_attempt_at = CASE id{times} END \
+            "UPDATE deliveries SET status = 'pending', locked_by = NULL, next_attempt_at = {next_attempt_at} \
              WHERE locked_by = $1 AND status = 'delivering' AND id IN ({})",
-            super::placeholders(2 + 2 * chunk.len(), chunk.len())
+            super::placeholders(first_id, chunk.len())
         );
         done += on_db!(db, pool => {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(worker);
-            for (id, at) in chunk {
-                query = query.bind(id).bind(at);
+            if one_time {
+                query = query.bind(chunk[0].1);
+            } else {
+                for (id, at) in chunk {
+                    query = query.bind(id).bind(at);
+                }
             }
             for (id, _) in chunk {
                 query = query.bind(id);
@@ -311,6 +325,15 @@ pub async fn attempts_of(db: &Db, delivery_ids: &[String]) -> Result<Vec<Attempt
         }
         query.fetch_all(pool).await
     })?)
+}
+
+/// When the next delivery is due: a retry, a delivery given back, or a lease running out (a
+/// `delivering` row's `next_attempt_at` is its lease's end). The minimum of the due index.
+pub async fn next_due_at(db: &Db) -> Result<Option<i64>> {
+    let row: (Option<i64>,) = on_db!(db, pool => sqlx::query_as(
+        "SELECT MIN(next_attempt_at) FROM deliveries WHERE status IN ('pending', 'failed', 'delivering')")
+        .fetch_one(pool).await)?;
+    Ok(row.0)
 }
 
 /// `(due now, oldest due next_attempt_at)` for the metrics.

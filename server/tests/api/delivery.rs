@@ -495,3 +495,24 @@ both!(an_endpoint_with_a_rate_limit_gets_its_deliveries_spaced_out, |backend: Ba
     assert_eq!(status, StatusCode::OK, "{patched}");
     assert_eq!(patched["rate_limit_per_second"], serde_json::Value::Null);
 });
+
+both!(a_retry_due_after_another_is_not_left_for_the_poll, |backend: Backend| async move {
+    // Two retries at different times: the worker wakes for the first, and must then still know
+    // the second is coming. It used to remember only the earliest time it had scheduled, so the
+    // second waited for the poll — here an hour, so waiting for it would fail the test.
+    let app = TestApp::spawn_with(backend, |c| {
+        c.delivery.worker_enabled = true;
+        c.delivery.poll_interval = Duration::from_secs(3600);
+    })
+    .await;
+    let (soon, later) = (Receiver::start().await, Receiver::start().await);
+    soon.reply(503, &[]);
+    later.reply(503, &[]);
+    let tenant = app.create_tenant("Acme").await;
+    app.create_webhook(&tenant, json!({ "url": soon.url, "events": ["*"], "backoff_base_seconds": 1 })).await;
+    app.create_webhook(&tenant, json!({ "url": later.url, "events": ["*"], "backoff_base_seconds": 2 })).await;
+    app.publish(&tenant, "new_lead", json!({})).await;
+    // First attempts at once; the retries after about 1 s and about 2 s (±20 %).
+    soon.wait_for(2).await;
+    later.wait_for(2).await;
+});
