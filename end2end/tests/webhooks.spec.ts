@@ -385,3 +385,16 @@ test('an endpoint subscribes to a type not published yet and to a family of type
   const id = await row.getAttribute('data-id');
   expect((await (await request.get(`/api/v1/tenants/${tenant}/webhooks/${id}`, { headers: auth })).json()).events).toEqual(['invoice.*']);
 });
+
+// Last in the run: it leaves 501 more tenants behind.
+test('on a tenant past the first 500, the switcher shows that tenant, not "Choose a tenant"', async ({ page, request }) => {
+  let last = '';
+  for (let i = 0; i <= 500; i++) {
+    last = await createTenant(request, `Crowd ${i} e2e`);
+  }
+  await signIn(page);
+  await open(page, `/tenants/${last}/webhooks`);
+  const switcher = page.getByTestId('tenant-switcher');
+  await expect(switcher).toHaveValue(last);
+  await expect(switcher.locator('option:checked')).toHaveText(last);
+});

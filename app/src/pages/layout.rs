@@ -140,10 +140,17 @@ fn Nav(session: Session, signed_in: SignedIn) -> impl IntoView {
     let current = tenant.clone();
     let switcher = move || {
         let (tenants, tid, switch) = (signed_in.tenants.get(), current(), switch.clone());
+        // A tenant past the session's first 500 (reached through the Tenants page's search) is
+        // shown by its id, rather than "Choose a tenant" standing selected on its pages.
+        let unlisted = (!tid.is_empty() && !tenants.iter().any(|t| t.id == tid)).then(|| tid.clone());
         (tenants.len() > 1).then(|| {
             view! {
                 <select aria-label="Tenant" data-testid="tenant-switcher" on:change=switch>
                     <option value="" selected=tid.is_empty()>"Choose a tenant"</option>
+                    {unlisted.map(|id| {
+                        let label = id.clone();
+                        view! { <option value=id selected=true>{label}</option> }
+                    })}
                     {tenants.into_iter().map(|t| {
                         let selected = tid == t.id;
                         view! { <option value=t.id selected=selected>{t.name}</option> }
