@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use app::models::Retention;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub bind: SocketAddr,
@@ -34,17 +36,8 @@ pub struct Config {
     pub sqlite_full_sync: bool,
     /// Private subnets deliveries may reach despite the SSRF guard (`IH_ALLOWED_TARGET_CIDRS`).
     pub allowed_target_cidrs: Vec<ipnet::IpNet>,
-    pub retention: RetentionConfig,
-}
-
-/// How long data is kept (see `domain::retention`); `None` keeps it forever.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetentionConfig {
-    /// Days a finished delivery (delivered or dead-lettered) is kept after it finished, with its
-    /// event and attempts (`IH_RETENTION_DAYS`).
-    pub delivery_days: Option<i64>,
-    /// Days an audit entry is kept (`IH_AUDIT_RETENTION_DAYS`).
-    pub audit_days: Option<i64>,
+    /// How long data is kept (see `domain::retention`); the admin UI states it on its lists.
+    pub retention: Retention,
 }
 
 #[derive(Clone, Debug)]
@@ -174,7 +167,7 @@ impl Config {
                 Some(v) => return Err(err("IH_SQLITE_SYNCHRONOUS", format!("expected normal or full, got {v:?}"))),
             },
             allowed_target_cidrs: cidrs("IH_ALLOWED_TARGET_CIDRS")?,
-            retention: RetentionConfig {
+            retention: Retention {
                 delivery_days: Some(integer("IH_RETENTION_DAYS", 90, 0, 36_500)?).filter(|d| *d > 0),
                 audit_days: Some(integer("IH_AUDIT_RETENTION_DAYS", 365, 0, 36_500)?).filter(|d| *d > 0),
             },
@@ -229,13 +222,13 @@ mod tests {
         assert_eq!(c.delivery.max_attempts, 8);
         assert_eq!(c.public_url, "http://127.0.0.1:3000");
         assert_eq!(c.slack_api_base, "https://slack.com/api");
-        assert_eq!(c.retention, RetentionConfig { delivery_days: Some(90), audit_days: Some(365) });
+        assert_eq!(c.retention, Retention { delivery_days: Some(90), audit_days: Some(365) });
     }
 
     #[test]
     fn zero_days_keeps_data_forever() {
         let c = config(&[("IH_RETENTION_DAYS", "0"), ("IH_AUDIT_RETENTION_DAYS", "30")]).unwrap();
-        assert_eq!(c.retention, RetentionConfig { delivery_days: None, audit_days: Some(30) });
+        assert_eq!(c.retention, Retention { delivery_days: None, audit_days: Some(30) });
         assert_eq!(config(&[("IH_RETENTION_DAYS", "-1")]).unwrap_err().name, "IH_RETENTION_DAYS");
     }
 

@@ -153,9 +153,7 @@ impl AdminPort for UiPort {
             None => self.0.list_tenants(&principal, None, Some(500), None).await?.data,
             Some(tenant_id) => vec![self.0.get_tenant(&principal, tenant_id).await?],
         };
-        let retention = self.0.config.retention;
-        let retention = Retention { delivery_days: retention.delivery_days, audit_days: retention.audit_days };
-        Ok(Session { actor: row.actor, tenants, retention })
+        Ok(Session { actor: row.actor, tenants, retention: self.0.config.retention })
     }
 
     async fn find_tenants(&self, session_token: &str, name: &str) -> Result<Page<TenantOut>, Problem> {
