@@ -31,15 +31,17 @@ api() { curl -sf -H "Authorization: Bearer $token" -H 'content-type: application
 tenant=$(api -d '{"name":"bench"}' localhost:$port/api/v1/tenants | sed 's/.*"id":"\([^"]*\)".*/\1/')
 key=$(api -d '{"name":"bench","role":"read_only","rate_limit_per_minute":1000000}' \
   localhost:$port/api/v1/tenants/$tenant/api-keys | sed 's/.*"key":"\([^"]*\)".*/\1/')
-# Each run prints its throughput and the hub's CPU time per request (user + system, from /proc).
+# Each run prints its throughput, the hub's CPU time per request (user + system, from /proc) and
+# how busy the hub's core was: near 1.00 the hub, not wrk, set the pace, and the throughput
+# figures measure the hub.
 ticks() { awk '{print $14 + $15}' /proc/$hub/stat; }
 run() {
-  local before out after
-  before=$(ticks)
+  local before out after start end
+  before=$(ticks); start=$(date +%s%N)
   out=$("${wrk_pin[@]}" wrk -t"$wrk_threads" -c"$conns" -d"${secs}s" "$@")
-  after=$(ticks)
-  echo "$out" | awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" '
-    /requests in/ { n = $1 } /Requests\/sec/ { rps = $2 } END { printf "%d %.2f", rps, t / hz * 1e6 / n }'
+  after=$(ticks); end=$(date +%s%N)
+  echo "$out" | awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v wall=$((end - start)) '
+    /requests in/ { n = $1 } /Requests\/sec/ { rps = $2 } END { printf "%d %.2f %.2f", rps, t / hz * 1e6 / n, t / hz / (wall / 1e9) }'
 }
 "${wrk_pin[@]}" wrk -t"$wrk_threads" -c"$conns" -d2s http://127.0.0.1:$port/health >/dev/null   # warm-up
 # Rounds alternate so that drift (other load, CPU frequency) hits every variant alike, and each
@@ -59,12 +61,13 @@ o=$(median health 2); k=$(median key 2); t=$(median operator 2)
 # those: the machine's drift between rounds cancels out, which the ratio of two medians does not.
 paired=$(awk '$1 == "health" { h = $2 } $1 == "key" { print (1 - $2 / h) * 100 }' "$results" | middle)
 co=$(median health 3); ck=$(median key 3); ct=$(median operator 3)
-awk -v o="$o" -v k="$k" -v t="$t" -v paired="$paired" -v co="$co" -v ck="$ck" -v ct="$ct" \
+bo=$(median health 4); bk=$(median key 4); bt=$(median operator 4)
+awk -v o="$o" -v k="$k" -v t="$t" -v paired="$paired" -v co="$co" -v ck="$ck" -v ct="$ct" -v bo="$bo" -v bk="$bk" -v bt="$bt" \
   -v ro="$(runs health)" -v rk="$(runs key)" -v rt="$(runs operator)" -v n="$rounds" 'BEGIN {
   printf "medians of %d rounds; hub on 1 core, wrk on the others\n", n;
-  printf "unauthenticated /health:                %8.0f req/s %6.2f us CPU/req (runs:%s)\n", o, co, ro;
-  printf "/api/v1/whoami with an API key:         %8.0f req/s %6.2f us CPU/req (runs:%s)\n", k, ck, rk;
-  printf "/api/v1/whoami with the operator token: %8.0f req/s %6.2f us CPU/req (runs:%s)\n", t, ct, rt;
+  printf "unauthenticated /health:                %8.0f req/s %6.2f us CPU/req, core %4.2f busy (runs:%s)\n", o, co, bo, ro;
+  printf "/api/v1/whoami with an API key:         %8.0f req/s %6.2f us CPU/req, core %4.2f busy (runs:%s)\n", k, ck, bk, rk;
+  printf "/api/v1/whoami with the operator token: %8.0f req/s %6.2f us CPU/req, core %4.2f busy (runs:%s)\n", t, ct, bt, rt;
   printf "cost of key checking vs /health:        %7.1f %% of throughput, %5.1f %% of the hub CPU per request\n", (o - k) / o * 100, (ck - co) / ck * 100;
   printf "the same, median of the per-round costs:%7.1f %% of throughput (the firmer figure)\n", paired;
   printf "cost of the key look-up alone:          %7.1f %% of throughput, %5.1f %% of the hub CPU (key vs operator token)\n", (t - k) / t * 100, (ck - ct) / ck * 100 }'

@@ -8,7 +8,10 @@ pub struct Counter(AtomicU64);
 
 impl Counter {
     pub fn inc(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.add(1);
+    }
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
     }
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
@@ -52,7 +55,7 @@ impl Metrics {
 
     pub fn record_purge(&self, purged: &crate::domain::retention::Purged, now_ms: i64) {
         for (counter, (_, n)) in self.purged.iter().zip(purged.by_kind()) {
-            counter.0.fetch_add(n, Ordering::Relaxed);
+            counter.add(n);
         }
         self.last_purge_ms.store(now_ms.max(0) as u64, Ordering::Relaxed);
     }

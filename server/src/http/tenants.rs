@@ -55,7 +55,9 @@ async fn create(
     Ok((StatusCode::CREATED, Json(tenant)))
 }
 
-/// The tenant list's query: paging, and a name to look for.
+/// The tenant list's query: paging, and a name to look for. `PageQuery`'s two fields are
+/// repeated rather than `#[serde(flatten)]`ed: through a flatten, serde_urlencoded hands every
+/// value over as a string, and `limit` would no longer parse as a number.
 #[derive(Debug, Default, serde::Deserialize)]
 struct TenantQuery {
     name: Option<String>,
