@@ -187,6 +187,7 @@ fn admit(
 async fn pass<S>(hub: &Hub, mut inner: S, request: Request, finish: Finish) -> Response
 where
     S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
 {
     let mut response = idempotency::run(hub, request, |request| inner.call(request)).await;
     finish.apply(&mut response);

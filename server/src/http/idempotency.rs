@@ -1,5 +1,6 @@
 //! `Idempotency-Key` on POST: the first answer is kept for 24 hours, per caller, and replayed
-//! for a retry of the same request. Reusing a key for a different request is a 409.
+//! for a retry of the same request. Reusing a key for a different request is a 409, and so is a
+//! retry that arrives while the first request is still being answered (with `Retry-After`).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -8,11 +9,13 @@ use axum::body::{to_bytes, Body};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, Method};
+use tracing::Instrument;
 
 use super::Caller;
 use crate::crypto::sha256_hex;
 use crate::domain::Hub;
 use crate::error::Error;
+use crate::store::idempotency::{Claim, IN_PROGRESS};
 use crate::{store, time};
 
 const IDEMPOTENCY_KEY: http::HeaderName = http::HeaderName::from_static("idempotency-key");
@@ -30,11 +33,10 @@ pub fn applies(request: &Request) -> bool {
 pub async fn run<F, Fut>(hub: &Hub, request: Request, route: F) -> Response
 where
     F: FnOnce(Request) -> Fut,
-    Fut: Future<Output = Result<Response, Infallible>>,
+    Fut: Future<Output = Result<Response, Infallible>> + Send + 'static,
 {
-    let route = |request| async { route(request).await.unwrap_or_else(|never| match never {}) };
     if !applies(&request) {
-        return route(request).await;
+        return answer(route(request).await);
     }
     let key =
         request.headers().get(IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_default();
@@ -42,17 +44,28 @@ where
         return Error::field("Idempotency-Key", "must be 1 to 255 visible ASCII characters").into_response();
     }
     let Some(scope) = request.extensions().get::<Caller>().map(|c| c.principal.actor()) else {
-        return route(request).await;
+        return answer(route(request).await);
     };
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
         return Error::PayloadTooLarge("the request body is too large".into()).into_response();
     };
     let request_hash = sha256_hex(&[parts.uri.path().as_bytes(), b"\n", &bytes].concat());
-    let db = &hub.db;
     let now = time::now_ms();
-    match store::idempotency::get(db, &scope, &key, now - store::idempotency::TTL_MS).await {
-        Ok(Some((hash, status, body))) if hash == request_hash => {
+    match store::idempotency::claim(&hub.db, &scope, &key, &request_hash, now).await {
+        Ok(Claim::Ours) => {}
+        Ok(Claim::Taken { request_hash: kept, .. }) if kept != request_hash => {
+            return Error::Conflict("this Idempotency-Key was used for a different request".into()).into_response();
+        }
+        Ok(Claim::Taken { status: IN_PROGRESS, .. }) => {
+            let mut response = Error::Conflict(
+                "a request with this Idempotency-Key is still being answered; retry it in a moment".into(),
+            )
+            .into_response();
+            response.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        }
+        Ok(Claim::Taken { status, body, .. }) => {
             let mut response =
                 (http::StatusCode::from_u16(status as u16).unwrap_or(http::StatusCode::OK), body).into_response();
             let headers = response.headers_mut();
@@ -60,26 +73,63 @@ where
             headers.insert("idempotency-replayed", HeaderValue::from_static("true"));
             return response;
         }
-        Ok(Some(_)) => {
-            return Error::Conflict("this Idempotency-Key was used for a different request".into()).into_response();
-        }
-        Ok(None) => {}
         Err(e) => return e.into_response(),
     }
-    let response = route(Request::from_parts(parts, Body::from(bytes))).await;
-    // Server errors are not kept: a retry should really retry.
-    if response.status().is_server_error() {
-        return response;
+    // The route runs in a task of its own: a client that gives up (its timeout, a dropped
+    // connection) would otherwise cancel it half-way, perhaps after its changes were committed
+    // and before its answer was kept, and the client's retry would make them again. In its task
+    // it runs to the end and its answer is kept for that retry.
+    let route = route(Request::from_parts(parts, Body::from(bytes)));
+    let claimed = Claimed { hub: hub.clone(), scope, key, at: now };
+    let task = tokio::spawn(
+        async move {
+            let response = answer(route.await);
+            claimed.keep(response).await
+        }
+        .in_current_span(),
+    );
+    match task.await {
+        Ok(response) => response,
+        Err(panicked) => {
+            tracing::error!(error = %panicked, "a request with an Idempotency-Key failed");
+            Error::Internal("the request failed".into()).into_response()
+        }
     }
-    let (parts, body) = response.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return Error::Internal("response too large to keep".into()).into_response();
-    };
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    if let Err(e) =
-        store::idempotency::put(db, &scope, &key, &request_hash, parts.status.as_u16() as i64, &text, now).await
-    {
-        tracing::warn!(error = ?e, "could not keep an idempotent response");
+}
+
+fn answer(result: Result<Response, Infallible>) -> Response {
+    result.unwrap_or_else(|never| match never {})
+}
+
+/// A key this request claimed, and the claim's time, which identifies it.
+struct Claimed {
+    hub: Hub,
+    scope: String,
+    key: String,
+    at: i64,
+}
+
+impl Claimed {
+    /// Keeps the route's answer for the retries, or frees the key after a server error, so that
+    /// a retry really retries.
+    async fn keep(self, response: Response) -> Response {
+        let db = &self.hub.db;
+        if response.status().is_server_error() {
+            if let Err(e) = store::idempotency::abandon(db, &self.scope, &self.key, self.at).await {
+                tracing::warn!(error = ?e, "could not free an Idempotency-Key; it is free again in a minute");
+            }
+            return response;
+        }
+        let (parts, body) = response.into_parts();
+        let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+            let _ = store::idempotency::abandon(db, &self.scope, &self.key, self.at).await;
+            return Error::Internal("response too large to keep".into()).into_response();
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let status = parts.status.as_u16() as i64;
+        if let Err(e) = store::idempotency::finish(db, &self.scope, &self.key, self.at, status, &text).await {
+            tracing::warn!(error = ?e, "could not keep an idempotent response");
+        }
+        Response::from_parts(parts, Body::from(bytes))
     }
-    Response::from_parts(parts, Body::from(bytes))
 }

@@ -222,7 +222,10 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
         ]);
         if op.method == "post" {
             refusals.extend([
-                (409, "an `Idempotency-Key` used before for a different request"),
+                (
+                    409,
+                    "an `Idempotency-Key` used before for a different request, or whose first request is still being answered (then with `Retry-After`)",
+                ),
                 (422, "an `Idempotency-Key` that is empty, over 255 characters or not visible ASCII"),
             ]);
         }

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::helpers::{Backend, ScratchDir, TestApp};
+use crate::helpers::{Backend, GatedReceiver, ScratchDir, TestApp};
 
 async fn create_key(app: &TestApp, tenant: &str, body: Value) -> Value {
     let (status, key) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), body).await;
@@ -310,6 +310,104 @@ both!(idempotency_keys_replay_the_first_answer, |backend: Backend| async move {
     assert_eq!(tenants["data"].as_array().unwrap().len(), 1, "none of them created a tenant");
 });
 
+/// The path of a test send to a receiver that holds it open: a POST that stays in its route for
+/// as long as the test wants.
+async fn held_test_send(app: &TestApp) -> (String, GatedReceiver) {
+    let gate = GatedReceiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    let webhook = app.create_webhook(&tenant, json!({ "url": gate.url, "events": ["*"] })).await;
+    let path = format!("{}/api/v1/tenants/{tenant}/webhooks/{}/test", app.url, webhook["id"].as_str().unwrap());
+    (path, gate)
+}
+
+fn send_with_key(
+    app: &TestApp,
+    path: &str,
+    key: &str,
+) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
+    app.http
+        .post(path)
+        .bearer_auth(crate::helpers::OPERATOR)
+        .header("idempotency-key", key)
+        .json(&json!({ "payload": { "n": 1 } }))
+        .send()
+}
+
+both!(a_retry_while_the_first_request_is_answered_waits_instead_of_running_it_again, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| c.delivery.timeout = Duration::from_secs(60)).await;
+    let (path, gate) = held_test_send(&app).await;
+    let first = tokio::spawn(send_with_key(&app, &path, "send-1"));
+    gate.wait_in_flight(1).await;
+    let retry = send_with_key(&app, &path, "send-1").await.unwrap();
+    assert_eq!(retry.status(), 409);
+    assert_eq!(retry.headers()["retry-after"], "1");
+    let problem: Value = retry.json().await.unwrap();
+    assert!(problem["detail"].as_str().unwrap().contains("still being answered"), "{problem}");
+    gate.open();
+    let first = first.await.unwrap().unwrap();
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    let again = send_with_key(&app, &path, "send-1").await.unwrap();
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap()["id"], first["id"]);
+    assert_eq!(gate.answered(), 1, "the receiver got the test send once");
+});
+
+both!(a_request_whose_client_gives_up_still_finishes_and_its_retry_gets_the_answer, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| c.delivery.timeout = Duration::from_secs(60)).await;
+    let (path, gate) = held_test_send(&app).await;
+    let first = tokio::spawn(send_with_key(&app, &path, "send-2"));
+    gate.wait_in_flight(1).await;
+    // The client gives up (as on its timeout): the connection closes mid-request.
+    first.abort();
+    let _ = first.await;
+    gate.open();
+    gate.wait_done(1).await;
+    // The answer is kept just after the receiver's reply; until then a retry is asked to wait.
+    let again = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let response = send_with_key(&app, &path, "send-2").await.unwrap();
+            if response.status() != 409 {
+                return response;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the first request's answer is kept");
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.headers()["idempotency-replayed"], "true", "the retry replays the first answer");
+    assert_eq!(again.json::<Value>().await.unwrap()["status"], "delivered");
+    assert_eq!(gate.answered(), 1, "the test send was not made again");
+});
+
+both!(an_idempotency_key_left_in_progress_is_taken_over_after_a_minute, |backend: Backend| async move {
+    use integrations_hub::store::idempotency::{
+        abandon, claim, finish, Claim, IN_PROGRESS, TAKE_OVER_AFTER_MS, TTL_MS,
+    };
+    let app = TestApp::spawn(backend).await;
+    let db = &app.hub.db;
+    let t = 1_000_000_000_000;
+    assert_eq!(claim(db, "operator", "k", "h1", t).await.unwrap(), Claim::Ours);
+    let busy = Claim::Taken { request_hash: "h1".into(), status: IN_PROGRESS, body: String::new() };
+    assert_eq!(claim(db, "operator", "k", "h1", t + TAKE_OVER_AFTER_MS - 1).await.unwrap(), busy);
+    // Another caller's key of the same name is its own.
+    assert_eq!(claim(db, "key_2", "k", "h1", t).await.unwrap(), Claim::Ours);
+    // A hub stopped mid-request left it in progress: after a minute a retry takes it over, and
+    // the stopped request's claim can neither keep an answer nor free the key any more.
+    let later = t + TAKE_OVER_AFTER_MS;
+    assert_eq!(claim(db, "operator", "k", "h1", later).await.unwrap(), Claim::Ours);
+    finish(db, "operator", "k", t, 500, "stale").await.unwrap();
+    abandon(db, "operator", "k", t).await.unwrap();
+    finish(db, "operator", "k", later, 201, "{}").await.unwrap();
+    let kept = Claim::Taken { request_hash: "h1".into(), status: 201, body: "{}".into() };
+    assert_eq!(claim(db, "operator", "k", "h1", later + TTL_MS - 1).await.unwrap(), kept);
+    // An answer past its 24 hours is not replayed: the key is claimed afresh.
+    assert_eq!(claim(db, "operator", "k", "h2", later + TTL_MS).await.unwrap(), Claim::Ours);
+    // A freed key (the request failed with a server error) is claimed by the retry.
+    abandon(db, "operator", "k", later + TTL_MS).await.unwrap();
+    assert_eq!(claim(db, "operator", "k", "h2", later + TTL_MS + 1).await.unwrap(), Claim::Ours);
+});
 both!(the_audit_log_records_mutations_without_secrets, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Acme").await;

@@ -361,6 +361,11 @@ impl GatedReceiver {
         self.state.opened.send_replace(true);
     }
 
+    /// How many requests it has answered.
+    pub fn answered(&self) -> usize {
+        self.state.done.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn max_in_flight(&self) -> usize {
         self.state.max_in_flight.load(std::sync::atomic::Ordering::SeqCst)
     }
