@@ -109,6 +109,8 @@ fn KeyRow(
     };
     let open = RwSignal::new(false);
     let active = key.status == "active";
+    // A key rotated once is in its grace period: its successor is the one to rotate.
+    let rotatable = active && key.rotated_to.is_none();
     let access = key.role.clone().unwrap_or_else(|| key.scopes.join(" "));
     let (t1, i1, t2, i2, t3, i3) = (tenant.clone(), id.clone(), tenant.clone(), id.clone(), tenant, id);
     view! {
@@ -127,7 +129,7 @@ fn KeyRow(
             <td class="actions">
                 {move || match confirming.get() {
                     None => view! {
-                        <button class="secondary" disabled=!active on:click=move |_| confirming.set(Some("rotate"))>"Rotate"</button>
+                        <button class="secondary" disabled=!rotatable on:click=move |_| confirming.set(Some("rotate"))>"Rotate"</button>
                         <button class="secondary" disabled=!active on:click=move |_| confirming.set(Some("revoke"))>"Revoke"</button>
                         <button class="secondary danger" on:click=move |_| confirming.set(Some("delete"))>"Delete"</button>
                     }.into_any(),

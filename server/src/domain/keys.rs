@@ -242,11 +242,16 @@ impl Hub {
     ) -> Result<ApiKeyCreated> {
         who.authorize(tenant_id, Scope::KeysWrite)?;
         let now = time::now_ms();
-        let mut old = self.key_row(tenant_id, id).await?;
+        let old = self.key_row(tenant_id, id).await?;
         if status(&old, now) != "active" {
             return Err(Error::Conflict(format!(
                 "the key is {}; only an active key can be rotated",
                 status(&old, now)
+            )));
+        }
+        if let Some(successor) = &old.rotated_to {
+            return Err(Error::Conflict(format!(
+                "the key was already rotated to {successor}; rotate that one instead"
             )));
         }
         let grace = super::grace_period(input.grace_period_seconds, 0)?;
@@ -260,12 +265,15 @@ impl Hub {
             allowed_ips: serde_json::from_str(&old.allowed_ips).unwrap_or_default(),
         };
         let (new, token) = new_key_row(tenant_id, settings, now);
-        let grace_end = now + grace * 1000;
-        old.expires_at = Some(old.expires_at.map_or(grace_end, |at| at.min(grace_end)));
-        old.rotated_to = Some(new.id.clone());
         let mut tx = self.db.begin().await?;
         store::api_keys::insert(&mut tx, &new).await?;
-        store::api_keys::set_lifecycle(&mut tx, &old, now).await?;
+        // Checked again as it is written: a revoke or rotation since the read above wins, and
+        // this one is rolled back with its new key.
+        if !store::api_keys::mark_rotated(&mut tx, tenant_id, id, now + grace * 1000, &new.id, now).await? {
+            return Err(Error::Conflict(
+                "the key was revoked, deleted or rotated while this rotation ran; nothing was changed".into(),
+            ));
+        }
         store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "api_key.rotated", Some(&old.id), source_ip))
             .await?;
         tx.commit().await?;
@@ -303,13 +311,9 @@ impl Hub {
     ) -> Result<ApiKeyOut> {
         who.authorize(tenant_id, Scope::KeysWrite)?;
         let now = time::now_ms();
-        let mut row = self.key_row(tenant_id, id).await?;
-        row.revoked_at = Some(row.revoked_at.unwrap_or(now));
-        if action == "api_key.deleted" {
-            row.deleted_at = Some(now);
-        }
         let mut tx = self.db.begin().await?;
-        store::api_keys::set_lifecycle(&mut tx, &row, now).await?;
+        let row = store::api_keys::end(&mut tx, tenant_id, id, action == "api_key.deleted", now).await?;
+        let row = store::found(row, "api key")?;
         store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), action, Some(id), source_ip)).await?;
         tx.commit().await?;
         // Effective at once here; other instances re-read keys at least every KEY_CACHE_TTL.

@@ -57,14 +57,39 @@ pub async fn list(db: &Db, tenant_id: &str, cursor: Option<&str>, limit: i64) ->
         .bind(tenant_id).bind(cursor.unwrap_or("")).bind(limit).fetch_all(pool).await)?)
 }
 
-/// Sets the lifecycle columns of one key; returns whether it existed.
-pub async fn set_lifecycle(tx: &mut Tx, k: &ApiKeyRow, now: i64) -> Result<bool> {
+/// Records a rotation: the key's successor, and its expiry brought forward to the grace period's
+/// end — only while the key is still active and not rotated, so that a revoke, delete or other
+/// rotation committed since the caller read it is neither overwritten nor doubled. Returns
+/// whether it was.
+pub async fn mark_rotated(
+    tx: &mut Tx,
+    tenant_id: &str,
+    id: &str,
+    grace_end: i64,
+    successor: &str,
+    now: i64,
+) -> Result<bool> {
     let done = on_tx!(tx, conn => sqlx::query(
-        "UPDATE api_keys SET expires_at = $3, revoked_at = $4, deleted_at = $5, rotated_to = $6, updated_at = $7 \
-         WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL")
-        .bind(&k.tenant_id).bind(&k.id).bind(k.expires_at).bind(k.revoked_at).bind(k.deleted_at)
-        .bind(&k.rotated_to).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+        "UPDATE api_keys SET rotated_to = $4, updated_at = $5, \
+         expires_at = CASE WHEN expires_at IS NULL OR expires_at > $3 THEN $3 ELSE expires_at END \
+         WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND revoked_at IS NULL AND rotated_to IS NULL \
+         AND (expires_at IS NULL OR expires_at > $5)")
+        .bind(tenant_id).bind(id).bind(grace_end).bind(successor).bind(now)
+        .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(done == 1)
+}
+
+/// Revokes a key (an earlier revocation keeps its time) and, with `delete`, deletes it. Only
+/// those columns are written, so a rotation committed meanwhile keeps its successor and grace.
+/// `None` when there is no such key.
+pub async fn end(tx: &mut Tx, tenant_id: &str, id: &str, delete: bool, now: i64) -> Result<Option<ApiKeyRow>> {
+    let sql = format!(
+        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3), updated_at = $3, \
+         deleted_at = CASE WHEN $4 THEN $3 ELSE NULL END \
+         WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING {COLUMNS}"
+    );
+    Ok(on_tx!(tx, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id).bind(id).bind(now).bind(delete).fetch_optional(conn).await)?)
 }
 
 /// Adds counted requests and moves `last_used_at` forward, for many keys in one transaction.

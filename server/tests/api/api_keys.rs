@@ -183,6 +183,60 @@ both!(rotation_keeps_the_old_key_for_its_grace_period_only, |backend: Backend| a
     assert_eq!(app.request(Method::GET, &path, Some(&secret(&third)), None).await.0, StatusCode::OK);
 });
 
+both!(a_key_is_rotated_once_even_by_requests_that_cross, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let key = create_key(&app, &tenant, json!({ "name": "svc", "role": "read_write" })).await;
+    let id = key["id"].as_str().unwrap();
+    let path = format!("/api/v1/tenants/{tenant}/api-keys/{id}/rotate");
+    // Eight rotations at once (a double click, two deploy jobs): each read the key as active.
+    let answers =
+        futures::future::join_all((0..8).map(|_| app.post(&path, json!({ "grace_period_seconds": 3600 })))).await;
+    let successors: Vec<&Value> =
+        answers.iter().filter(|(status, _)| *status == StatusCode::CREATED).map(|(_, key)| key).collect();
+    let statuses: Vec<u16> = answers.iter().map(|(status, _)| status.as_u16()).collect();
+    assert_eq!(successors.len(), 1, "one successor: {statuses:?}");
+    assert!(statuses.iter().all(|status| [201, 409].contains(status)), "{statuses:?}");
+    let (_, keys) = app.get(&format!("/api/v1/tenants/{tenant}/api-keys")).await;
+    assert_eq!(keys["data"].as_array().unwrap().len(), 2, "the key and its one successor: {keys}");
+    let (_, old) = app.get(&format!("/api/v1/tenants/{tenant}/api-keys/{id}")).await;
+    assert_eq!(old["rotated_to"], successors[0]["id"]);
+    // Rotating it again in its grace period is refused, naming the key to rotate instead.
+    let (status, again) = app.post(&path, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(again["detail"].as_str().unwrap().contains(successors[0]["id"].as_str().unwrap()), "{again}");
+});
+
+both!(a_revoke_and_a_rotation_that_cross_keep_both_effects, |backend: Backend| async move {
+    use integrations_hub::store::api_keys::{end, mark_rotated};
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let now = integrations_hub::time::now_ms();
+    // A rotation that read the key before a revoke committed writes nothing: the key stays revoked.
+    let revoked = create_key(&app, &tenant, json!({ "name": "a", "role": "read_only" })).await;
+    let revoked_id = revoked["id"].as_str().unwrap();
+    app.post(&format!("/api/v1/tenants/{tenant}/api-keys/{revoked_id}/revoke"), json!({})).await;
+    let mut tx = app.hub.db.begin().await.unwrap();
+    assert!(!mark_rotated(&mut tx, &tenant, revoked_id, now + 3_600_000, "key_late", now).await.unwrap());
+    tx.commit().await.unwrap();
+    let (_, got) = app.get(&format!("/api/v1/tenants/{tenant}/api-keys/{revoked_id}")).await;
+    assert_eq!((got["status"].as_str(), &got["rotated_to"]), (Some("revoked"), &Value::Null));
+    let path = format!("/api/v1/tenants/{tenant}/webhooks");
+    assert_eq!(app.request(Method::GET, &path, Some(&secret(&revoked)), None).await.0, StatusCode::UNAUTHORIZED);
+    // A revoke that read the key before a rotation committed keeps the rotation's successor and
+    // grace period: it only adds the revocation.
+    let rotated = create_key(&app, &tenant, json!({ "name": "b", "role": "read_only" })).await;
+    let rotated_id = rotated["id"].as_str().unwrap();
+    let (_, successor) = app
+        .post(&format!("/api/v1/tenants/{tenant}/api-keys/{rotated_id}/rotate"), json!({ "grace_period_seconds": 60 }))
+        .await;
+    let mut tx = app.hub.db.begin().await.unwrap();
+    let row = end(&mut tx, &tenant, rotated_id, false, now).await.unwrap().expect("the key exists");
+    tx.commit().await.unwrap();
+    assert_eq!(row.rotated_to.as_deref(), successor["id"].as_str());
+    assert!(row.revoked_at.is_some() && row.expires_at.is_some_and(|at| at > now), "{row:?}");
+});
+
 both!(revocation_is_immediate_here_and_within_a_second_on_another_instance, |backend: Backend| async move {
     let a = TestApp::spawn(backend).await;
     let dir = ScratchDir::new();
