@@ -171,8 +171,9 @@ impl Hub {
             kind: SLACK.into(),
             channel: None,
         });
-        if let Some(token) = token {
-            row.secret = self.master_key.seal(token.as_bytes());
+        let new_token = token.map(|token| self.master_key.seal(token.as_bytes()));
+        if let Some(sealed) = &new_token {
+            row.secret = sealed.clone();
         }
         row.channel = own_channel;
         // Shown where deliveries name their endpoint.
@@ -183,16 +184,20 @@ impl Hub {
         if let Some(enabled) = input.enabled {
             row.enabled = enabled;
         }
-        if row.enabled {
-            row.disabled_reason = None;
-            row.consecutive_failures = 0;
-        }
         row.updated_at = now;
         let mut tx = self.db.begin().await?;
         if created {
             store::webhooks::insert(&mut tx, &row).await?;
         } else {
-            store::webhooks::update(&mut tx, &row).await?;
+            // Each part written on its own, so that what others changed since the read above
+            // (the worker disabling it, say) is not undone by this copy.
+            if let Some(sealed) = &new_token {
+                store::webhooks::set_secret(&mut tx, tenant_id, &row.id, sealed, now).await?;
+            }
+            if let Some(enabled) = input.enabled {
+                store::webhooks::set_enabled(&mut tx, tenant_id, &row.id, enabled, now).await?;
+            }
+            row = store::found(store::webhooks::update_settings(&mut tx, &row).await?, "Slack connector")?;
         }
         store::audit::insert(
             &mut tx,

@@ -332,16 +332,14 @@ impl Hub {
         row.backoff_base_seconds = merged.backoff_base_seconds;
         row.timeout_seconds = merged.timeout_seconds;
         row.rate_limit_per_second = merged.rate_limit_per_second;
-        if let Some(enabled) = patch.enabled {
-            row.enabled = enabled;
-            if enabled {
-                row.disabled_reason = None;
-                row.consecutive_failures = 0;
-            }
-        }
         row.updated_at = time::now_ms();
         let mut tx = self.db.begin().await?;
-        store::webhooks::update(&mut tx, &row).await?;
+        if let Some(enabled) = patch.enabled {
+            store::webhooks::set_enabled(&mut tx, tenant_id, id, enabled, row.updated_at).await?;
+        }
+        // Only the settings are written from the copy read above; the answer is the row as
+        // it now is (the worker may have disabled the endpoint meanwhile, say).
+        let row = store::found(store::webhooks::update_settings(&mut tx, &row).await?, "webhook")?;
         store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.updated", Some(id), source_ip)).await?;
         tx.commit().await?;
         Ok(webhook_out(row, settings.headers))
@@ -359,14 +357,13 @@ impl Hub {
     ) -> Result<String> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let grace = super::grace_period(input.grace_period_seconds, 24 * 3600)?;
-        let mut row = self.webhook_row(tenant_id, id).await?;
         let secret = signing::generate_secret();
         let now = time::now_ms();
-        row.previous_secret = Some(std::mem::replace(&mut row.secret, self.master_key.seal(secret.as_bytes())));
-        row.previous_secret_until = Some(now + grace * 1000);
-        row.updated_at = now;
+        let sealed = self.master_key.seal(secret.as_bytes());
         let mut tx = self.db.begin().await?;
-        store::webhooks::update(&mut tx, &row).await?;
+        if !store::webhooks::rotate_secret(&mut tx, tenant_id, id, &sealed, now + grace * 1000, now).await? {
+            return Err(Error::NotFound("webhook"));
+        }
         store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.secret_rotated", Some(id), source_ip))
             .await?;
         tx.commit().await?;

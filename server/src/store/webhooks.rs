@@ -53,19 +53,58 @@ pub async fn insert(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
 }
 
 /// Writes every mutable column back.
-pub async fn update(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
+/// Writes an endpoint's settings, those PATCH and the connector form change, and returns the
+/// row as it now is. Nothing that others write is touched (whether it is on and why not, its
+/// failure streak, its secrets: see [`set_enabled`] and [`rotate_secret`]): a copy read before
+/// a secret rotation, or before the worker disabled the endpoint, must not undo them.
+pub async fn update_settings(tx: &mut Tx, w: &WebhookRow) -> Result<Option<WebhookRow>> {
+    let sql = format!(
+        "UPDATE webhooks SET url = $2, description = $3, events = $4, headers = $5, max_attempts = $6, \
+         backoff_base_seconds = $7, timeout_seconds = $8, rate_limit_per_second = $9, channel = $10, \
+         updated_at = $11 WHERE id = $1 AND tenant_id = $12 AND deleted_at IS NULL RETURNING {COLUMNS}"
+    );
+    Ok(on_tx!(tx, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&w.id).bind(&w.url).bind(&w.description).bind(&w.events).bind(&w.headers)
+        .bind(w.max_attempts).bind(w.backoff_base_seconds).bind(w.timeout_seconds).bind(w.rate_limit_per_second)
+        .bind(&w.channel).bind(w.updated_at).bind(&w.tenant_id)
+        .fetch_optional(conn).await)?)
+}
+
+/// Turns an endpoint on by hand (which also forgets why it was off and its failure streak) or off.
+pub async fn set_enabled(tx: &mut Tx, tenant_id: &str, id: &str, enabled: bool, now: i64) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(
-        "UPDATE webhooks SET url = $2, description = $3, events = $4, enabled = $5, secret = $6, \
-         previous_secret = $7, previous_secret_until = $8, headers = $9, max_attempts = $10, \
-         backoff_base_seconds = $11, timeout_seconds = $12, disabled_reason = $13, \
-         consecutive_failures = $14, updated_at = $15, channel = $16, rate_limit_per_second = $17 \
-         WHERE id = $1 AND deleted_at IS NULL")
-        .bind(&w.id).bind(&w.url).bind(&w.description).bind(&w.events).bind(w.enabled)
-        .bind(&w.secret).bind(&w.previous_secret).bind(w.previous_secret_until).bind(&w.headers)
-        .bind(w.max_attempts).bind(w.backoff_base_seconds).bind(w.timeout_seconds)
-        .bind(&w.disabled_reason).bind(w.consecutive_failures).bind(w.updated_at).bind(&w.channel)
-        .bind(w.rate_limit_per_second)
+        "UPDATE webhooks SET enabled = $2, updated_at = $3, \
+         disabled_reason = CASE WHEN $2 THEN NULL ELSE disabled_reason END, \
+         consecutive_failures = CASE WHEN $2 THEN 0 ELSE consecutive_failures END \
+         WHERE id = $1 AND tenant_id = $4 AND deleted_at IS NULL")
+        .bind(id).bind(enabled).bind(now).bind(tenant_id).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Makes `sealed` the signing secret of the tenant's endpoint `id` (an ordinary one, not a
+/// connector); the one it replaces signs alongside until `previous_until`. The database moves the current secret aside, so that two rotations at once
+/// chain (the second keeps the first's secret in its grace) instead of one losing its secret.
+pub async fn rotate_secret(
+    tx: &mut Tx,
+    tenant_id: &str,
+    id: &str,
+    sealed: &[u8],
+    previous_until: i64,
+    now: i64,
+) -> Result<bool> {
+    let done = on_tx!(tx, conn => sqlx::query(
+        "UPDATE webhooks SET previous_secret = secret, secret = $2, previous_secret_until = $3, updated_at = $4 \
+         WHERE id = $1 AND tenant_id = $5 AND kind = $6 AND deleted_at IS NULL")
+        .bind(id).bind(sealed).bind(previous_until).bind(now).bind(tenant_id).bind(WEBHOOK)
         .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Replaces a connector's sealed token (it has no grace period: Slack takes one token).
+pub async fn set_secret(tx: &mut Tx, tenant_id: &str, id: &str, sealed: &[u8], now: i64) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE webhooks SET secret = $2, updated_at = $3 WHERE id = $1 AND tenant_id = $4 AND deleted_at IS NULL")
+        .bind(id).bind(sealed).bind(now).bind(tenant_id).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

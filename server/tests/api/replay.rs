@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use axum::http::StatusCode;
 use integrations_hub::signing;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::both;
 use crate::helpers::{Backend, Receiver, ScratchDir, TestApp};
@@ -178,6 +178,65 @@ both!(during_a_secret_rotation_both_signatures_are_sent, |backend: Backend| asyn
     app.drain().await;
     let got = receiver.wait_for(2).await.remove(1);
     assert_eq!(got.headers["webhook-signature"].to_str().unwrap().split(' ').count(), 1);
+});
+
+both!(two_secret_rotations_at_once_chain_and_neither_secret_is_lost, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let receiver = Receiver::start().await;
+    let tenant = app.create_tenant("Acme").await;
+    let hook = app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
+    let path = format!("/api/v1/tenants/{tenant}/webhooks/{}", hook["id"].as_str().unwrap());
+    let rotate_path = format!("{path}/rotate-secret");
+    let rotate = || app.post(&rotate_path, json!({ "grace_period_seconds": 600 }));
+    let (a, b) = tokio::join!(rotate(), rotate());
+    let given = [a.1["secret"].as_str().unwrap().to_string(), b.1["secret"].as_str().unwrap().to_string()];
+    // Each caller was handed a secret, and both sign: the later one as the secret, the earlier
+    // one in its grace. (Each rotation copied the endpoint and wrote it back: the one written
+    // second replaced the other's secret with its own, and the original stayed in the grace.)
+    let (_, current) = app.get(&format!("{path}/secret")).await;
+    assert!(given.contains(&current["secret"].as_str().unwrap().to_string()), "{current}");
+    app.publish(&tenant, "new_lead", json!({})).await;
+    app.drain().await;
+    let got = receiver.wait_for(1).await.remove(0);
+    let header = got.headers["webhook-signature"].to_str().unwrap().to_string();
+    let id = got.headers["webhook-id"].to_str().unwrap();
+    let ts: i64 = got.headers["webhook-timestamp"].to_str().unwrap().parse().unwrap();
+    for secret in &given {
+        assert!(signing::verify_standard(&[secret], id, ts, got.body.as_bytes(), &header), "{secret} signs");
+    }
+});
+
+both!(a_patch_does_not_undo_a_secret_rotation_or_a_disable_made_while_it_ran, |backend: Backend| async move {
+    use integrations_hub::store::webhooks::{disable, get, update_settings};
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let hook = app.create_webhook(&tenant, json!({ "url": "https://example.com/in", "events": ["*"] })).await;
+    let id = hook["id"].as_str().unwrap();
+    let path = format!("/api/v1/tenants/{tenant}/webhooks/{id}");
+    // A PATCH has read the endpoint...
+    let mut copy = get(&app.hub.db, &tenant, id).await.unwrap().unwrap();
+    // ...when its secret is rotated and the worker disables it (the endpoint answered 410)...
+    let (_, rotated) = app.post(&format!("{path}/rotate-secret"), json!({})).await;
+    let now = integrations_hub::time::now_ms();
+    let mut tx = app.hub.db.begin().await.unwrap();
+    assert!(disable(&mut tx, id, "the endpoint answered 410 Gone", now).await.unwrap());
+    tx.commit().await.unwrap();
+    // ...and then writes its change from that copy.
+    copy.description = Some("edited".into());
+    copy.updated_at = now;
+    let mut tx = app.hub.db.begin().await.unwrap();
+    let written = update_settings(&mut tx, &copy).await.unwrap().expect("the endpoint exists");
+    tx.commit().await.unwrap();
+    assert!(!written.enabled, "the answer is the row as it now is");
+    let (_, secret) = app.get(&format!("{path}/secret")).await;
+    assert_eq!(secret["secret"], rotated["secret"], "the rotated secret stands");
+    let (_, got) = app.get(&path).await;
+    assert_eq!((got["enabled"].as_bool(), got["description"].as_str()), (Some(false), Some("edited")), "{got}");
+    // A PATCH that does name `enabled` turns it back on, and forgets why it was off.
+    let (status, _, patched) =
+        app.request(Method::PATCH, &path, Some(crate::helpers::OPERATOR), Some(json!({ "enabled": true }))).await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!((patched["enabled"].as_bool(), &patched["disabled_reason"]), (Some(true), &Value::Null), "{patched}");
 });
 
 both!(patch_changes_an_endpoint_and_test_send_reports_the_attempt, |backend: Backend| async move {
