@@ -61,6 +61,27 @@ test('an admin creates, copies, rotates and revokes an API key', async ({ page, 
   await expect(page.locator('tr[data-name="billing-service"]')).toHaveCount(2);
 });
 
+test('a key in its grace period after a rotation offers no second rotation', async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Keys grace e2e');
+  const created = await request.post(`/api/v1/tenants/${tenant}/api-keys`, { headers: auth, data: { name: 'grace', role: 'read_only' } });
+  const old = await created.json();
+  const rotated = await request.post(`/api/v1/tenants/${tenant}/api-keys/${old.id}/rotate`, {
+    headers: auth,
+    data: { grace_period_seconds: 3600 },
+  });
+  const successor = await rotated.json();
+  await signIn(page);
+  await open(page, `/tenants/${tenant}/api-keys`);
+  // Still active for its grace period, so it can be revoked; its successor is the one to rotate.
+  const row = page.locator(`tr[data-id="${old.id}"]`);
+  await expect(row.getByTestId('key-status')).toHaveText('active');
+  await expect(row.getByRole('button', { name: 'Rotate' })).toBeDisabled();
+  await expect(row.getByRole('button', { name: 'Revoke' })).toBeEnabled();
+  await expect(page.locator(`tr[data-id="${successor.id}"]`).getByRole('button', { name: 'Rotate' })).toBeEnabled();
+  await row.getByRole('button', { name: 'grace' }).click();
+  await expect(page.getByTestId('key-detail')).toContainText(`Rotated to ${successor.id}`);
+});
+
 test('a tenant admin key signs in and sees only its own tenant', async ({ page, request }) => {
   const mine = await createTenant(request, 'Mine');
   await createTenant(request, 'Not mine');
