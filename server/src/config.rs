@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use app::models::Retention;
 
+/// The shortest `IH_ADMIN_TOKEN` accepted.
+pub const MIN_ADMIN_TOKEN: usize = 24;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub bind: SocketAddr,
@@ -129,11 +132,24 @@ impl Config {
                 })
                 .collect()
         };
+        // The operator token opens every tenant, and failed guesses are not throttled: a short
+        // one could be guessed. (The message never repeats the value: it is a secret.)
+        let admin_token = var("IH_ADMIN_TOKEN");
+        if admin_token.as_deref().is_some_and(|t| t.len() < MIN_ADMIN_TOKEN || !t.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(err(
+                "IH_ADMIN_TOKEN",
+                format!(
+                    "must be at least {MIN_ADMIN_TOKEN} visible ASCII characters, no spaces; \
+                     leave it unset to have one generated"
+                ),
+            ));
+        }
         let site_root = var("IH_SITE_ROOT").map(PathBuf::from).unwrap_or_else(default_site_root);
         Ok(Config {
             bind,
             database_url,
-            admin_token: var("IH_ADMIN_TOKEN"),
+            admin_token,
             master_key: var("IH_MASTER_KEY"),
             allow_private_targets: flag("IH_ALLOW_PRIVATE_TARGETS")?,
             delivery: DeliveryConfig {
@@ -244,6 +260,17 @@ mod tests {
         assert_eq!(e.name, "IH_ALLOW_PRIVATE_TARGETS");
         let e = config(&[("IH_SLACK_API_BASE", "slack.com/api")]).unwrap_err();
         assert_eq!(e.name, "IH_SLACK_API_BASE");
+    }
+
+    #[test]
+    fn a_short_or_spaced_operator_token_is_refused_without_being_repeated() {
+        for weak in ["admin", "twenty-three-characters", "has a space in the middle of it"] {
+            let e = config(&[("IH_ADMIN_TOKEN", weak)]).unwrap_err();
+            assert_eq!(e.name, "IH_ADMIN_TOKEN");
+            assert!(!e.to_string().contains(weak), "{e}");
+        }
+        let strong = "twenty-four-characters!!";
+        assert_eq!(config(&[("IH_ADMIN_TOKEN", strong)]).unwrap().admin_token.as_deref(), Some(strong));
     }
 
     #[test]
