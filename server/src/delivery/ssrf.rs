@@ -71,17 +71,38 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            // Addresses that carry an IPv4 address are judged by it: where a NAT64 gateway or a
+            // 6to4 relay is on the path, 64:ff9b::10.0.0.5 or 2002:a00:5:: reach 10.0.0.5.
+            if let Some(v4) = embedded_ipv4(v6) {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let s = v6.segments();
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+                || (s[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (s[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
+                || (s[0] & 0xffc0) == 0xfec0 // site-local fec0::/10 (deprecated, still routed by some)
+                || (s[0], s[1], s[2]) == (0x64, 0xff9b, 1) // local-use NAT64 64:ff9b:1::/48
+                || (s[0], s[1]) == (0x2001, 0) // Teredo 2001::/32 (tunnels to an IPv4 host)
+                || (s[0], s[1], s[2], s[3]) == (0x100, 0, 0, 0) // discard-only 100::/64
+                || (s[0], s[1]) == (0x2001, 0x0db8)) // documentation
         }
+    }
+}
+
+/// The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`),
+/// NAT64 (`64:ff9b::a.b.c.d`) or 6to4 (`2002:AABB:CCDD::`) address.
+fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let s = v6.segments();
+    let last = |hi: u16, lo: u16| std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    match s {
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] => Some(last(hi, lo)),
+        // `::` and `::1` are IPv6's own; the rest of ::/96 is the old IPv4-compatible form.
+        [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) > (0, 1) => Some(last(hi, lo)),
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(last(hi, lo)),
+        [0x2002, hi, lo, ..] => Some(last(hi, lo)),
+        _ => None,
     }
 }
 
@@ -126,10 +147,21 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            // An IPv4 address inside IPv6: judged by the IPv4 address.
+            "64:ff9b::a00:5",
+            "64:ff9b::169.254.169.254",
+            "2002:a00:5::1",
+            "2002:7f00:1::",
+            "::10.0.0.5",
+            // Other ranges that are not the public internet.
+            "64:ff9b:1::1",
+            "2001:0:4136:e378::1",
+            "fec0::1",
+            "100::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip} must be refused");
         }
-        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"] {
+        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "64:ff9b::101:101", "2002:101:101::1"] {
             assert!(is_public(ip.parse().unwrap()), "{ip} must be allowed");
         }
     }
