@@ -226,14 +226,26 @@ pub async fn record(tx: &mut Tx, worker: &str, attempts: &[AttemptRow], outcomes
             query.execute(conn).await.map(|r| r.rows_affected())
         })?;
     }
-    for o in outcomes {
-        on_tx!(tx, conn => sqlx::query(
-            "UPDATE deliveries SET status = $2, attempt_count = $3, next_attempt_at = $4, locked_by = NULL, \
-             last_status_code = $5, last_error = $6, delivered_at = $7, updated_at = $8 \
-             WHERE id = $1 AND locked_by = $9 AND status = 'delivering'")
-            .bind(&o.delivery_id).bind(o.status).bind(o.attempt_count).bind(o.next_attempt_at)
-            .bind(o.last_status_code).bind(&o.last_error).bind(o.delivered_at).bind(now).bind(worker)
-            .execute(conn).await.map(|r| r.rows_affected()))?;
+    // One statement for a chunk of outcomes (a round trip each was most of a batch's time on
+    // PostgreSQL): their values joined on the id, the lease still checked row by row.
+    for chunk in outcomes.chunks(500) {
+        let sql = format!(
+            "WITH v (id, status, attempt_count, next_attempt_at, last_status_code, last_error, delivered_at) \
+             AS (VALUES {}) \
+             UPDATE deliveries SET status = v.status, attempt_count = v.attempt_count, \
+             next_attempt_at = v.next_attempt_at, locked_by = NULL, last_status_code = v.last_status_code, \
+             last_error = v.last_error, delivered_at = v.delivered_at, updated_at = $2 \
+             FROM v WHERE deliveries.id = v.id AND deliveries.locked_by = $1 AND deliveries.status = 'delivering'",
+            super::value_rows_from(3, chunk.len(), 7)
+        );
+        on_tx!(tx, conn => {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(worker).bind(now);
+            for o in chunk {
+                query = query.bind(&o.delivery_id).bind(o.status).bind(o.attempt_count).bind(o.next_attempt_at)
+                    .bind(o.last_status_code).bind(&o.last_error).bind(o.delivered_at);
+            }
+            query.execute(conn).await.map(|r| r.rows_affected())
+        })?;
     }
     Ok(())
 }

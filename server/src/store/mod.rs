@@ -159,7 +159,12 @@ pub fn placeholders(first: usize, count: usize) -> String {
 
 /// `($1, $2, $3), ($4, $5, $6)` for a multi-row `VALUES`.
 pub fn value_rows(rows: usize, columns: usize) -> String {
-    (0..rows).map(|r| format!("({})", placeholders(r * columns + 1, columns))).collect::<Vec<_>>().join(", ")
+    value_rows_from(1, rows, columns)
+}
+
+/// The same, numbered from `$first` (for a statement that binds other values first).
+pub fn value_rows_from(first: usize, rows: usize, columns: usize) -> String {
+    (0..rows).map(|r| format!("({})", placeholders(first + r * columns, columns))).collect::<Vec<_>>().join(", ")
 }
 
 /// Rows that were not found, for `fetch_optional` results.
@@ -173,5 +178,6 @@ mod tests {
     fn value_rows_number_placeholders_across_rows() {
         assert_eq!(super::value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(super::placeholders(3, 2), "$3, $4");
+        assert_eq!(super::value_rows_from(3, 2, 2), "($3, $4), ($5, $6)");
     }
 }

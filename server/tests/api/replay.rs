@@ -327,6 +327,63 @@ both!(a_crashed_workers_lease_expires_and_nothing_is_lost, |backend: Backend| as
     assert_eq!(receiver.wait_for(5).await.len(), 5);
 });
 
+both!(an_outcome_applies_only_where_its_worker_still_holds_the_lease, |backend: Backend| async move {
+    use integrations_hub::store::deliveries::{claim, record, AttemptRow, Outcome};
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    app.create_webhook(&tenant, json!({ "url": "https://example.com/in", "events": ["*"] })).await;
+    for n in 0..3 {
+        app.publish(&tenant, "new_lead", json!({ "n": n })).await;
+    }
+    let now = integrations_hub::time::now_ms();
+    let mut taken = claim(&app.hub.db, "wrk_a", now, now + 60_000, 10).await.unwrap();
+    taken.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(taken.len(), 3);
+    // Worker A's lease on the last one ran out and worker B took it meanwhile.
+    integrations_hub::on_db!(&app.hub.db, pool => sqlx::query("UPDATE deliveries SET locked_by = 'wrk_b' WHERE id = $1")
+        .bind(&taken[2].id).execute(pool).await.map(|r| r.rows_affected())).unwrap();
+    // A records its three attempts in one batch: the first delivered, the second to retry.
+    let attempt = |i: usize| AttemptRow {
+        id: format!("att_test{i}"),
+        delivery_id: taken[i].id.clone(),
+        tenant_id: tenant.clone(),
+        attempt_number: 1,
+        started_at: now,
+        duration_ms: 3,
+        status_code: Some(if i == 1 { 503 } else { 200 }),
+        response_headers: "{}".into(),
+        response_body: None,
+        error_kind: None,
+        error_message: None,
+    };
+    let outcome = |i: usize| Outcome {
+        delivery_id: taken[i].id.clone(),
+        status: if i == 1 { "failed" } else { "delivered" },
+        attempt_count: 1,
+        next_attempt_at: now + 1_000 * i as i64,
+        last_status_code: Some(if i == 1 { 503 } else { 200 }),
+        last_error: (i == 1).then(|| "503".to_string()),
+        delivered_at: (i != 1).then_some(now),
+    };
+    let mut tx = app.hub.db.begin().await.unwrap();
+    record(&mut tx, "wrk_a", &[attempt(0), attempt(1), attempt(2)], &[outcome(0), outcome(1), outcome(2)], now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let first = app.delivery(&tenant, &taken[0].id).await;
+    let second = app.delivery(&tenant, &taken[1].id).await;
+    let third = app.delivery(&tenant, &taken[2].id).await;
+    assert_eq!((first["status"].as_str(), first["attempt_count"].as_i64()), (Some("delivered"), Some(1)), "{first}");
+    assert_eq!(
+        (second["status"].as_str(), second["last_status_code"].as_i64()),
+        (Some("failed"), Some(503)),
+        "{second}"
+    );
+    // B's delivery keeps B's lease and state; A's attempt on it is still on record.
+    assert_eq!(third["status"], "delivering", "{third}");
+    assert_eq!(third["attempts"].as_array().map(Vec::len), Some(1), "{third}");
+});
+
 both!(two_instances_share_the_work_without_double_delivery, |backend: Backend| async move {
     let a = TestApp::spawn(backend).await;
     let b = TestApp::spawn_on(ScratchDir::new(), a.database_url.clone(), |_| {}).await;
