@@ -171,9 +171,8 @@ impl Hub {
             kind: SLACK.into(),
             channel: None,
         });
-        let new_token = token.map(|token| self.master_key.seal(token.as_bytes()));
-        if let Some(sealed) = &new_token {
-            row.secret = sealed.clone();
+        if let Some(token) = token {
+            row.secret = self.master_key.seal(token.as_bytes());
         }
         row.channel = own_channel;
         // Shown where deliveries name their endpoint.
@@ -191,8 +190,8 @@ impl Hub {
         } else {
             // Each part written on its own, so that what others changed since the read above
             // (the worker disabling it, say) is not undone by this copy.
-            if let Some(sealed) = &new_token {
-                store::webhooks::set_secret(&mut tx, tenant_id, &row.id, sealed, now).await?;
+            if token.is_some() {
+                store::webhooks::set_secret(&mut tx, tenant_id, &row.id, &row.secret, now).await?;
             }
             if let Some(enabled) = input.enabled {
                 store::webhooks::set_enabled(&mut tx, tenant_id, &row.id, enabled, now).await?;

@@ -113,23 +113,26 @@ impl Claimed {
     /// Keeps the route's answer for the retries, or frees the key after a server error, so that
     /// a retry really retries.
     async fn keep(self, response: Response) -> Response {
-        let db = &self.hub.db;
         if response.status().is_server_error() {
-            if let Err(e) = store::idempotency::abandon(db, &self.scope, &self.key, self.at).await {
-                tracing::warn!(error = ?e, "could not free an Idempotency-Key; it is free again in a minute");
-            }
+            self.abandon().await;
             return response;
         }
         let (parts, body) = response.into_parts();
         let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-            let _ = store::idempotency::abandon(db, &self.scope, &self.key, self.at).await;
+            self.abandon().await;
             return Error::Internal("response too large to keep".into()).into_response();
         };
         let text = String::from_utf8_lossy(&bytes);
         let status = parts.status.as_u16() as i64;
-        if let Err(e) = store::idempotency::finish(db, &self.scope, &self.key, self.at, status, &text).await {
+        if let Err(e) = store::idempotency::finish(&self.hub.db, &self.scope, &self.key, self.at, status, &text).await {
             tracing::warn!(error = ?e, "could not keep an idempotent response");
         }
         Response::from_parts(parts, Body::from(bytes))
+    }
+
+    async fn abandon(&self) {
+        if let Err(e) = store::idempotency::abandon(&self.hub.db, &self.scope, &self.key, self.at).await {
+            tracing::warn!(error = ?e, "could not free an Idempotency-Key; it is free again in a minute");
+        }
     }
 }

@@ -52,7 +52,6 @@ pub async fn insert(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
     Ok(())
 }
 
-/// Writes every mutable column back.
 /// Writes an endpoint's settings, those PATCH and the connector form change, and returns the
 /// row as it now is. Nothing that others write is touched (whether it is on and why not, its
 /// failure streak, its secrets: see [`set_enabled`] and [`rotate_secret`]): a copy read before
@@ -82,8 +81,9 @@ pub async fn set_enabled(tx: &mut Tx, tenant_id: &str, id: &str, enabled: bool, 
 }
 
 /// Makes `sealed` the signing secret of the tenant's endpoint `id` (an ordinary one, not a
-/// connector); the one it replaces signs alongside until `previous_until`. The database moves the current secret aside, so that two rotations at once
-/// chain (the second keeps the first's secret in its grace) instead of one losing its secret.
+/// connector); the one it replaces signs alongside until `previous_until`. The database moves
+/// the current secret aside, so that two rotations at once chain (the second keeps the first's
+/// secret in its grace) instead of one losing its secret.
 pub async fn rotate_secret(
     tx: &mut Tx,
     tenant_id: &str,

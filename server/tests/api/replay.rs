@@ -152,12 +152,18 @@ both!(the_seed_integrator_routes_take_the_tenant_from_the_key, |backend: Backend
     );
 });
 
+/// A tenant with one endpoint, for every event, to `url`: the tenant and the endpoint's path.
+async fn endpoint_to(app: &TestApp, url: &str) -> (String, String) {
+    let tenant = app.create_tenant("Acme").await;
+    let hook = app.create_webhook(&tenant, json!({ "url": url, "events": ["*"] })).await;
+    let path = format!("/api/v1/tenants/{tenant}/webhooks/{}", hook["id"].as_str().unwrap());
+    (tenant, path)
+}
+
 both!(during_a_secret_rotation_both_signatures_are_sent, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let receiver = Receiver::start().await;
-    let tenant = app.create_tenant("Acme").await;
-    let hook = app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
-    let path = format!("/api/v1/tenants/{tenant}/webhooks/{}", hook["id"].as_str().unwrap());
+    let (tenant, path) = endpoint_to(&app, &receiver.url).await;
     let (_, old) = app.get(&format!("{path}/secret")).await;
     let (status, new) = app.post(&format!("{path}/rotate-secret"), json!({ "grace_period_seconds": 600 })).await;
     assert_eq!(status, StatusCode::OK);
@@ -183,9 +189,7 @@ both!(during_a_secret_rotation_both_signatures_are_sent, |backend: Backend| asyn
 both!(two_secret_rotations_at_once_chain_and_neither_secret_is_lost, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let receiver = Receiver::start().await;
-    let tenant = app.create_tenant("Acme").await;
-    let hook = app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
-    let path = format!("/api/v1/tenants/{tenant}/webhooks/{}", hook["id"].as_str().unwrap());
+    let (tenant, path) = endpoint_to(&app, &receiver.url).await;
     let rotate_path = format!("{path}/rotate-secret");
     let rotate = || app.post(&rotate_path, json!({ "grace_period_seconds": 600 }));
     let (a, b) = tokio::join!(rotate(), rotate());
@@ -237,6 +241,24 @@ both!(a_patch_does_not_undo_a_secret_rotation_or_a_disable_made_while_it_ran, |b
         app.request(Method::PATCH, &path, Some(crate::helpers::OPERATOR), Some(json!({ "enabled": true }))).await;
     assert_eq!(status, StatusCode::OK, "{patched}");
     assert_eq!((patched["enabled"].as_bool(), &patched["disabled_reason"]), (Some(true), &Value::Null), "{patched}");
+});
+
+both!(another_tenants_endpoint_is_not_found_for_a_patch_or_a_secret_rotation, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let (_, path) = endpoint_to(&app, "https://example.com/in").await;
+    let (_, secret) = app.get(&format!("{path}/secret")).await;
+    // The endpoint's id under another tenant's path (the operator passes every tenant check, so
+    // only the statements' own tenant condition stands between them).
+    let other = app.create_tenant("Other").await;
+    let elsewhere = format!("/api/v1/tenants/{other}/webhooks/{}", path.rsplit('/').next().unwrap());
+    let (status, _) = app.post(&format!("{elsewhere}/rotate-secret"), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let patch = json!({ "description": "taken over", "enabled": false });
+    let (status, _, _) = app.request(Method::PATCH, &elsewhere, Some(crate::helpers::OPERATOR), Some(patch)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("{path}/secret")).await.1, secret, "the secret is unchanged");
+    let (_, got) = app.get(&path).await;
+    assert_eq!((got["description"].as_str(), got["enabled"].as_bool()), (None, Some(true)), "{got}");
 });
 
 both!(patch_changes_an_endpoint_and_test_send_reports_the_attempt, |backend: Backend| async move {
