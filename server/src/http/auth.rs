@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -228,19 +229,42 @@ pin_project_lite::pin_project! {
 impl<F: Future<Output = Result<Response, Infallible>>> Future for Metered<F> {
     type Output = Result<Response, Infallible>;
 
+    /// Every request the hub serves passes through here (this layer wraps the whole router), so
+    /// this is where a handler's panic — a bug — becomes a 500 problem with its cause logged;
+    /// hyper would drop the connection and the client see only a reset. Catching costs nothing
+    /// until something panics; the panicked future is not polled again (it answered).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| self.answer(cx))) {
+            Ok(answer) => answer.map(Ok),
+            Err(cause) => Poll::Ready(Ok(panicked(cause))),
+        }
+    }
+}
+
+impl<F: Future<Output = Result<Response, Infallible>>> Metered<F> {
+    fn answer(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         match self.project() {
             MeteredProj::Inner { future, finish } => {
                 let Ok(mut response) = ready!(future.poll(cx));
                 if let Some(finish) = finish.take() {
                     finish.apply(&mut response);
                 }
-                Poll::Ready(Ok(response))
+                Poll::Ready(response)
             }
-            MeteredProj::Ready { response } => Poll::Ready(Ok(response.take().expect("polled after completion"))),
-            MeteredProj::Boxed { future } => future.as_mut().poll(cx).map(Ok),
+            MeteredProj::Ready { response } => Poll::Ready(response.take().expect("polled after completion")),
+            MeteredProj::Boxed { future } => future.as_mut().poll(cx),
         }
     }
+}
+
+/// The answer of a request whose handler panicked.
+fn panicked(cause: Box<dyn std::any::Any + Send>) -> Response {
+    let cause = cause
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| cause.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    Error::Internal(format!("a handler panicked: {cause}")).into_response()
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -248,5 +272,27 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Error> {
         parts.extensions.get::<Caller>().cloned().ok_or(Error::Unauthorized)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_handler_that_panics_answers_a_500_problem_instead_of_dropping_the_connection() {
+        let panics = async {
+            if true {
+                panic!("a bug");
+            }
+            Ok(Response::new(axum::body::Body::empty()))
+        };
+        let Ok(response) = Metered::Inner { future: panics, finish: None }.await;
+        assert_eq!(response.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["status"], 500);
+        assert!(!problem.to_string().contains("a bug"), "the cause is logged, not shown: {problem}");
     }
 }

@@ -4,10 +4,12 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
 use http::{HeaderValue, Method};
 use tracing::Instrument;
 
@@ -81,17 +83,25 @@ where
     // it runs to the end and its answer is kept for that retry.
     let route = route(Request::from_parts(parts, Body::from(bytes)));
     let claimed = Claimed { hub: hub.clone(), scope, key, at: now };
+    // A route that panics frees the key at once, like a 5xx answer: a retry then runs the
+    // request again instead of meeting a 409 until the claim is taken over.
     let task = tokio::spawn(
         async move {
-            let response = answer(route.await);
-            claimed.keep(response).await
+            match AssertUnwindSafe(route).catch_unwind().await {
+                Ok(result) => claimed.keep(answer(result)).await,
+                Err(_) => {
+                    claimed.abandon().await;
+                    tracing::error!("a request with an Idempotency-Key panicked");
+                    Error::Internal("the request failed".into()).into_response()
+                }
+            }
         }
         .in_current_span(),
     );
     match task.await {
         Ok(response) => response,
-        Err(panicked) => {
-            tracing::error!(error = %panicked, "a request with an Idempotency-Key failed");
+        Err(stopped) => {
+            tracing::error!(error = %stopped, "a request with an Idempotency-Key was stopped");
             Error::Internal("the request failed".into()).into_response()
         }
     }

@@ -6,7 +6,7 @@ mod connectors;
 mod deliveries;
 mod echo;
 mod events;
-mod idempotency;
+pub mod idempotency;
 mod input;
 mod keys;
 pub mod openapi;

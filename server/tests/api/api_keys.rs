@@ -462,6 +462,33 @@ both!(an_idempotency_key_left_in_progress_is_taken_over_after_a_minute, |backend
     abandon(db, "operator", "k", later + TTL_MS).await.unwrap();
     assert_eq!(claim(db, "operator", "k", "h2", later + TTL_MS + 1).await.unwrap(), Claim::Ours);
 });
+both!(a_route_that_panics_frees_its_idempotency_key_for_the_retry, |backend: Backend| async move {
+    use axum::response::IntoResponse;
+    use integrations_hub::domain::auth::Principal;
+    use integrations_hub::http::{idempotency, Caller};
+    let app = TestApp::spawn(backend).await;
+    let request = || {
+        let mut request = axum::extract::Request::post("/api/v1/tenants")
+            .header("idempotency-key", "panics-once")
+            .body(axum::body::Body::from("{}"))
+            .unwrap();
+        request.extensions_mut().insert(Caller { principal: Principal::Operator, ip: None });
+        request
+    };
+    let panics = |_| async {
+        if true {
+            panic!("a bug in the route");
+        }
+        Ok(StatusCode::CREATED.into_response())
+    };
+    let response = idempotency::run(&app.hub, request(), panics).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    // The retry runs the route again, as after a 5xx answer, instead of a 409 "still being
+    // answered" until the claim is taken over a minute later.
+    let retried = idempotency::run(&app.hub, request(), |_| async { Ok(StatusCode::CREATED.into_response()) }).await;
+    assert_eq!(retried.status(), StatusCode::CREATED);
+});
+
 both!(the_audit_log_records_mutations_without_secrets, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Acme").await;
