@@ -179,6 +179,55 @@ fn problem(description: &str) -> Value {
     json!({ "description": description, "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } })
 }
 
+/// The rate-limit headers on an authenticated route's answers, as references into
+/// `components.headers` (Retry-After is described in place: required on a 429 only): every answer of an admitted request carries the five (a 401, and the 403
+/// for an address outside the key's allow-list, are given before a key is admitted, so not
+/// those), a 429 also `Retry-After`, and a 409 `Retry-After` when the first request with its
+/// `Idempotency-Key` is still being answered.
+fn describe_rate_limit_headers(responses: &mut Map<String, Value>) {
+    for (status, response) in responses.iter_mut() {
+        if status == "401" || status == "403" {
+            continue;
+        }
+        let mut headers: Map<String, Value> = RATE_LIMIT_HEADERS
+            .iter()
+            .map(|(name, _)| (name.to_string(), json!({ "$ref": format!("#/components/headers/{name}") })))
+            .collect();
+        if status == "429" || status == "409" {
+            let description = if status == "429" {
+                "seconds until the window resets and the key may call again"
+            } else {
+                "when the first request with this `Idempotency-Key` is still being answered: seconds to wait"
+            };
+            let retry_after =
+                json!({ "description": description, "required": status == "429", "schema": { "type": "integer" } });
+            headers.insert("Retry-After".into(), retry_after);
+        }
+        response["headers"] = Value::Object(headers);
+    }
+}
+
+/// The rate-limit headers and what each says (API_KEYS.md has examples).
+const RATE_LIMIT_HEADERS: [(&str, &str); 5] = [
+    ("RateLimit-Policy", "the key's limit, IETF draft form: `\"per-minute\";q=<limit>;w=60`"),
+    ("RateLimit", "what is left of the current window: `\"per-minute\";r=<remaining>;t=<seconds to reset>`"),
+    ("X-RateLimit-Limit", "requests allowed per minute"),
+    ("X-RateLimit-Remaining", "requests left in the current one-minute window"),
+    ("X-RateLimit-Reset", "seconds until the window resets"),
+];
+
+fn header_components() -> Value {
+    RATE_LIMIT_HEADERS
+        .iter()
+        .map(|(name, description)| {
+            let schema =
+                if name.starts_with("X-") { json!({ "type": "integer" }) } else { json!({ "type": "string" }) };
+            (name.to_string(), json!({ "description": description, "required": true, "schema": schema }))
+        })
+        .collect::<Map<String, Value>>()
+        .into()
+}
+
 fn path_parameters(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|part| part.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
@@ -241,6 +290,9 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
     for (status, description) in descriptions {
         responses.insert(status.to_string(), problem(&description.join("; or ")));
     }
+    if !matches!(op.auth, Auth::Public) {
+        describe_rate_limit_headers(&mut responses);
+    }
     let mut out = json!({
         "operationId": format!("{}_{}", op.method, op.path.trim_start_matches('/').replace(['/', '-', '{', '}', '.'], "_")),
         "tags": [op.tag],
@@ -301,6 +353,7 @@ pub fn document() -> Value {
         "paths": paths,
         "components": {
             "schemas": schemas,
+            "headers": header_components(),
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "description": "an API key (`sk_…`) or the operator token" },
                 "apiKey": { "type": "apiKey", "in": "header", "name": "X-API-Key" },

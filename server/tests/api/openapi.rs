@@ -164,12 +164,14 @@ impl<'a> Tour<'a> {
         let status = response.status().as_u16();
         let content_type =
             response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let headers = response.headers().clone();
         let text = response.text().await.unwrap();
         let responses = operation["responses"].as_object().unwrap();
         let successes: Vec<&String> = responses.keys().filter(|code| code.starts_with('2')).collect();
         let answer = responses.get(&status.to_string()).filter(|_| (200..300).contains(&status));
         let answer = answer
             .unwrap_or_else(|| panic!("{method} {template}: answered {status}, documented {successes:?}: {text}"));
+        self.assert_required_headers(&at, answer, &headers);
         let mut value = Value::Null;
         if let Some((media, content)) = answer.get("content").and_then(Value::as_object).and_then(|c| c.iter().next()) {
             assert!(
@@ -203,16 +205,35 @@ impl<'a> Tour<'a> {
         let response = wrong(request).send().await.unwrap();
         let status = response.status().as_u16();
         let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+        let headers = response.headers().clone();
         let text = response.text().await.unwrap();
         assert_eq!(status, expected, "{method} {template}{query}: {text}");
         let documented = &operation["responses"][status.to_string()];
         assert!(documented.is_object(), "{method} {template} answers {status}, which it does not document: {text}");
+        self.assert_required_headers(&at, documented, &headers);
         assert!(documented["content"]["application/problem+json"].is_object(), "{method} {template} {status}");
         assert_eq!(content_type, "application/problem+json", "{method} {template}");
         let problem: Value = serde_json::from_str(&text).unwrap();
         let schema = json!({ "$ref": "#/components/schemas/Problem" });
         let wrong = violations(&self.spec, &schema, &problem, "problem");
         assert!(wrong.is_empty(), "{method} {template}: {wrong:?}");
+    }
+
+    /// Every header the documented response marks required (in place or through a reference)
+    /// is on the answer: the rate-limit headers of an authenticated route, say.
+    fn assert_required_headers(&self, at: &At, documented: &Value, headers: &reqwest::header::HeaderMap) {
+        let Some(named) = documented["headers"].as_object() else { return };
+        for (name, header) in named {
+            let header = match header["$ref"].as_str() {
+                Some(reference) => {
+                    self.spec.pointer(reference.trim_start_matches('#')).expect("the reference resolves")
+                }
+                None => header,
+            };
+            if header["required"] == true {
+                assert!(headers.contains_key(name.as_str()), "{} {}: no {name} header", at.method, at.template);
+            }
+        }
     }
 
     fn assert_all_visited(&self) {
@@ -493,6 +514,16 @@ both!(every_refusal_the_api_gives_is_documented, |backend| async move {
     tour.refused(at(op, "post", "/api/v1/events", &[], ""), event, 400).await;
     let attempts = "/api/v1/admin/events/{event_id}/attempts";
     tour.refused(at(op, "get", attempts, &[("event_id", "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV")], ""), keep, 400).await;
+    // Over a key's rate limit: a 429 with its rate-limit headers and Retry-After.
+    let (_, limited) = app
+        .post(
+            &format!("/api/v1/tenants/{tid}/api-keys"),
+            json!({ "name": "limited", "role": "read_only", "rate_limit_per_minute": 1 }),
+        )
+        .await;
+    let limited = text(&limited, "key");
+    tour.call(at(Some(&limited), "get", "/api/v1/whoami", &[], ""), None).await;
+    tour.refused(at(Some(&limited), "get", "/api/v1/whoami", &[], ""), keep, 429).await;
     // Rotating a key that is no longer active: the spare, rotated above without a grace period.
     let rotate = "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate";
     tour.refused(at(op, "post", rotate, &k, ""), keep, 409).await;
