@@ -180,10 +180,10 @@ fn problem(description: &str) -> Value {
 }
 
 /// The rate-limit headers on an authenticated route's answers, as references into
-/// `components.headers` (Retry-After is described in place: required on a 429 only): every answer of an admitted request carries the five (a 401, and the 403
-/// for an address outside the key's allow-list, are given before a key is admitted, so not
-/// those), a 429 also `Retry-After`, and a 409 `Retry-After` when the first request with its
-/// `Idempotency-Key` is still being answered.
+/// `components.headers`: every answer of an admitted request carries the five (a 401, and the
+/// 403 for an address outside the key's allow-list, are given before a key is admitted, so not
+/// those). `Retry-After` is described in place: required on a 429, and on a 409 only when the
+/// first request with its `Idempotency-Key` is still being answered.
 fn describe_rate_limit_headers(responses: &mut Map<String, Value>) {
     for (status, response) in responses.iter_mut() {
         if status == "401" || status == "403" {
