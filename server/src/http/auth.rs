@@ -258,8 +258,8 @@ impl<F: Future<Output = Result<Response, Infallible>>> Metered<F> {
     }
 }
 
-/// The answer of a request whose handler panicked.
-fn panicked(cause: Box<dyn std::any::Any + Send>) -> Response {
+/// The answer of a request whose handler panicked; the cause goes to the log.
+pub(super) fn panicked(cause: Box<dyn std::any::Any + Send>) -> Response {
     let cause = cause
         .downcast_ref::<&str>()
         .copied()

@@ -89,10 +89,9 @@ where
         async move {
             match AssertUnwindSafe(route).catch_unwind().await {
                 Ok(result) => claimed.keep(answer(result)).await,
-                Err(_) => {
+                Err(cause) => {
                     claimed.abandon().await;
-                    tracing::error!("a request with an Idempotency-Key panicked");
-                    Error::Internal("the request failed".into()).into_response()
+                    super::auth::panicked(cause)
                 }
             }
         }
