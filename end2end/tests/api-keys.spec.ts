@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { auth, createTenant, signIn, open } from './helpers';
+import { auth, clearOfAMinuteBoundary, createTenant, signIn, open } from './helpers';
 
 test('an admin creates, copies, rotates and revokes an API key', async ({ page, context, request }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
@@ -138,6 +138,7 @@ test("a key's name opens its settings, its requests by outcome and its audit ent
   const as = { Authorization: `Bearer ${key.key}` };
   const list = `/api/v1/tenants/${tenant}/webhooks`;
   // One of each outcome: served, forbidden (read-only), over the limit of 2, and revoked.
+  await clearOfAMinuteBoundary();
   expect((await request.get(list, { headers: as })).status()).toBe(200);
   expect((await request.post(list, { headers: as, data: { url: 'https://example.com/h', events: ['*'] } })).status()).toBe(403);
   expect((await request.get(list, { headers: as })).status()).toBe(429);

@@ -11,6 +11,7 @@ use std::task::{ready, Context, Poll};
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
+use futures::FutureExt;
 use http::request::Parts;
 use http::HeaderMap;
 use tower::Service;
@@ -190,7 +191,10 @@ where
     S: Service<Request, Response = Response, Error = Infallible>,
     S::Future: Send + 'static,
 {
-    let mut response = idempotency::run(hub, request, |request| inner.call(request)).await;
+    let route = AssertUnwindSafe(idempotency::run(hub, request, |request| inner.call(request)));
+    // A route's panic is answered here, not only further out, so that its 500 still carries
+    // the rate-limit headers and counts in the key's usage like any other answer.
+    let mut response = route.catch_unwind().await.unwrap_or_else(panicked);
     finish.apply(&mut response);
     response
 }
@@ -231,22 +235,26 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for Metered<F> {
 
     /// Every request the hub serves passes through here (this layer wraps the whole router), so
     /// this is where a handler's panic — a bug — becomes a 500 problem with its cause logged;
-    /// hyper would drop the connection and the client see only a reset. The catch adds no work
-    /// of its own on the way through (bench/auth-instructions.sh moved by under 1 %, from
+    /// hyper would drop the connection and the client see only a reset. The catches add no work
+    /// of their own on the way through (bench/auth-instructions.sh moved by under 1 %, from
     /// inlining); the panicked future is not polled again (it answered).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match std::panic::catch_unwind(AssertUnwindSafe(|| self.answer(cx))) {
-            Ok(answer) => answer.map(Ok),
-            Err(cause) => Poll::Ready(Ok(panicked(cause))),
-        }
+        caught(|| self.answer(cx)).map(Ok)
     }
+}
+
+/// A poll, with a panic turned into the 500 that answers it.
+fn caught(poll: impl FnOnce() -> Poll<Response>) -> Poll<Response> {
+    std::panic::catch_unwind(AssertUnwindSafe(poll)).unwrap_or_else(|cause| Poll::Ready(panicked(cause)))
 }
 
 impl<F: Future<Output = Result<Response, Infallible>>> Metered<F> {
     fn answer(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
         match self.project() {
             MeteredProj::Inner { future, finish } => {
-                let Ok(mut response) = ready!(future.poll(cx));
+                // The route's panic is caught here, inside the outer catch, so that its 500 still
+                // gets the rate-limit headers and the usage count below.
+                let mut response = ready!(caught(|| future.poll(cx).map(|Ok(response)| response)));
                 if let Some(finish) = finish.take() {
                     finish.apply(&mut response);
                 }

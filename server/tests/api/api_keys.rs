@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::helpers::{Backend, GatedReceiver, ScratchDir, TestApp};
+use crate::helpers::{clear_of_a_minute_boundary, Backend, GatedReceiver, ScratchDir, TestApp};
 
 async fn create_key(app: &TestApp, tenant: &str, body: Value) -> Value {
     let (status, key) = app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), body).await;
@@ -269,6 +269,7 @@ both!(rate_limits_answer_429_with_headers, |backend: Backend| async move {
         create_key(&app, &tenant, json!({ "name": "k", "role": "read_only", "rate_limit_per_minute": 2 })).await;
     let key = secret(&created);
     let path = format!("/api/v1/tenants/{tenant}/webhooks");
+    clear_of_a_minute_boundary().await;
     let (status, headers, _) = app.request(Method::GET, &path, Some(&key), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["x-ratelimit-limit"], "2");
@@ -488,6 +489,49 @@ both!(a_route_that_panics_frees_its_idempotency_key_for_the_retry, |backend: Bac
     let retried = idempotency::run(&app.hub, request(), |_| async { Ok(StatusCode::CREATED.into_response()) }).await;
     assert_eq!(retried.status(), StatusCode::CREATED);
 });
+
+both!(
+    a_route_that_panics_answers_over_http_with_the_rate_limit_headers_and_is_counted,
+    |backend: Backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let tenant = app.create_tenant("Acme").await;
+        let created =
+            create_key(&app, &tenant, json!({ "name": "k", "role": "read_only", "rate_limit_per_minute": 10 })).await;
+        let key = secret(&created);
+        // No real route is known to panic: this one stands behind the real authentication layer,
+        // served over TCP as the hub serves its router.
+        let panics = axum::routing::get(|| async {
+            if true {
+                panic!("a bug in the route");
+            }
+            "never"
+        });
+        let service =
+            integrations_hub::http::authenticate(axum::Router::new().route("/api/v1/panics", panics), app.hub.clone());
+        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+            std::net::SocketAddr,
+        >(service);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/api/v1/panics", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, service).await });
+        clear_of_a_minute_boundary().await;
+        // The first request reads the key from the database (the layer's general path); the next
+        // find it in the cache (the route's own future). Each gets an answer, not a reset, and it
+        // carries the key's rate-limit headers like any other answer to the key.
+        for remaining in ["9", "8", "7"] {
+            let response = app.http.get(&url).bearer_auth(&key).send().await.expect("an answer, not a reset");
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(response.headers()["content-type"], "application/problem+json");
+            assert_eq!(response.headers()["x-ratelimit-remaining"], remaining);
+            assert!(response.headers().contains_key("ratelimit"));
+            let problem: Value = response.json().await.unwrap();
+            assert!(!problem.to_string().contains("a bug"), "the cause is logged, not shown: {problem}");
+        }
+        let usage = format!("/api/v1/tenants/{tenant}/api-keys/{}/usage", created["id"].as_str().unwrap());
+        let (_, usage) = app.get(&usage).await;
+        assert_eq!(usage["data"][0]["ok"], 3, "the key's requests were answered, so counted: {usage}");
+    }
+);
 
 both!(the_audit_log_records_mutations_without_secrets, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;

@@ -55,6 +55,17 @@ where
     body(backend).await;
 }
 
+/// A key's rate limit counts over the calendar minute, so a test that spends a small limit and
+/// expects the next request to be refused must not let the window turn in between (it would
+/// then see a fresh limit, a 200, about once in 10,000 runs). When less than five seconds of the
+/// minute are left this waits for the next one; a test's few requests take milliseconds.
+pub async fn clear_of_a_minute_boundary() {
+    let into_minute = integrations_hub::time::now_ms().rem_euclid(60_000);
+    if into_minute >= 55_000 {
+        tokio::time::sleep(Duration::from_millis((60_000 - into_minute) as u64 + 10)).await;
+    }
+}
+
 pub struct TestApp {
     pub url: String,
     pub hub: Hub,

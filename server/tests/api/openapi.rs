@@ -522,6 +522,7 @@ both!(every_refusal_the_api_gives_is_documented, |backend| async move {
         )
         .await;
     let limited = text(&limited, "key");
+    clear_of_a_minute_boundary().await;
     tour.call(at(Some(&limited), "get", "/api/v1/whoami", &[], ""), None).await;
     tour.refused(at(Some(&limited), "get", "/api/v1/whoami", &[], ""), keep, 429).await;
     // Rotating a key that is no longer active: the spare, rotated above without a grace period.
