@@ -27,6 +27,9 @@ pub mod limits {
     pub const KEY_NAME: usize = 100;
     /// Requests a minute an API key may be given.
     pub const RATE_LIMIT_PER_MINUTE: i64 = 1_000_000;
+    /// Addresses or CIDRs in an API key's allow-list: every request of the key is checked
+    /// against each, so the list is bounded.
+    pub const ALLOWED_IPS: usize = 100;
     /// Seconds the old key or secret keeps working after a rotation (30 days).
     pub const GRACE_PERIOD_SECONDS: i64 = 30 * 86_400;
     /// Characters of an endpoint's URL.
@@ -432,6 +435,7 @@ pub struct ApiKeyIn {
     #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::RATE_LIMIT_PER_MINUTE)))]
     pub rate_limit_per_minute: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(length(max = limits::ALLOWED_IPS)))]
     pub allowed_ips: Option<Vec<String>>,
 }
 

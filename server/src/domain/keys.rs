@@ -156,9 +156,14 @@ fn check(input: &ApiKeyIn, now: i64) -> Result<KeySettings> {
         fail("rate_limit_per_minute", format!("must be between 1 and {}", limits::RATE_LIMIT_PER_MINUTE));
     }
     let allowed_ips = input.allowed_ips.clone().unwrap_or_default();
-    for cidr in &allowed_ips {
-        if parse_cidr(cidr).is_none() {
-            fail("allowed_ips", format!("{cidr:?} is not an IPv4 or IPv6 address or CIDR"));
+    if allowed_ips.len() > limits::ALLOWED_IPS {
+        // One error, not one per entry of a list that may be very long.
+        fail("allowed_ips", format!("at most {} addresses or CIDRs", limits::ALLOWED_IPS));
+    } else {
+        for cidr in &allowed_ips {
+            if parse_cidr(cidr).is_none() {
+                fail("allowed_ips", format!("{cidr:?} is not an IPv4 or IPv6 address or CIDR"));
+            }
         }
     }
     if !errors.is_empty() {

@@ -540,11 +540,12 @@ both!(the_bounds_the_schemas_document_are_the_ones_enforced, |backend| async mov
     let rotate = format!("{one}/rotate-secret");
     let keys = format!("/api/v1/tenants/{tid}/api-keys");
     let endpoint = json!({ "url": "https://example.com/b", "events": ["*"] });
-    let key = json!({ "name": "k", "role": "read_only" });
+    let key = json!({ "name": "k", "role": "read_only", "allowed_ips": ["10.0.0.1"] });
     let mut cases = vec![
         ("TenantIn", Method::POST, "/api/v1/tenants".to_string(), json!({ "name": "t" }), "name"),
         ("ApiKeyIn", Method::POST, keys.clone(), key.clone(), "name"),
-        ("ApiKeyIn", Method::POST, keys, key, "rate_limit_per_minute"),
+        ("ApiKeyIn", Method::POST, keys.clone(), key.clone(), "rate_limit_per_minute"),
+        ("ApiKeyIn", Method::POST, keys, key, "allowed_ips"),
         ("WebhookIn", Method::POST, webhooks.clone(), endpoint.clone(), "secret"),
         ("RotateSecretIn", Method::POST, rotate, json!({}), "grace_period_seconds"),
     ];
@@ -557,11 +558,17 @@ both!(the_bounds_the_schemas_document_are_the_ones_enforced, |backend| async mov
     for (model, method, path, valid, field) in cases {
         let schema = &spec["components"]["schemas"][model]["properties"][field];
         let mut bounds = 0;
-        for (keyword, outside) in [("minimum", -1), ("maximum", 1), ("minLength", -1), ("maxLength", 1)] {
+        let bounds_of = [("minimum", -1), ("maximum", 1), ("minLength", -1), ("maxLength", 1), ("maxItems", 1)];
+        for (keyword, outside) in bounds_of {
             let Some(bound) = schema[keyword].as_i64() else { continue };
             let with = |n: i64| {
                 let mut body = valid.clone();
-                body[field] = if keyword.ends_with("Length") { json!("s".repeat(n as usize)) } else { json!(n) };
+                body[field] = match keyword {
+                    "minLength" | "maxLength" => json!("s".repeat(n as usize)),
+                    // A list of n copies of the valid body's own first entry.
+                    "maxItems" => json!(vec![valid[field][0].clone(); n as usize]),
+                    _ => json!(n),
+                };
                 body
             };
             let send = |body| app.request(method.clone(), &path, Some(OPERATOR), Some(body));
