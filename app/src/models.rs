@@ -49,6 +49,9 @@ pub mod limits {
     pub const RATE_PER_SECOND: i64 = 10_000;
     /// Characters of an event type's name.
     pub const EVENT_TYPE: usize = 100;
+    /// Event types and families an endpoint subscribes to: each event published is matched
+    /// against each, so the list is bounded (`*` and families such as `invoice.*` cover more).
+    pub const EVENT_FILTERS: usize = 256;
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -71,7 +74,7 @@ pub struct WebhookIn {
     #[serde(default)]
     #[cfg_attr(
         feature = "ssr",
-        schemars(length(min = 1), inner(length(min = 1, max = limits::EVENT_TYPE), regex(pattern = r"^(\*|[a-z0-9_.-]+(\.\*)?)$")))
+        schemars(length(min = 1, max = limits::EVENT_FILTERS), inner(length(min = 1, max = limits::EVENT_TYPE), regex(pattern = r"^(\*|[a-z0-9_.-]+(\.\*)?)$")))
     )]
     pub events: Vec<String>,
     #[serde(default)]
@@ -533,7 +536,7 @@ pub struct WebhookPatch {
     #[serde(default)]
     #[cfg_attr(
         feature = "ssr",
-        schemars(length(min = 1), inner(length(min = 1, max = limits::EVENT_TYPE), regex(pattern = r"^(\*|[a-z0-9_.-]+(\.\*)?)$")))
+        schemars(length(min = 1, max = limits::EVENT_FILTERS), inner(length(min = 1, max = limits::EVENT_TYPE), regex(pattern = r"^(\*|[a-z0-9_.-]+(\.\*)?)$")))
     )]
     pub events: Option<Vec<String>>,
     #[serde(default)]

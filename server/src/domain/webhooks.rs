@@ -92,9 +92,17 @@ fn check(input: &WebhookIn, policy: Option<&TargetPolicy>) -> Result<Settings> {
     if input.events.is_empty() {
         fail("events", "choose at least one event type, or \"*\" for all".into());
     }
-    for event in &input.events {
-        if !BUILTIN_EVENT_TYPES.contains(&event.as_str()) && !valid_event_filter(event) {
-            fail("events", format!("{event:?} is not an event type, a family such as \"invoice.*\" or \"*\""));
+    if input.events.len() > limits::EVENT_FILTERS {
+        // One error, not one per entry of a list that may be very long.
+        fail(
+            "events",
+            format!("at most {} event types or families; \"invoice.*\" covers a family", limits::EVENT_FILTERS),
+        );
+    } else {
+        for event in &input.events {
+            if !BUILTIN_EVENT_TYPES.contains(&event.as_str()) && !valid_event_filter(event) {
+                fail("events", format!("{event:?} is not an event type, a family such as \"invoice.*\" or \"*\""));
+            }
         }
     }
     if let Some(secret) = &input.secret {

@@ -551,9 +551,9 @@ both!(the_bounds_the_schemas_document_are_the_ones_enforced, |backend| async mov
     ];
     // The settings an endpoint is created with and patched with carry their bounds twice (one
     // model each): both are checked.
-    for field in ["description", "max_attempts", "backoff_base_seconds", "timeout_seconds"] {
+    for field in ["description", "max_attempts", "backoff_base_seconds", "timeout_seconds", "events"] {
         cases.push(("WebhookIn", Method::POST, webhooks.clone(), endpoint.clone(), field));
-        cases.push(("WebhookPatch", Method::PATCH, one.clone(), json!({}), field));
+        cases.push(("WebhookPatch", Method::PATCH, one.clone(), json!({ "events": ["*"] }), field));
     }
     for (model, method, path, valid, field) in cases {
         let schema = &spec["components"]["schemas"][model]["properties"][field];
