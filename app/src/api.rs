@@ -49,8 +49,11 @@ mod ssr {
 
     pub fn set_cookie(value: &str, max_age_seconds: i64) {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            let cookie =
-                format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}");
+            let over_https = parts().is_some_and(|p| p.extensions.get::<crate::port::OverHttps>().is_some());
+            let secure = if over_https { "; Secure" } else { "" };
+            let cookie = format!(
+                "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}{secure}"
+            );
             if let Ok(value) = http::HeaderValue::from_str(&cookie) {
                 response.append_header(http::header::SET_COOKIE, value);
             }

@@ -193,6 +193,11 @@ pub trait AdminPort: Send + Sync + 'static {
 pub struct Admin(pub Arc<dyn AdminPort>);
 
 /// The client's address, put into the request's extensions by the server so that sign-ins can be
-/// audited with their source.
+/// audited with their source: the peer, or the client a trusted proxy names.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub std::net::IpAddr);
+
+/// Put into the request's extensions by the server when the client came over HTTPS (through a
+/// trusted proxy that says so): the session cookie is then `Secure`, never sent over plain HTTP.
+#[derive(Clone, Copy, Debug)]
+pub struct OverHttps;

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::models::*;
-use app::port::{Admin, AdminPort, ClientIp, PAGE_SIZE};
+use app::port::{Admin, AdminPort, ClientIp, OverHttps, PAGE_SIZE};
 use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
 use axum::Router;
@@ -33,7 +33,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/ui-api/live", axum::routing::get(live))
         .leptos_routes_with_context(state, generate_route_list(app::App), context, move || app::shell(options.clone()))
         .fallback(fallback)
-        .layer(axum::middleware::from_fn(client_ip))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), client))
 }
 
 /// Unknown `/api/` paths answer a problem document; everything else is a static file or the
@@ -49,10 +49,19 @@ async fn fallback(
     leptos_axum::file_and_error_handler::<AppState, _>(app::shell)(uri, state, request).await
 }
 
-/// Puts the peer address where server functions can read it (for the audit log).
-async fn client_ip(mut request: Request, next: Next) -> axum::response::Response {
-    if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
-        request.extensions_mut().insert(ClientIp(addr.ip()));
+/// Tells the server functions who the client is: its address (for the audit log) and whether it
+/// came over HTTPS (for the session cookie), believing a trusted proxy as the REST API does.
+async fn client(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> axum::response::Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    if let Some(ip) = crate::http::client_ip(&state.hub, request.headers(), peer) {
+        request.extensions_mut().insert(ClientIp(ip));
+    }
+    if crate::http::over_https(&state.hub, request.headers(), peer) {
+        request.extensions_mut().insert(OverHttps);
     }
     next.run(request).await
 }

@@ -23,7 +23,7 @@ use axum::response::Response;
 use axum::Router;
 use leptos::config::LeptosOptions;
 
-pub use auth::{Authenticate, Caller};
+pub use auth::{client_ip, over_https, Authenticate, Caller};
 pub use input::{Json, OptionalJson, PageQuery, Query};
 
 use crate::delivery::Worker;

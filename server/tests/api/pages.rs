@@ -95,3 +95,40 @@ both!(the_ui_lists_every_key_and_endpoint_past_the_first_500, |backend: Backend|
     let endpoints = server_fn(&app, &cookie, app::api::ListWebhooks::PATH, endpoints.into(), false).await;
     assert_eq!(endpoints.as_array().unwrap().len(), 501);
 });
+
+// Why: behind the documented TLS proxy, the UI audited the proxy's address for every sign-in (the
+// REST API believed the proxy, the UI did not), and its session cookie lacked `Secure`, so a
+// browser would also send it over plain HTTP.
+both!(behind_a_trusted_proxy_the_ui_audits_the_client_and_its_cookie_is_secure, |backend: Backend| async move {
+    let app = TestApp::spawn_with(backend, |c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    let direct = TestApp::spawn_on(ScratchDir::new(), app.database_url.clone(), |_| {}).await;
+    let tenant = app.create_tenant("Proxied").await;
+    let keys = format!("/api/v1/tenants/{tenant}/api-keys");
+    let (_, key) = app.post(&keys, serde_json::json!({ "name": "ui", "role": "admin" })).await;
+    let key = key["key"].as_str().unwrap();
+    let sign_in = |app: &TestApp| {
+        app.http
+            .post(format!("{}{}", app.url, app::api::SignIn::PATH))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", "203.0.113.7")
+            .header("x-forwarded-proto", "https")
+            .body(format!("token={key}"))
+            .send()
+    };
+    let proxied = sign_in(&app).await.unwrap();
+    let cookie = proxied.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("ih_session=") && cookie.ends_with("; Secure"), "{cookie}");
+    // The same headers from a peer that is no trusted proxy are not believed.
+    let unproxied = sign_in(&direct).await.unwrap();
+    let cookie = unproxied.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("ih_session=") && !cookie.contains("Secure"), "{cookie}");
+    let (_, log) = app.get(&format!("/api/v1/tenants/{tenant}/audit-log")).await;
+    let sign_ins: Vec<&str> = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["action"] == "session.signed_in")
+        .map(|entry| entry["source_ip"].as_str().unwrap())
+        .collect();
+    assert_eq!(sign_ins, ["203.0.113.7", "127.0.0.1"], "{log}");
+});
