@@ -121,8 +121,8 @@ impl UiPort {
             .await
             .map_err(Problem::from)?
             .ok_or_else(|| Problem::new(401, "Unauthorized", "your session has ended; sign in again"))?;
-        let principal = self.0.session_principal(&row.actor, row.tenant_id.as_deref()).await.map_err(|_| {
-            Problem::new(401, "Unauthorized", "the key of this session is no longer valid; sign in again")
+        let principal = self.0.session_principal(&row).await.map_err(|_| {
+            Problem::new(401, "Unauthorized", "the token or key of this session is no longer valid; sign in again")
         })?;
         Ok((principal, row))
     }
@@ -146,6 +146,7 @@ impl AdminPort for UiPort {
             tenant_id: principal.tenant_id().map(str::to_string),
             created_at: now,
             expires_at: now + SESSION_HOURS * 3600 * 1000,
+            operator_token_hash: (principal == Principal::Operator).then(|| self.0.operator_session_mark()),
         };
         store::sessions::insert(&self.0.db, &row).await.map_err(Problem::from)?;
         self.0.audit(&principal, principal.tenant_id(), "session.signed_in", None, source_ip).await?;

@@ -262,17 +262,29 @@ impl Hub {
     }
 
     /// The principal behind an admin UI session: the operator, or the key used to sign in,
-    /// read afresh so that a revoked key ends its sessions too.
-    pub async fn session_principal(&self, actor: &str, tenant_id: Option<&str>) -> Result<Principal> {
-        let Some(tenant_id) = tenant_id else {
-            return Ok(Principal::Operator);
+    /// read afresh so that a revoked key ends its sessions too. An operator session lasts only
+    /// while the token it was signed in with is still the operator token, so that setting a new
+    /// `IH_ADMIN_TOKEN` (after a leak, say) also ends the sessions of the old one.
+    pub async fn session_principal(&self, session: &store::sessions::SessionRow) -> Result<Principal> {
+        let Some(tenant_id) = session.tenant_id.as_deref() else {
+            let current = self.operator_session_mark();
+            return match &session.operator_token_hash {
+                Some(signed_in_with) if *signed_in_with == current => Ok(Principal::Operator),
+                _ => Err(Error::Unauthorized),
+            };
         };
-        let row = store::api_keys::get(&self.db, tenant_id, actor).await?.ok_or(Error::Unauthorized)?;
+        let row = store::api_keys::get(&self.db, tenant_id, &session.actor).await?.ok_or(Error::Unauthorized)?;
         let key = key_principal(row);
         if key.revoked || key.expires_at.is_some_and(|at| at <= time::now_ms()) {
             return Err(Error::Unauthorized);
         }
         Ok(Principal::Key(key))
+    }
+
+    /// What an operator session records of the token it was signed in with: the token's SHA-256
+    /// in hex, as the settings table keeps a generated one.
+    pub fn operator_session_mark(&self) -> String {
+        hex::encode(self.operator_token_hash)
     }
 
     /// Drops a key (by its stored hex hash) from this instance's cache: used after revoke,

@@ -20,11 +20,15 @@ const PAGES: [(&str, &str); 8] = [
 
 /// Signs in through the UI's own server function, as the login form does; returns the cookie.
 async fn sign_in(app: &TestApp) -> String {
+    sign_in_with(app, OPERATOR).await
+}
+
+async fn sign_in_with(app: &TestApp, token: &str) -> String {
     let response = app
         .http
         .post(format!("{}{}", app.url, app::api::SignIn::PATH))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("token={OPERATOR}"))
+        .body(format!("token={token}"))
         .send()
         .await
         .unwrap();
@@ -131,4 +135,43 @@ both!(behind_a_trusted_proxy_the_ui_audits_the_client_and_its_cookie_is_secure, 
         .map(|entry| entry["source_ip"].as_str().unwrap())
         .collect();
     assert_eq!(sign_ins, ["203.0.113.7", "127.0.0.1"], "{log}");
+});
+
+/// What the UI's session server function answers for a cookie: its status and body.
+async fn session_of(app: &TestApp, cookie: &str) -> (u16, String) {
+    let response = app
+        .http
+        .post(format!("{}{}", app.url, app::api::CurrentSession::PATH))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+// Why: an operator session outlived the operator token it was signed in with, so after a leaked
+// token was replaced (a new IH_ADMIN_TOKEN), whoever had signed in with it kept the operator's
+// powers in the UI for up to 12 hours.
+both!(a_new_operator_token_ends_the_sessions_of_the_old_one, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Sessions").await;
+    let (_, key) = app
+        .post(&format!("/api/v1/tenants/{tenant}/api-keys"), serde_json::json!({ "name": "ui", "role": "admin" }))
+        .await;
+    let operator = sign_in(&app).await;
+    let key_session = sign_in_with(&app, key["key"].as_str().unwrap()).await;
+    assert_eq!(session_of(&app, &operator).await.0, 200);
+    // The same database, now with a new operator token (as after a restart with it).
+    let renewed = TestApp::spawn_on(ScratchDir::new(), app.database_url.clone(), |c| {
+        c.admin_token = Some("a-new-operator-token-9876543210".into())
+    })
+    .await;
+    let (_, body) = session_of(&renewed, &operator).await;
+    assert!(body.contains(r#""status":401"#) && body.contains("sign in again"), "{body}");
+    // A key's session depends on its key, not on the operator token.
+    assert_eq!(session_of(&renewed, &key_session).await.0, 200);
+    // The new token signs in.
+    let fresh = sign_in_with(&renewed, "a-new-operator-token-9876543210").await;
+    assert_eq!(session_of(&renewed, &fresh).await.0, 200);
 });
