@@ -34,6 +34,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .leptos_routes_with_context(state, generate_route_list(app::App), context, move || app::shell(options.clone()))
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), client))
+        .layer(axum::middleware::from_fn(problem_status))
 }
 
 /// Unknown `/api/` paths answer a problem document; everything else is a static file or the
@@ -64,6 +65,30 @@ async fn client(
         request.extensions_mut().insert(OverHttps);
     }
     next.run(request).await
+}
+
+/// server_fn answers every error of a server function with `500`, while the problem in its body
+/// knows the real status: a `401` for an ended session, a `422` for a bad field. That status is
+/// what the browser, the proxy's log and monitoring should see; the UI's own client reads any
+/// 4xx or 5xx answer as an error, as it did the 500.
+async fn problem_status(request: Request, next: Next) -> axum::response::Response {
+    let response = next.run(request).await;
+    if response.status() != http::StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return axum::response::IntoResponse::into_response(Error::Internal(
+            "a server function's error was lost".into(),
+        ));
+    };
+    let status = serde_json::from_slice::<Problem>(&bytes).ok().and_then(|p| http::StatusCode::from_u16(p.status).ok());
+    if let Some(status) = status.filter(|s| s.is_client_error() || s.is_server_error()) {
+        parts.status = status;
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Server-sent events for the admin UI's live views: a `change` event whenever deliveries or

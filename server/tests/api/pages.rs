@@ -167,11 +167,33 @@ both!(a_new_operator_token_ends_the_sessions_of_the_old_one, |backend: Backend| 
         c.admin_token = Some("a-new-operator-token-9876543210".into())
     })
     .await;
-    let (_, body) = session_of(&renewed, &operator).await;
-    assert!(body.contains(r#""status":401"#) && body.contains("sign in again"), "{body}");
+    let (status, body) = session_of(&renewed, &operator).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("sign in again"), "{body}");
     // A key's session depends on its key, not on the operator token.
     assert_eq!(session_of(&renewed, &key_session).await.0, 200);
     // The new token signs in.
     let fresh = sign_in_with(&renewed, "a-new-operator-token-9876543210").await;
     assert_eq!(session_of(&renewed, &fresh).await.0, 200);
+});
+
+// Why: server_fn answers every error with 500, so a bad field or an ended session in the UI showed
+// as a server error to the browser, the proxy's log and monitoring.
+both!(a_server_function_answers_with_the_status_of_its_problem, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let cookie = sign_in(&app).await;
+    let create = |cookie: &str, name: &str| {
+        app.http
+            .post(format!("{}{}", app.url, app::api::CreateTenant::PATH))
+            .header("cookie", cookie)
+            .header("content-type", "application/json")
+            .body(serde_json::json!({ "input": { "name": name } }).to_string())
+            .send()
+    };
+    let invalid = create(&cookie, "").await.unwrap();
+    assert_eq!(invalid.status(), 422);
+    let problem: serde_json::Value = invalid.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "name", "{problem}");
+    assert_eq!(create("ih_session=ended", "Acme").await.unwrap().status(), 401);
+    assert_eq!(create(&cookie, "Acme").await.unwrap().status(), 200);
 });
