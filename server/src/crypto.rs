@@ -13,7 +13,12 @@ use crate::error::{Error, Result};
 const NONCE_LEN: usize = 12;
 
 #[derive(Clone)]
-pub struct MasterKey(Aes256Gcm);
+pub struct MasterKey {
+    cipher: Aes256Gcm,
+    /// The key of [`MasterKey::mark`], derived from the master key so that neither use can
+    /// stand in for the other.
+    mark_key: [u8; 32],
+}
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -45,7 +50,17 @@ impl MasterKey {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Self {
-        MasterKey(Aes256Gcm::new_from_slice(bytes).expect("32-byte key"))
+        MasterKey {
+            cipher: Aes256Gcm::new_from_slice(bytes).expect("32-byte key"),
+            mark_key: Sha256::new().chain_update(b"integrations-hub mark key\0").chain_update(bytes).finalize().into(),
+        }
+    }
+
+    /// A keyed fingerprint of a secret (HMAC-SHA256, hex): the same for the same secret under
+    /// the same master key, so it tells whether a secret changed; and, unlike a plain hash,
+    /// someone who reads only the database has nothing to test guesses of the secret against.
+    pub fn mark(&self, secret: &[u8]) -> String {
+        hex::encode(hmac::Mac::finalize(crate::signing::mac(&self.mark_key, &[secret])).into_bytes())
     }
 
     /// `nonce || ciphertext+tag`.
@@ -54,7 +69,7 @@ impl MasterKey {
         rand::rng().fill_bytes(&mut nonce);
         let mut out = nonce.to_vec();
         out.extend(
-            self.0
+            self.cipher
                 .encrypt(Nonce::from_slice(&nonce), plaintext)
                 .expect("AES-GCM encryption does not fail for in-memory data"),
         );
@@ -66,7 +81,7 @@ impl MasterKey {
             return Err(Error::Internal("sealed secret is truncated".into()));
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        self.0
+        self.cipher
             .decrypt(Nonce::from_slice(nonce), ciphertext)
             .map_err(|_| Error::Internal("a secret does not decrypt: was IH_MASTER_KEY changed?".into()))
     }
@@ -111,6 +126,16 @@ mod tests {
         assert!(!sealed.windows(9).any(|w| w == b"whsec_abc"), "plaintext must not show");
         assert_eq!(key.open(&sealed).unwrap(), b"whsec_abc");
         assert!(MasterKey::from_bytes(&[8; 32]).open(&sealed).is_err());
+    }
+
+    #[test]
+    fn a_mark_is_keyed_by_the_master_key_and_is_no_plain_hash() {
+        let key = MasterKey::from_bytes(&[7; 32]);
+        let mark = key.mark(b"an-operator-token");
+        assert_eq!(mark, MasterKey::from_bytes(&[7; 32]).mark(b"an-operator-token"));
+        assert_ne!(mark, key.mark(b"another-operator-token"));
+        assert_ne!(mark, MasterKey::from_bytes(&[8; 32]).mark(b"an-operator-token"));
+        assert_ne!(mark, sha256_hex(b"an-operator-token"));
     }
 
     #[test]

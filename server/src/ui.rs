@@ -171,7 +171,7 @@ impl AdminPort for UiPort {
             tenant_id: principal.tenant_id().map(str::to_string),
             created_at: now,
             expires_at: now + SESSION_HOURS * 3600 * 1000,
-            operator_token_hash: (principal == Principal::Operator).then(|| self.0.operator_session_mark()),
+            operator_token_mark: (principal == Principal::Operator).then(|| self.0.operator_session_mark()),
         };
         store::sessions::insert(&self.0.db, &row).await.map_err(Problem::from)?;
         self.0.audit(&principal, principal.tenant_id(), "session.signed_in", None, source_ip).await?;

@@ -268,7 +268,7 @@ impl Hub {
     pub async fn session_principal(&self, session: &store::sessions::SessionRow) -> Result<Principal> {
         let Some(tenant_id) = session.tenant_id.as_deref() else {
             let current = self.operator_session_mark();
-            return match &session.operator_token_hash {
+            return match &session.operator_token_mark {
                 Some(signed_in_with) if *signed_in_with == current => Ok(Principal::Operator),
                 _ => Err(Error::Unauthorized),
             };
@@ -281,10 +281,10 @@ impl Hub {
         Ok(Principal::Key(key))
     }
 
-    /// What an operator session records of the token it was signed in with: the token's SHA-256
-    /// in hex, as the settings table keeps a generated one.
+    /// What an operator session records of the token it was signed in with: a keyed mark, not
+    /// the token's hash, since a token chosen by hand may be guessable offline from a plain hash.
     pub fn operator_session_mark(&self) -> String {
-        hex::encode(self.operator_token_hash)
+        self.master_key.mark(&self.operator_token_hash)
     }
 
     /// Drops a key (by its stored hex hash) from this instance's cache: used after revoke,

@@ -13,22 +13,22 @@ pub struct SessionRow {
     pub created_at: i64,
     pub expires_at: i64,
     /// See [`crate::domain::Hub::session_principal`].
-    pub operator_token_hash: Option<String>,
+    pub operator_token_mark: Option<String>,
 }
 
 pub async fn insert(db: &Db, row: &SessionRow) -> Result<()> {
     on_db!(db, pool => sqlx::query(
-        "INSERT INTO sessions (token_hash, actor, tenant_id, created_at, expires_at, operator_token_hash)
+        "INSERT INTO sessions (token_hash, actor, tenant_id, created_at, expires_at, operator_token_mark)
          VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&row.token_hash).bind(&row.actor).bind(&row.tenant_id).bind(row.created_at).bind(row.expires_at)
-        .bind(&row.operator_token_hash)
+        .bind(&row.operator_token_mark)
         .execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn get_live(db: &Db, token_hash: &str, now: i64) -> Result<Option<SessionRow>> {
     Ok(on_db!(db, pool => sqlx::query_as(
-        "SELECT token_hash, actor, tenant_id, created_at, expires_at, operator_token_hash
+        "SELECT token_hash, actor, tenant_id, created_at, expires_at, operator_token_mark
          FROM sessions WHERE token_hash = $1 AND expires_at > $2")
         .bind(token_hash).bind(now).fetch_optional(pool).await)?)
 }

@@ -68,7 +68,7 @@ both!(finished_deliveries_go_with_their_events_and_nothing_in_flight_does, |back
         tenant_id: None,
         created_at: start,
         expires_at: start + 12 * 3600 * 1000,
-        operator_token_hash: None,
+        operator_token_mark: None,
     };
     store::sessions::insert(&app.hub.db, &session).await.unwrap();
     app.drain().await;
@@ -203,7 +203,7 @@ both!(a_pass_deletes_more_than_one_chunk, |backend: Backend| async move {
             tenant_id: None,
             created_at: start,
             expires_at: start + 1000,
-            operator_token_hash: None,
+            operator_token_mark: None,
         };
         store::sessions::insert(&app.hub.db, &session).await.unwrap();
     }
