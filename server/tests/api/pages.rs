@@ -197,3 +197,24 @@ both!(a_server_function_answers_with_the_status_of_its_problem, |backend: Backen
     assert_eq!(create("ih_session=ended", "Acme").await.unwrap().status(), 401);
     assert_eq!(create(&cookie, "Acme").await.unwrap().status(), 200);
 });
+
+// Why: a form on another site could post an attacker's admin key to the sign-in (the session
+// cookie's SameSite=Strict guards its use, not its setting) and leave the victim signed in to
+// the attacker's tenant.
+both!(another_site_cannot_sign_a_browser_in, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let from = |site: &'static str| {
+        app.http
+            .post(format!("{}{}", app.url, app::api::SignIn::PATH))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", site)
+            .body(format!("token={OPERATOR}"))
+            .send()
+    };
+    let cross_site = from("cross-site").await.unwrap();
+    assert_eq!(cross_site.status(), 403);
+    assert!(!cross_site.headers().contains_key("set-cookie"));
+    let own_page = from("same-origin").await.unwrap();
+    assert!(own_page.status().is_success(), "{}", own_page.status());
+    assert!(own_page.headers()["set-cookie"].to_str().unwrap().starts_with("ih_session="));
+});
