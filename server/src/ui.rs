@@ -35,7 +35,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), client))
         .layer(axum::middleware::from_fn(problem_status))
-        .layer(axum::middleware::from_fn(same_site_only))
+        .layer(axum::middleware::from_fn(same_origin_only))
 }
 
 /// Unknown `/api/` paths answer a problem document; everything else is a static file or the
@@ -72,10 +72,12 @@ async fn client(
 /// keeps other sites from acting as a signed-in admin, but not from signing a browser in: a form
 /// on another site could post an attacker's admin key to the sign-in and leave the victim
 /// working in the attacker's tenant. Browsers say where a request comes from
-/// (`Sec-Fetch-Site`); a cross-site call is refused.
-async fn same_site_only(request: Request, next: Next) -> axum::response::Response {
-    let cross_site = request.headers().get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"cross-site");
-    if cross_site && request.method() == http::Method::POST && request.uri().path().starts_with("/ui-api/") {
+/// (`Sec-Fetch-Site`): a call from another site is refused, and so is one from a sibling of the
+/// hub's own host (`same-site`), which may serve content the operator does not control.
+async fn same_origin_only(request: Request, next: Next) -> axum::response::Response {
+    let site = request.headers().get("sec-fetch-site").map(|v| v.as_bytes());
+    let elsewhere = matches!(site, Some(b"cross-site" | b"same-site"));
+    if elsewhere && request.method() == http::Method::POST && request.uri().path().starts_with("/ui-api/") {
         return axum::response::IntoResponse::into_response(Error::Forbidden(
             "the admin UI's calls are taken only from its own pages".into(),
         ));

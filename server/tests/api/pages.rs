@@ -211,9 +211,11 @@ both!(another_site_cannot_sign_a_browser_in, |backend: Backend| async move {
             .body(format!("token={OPERATOR}"))
             .send()
     };
-    let cross_site = from("cross-site").await.unwrap();
-    assert_eq!(cross_site.status(), 403);
-    assert!(!cross_site.headers().contains_key("set-cookie"));
+    for elsewhere in ["cross-site", "same-site"] {
+        let refused = from(elsewhere).await.unwrap();
+        assert_eq!(refused.status(), 403, "{elsewhere}");
+        assert!(!refused.headers().contains_key("set-cookie"), "{elsewhere}");
+    }
     let own_page = from("same-origin").await.unwrap();
     assert!(own_page.status().is_success(), "{}", own_page.status());
     assert!(own_page.headers()["set-cookie"].to_str().unwrap().starts_with("ih_session="));
