@@ -220,3 +220,18 @@ both!(another_site_cannot_sign_a_browser_in, |backend: Backend| async move {
     assert!(own_page.status().is_success(), "{}", own_page.status());
     assert!(own_page.headers()["set-cookie"].to_str().unwrap().starts_with("ih_session="));
 });
+
+// Why: another site could show the admin UI in a frame and trick a click on Revoke or Delete.
+both!(the_ui_is_not_framed_by_other_sites, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let cookie = sign_in(&app).await;
+    for path in ["/login", "/"] {
+        let response = app.http.get(format!("{}{path}", app.url)).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let headers = response.headers();
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["content-security-policy"], "frame-ancestors 'none'", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
+    }
+});
