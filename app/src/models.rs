@@ -430,7 +430,9 @@ pub struct ApiKeyIn {
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schemars(extend("enum" = ["admin", "read_write", "read_only", null])))]
     pub role: Option<String>,
+    /// The key's scopes, instead of a role (API_KEYS.md lists them); one named twice counts once.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(length(max = SCOPES.len())))]
     pub scopes: Option<Vec<String>>,
     #[serde(default)]
     pub expires_at: Option<String>,

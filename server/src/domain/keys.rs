@@ -141,9 +141,14 @@ fn check(input: &ApiKeyIn, now: i64) -> Result<KeySettings> {
     if input.role.is_some() && input.scopes.is_some() {
         fail("scopes", "give a role or scopes, not both".into());
     }
-    for scope in &scopes {
-        if !SCOPES.contains(&scope.as_str()) {
-            fail("scopes", format!("{scope:?} is not a scope; scopes are {SCOPES:?}"));
+    if scopes.len() > SCOPES.len() {
+        // One error, not one per entry of a list that may be very long.
+        fail("scopes", format!("at most {} scopes, each once: {SCOPES:?}", SCOPES.len()));
+    } else {
+        for scope in &scopes {
+            if !SCOPES.contains(&scope.as_str()) {
+                fail("scopes", format!("{scope:?} is not a scope; scopes are {SCOPES:?}"));
+            }
         }
     }
     if input.role.is_none() && input.scopes.as_ref().is_some_and(Vec::is_empty) {

@@ -545,7 +545,8 @@ both!(the_bounds_the_schemas_document_are_the_ones_enforced, |backend| async mov
         ("TenantIn", Method::POST, "/api/v1/tenants".to_string(), json!({ "name": "t" }), "name"),
         ("ApiKeyIn", Method::POST, keys.clone(), key.clone(), "name"),
         ("ApiKeyIn", Method::POST, keys.clone(), key.clone(), "rate_limit_per_minute"),
-        ("ApiKeyIn", Method::POST, keys, key, "allowed_ips"),
+        ("ApiKeyIn", Method::POST, keys.clone(), key, "allowed_ips"),
+        ("ApiKeyIn", Method::POST, keys, json!({ "name": "k", "scopes": ["keys:read"] }), "scopes"),
         ("WebhookIn", Method::POST, webhooks.clone(), endpoint.clone(), "secret"),
         ("RotateSecretIn", Method::POST, rotate, json!({}), "grace_period_seconds"),
     ];
