@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::auth::{Principal, Scope};
 use super::tenants::audit_row;
-use super::{every_page, page_cursor, page_limit, paginate, Hub};
+use super::{entries_within, every_page, page_cursor, page_limit, paginate, Hub};
 use crate::crypto::sha256_hex;
 use crate::error::{Error, Result};
 use crate::store::{self, api_keys::ApiKeyRow};
@@ -141,14 +141,12 @@ fn check(input: &ApiKeyIn, now: i64) -> Result<KeySettings> {
     if input.role.is_some() && input.scopes.is_some() {
         fail("scopes", "give a role or scopes, not both".into());
     }
-    if scopes.len() > SCOPES.len() {
-        // One error, not one per entry of a list that may be very long.
-        fail("scopes", format!("at most {} scopes, each once: {SCOPES:?}", SCOPES.len()));
-    } else {
-        for scope in &scopes {
-            if !SCOPES.contains(&scope.as_str()) {
-                fail("scopes", format!("{scope:?} is not a scope; scopes are {SCOPES:?}"));
-            }
+    let entries = entries_within(&scopes, SCOPES.len(), || {
+        fail("scopes", format!("at most {} scopes, each once: {SCOPES:?}", SCOPES.len()))
+    });
+    for scope in entries {
+        if !SCOPES.contains(&scope.as_str()) {
+            fail("scopes", format!("{scope:?} is not a scope; scopes are {SCOPES:?}"));
         }
     }
     if input.role.is_none() && input.scopes.as_ref().is_some_and(Vec::is_empty) {
@@ -161,14 +159,12 @@ fn check(input: &ApiKeyIn, now: i64) -> Result<KeySettings> {
         fail("rate_limit_per_minute", format!("must be between 1 and {}", limits::RATE_LIMIT_PER_MINUTE));
     }
     let allowed_ips = input.allowed_ips.clone().unwrap_or_default();
-    if allowed_ips.len() > limits::ALLOWED_IPS {
-        // One error, not one per entry of a list that may be very long.
-        fail("allowed_ips", format!("at most {} addresses or CIDRs", limits::ALLOWED_IPS));
-    } else {
-        for cidr in &allowed_ips {
-            if parse_cidr(cidr).is_none() {
-                fail("allowed_ips", format!("{cidr:?} is not an IPv4 or IPv6 address or CIDR"));
-            }
+    let entries = entries_within(&allowed_ips, limits::ALLOWED_IPS, || {
+        fail("allowed_ips", format!("at most {} addresses or CIDRs", limits::ALLOWED_IPS))
+    });
+    for cidr in entries {
+        if parse_cidr(cidr).is_none() {
+            fail("allowed_ips", format!("{cidr:?} is not an IPv4 or IPv6 address or CIDR"));
         }
     }
     if !errors.is_empty() {

@@ -73,7 +73,6 @@ impl Hub {
     }
 }
 
-/// `limit` as the API defines it: default 50, at most 500.
 /// A rotation's grace period in seconds (`default` when not given), within 0 to 30 days.
 pub fn grace_period(seconds: Option<i64>, default: i64) -> crate::error::Result<i64> {
     use app::models::limits::GRACE_PERIOD_SECONDS as MAX;
@@ -87,6 +86,18 @@ pub fn grace_period(seconds: Option<i64>, default: i64) -> crate::error::Result<
     Ok(grace)
 }
 
+/// The entries of a list to check one by one, or none when there are more than `max`: then
+/// `too_many` is called instead, one error rather than one per entry of a list that may be very
+/// long.
+pub fn entries_within<T>(list: &[T], max: usize, too_many: impl FnOnce()) -> &[T] {
+    if list.len() <= max {
+        return list;
+    }
+    too_many();
+    &[]
+}
+
+/// `limit` as the API defines it: default 50, at most 500.
 pub fn page_limit(limit: Option<i64>) -> i64 {
     limit.unwrap_or(50).clamp(1, 500)
 }

@@ -11,7 +11,7 @@ use base64::Engine;
 
 use super::auth::{Principal, Scope};
 use super::tenants::audit_row;
-use super::{page_cursor, page_limit, paginate, Hub};
+use super::{entries_within, page_cursor, page_limit, paginate, Hub};
 use crate::delivery::ssrf::TargetPolicy;
 use crate::error::{Error, Result};
 use crate::store::{self, webhooks::WebhookRow};
@@ -92,17 +92,13 @@ fn check(input: &WebhookIn, policy: Option<&TargetPolicy>) -> Result<Settings> {
     if input.events.is_empty() {
         fail("events", "choose at least one event type, or \"*\" for all".into());
     }
-    if input.events.len() > limits::EVENT_FILTERS {
-        // One error, not one per entry of a list that may be very long.
-        fail(
-            "events",
-            format!("at most {} event types or families; \"invoice.*\" covers a family", limits::EVENT_FILTERS),
-        );
-    } else {
-        for event in &input.events {
-            if !BUILTIN_EVENT_TYPES.contains(&event.as_str()) && !valid_event_filter(event) {
-                fail("events", format!("{event:?} is not an event type, a family such as \"invoice.*\" or \"*\""));
-            }
+    let entries = entries_within(&input.events, limits::EVENT_FILTERS, || {
+        let most = limits::EVENT_FILTERS;
+        fail("events", format!("at most {most} event types or families; \"invoice.*\" covers a family"))
+    });
+    for event in entries {
+        if !BUILTIN_EVENT_TYPES.contains(&event.as_str()) && !valid_event_filter(event) {
+            fail("events", format!("{event:?} is not an event type, a family such as \"invoice.*\" or \"*\""));
         }
     }
     if let Some(secret) = &input.secret {

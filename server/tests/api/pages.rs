@@ -24,14 +24,7 @@ async fn sign_in(app: &TestApp) -> String {
 }
 
 async fn sign_in_with(app: &TestApp, token: &str) -> String {
-    let response = app
-        .http
-        .post(format!("{}{}", app.url, app::api::SignIn::PATH))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("token={token}"))
-        .send()
-        .await
-        .unwrap();
+    let response = sign_in_request(app, token).send().await.unwrap();
     assert!(response.status().is_success(), "sign-in answered {}", response.status());
     let cookie = response.headers().get("set-cookie").expect("a session cookie").to_str().unwrap();
     cookie.split(';').next().unwrap().to_string()
@@ -57,18 +50,20 @@ both!(every_page_is_rendered_on_the_server_with_its_frame, |backend: Backend| as
     }
 });
 
+/// A call to one of the UI's server functions as the page makes it (form-encoded, or JSON).
+fn call(app: &TestApp, path: &str, body: impl Into<reqwest::Body>, json: bool) -> reqwest::RequestBuilder {
+    let content_type = if json { "application/json" } else { "application/x-www-form-urlencoded" };
+    app.http.post(format!("{}{path}", app.url)).header("content-type", content_type).body(body)
+}
+
+/// The sign-in, as the login form sends it.
+fn sign_in_request(app: &TestApp, token: &str) -> reqwest::RequestBuilder {
+    call(app, app::api::SignIn::PATH, format!("token={token}"), false)
+}
+
 /// Calls one of the UI's server functions as the page does, with the session cookie.
 async fn server_fn(app: &TestApp, cookie: &str, path: &str, body: reqwest::Body, json: bool) -> serde_json::Value {
-    let content_type = if json { "application/json" } else { "application/x-www-form-urlencoded" };
-    let response = app
-        .http
-        .post(format!("{}{path}", app.url))
-        .header("cookie", cookie)
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let response = call(app, path, body, json).header("cookie", cookie).send().await.unwrap();
     assert!(response.status().is_success(), "{path} answered {}", response.status());
     response.json().await.unwrap()
 }
@@ -111,13 +106,8 @@ both!(behind_a_trusted_proxy_the_ui_audits_the_client_and_its_cookie_is_secure, 
     let (_, key) = app.post(&keys, serde_json::json!({ "name": "ui", "role": "admin" })).await;
     let key = key["key"].as_str().unwrap();
     let sign_in = |app: &TestApp| {
-        app.http
-            .post(format!("{}{}", app.url, app::api::SignIn::PATH))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("x-forwarded-for", "203.0.113.7")
-            .header("x-forwarded-proto", "https")
-            .body(format!("token={key}"))
-            .send()
+        let request = sign_in_request(app, key);
+        request.header("x-forwarded-for", "203.0.113.7").header("x-forwarded-proto", "https").send()
     };
     let proxied = sign_in(&app).await.unwrap();
     let cookie = proxied.headers()["set-cookie"].to_str().unwrap();
@@ -139,14 +129,7 @@ both!(behind_a_trusted_proxy_the_ui_audits_the_client_and_its_cookie_is_secure, 
 
 /// What the UI's session server function answers for a cookie: its status and body.
 async fn session_of(app: &TestApp, cookie: &str) -> (u16, String) {
-    let response = app
-        .http
-        .post(format!("{}{}", app.url, app::api::CurrentSession::PATH))
-        .header("cookie", cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await
-        .unwrap();
+    let response = call(app, app::api::CurrentSession::PATH, "", false).header("cookie", cookie).send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
@@ -183,12 +166,8 @@ both!(a_server_function_answers_with_the_status_of_its_problem, |backend: Backen
     let app = TestApp::spawn(backend).await;
     let cookie = sign_in(&app).await;
     let create = |cookie: &str, name: &str| {
-        app.http
-            .post(format!("{}{}", app.url, app::api::CreateTenant::PATH))
-            .header("cookie", cookie)
-            .header("content-type", "application/json")
-            .body(serde_json::json!({ "input": { "name": name } }).to_string())
-            .send()
+        let input = serde_json::json!({ "input": { "name": name } }).to_string();
+        call(&app, app::api::CreateTenant::PATH, input, true).header("cookie", cookie).send()
     };
     let invalid = create(&cookie, "").await.unwrap();
     assert_eq!(invalid.status(), 422);
@@ -203,14 +182,7 @@ both!(a_server_function_answers_with_the_status_of_its_problem, |backend: Backen
 // the attacker's tenant.
 both!(another_site_cannot_sign_a_browser_in, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
-    let from = |site: &'static str| {
-        app.http
-            .post(format!("{}{}", app.url, app::api::SignIn::PATH))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("sec-fetch-site", site)
-            .body(format!("token={OPERATOR}"))
-            .send()
-    };
+    let from = |site: &'static str| sign_in_request(&app, OPERATOR).header("sec-fetch-site", site).send();
     for elsewhere in ["cross-site", "same-site"] {
         let refused = from(elsewhere).await.unwrap();
         assert_eq!(refused.status(), 403, "{elsewhere}");
