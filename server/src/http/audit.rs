@@ -1,13 +1,13 @@
 //! The audit log and the delivery analytics: read-only views of what happened.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 
 use app::models::{AuditEntryOut, AuditFilter, Page, StatsOut, StatsWindow};
 
 use super::openapi::{schema, Op};
-use super::{AppState, Caller, Json, Query};
+use super::{AppState, Caller, Json, Path, Query};
 use crate::error::Result;
 
 pub fn router() -> Router<AppState> {

@@ -1,11 +1,11 @@
 use app::models::{DeliveryWithAttempts, SlackConnectorIn, SlackConnectorOut, TestSendIn};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 
 use super::openapi::{schema, Op};
-use super::{AppState, Caller, Json, OptionalJson};
+use super::{AppState, Caller, Json, OptionalJson, Path};
 use crate::error::Result;
 
 pub fn router() -> Router<AppState> {

@@ -1,11 +1,11 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 
 use app::models::{DeliveryOut, DeliveryWithAttempts, Page};
 
 use super::openapi::{schema, Op};
-use super::{AppState, Caller, Json, Query};
+use super::{AppState, Caller, Json, Path, Query};
 use crate::domain::deliveries::DeliveryQuery;
 use crate::error::Result;
 

@@ -1,13 +1,13 @@
 //! The echo inspector's routes: the public receiver, and the list of what it received.
 
 use app::models::{EchoListOut, EchoReceivedOut};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::routing::{get, post};
 use axum::Router;
 
 use super::openapi::{schema, Auth, Op};
-use super::{AppState, Caller, Json};
+use super::{AppState, Caller, Json, Path};
 use crate::error::Result;
 
 /// Unauthenticated, like any webhook receiver: the signature is what it checks.

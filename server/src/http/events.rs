@@ -1,11 +1,11 @@
 use app::models::{AttemptOut, EventAccepted, EventIn, EventOut, Page};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 
 use super::openapi::{schema, Op};
-use super::{AppState, Caller, Json};
+use super::{AppState, Caller, Json, Path};
 use crate::error::Result;
 
 pub fn router() -> Router<AppState> {

@@ -1,5 +1,5 @@
-//! What a request says, read into the typed models: JSON bodies and query strings. Every
-//! refusal is a problem document that names the field or parameter at fault.
+//! What a request says, read into the typed models: JSON bodies, query strings and path
+//! segments. Every refusal is a problem document that names the field or parameter at fault.
 
 use axum::body::Bytes;
 use axum::extract::FromRequest;
@@ -116,6 +116,35 @@ where
 
     async fn from_request_parts(parts: &mut http::request::Parts, _state: &S) -> Result<Self, Error> {
         read_query(parts.uri.query().unwrap_or_default()).map(Query)
+    }
+}
+
+/// `Path` with a problem-format refusal. The routes' ids are strings, so the one refusal a
+/// request can cause is a segment that is not UTF-8 once percent-decoded (`/webhooks/%FF`):
+/// axum answers that in plain text, which an integrator's problem+json parser cannot read.
+pub struct Path<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut http::request::Parts, state: &S) -> Result<Self, Error> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => match e.into_kind() {
+                ErrorKind::InvalidUtf8InPathParam { key } => {
+                    Err(Error::BadRequest(format!("the path's {key} is not UTF-8 once percent-decoded")))
+                }
+                // Any other kind is a route whose parameters do not match its handler: a bug.
+                kind => Err(Error::internal("path parameters", kind)),
+            },
+            Err(e) => Err(Error::internal("path parameters", e.body_text())),
+        }
     }
 }
 

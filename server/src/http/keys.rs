@@ -1,4 +1,4 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
@@ -6,7 +6,7 @@ use axum::Router;
 use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, Page, RotateIn, UsageOut};
 
 use super::openapi::{schema, Op};
-use super::{AppState, Caller, Json, OptionalJson, PageQuery, Query};
+use super::{AppState, Caller, Json, OptionalJson, PageQuery, Path, Query};
 use crate::error::Result;
 
 pub fn router() -> Router<AppState> {

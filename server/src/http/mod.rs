@@ -24,7 +24,7 @@ use axum::Router;
 use leptos::config::LeptosOptions;
 
 pub use auth::{client_ip, over_https, Authenticate, Caller};
-pub use input::{Json, OptionalJson, PageQuery, Query};
+pub use input::{Json, OptionalJson, PageQuery, Path, Query};
 
 use crate::delivery::Worker;
 use crate::domain::Hub;

@@ -4,13 +4,13 @@ use app::models::{
     AttemptOut, BulkReplayIn, BulkReplayOut, DeliveryOut, EventAccepted, EventIn, EventTypesOut, Page, WebhookIn,
     WebhookOut,
 };
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 
 use super::openapi::{schema, Op};
-use super::{AppState, Caller, Json, OptionalJson, Query};
+use super::{AppState, Caller, Json, OptionalJson, Path, Query};
 use crate::domain::deliveries::DeliveryQuery;
 use crate::error::{Error, Result};
 

@@ -1,4 +1,4 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -7,7 +7,7 @@ use axum::Router;
 use app::models::{Page, TenantIn, TenantOut, WhoAmIOut};
 
 use super::openapi::{schema, Auth, Op};
-use super::{json_bytes, AppState, Caller, Json, Query};
+use super::{json_bytes, AppState, Caller, Json, Path, Query};
 use crate::error::Result;
 
 pub fn router() -> Router<AppState> {

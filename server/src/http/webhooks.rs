@@ -1,13 +1,13 @@
 use app::models::{
     DeliveryOut, DeliveryWithAttempts, Page, RotateSecretIn, SecretOut, TestSendIn, WebhookIn, WebhookOut, WebhookPatch,
 };
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 
 use super::openapi::{schema, Op};
-use super::{AppState, Caller, Json, OptionalJson, PageQuery, Query};
+use super::{AppState, Caller, Json, OptionalJson, PageQuery, Path, Query};
 use crate::domain::deliveries::DeliveryQuery;
 use crate::error::Result;
 

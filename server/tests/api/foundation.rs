@@ -269,6 +269,12 @@ both!(bad_input_is_a_4xx_problem_never_a_500, |backend: Backend| async move {
     assert_eq!(headers["content-type"], "application/problem+json");
     assert_eq!(body["status"], 405);
     assert!(headers["allow"].to_str().unwrap().contains("POST"), "{headers:?}");
+    // An id that is not UTF-8 once percent-decoded: 400 as a problem (axum's own was plain text).
+    for path in [format!("/api/v1/tenants/{tenant}/webhooks/%FF"), "/api/v1/tenants/%C3%28/api-keys".into()] {
+        let (status, headers, body) = app.request(Method::GET, &path, Some(OPERATOR), None).await;
+        assert_eq!((status, body["status"].as_i64()), (StatusCode::BAD_REQUEST, Some(400)), "{path}: {body}");
+        assert_eq!(headers["content-type"], "application/problem+json");
+    }
     // An unknown delivery status filter: 422, not 500.
     let (status, _) = app.get(&format!("/api/v1/tenants/{tenant}/webhook-deliveries?status=bogus")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
