@@ -11,7 +11,7 @@ mod pages;
 pub mod port;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path,
@@ -40,6 +40,8 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/integrations-hub.css"/>
+        // Without an icon of its own, every page load asks for /favicon.ico and logs a 404.
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Title text="Integrations Hub"/>
         <Router>
             <Routes fallback=|| view! { <main class="page"><h1>"Not found"</h1></main> }>

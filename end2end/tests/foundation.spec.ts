@@ -153,3 +153,17 @@ test('the operator finds a tenant by part of its name', async ({ page, request }
   await search.press('Enter');
   await expect(cards.locator(`li[data-id="${other}"]`)).toBeVisible();
 });
+
+test('every page of a tenant loads without an error in the browser console', async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Console e2e');
+  const errors: string[] = [];
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(`${page.url()}: ${message.text()}`); });
+  page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
+  await signIn(page);
+  for (const section of ['dashboard', 'webhooks', 'deliveries', 'dead-letters', 'echo', 'slack', 'api-keys', 'audit']) {
+    await open(page, `/tenants/${tenant}/${section}`);
+    await expect(page.locator('h1')).toBeVisible();
+  }
+  await open(page, '/');
+  expect(errors).toEqual([]);
+});
