@@ -91,6 +91,10 @@ test('a tenant admin key signs in and sees only its own tenant', async ({ page, 
   await page.goto('/');
   await expect(page.locator('.cards')).toContainText('Mine');
   await expect(page.locator('.cards')).not.toContainText('Not mine');
+  // With no tenant to switch to, the top bar names the tenant whose pages these are.
+  await open(page, `/tenants/${mine}/api-keys`);
+  await expect(page.getByTestId('tenant-name')).toHaveText('Mine');
+  await expect(page.getByTestId('tenant-switcher')).toHaveCount(0);
   // A read-only key may not sign in.
   const ro = await (await request.post(`/api/v1/tenants/${mine}/api-keys`, { headers: auth, data: { name: 'ro', role: 'read_only' } })).json();
   await page.getByRole('button', { name: 'Sign out' }).click();

@@ -273,7 +273,7 @@ test('a failed delivery is retried now instead of at its next retry, without a s
     await row.getByRole('button', { name: 'Retry now' }).click();
     await expect(page.getByTestId('replay-notice')).toContainText('Retrying dlv_');
     await expect(row).toContainText('delivered');
-    await expect(row.locator('td').nth(3)).toHaveText('2');
+    await expect(row.getByTestId('attempt-count')).toHaveText('2');
     await expect(page.getByTestId('deliveries').locator('tbody tr[data-id]')).toHaveCount(1);
     expect(receiver.received.length).toBe(2);
   } finally {
@@ -397,4 +397,37 @@ test('on a tenant past the first 500, the switcher shows that tenant, not "Choos
   const switcher = page.getByTestId('tenant-switcher');
   await expect(switcher).toHaveValue(last);
   await expect(switcher.locator('option:checked')).toHaveText(last);
+});
+
+test('the delivery log names each delivery\'s endpoint, a deleted one by its id, and long URLs do not widen the pages', async ({ page, request }) => {
+  const receiver = await startReceiver();
+  try {
+    const tenant = await createTenant(request, 'Endpoint column e2e');
+    const longUrl = `${receiver.url}/${'a-rather-long-path-segment/'.repeat(6)}end`;
+    const hooks: string[] = [];
+    for (const url of [longUrl, `${receiver.url}/short`]) {
+      const res = await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: { url, events: ['*'] } });
+      expect(res.status()).toBe(201);
+      hooks.push((await res.json()).id);
+    }
+    const published = await request.post(`/api/v1/tenants/${tenant}/events`, { headers: auth, data: { event_type: 'order.paid', payload: {} } });
+    const event = (await published.json()).id;
+    expect((await request.delete(`/api/v1/tenants/${tenant}/webhooks/${hooks[1]}`, { headers: auth })).status()).toBe(204);
+
+    await page.setViewportSize({ width: 1024, height: 800 });
+    await signIn(page);
+    const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    await open(page, `/tenants/${tenant}/webhooks`);
+    await expect(page.locator(`tr[data-id="${hooks[0]}"]`)).toContainText(longUrl);
+    expect(await sideways()).toBeLessThanOrEqual(0);
+
+    await open(page, `/tenants/${tenant}/deliveries?event_id=${event}`);
+    const endpoints = page.getByTestId('delivery-endpoint');
+    await expect(endpoints).toHaveCount(2);
+    await expect(endpoints.filter({ hasText: longUrl })).toHaveCount(1);
+    await expect(endpoints.filter({ hasText: `deleted ${hooks[1]}` })).toHaveCount(1);
+    expect(await sideways()).toBeLessThanOrEqual(0);
+  } finally {
+    await receiver.close();
+  }
 });

@@ -2,6 +2,8 @@
 //! badges, rows that expand into their attempts and replay chain, replay buttons, bulk replay of
 //! dead letters, a page at a time, and live updates over server-sent events.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 
 use super::layout::{
@@ -84,6 +86,14 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
     let endpoints = LocalResource::new({
         let tenant = tenant.clone();
         move || list_webhooks(tenant())
+    });
+    // Each row names its endpoint by URL, from the list the endpoint filter shows (nothing until
+    // it has loaded); an endpoint deleted since is named by its id.
+    let endpoint_urls = Memo::new(move |_| {
+        endpoints
+            .get()
+            .and_then(Result::ok)
+            .map(|list| list.into_iter().map(|w| (w.id, w.url)).collect::<HashMap<_, _>>())
     });
     let catalogue = LocalResource::new({
         let tenant = tenant.clone();
@@ -176,12 +186,12 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
             })}
             <table class="table" data-testid="deliveries" class:hidden=move || !loaded.get() || rows.with(Vec::is_empty)>
                 <thead><tr>
-                    <th>"Delivery"</th><th>"Event"</th><th>"Status"</th>
+                    <th>"Delivery"</th><th>"Event, endpoint"</th><th>"Status"</th>
                     <th>"Attempts"</th><th>"Last response"</th><th>"Created"</th><th></th>
                 </tr></thead>
                 <tbody>
                     <For each=move || rows.get() key=|d| (d.id.clone(), d.status, d.attempt_count) let:delivery>
-                        <DeliveryRow delivery expanded on_acted=move |outcome| {
+                        <DeliveryRow delivery endpoint_urls expanded on_acted=move |outcome| {
                             notice.set(Some(outcome));
                             live.tick.update(|t| *t += 1);
                         }/>
@@ -197,6 +207,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
 #[component]
 fn DeliveryRow(
     delivery: DeliveryOut,
+    endpoint_urls: Memo<Option<HashMap<String, String>>>,
     expanded: RwSignal<std::collections::HashSet<String>>,
     on_acted: impl Fn(Result<String, Problem>) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
@@ -232,12 +243,19 @@ fn DeliveryRow(
             }
         })>
             <td><code>{d.id.clone()}</code>{d.replay_of.clone().map(|of| view! { <div class="muted">"replay of "<code>{of}</code></div> })}</td>
-            <td>{d.event_type.clone()}</td>
+            <td>{d.event_type.clone()}<div class="muted" data-testid="delivery-endpoint">{
+                let webhook_id = d.webhook_id.clone();
+                move || endpoint_urls.with(|urls| match urls.as_ref().map(|urls| urls.get(&webhook_id)) {
+                    None => ().into_any(),
+                    Some(Some(url)) => view! { <code class="clip" title=url.clone()>{url.clone()}</code> }.into_any(),
+                    Some(None) => view! { <code class="clip" title=webhook_id.clone()>{format!("deleted {webhook_id}")}</code> }.into_any(),
+                })
+            }</div></td>
             <td>
                 <span class=format!("badge {}", d.status.as_str())>{d.status.as_str()}</span>
                 {d.next_attempt_at.as_deref().filter(|_| waiting).map(|at| view! { <div class="muted">"next "{short_time(at)}</div> })}
             </td>
-            <td>{d.attempt_count}</td>
+            <td data-testid="attempt-count">{d.attempt_count}</td>
             <td>{d.last_status_code.map(|c| c.to_string()).or(d.last_error.clone()).unwrap_or_default()}</td>
             <td>{short_time(&d.created_at)}</td>
             <td class="actions" on:click=|ev| ev.stop_propagation()>

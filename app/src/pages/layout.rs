@@ -143,7 +143,14 @@ fn Nav(session: Session, signed_in: SignedIn) -> impl IntoView {
         // A tenant past the session's first 500 (reached through the Tenants page's search) is
         // shown by its id, rather than "Choose a tenant" standing selected on its pages.
         let unlisted = (!tid.is_empty() && !tenants.iter().any(|t| t.id == tid)).then(|| tid.clone());
-        (tenants.len() > 1).then(|| {
+        if tenants.len() < 2 {
+            // Nothing to switch to (a tenant's key, or an operator with one tenant): the bar still
+            // says whose pages these are.
+            let name = tenants.into_iter().find(|t| t.id == tid).map(|t| t.name).unwrap_or(tid);
+            return (!name.is_empty())
+                .then(|| view! { <span class="tenant-name" data-testid="tenant-name">{name}</span> }.into_any());
+        }
+        Some({
             view! {
                 <select aria-label="Tenant" data-testid="tenant-switcher" on:change=switch>
                     <option value="" selected=tid.is_empty()>"Choose a tenant"</option>
@@ -157,6 +164,7 @@ fn Nav(session: Session, signed_in: SignedIn) -> impl IntoView {
                     }).collect_view()}
                 </select>
             }
+            .into_any()
         })
     };
     view! {

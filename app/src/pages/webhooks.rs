@@ -112,7 +112,7 @@ fn EndpointRow(
     view! {
         <tr data-id=webhook.id.clone()>
             <td>
-                <code>{webhook.url.clone()}</code>
+                <code class="url">{webhook.url.clone()}</code>
                 {webhook.description.clone().map(|d| view! { <div class="muted">{d}</div> })}
                 {webhook.rate_limit_per_second.map(|n| view! { <div class="muted" data-testid="rate-limit">{format!("at most {n} a second")}</div> })}
                 {webhook.disabled_reason.clone().map(|r| view! { <div class="warning" data-testid="disabled-reason">{format!("Disabled: {r}")}</div> })}
@@ -139,7 +139,7 @@ fn EndpointRow(
                     _ => view! { <span class="muted">"no attempt"</span> }.into_any(),
                 }
             })}</td>
-            <td>{short_time(&webhook.created_at)}</td>
+            <td class="time">{short_time(&webhook.created_at)}</td>
             <td class="actions">
                 <a class="button secondary" href=format!("/tenants/{}/deliveries?webhook_id={}", webhook.tenant_id, webhook.id)>"Deliveries"</a>
                 <button class="secondary" on:click=move |_| on_dialog(Dialog::Edit(for_edit.clone()))>"Edit"</button>
@@ -461,7 +461,7 @@ fn TestDialog(webhook: WebhookOut, on_close: impl Fn() + Copy + Send + Sync + 's
         <div class="modal-backdrop">
             <div class="modal wide" role="dialog" aria-label="Send a test event">
                 <h2>"Send a test event"</h2>
-                <p class="muted"><code>{webhook.url.clone()}</code></p>
+                <p class="muted"><code class="url">{webhook.url.clone()}</code></p>
                 <label for="test-type">"Event type"</label>
                 <select id="test-type" on:change=move |ev| {
                     let chosen = event_target_value(&ev);
