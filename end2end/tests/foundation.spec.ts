@@ -49,8 +49,12 @@ test('a published event is delivered, signed, and appears in the live delivery l
     expect(JSON.parse(got.body)).toMatchObject({ id: event.id, type: 'new_lead', data: { name: 'Ada' } });
     expect(verifySignature(secret, got)).toBe(true);
 
-    // Expanded, the row shows what was sent: the event's payload.
-    await row.click();
+    // Expanded, the row shows what was sent: the event's payload. It opens from the keyboard too.
+    const toggle = row.getByRole('button', { name: /^dlv_/ });
+    await expect(toggle).toHaveAttribute('aria-expanded', 'false');
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    await expect(toggle).toHaveAttribute('aria-expanded', 'true');
     const payload = page.getByTestId('payload');
     await payload.locator('summary').click();
     await expect(payload).toContainText('"email": "ada@example.com"');

@@ -225,7 +225,8 @@ fn DeliveryRow(
         }
     });
     let (row_id, toggle_id) = (delivery.id.clone(), delivery.id.clone());
-    let is_open = move || expanded.with(|e| e.contains(&row_id));
+    let is_open = StoredValue::new(row_id);
+    let is_open = move || is_open.with_value(|id| expanded.with(|e| e.contains(id)));
     let d = delivery.clone();
     // A failed delivery is still being retried: "Retry now" sends it at once, where a replay
     // would send the event a second time beside it. Finished ones are replayed.
@@ -242,7 +243,11 @@ fn DeliveryRow(
                 e.insert(toggle_id.clone());
             }
         })>
-            <td><code>{d.id.clone()}</code>{d.replay_of.clone().map(|of| view! { <div class="muted">"replay of "<code>{of}</code></div> })}</td>
+            // The row opens on a click anywhere; this button (whose click reaches the row) is how
+            // a keyboard or a screen reader opens it, and says whether it is open.
+            <td><button type="button" class="link" aria-expanded=move || is_open().to_string()>
+                <code>{d.id.clone()}</code>
+            </button>{d.replay_of.clone().map(|of| view! { <div class="muted">"replay of "<code>{of}</code></div> })}</td>
             <td>{d.event_type.clone()}<div class="muted" data-testid="delivery-endpoint">{
                 let webhook_id = d.webhook_id.clone();
                 move || endpoint_urls.with(|urls| match urls.as_ref().map(|urls| urls.get(&webhook_id)) {
