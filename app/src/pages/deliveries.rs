@@ -2,7 +2,7 @@
 //! badges, rows that expand into their attempts and replay chain, replay buttons, bulk replay of
 //! dead letters, a page at a time, and live updates over server-sent events.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 
@@ -80,7 +80,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
     let next = Signal::derive(move || page.with(|p| p.next_cursor.clone()));
     let failure = Memo::new(move |_| deliveries.get().and_then(|r| r.err()));
     let loaded = Memo::new(move |_| deliveries.get().is_some());
-    let expanded = RwSignal::new(std::collections::HashSet::<String>::new());
+    let expanded = RwSignal::new(HashSet::<String>::new());
     // The outcome of the last replay, kept here because the replayed row may be redrawn.
     let notice = RwSignal::new(None::<Result<String, Problem>>);
     let endpoints = LocalResource::new({
@@ -208,7 +208,7 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
 fn DeliveryRow(
     delivery: DeliveryOut,
     endpoint_urls: Memo<Option<HashMap<String, String>>>,
-    expanded: RwSignal<std::collections::HashSet<String>>,
+    expanded: RwSignal<HashSet<String>>,
     on_acted: impl Fn(Result<String, Problem>) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let replay = ServerAction::<ReplayDelivery>::new();
@@ -224,9 +224,8 @@ fn DeliveryRow(
             on_acted(result.map(|_| format!("Retrying {retried} now")));
         }
     });
-    let (row_id, toggle_id) = (delivery.id.clone(), delivery.id.clone());
-    let is_open = StoredValue::new(row_id);
-    let is_open = move || is_open.with_value(|id| expanded.with(|e| e.contains(id)));
+    let (row_id, toggle_id) = (StoredValue::new(delivery.id.clone()), delivery.id.clone());
+    let is_open = move || row_id.with_value(|id| expanded.with(|e| e.contains(id)));
     let d = delivery.clone();
     // A failed delivery is still being retried: "Retry now" sends it at once, where a replay
     // would send the event a second time beside it. Finished ones are replayed.

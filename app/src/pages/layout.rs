@@ -140,9 +140,6 @@ fn Nav(session: Session, signed_in: SignedIn) -> impl IntoView {
     let current = tenant.clone();
     let switcher = move || {
         let (tenants, tid, switch) = (signed_in.tenants.get(), current(), switch.clone());
-        // A tenant past the session's first 500 (reached through the Tenants page's search) is
-        // shown by its id, rather than "Choose a tenant" standing selected on its pages.
-        let unlisted = (!tid.is_empty() && !tenants.iter().any(|t| t.id == tid)).then(|| tid.clone());
         if tenants.len() < 2 {
             // Nothing to switch to (a tenant's key, or an operator with one tenant): the bar still
             // says whose pages these are.
@@ -150,6 +147,9 @@ fn Nav(session: Session, signed_in: SignedIn) -> impl IntoView {
             return (!name.is_empty())
                 .then(|| view! { <span class="tenant-name" data-testid="tenant-name">{name}</span> }.into_any());
         }
+        // A tenant past the session's first 500 (reached through the Tenants page's search) is
+        // shown by its id, rather than "Choose a tenant" standing selected on its pages.
+        let unlisted = (!tid.is_empty() && !tenants.iter().any(|t| t.id == tid)).then(|| tid.clone());
         Some({
             view! {
                 <select aria-label="Tenant" data-testid="tenant-switcher" on:change=switch>

@@ -280,7 +280,10 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
         }
     }
     if op.path.contains('{') {
-        refusals.push((404, "not found, or another tenant's"));
+        refusals.extend([
+            (400, "a path segment that is not UTF-8 once percent-decoded"),
+            (404, "not found, or another tenant's"),
+        ]);
     }
     refusals.extend(op.refusals.iter().copied());
     let mut descriptions: std::collections::BTreeMap<u16, Vec<&str>> = Default::default();
