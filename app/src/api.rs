@@ -61,12 +61,47 @@ mod ssr {
     }
 }
 
+/// Signs in and goes to `next` (the page a "Sign in again" link came from), or to the start.
 #[server(prefix = "/ui-api")]
-pub async fn sign_in(token: String) -> Result<(), Problem> {
+pub async fn sign_in(token: String, next: Option<String>) -> Result<(), Problem> {
     let session = ssr::admin()?.0.sign_in(token.trim(), ssr::client_ip()).await?;
     ssr::set_cookie(&session, 12 * 3600);
-    leptos_axum::redirect("/");
+    leptos_axum::redirect(page_of_this_site(next.as_deref().unwrap_or_default()));
     Ok(())
+}
+
+/// `next` when it is a path on this site, else `/`: the sign-in must not send a browser to
+/// another site (`//evil.example` and `/\evil.example` are read by browsers as other hosts).
+pub fn page_of_this_site(next: &str) -> &str {
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.chars().any(|c| c.is_control() || c == '\\');
+    if local {
+        next
+    } else {
+        "/"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sign_in_goes_only_to_pages_of_this_site() {
+        use super::page_of_this_site;
+        for local in ["/", "/tenants/t_1/deliveries", "/tenants/t_1/deliveries?status=failed&since=2026-11-22T10:00"] {
+            assert_eq!(page_of_this_site(local), local);
+        }
+        for elsewhere in [
+            "",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "/\tevil",
+            "/a\\b",
+            "tenants",
+        ] {
+            assert_eq!(page_of_this_site(elsewhere), "/", "{elsewhere:?}");
+        }
+    }
 }
 
 #[server(prefix = "/ui-api")]

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { auth, clearOfAMinuteBoundary, createTenant, signIn, open } from './helpers';
+import { auth, clearOfAMinuteBoundary, createTenant, operatorToken, signIn, open } from './helpers';
 
 test('an admin creates, copies, rotates and revokes an API key', async ({ page, context, request }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
@@ -177,4 +177,34 @@ test("a key's name opens its settings, its requests by outcome and its audit ent
   await expect(entries).toHaveCount(2);
   await expect(entries.nth(0)).toHaveAttribute('data-action', 'api_key.revoked');
   await expect(entries.nth(1)).toHaveAttribute('data-action', 'api_key.created');
+});
+
+test('an open page says when its session has ended, and signing in again returns to it', async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Ended');
+  const newKey = async () =>
+    (await request.post(`/api/v1/tenants/${tenant}/api-keys`, { headers: auth, data: { name: 'ui', role: 'admin' } })).json();
+  const first = await newKey();
+  await signIn(page, first.key);
+  await open(page, `/tenants/${tenant}/deliveries?status=failed`);
+  const live = page.getByTestId('live');
+  await expect(live).toHaveText(/● live/);
+  // The key is revoked elsewhere: the open page stops following the hub and says why.
+  expect((await request.post(`/api/v1/tenants/${tenant}/api-keys/${first.id}/revoke`, { headers: auth })).status()).toBe(200);
+  await expect(live).toContainText('not live: the token or key of this session is no longer valid', { timeout: 15_000 });
+  // Signing in again (with another key) returns to the page, its filter kept.
+  await live.getByRole('link', { name: 'Sign in again' }).click();
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await page.getByLabel('Token or API key').fill((await newKey()).key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(new RegExp(`/tenants/${tenant}/deliveries\\?status=failed$`));
+  await expect(page.locator('#status-filter')).toHaveValue('failed');
+  await expect(page.getByTestId('live')).toHaveText(/● live/);
+  // A page opened with no session (a bookmark) offers the sign-in, which returns to it too.
+  await page.context().clearCookies();
+  await page.goto(`/tenants/${tenant}/webhooks`);
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await page.getByLabel('Token or API key').fill(operatorToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(new RegExp(`/tenants/${tenant}/webhooks$`));
+  await expect(page.getByRole('heading', { name: 'Webhooks' })).toBeVisible();
 });

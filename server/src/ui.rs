@@ -128,31 +128,35 @@ async fn problem_status(request: Request, next: Next) -> axum::response::Respons
 /// Server-sent events for the admin UI's live views: a `change` event whenever deliveries or
 /// events were committed on this instance (at most one per 250 ms), and one every 5 s anyway
 /// so that work done by other instances shows up too. The page refetches on each.
+///
+/// The session is checked again every few seconds: once it has ended (signed out, expired, its
+/// key revoked or the operator token replaced) the stream sends `ended` with the reason and
+/// closes, so an open tab stops following the hub and tells its admin to sign in again.
 async fn live(
     axum::extract::State(state): axum::extract::State<AppState>,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
     use axum::response::IntoResponse;
-    let token = app::api::session_cookie(&headers);
+    let token = app::api::session_cookie(&headers).unwrap_or_default();
     let port = UiPort(state.hub.clone(), state.worker.clone());
-    if port.principal(token.as_deref().unwrap_or_default()).await.is_err() {
+    if port.principal(&token).await.is_err() {
         return Error::Unauthorized.into_response();
     }
     let mut changes = state.hub.changes.subscribe();
     let stream = async_stream(move |tx| async move {
+        let mut checked = tokio::time::Instant::now();
         loop {
             let hub_running = tokio::select! {
                 r = changes.changed() => r.is_ok(),
                 _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => true,
             };
-            let count = *changes.borrow_and_update();
-            if !hub_running
-                || tx
-                    .send(Ok::<_, std::convert::Infallible>(Event::default().event("change").data(count.to_string())))
-                    .await
-                    .is_err()
-            {
+            let ended = session_ended(&port, &token, &mut checked).await;
+            let event = match &ended {
+                Some(reason) => Event::default().event("ended").data(reason),
+                None => Event::default().event("change").data(changes.borrow_and_update().to_string()),
+            };
+            if !hub_running || tx.send(Ok::<_, std::convert::Infallible>(event)).await.is_err() || ended.is_some() {
                 return;
             }
             // Changes during this pause are coalesced into the next event.
@@ -162,6 +166,21 @@ async fn live(
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }
 
+/// How often an open live stream checks that its session still stands (two small reads).
+const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The reason a live stream's session has ended, checked at most once per `SESSION_RECHECK`.
+/// A failed read (the database unreachable for a moment) is not an ended session.
+async fn session_ended(port: &UiPort, token: &str, checked: &mut tokio::time::Instant) -> Option<String> {
+    if checked.elapsed() < SESSION_RECHECK {
+        return None;
+    }
+    *checked = tokio::time::Instant::now();
+    match port.principal(token).await {
+        Err(problem) if problem.status == 401 => Some(problem.detail),
+        _ => None,
+    }
+}
 /// A stream fed by a task: simpler to read than a hand-written `Stream`, and the task ends
 /// when the client goes away (its sends fail).
 fn async_stream<T: Send + 'static, F: std::future::Future<Output = ()> + Send + 'static>(

@@ -187,7 +187,7 @@ fn SignInPrompt(problem: Problem) -> impl IntoView {
         <main class="page narrow">
             <h1>"Integrations Hub"</h1>
             <p class="muted">{problem.detail}</p>
-            <a class="button" href="/login">"Sign in"</a>
+            <a class="button" href=sign_in_here()>"Sign in"</a>
         </main>
     }
 }
@@ -195,7 +195,9 @@ fn SignInPrompt(problem: Problem) -> impl IntoView {
 /// Shows a server error in place of the content that failed to load.
 #[component]
 pub fn ProblemBox(problem: Problem) -> impl IntoView {
-    view! { <p class="error" role="alert">{problem.title}": "{problem.detail}</p> }
+    // An ended session is the one error the admin can mend from here.
+    let sign_in = (problem.status == 401).then(|| view! { " " <SignInAgain/> });
+    view! { <p class="error" role="alert">{problem.title}": "{problem.detail}{sign_in}</p> }
 }
 
 /// A datetime-local input's value (`2026-11-22T10:00`, read as UTC) as RFC 3339; empty → none.
@@ -242,15 +244,18 @@ pub fn copy_to_clipboard(text: &str) {
 }
 
 /// Live updates from the server (`/ui-api/live`, server-sent events): `tick` grows on every
-/// change, `connected` tells whether the stream is open. Pages refetch when `tick` moves.
+/// change, `connected` tells whether the stream is open, `ended` why it stopped for good (the
+/// session ended: the server says so and closes; or the browser gave up reconnecting). Pages
+/// refetch when `tick` moves.
 #[derive(Clone, Copy)]
 pub struct Live {
     pub tick: RwSignal<u64>,
     pub connected: RwSignal<bool>,
+    pub ended: RwSignal<Option<String>>,
 }
 
 pub fn live_updates() -> Live {
-    let live = Live { tick: RwSignal::new(0), connected: RwSignal::new(false) };
+    let live = Live { tick: RwSignal::new(0), connected: RwSignal::new(false), ended: RwSignal::new(None) };
     // Effects run only in the browser, so the stream opens once the page is hydrated.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
@@ -258,13 +263,32 @@ pub fn live_updates() -> Live {
         use wasm_bindgen::JsCast;
         let Ok(source) = web_sys::EventSource::new("/ui-api/live") else { return };
         let on_change = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| live.tick.update(|t| *t += 1));
+        let on_ended = {
+            let source = source.clone();
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+                // Closed here, or the browser would reconnect and be refused.
+                source.close();
+                live.connected.set(false);
+                live.ended.set(Some(event.data().as_string().unwrap_or_default()));
+            })
+        };
         let on_open = Closure::<dyn Fn(web_sys::Event)>::new(move |_| live.connected.set(true));
-        // The browser reconnects by itself; meanwhile the page says it is not live.
-        let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| live.connected.set(false));
+        // The browser reconnects by itself after a dropped connection, and meanwhile the page says
+        // it is not live; after a refusal (a non-200 answer) it gives up, and the page says so.
+        let on_error = {
+            let source = source.clone();
+            Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
+                live.connected.set(false);
+                if source.ready_state() == web_sys::EventSource::CLOSED && live.ended.get_untracked().is_none() {
+                    live.ended.set(Some("live updates were refused".into()));
+                }
+            })
+        };
         let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+        let _ = source.add_event_listener_with_callback("ended", on_ended.as_ref().unchecked_ref());
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        let kept = StoredValue::new_local((source, on_change, on_open, on_error));
+        let kept = StoredValue::new_local((source, on_change, on_ended, on_open, on_error));
         on_cleanup(move || {
             kept.try_with_value(|(source, ..)| source.close());
         });
@@ -272,13 +296,40 @@ pub fn live_updates() -> Live {
     live
 }
 
-/// "● live" while the server's change stream is open.
+/// "● live" while the server's change stream is open; once it has ended for good, why, and a
+/// way back (signing in again returns to this page).
 #[component]
 pub fn LiveBadge(live: Live) -> impl IntoView {
-    view! {
-        <span class="live" class:on=move || live.connected.get() data-testid="live">
-            {move || if live.connected.get() { "\u{25cf} live" } else { "\u{25cb} connecting" }}
-        </span>
+    move || match live.ended.get() {
+        Some(reason) => view! {
+            <span class="live ended" role="alert" data-testid="live">
+                {format!("\u{25cb} not live: {reason}")}" "<SignInAgain/>
+            </span>
+        }
+        .into_any(),
+        None => view! {
+            <span class="live" class:on=move || live.connected.get() data-testid="live">
+                {move || if live.connected.get() { "\u{25cf} live" } else { "\u{25cb} connecting" }}
+            </span>
+        }
+        .into_any(),
+    }
+}
+
+/// A link to the sign-in page that brings the admin back to the page they are on.
+#[component]
+pub fn SignInAgain() -> impl IntoView {
+    view! { <a href=sign_in_here() data-testid="sign-in-again">"Sign in again"</a> }
+}
+
+/// The sign-in page's address, with this page (path and query) as where to return after it.
+fn sign_in_here() -> impl Fn() -> String + Send + Sync + 'static {
+    let location = leptos_router::hooks::use_location();
+    move || {
+        let (path, search) = (location.pathname.get(), location.search.get());
+        let here = if search.is_empty() { path } else { format!("{path}?{search}") };
+        let query: leptos_router::params::ParamsMap = [("next", here)].into_iter().collect();
+        format!("/login{}", query.to_query_string())
     }
 }
 

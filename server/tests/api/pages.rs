@@ -207,3 +207,55 @@ both!(the_ui_is_not_framed_by_other_sites, |backend: Backend| async move {
         assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
     }
 });
+
+/// Reads a server-sent event stream until `marker` has arrived (within 20 s); returns the text.
+async fn read_until(stream: &mut reqwest::Response, marker: &str) -> String {
+    let mut text = String::new();
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while !text.contains(marker) {
+            let chunk = stream.chunk().await.unwrap().unwrap_or_else(|| panic!("the stream closed first:\n{text}"));
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {marker:?} within 20 s:\n{text}"));
+    text
+}
+
+// Why: the UI's live stream checked its session only when it opened. A tab left open kept
+// following the hub (and said "live") after its admin signed out in another tab, or after the
+// key it was signed in with was revoked.
+both!(a_live_stream_ends_when_its_session_does, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Live").await;
+    let (_, key) = app
+        .post(&format!("/api/v1/tenants/{tenant}/api-keys"), serde_json::json!({ "name": "ui", "role": "admin" }))
+        .await;
+    let (operator, key_session) = (sign_in(&app).await, sign_in_with(&app, key["key"].as_str().unwrap()).await);
+    let open = |cookie: &str| app.http.get(format!("{}/ui-api/live", app.url)).header("cookie", cookie).send();
+    let (mut operator_stream, mut key_stream) = (open(&operator).await.unwrap(), open(&key_session).await.unwrap());
+    assert_eq!((operator_stream.status().as_u16(), key_stream.status().as_u16()), (200, 200));
+    // Both follow the hub while their sessions stand.
+    let (_, event) = app
+        .post(
+            &format!("/api/v1/tenants/{tenant}/events"),
+            serde_json::json!({
+                "event_type": "new_lead", "payload": {}
+            }),
+        )
+        .await;
+    assert!(event["id"].is_string(), "{event}");
+    read_until(&mut key_stream, "event: change").await;
+    // The key is revoked: its session's stream says why, then closes.
+    let key_id = key["id"].as_str().unwrap();
+    app.post(&format!("/api/v1/tenants/{tenant}/api-keys/{key_id}/revoke"), serde_json::json!({})).await;
+    let ended = read_until(&mut key_stream, "event: ended").await;
+    assert!(ended.contains("no longer valid; sign in again"), "{ended}");
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), key_stream.chunk()).await;
+    assert!(matches!(closed, Ok(Ok(None))), "the stream stayed open: {closed:?}");
+    // The operator signs out (in another tab): that session's stream ends too.
+    let signed_out = call(&app, app::api::SignOut::PATH, "", false).header("cookie", &operator).send().await.unwrap();
+    assert!(signed_out.status().is_success() || signed_out.status().is_redirection(), "{}", signed_out.status());
+    let ended = read_until(&mut operator_stream, "event: ended").await;
+    assert!(ended.contains("your session has ended; sign in again"), "{ended}");
+});
