@@ -127,6 +127,15 @@ both!(behind_a_trusted_proxy_the_ui_audits_the_client_and_its_cookie_is_secure, 
     assert_eq!(sign_ins, ["203.0.113.7", "127.0.0.1"], "{log}");
 });
 
+/// A new admin key of `tenant` (the kind that may sign in to the UI), as the create answers it.
+async fn admin_key(app: &TestApp, tenant: &str) -> serde_json::Value {
+    let (status, key) = app
+        .post(&format!("/api/v1/tenants/{tenant}/api-keys"), serde_json::json!({ "name": "ui", "role": "admin" }))
+        .await;
+    assert_eq!(status, 201, "{key}");
+    key
+}
+
 /// What the UI's session server function answers for a cookie: its status and body.
 async fn session_of(app: &TestApp, cookie: &str) -> (u16, String) {
     let response = call(app, app::api::CurrentSession::PATH, "", false).header("cookie", cookie).send().await.unwrap();
@@ -139,9 +148,7 @@ async fn session_of(app: &TestApp, cookie: &str) -> (u16, String) {
 both!(a_new_operator_token_ends_the_sessions_of_the_old_one, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Sessions").await;
-    let (_, key) = app
-        .post(&format!("/api/v1/tenants/{tenant}/api-keys"), serde_json::json!({ "name": "ui", "role": "admin" }))
-        .await;
+    let key = admin_key(&app, &tenant).await;
     let operator = sign_in(&app).await;
     let key_session = sign_in_with(&app, key["key"].as_str().unwrap()).await;
     assert_eq!(session_of(&app, &operator).await.0, 200);
@@ -228,9 +235,7 @@ async fn read_until(stream: &mut reqwest::Response, marker: &str) -> String {
 both!(a_live_stream_ends_when_its_session_does, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Live").await;
-    let (_, key) = app
-        .post(&format!("/api/v1/tenants/{tenant}/api-keys"), serde_json::json!({ "name": "ui", "role": "admin" }))
-        .await;
+    let key = admin_key(&app, &tenant).await;
     let (operator, key_session) = (sign_in(&app).await, sign_in_with(&app, key["key"].as_str().unwrap()).await);
     let open = |cookie: &str| app.http.get(format!("{}/ui-api/live", app.url)).header("cookie", cookie).send();
     let (mut operator_stream, mut key_stream) = (open(&operator).await.unwrap(), open(&key_session).await.unwrap());
