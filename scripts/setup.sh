@@ -7,7 +7,6 @@ cd "$(dirname "$0")/.."
 CARGO_LEPTOS_VERSION=0.3.10      # 0.3.11 needs rustc >= 1.96
 WASM_BINDGEN_VERSION=0.2.130     # must equal the wasm-bindgen crate pinned in Cargo.toml
 BINARYEN_VERSION=132.0.0         # wasm-opt for --release builds; Debian's (108) breaks hydration
-SCHEMATHESIS_VERSION=4.32.5      # the API fuzzer (PyPI)
 want_chromium=${IH_SETUP_CHROMIUM:-1}
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -64,11 +63,14 @@ if [ "$(wasm-opt --version 2>/dev/null | grep -o '[0-9]\+' | head -1)" != "${BIN
 fi
 
 # schemathesis fuzzes the REST API against its OpenAPI document (scripts/fuzz-api.sh), from
-# PyPI into a virtualenv of its own, pinned: a newer one may add checks and fail a green build.
-if [ "$(.venv-fuzz/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
-  step "installing schemathesis $SCHEMATHESIS_VERSION (PyPI, into .venv-fuzz)"
+# PyPI into a virtualenv of its own, pinned with every dependency (scripts/fuzz-requirements.txt):
+# a newer one may add checks, or break, under a green build. Reinstalled when that file changes.
+if ! cmp -s scripts/fuzz-requirements.txt .venv-fuzz/installed-requirements.txt; then
+  step "installing schemathesis and its dependencies as pinned in scripts/fuzz-requirements.txt (PyPI, into .venv-fuzz)"
+  rm -rf .venv-fuzz
   python3 -m venv .venv-fuzz
-  .venv-fuzz/bin/pip install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  .venv-fuzz/bin/pip install -q --disable-pip-version-check -r scripts/fuzz-requirements.txt
+  cp scripts/fuzz-requirements.txt .venv-fuzz/installed-requirements.txt
 fi
 
 if [ -n "$browser_pid" ]; then
