@@ -31,13 +31,21 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let context = move || provide_context(admin.clone());
     Router::new()
         .route("/ui-api/live", axum::routing::get(live))
-        .leptos_routes_with_context(state, generate_route_list(app::App), context, move || app::shell(options.clone()))
+        .leptos_routes_with_context(state, ROUTES.clone(), context, move || app::shell(options.clone()))
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), client))
         .layer(axum::middleware::from_fn(problem_status))
         .layer(axum::middleware::from_fn(same_origin_only))
         .layer(axum::middleware::from_fn(browser_hardening))
 }
+
+/// The UI's routes, found once per process. leptos finds them by rendering the app with resource
+/// loading switched off by a flag global to the process (leptos_server's `SuppressResourceLoad`),
+/// and a resource first polled meanwhile never loads: a page that another hub of the same process
+/// rendered while this one was being built stalled mid-body for ever. Found once, before any hub
+/// of the process can serve a page, the flag is never up while one renders.
+static ROUTES: std::sync::LazyLock<Vec<leptos_axum::AxumRouteListing>> =
+    std::sync::LazyLock::new(|| generate_route_list(app::App));
 
 /// The admin UI is never framed by another page (clickjacking on Revoke or Delete), its files
 /// are not sniffed as another type, and its addresses (tenant and key ids) are not sent to other

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::both;
 use crate::helpers::{
-    database_url, drop_schema, schema_of, Backend, Receiver, ScratchDir, OPERATOR, SHARED_MASTER_KEY,
+    database_url, drop_schema, schema_of, test_client, Backend, Receiver, ScratchDir, OPERATOR, SHARED_MASTER_KEY,
 };
 
 /// One `integrations-hub` process on its own port.
@@ -41,7 +41,7 @@ impl HubProcess {
             .spawn()
             .expect("the hub binary starts");
         let hub = HubProcess { child, url: format!("http://127.0.0.1:{port}") };
-        let client = reqwest::Client::new();
+        let client = test_client();
         tokio::time::timeout(Duration::from_secs(30), async {
             while !client.get(format!("{}/ready", hub.url)).send().await.is_ok_and(|r| r.status().is_success()) {
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -75,7 +75,7 @@ both!(a_hub_killed_mid_burst_loses_nothing, |backend: Backend| async move {
     let (dir_a, dir_b) = (ScratchDir::new(), ScratchDir::new());
     let db = database_url(backend, dir_a.path()).await;
     let receiver = Receiver::start().await;
-    let client = reqwest::Client::new();
+    let client = test_client();
     let mut first = HubProcess::start(&db, dir_a.path()).await;
     let tenant = post(&client, format!("{}/api/v1/tenants", first.url), json!({ "name": "Acme" })).await.unwrap()["id"]
         .as_str()

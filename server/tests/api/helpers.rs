@@ -66,6 +66,16 @@ pub async fn clear_of_a_minute_boundary() {
     }
 }
 
+/// The longest any one request of a test may take, from connecting to the end of its body. A
+/// hub that stops answering (a page whose render never ends, say) then fails the test that asked,
+/// by name, instead of hanging the whole run until CI kills it. Well above the 20 s a test reads
+/// a live stream for.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn test_client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(REQUEST_TIMEOUT).build().expect("a reqwest client")
+}
+
 pub struct TestApp {
     pub url: String,
     pub hub: Hub,
@@ -162,7 +172,7 @@ impl TestApp {
         let url = format!("http://{}", app.local_addr());
         let (hub, worker, shutdown) = (app.hub.clone(), app.worker.clone(), app.shutdown_token());
         tokio::spawn(app.run());
-        TestApp { url, hub, worker, http: reqwest::Client::new(), database_url, shutdown, schema: None, _dir: dir }
+        TestApp { url, hub, worker, http: test_client(), database_url, shutdown, schema: None, _dir: dir }
     }
 
     pub async fn request(

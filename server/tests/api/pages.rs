@@ -50,6 +50,43 @@ both!(every_page_is_rendered_on_the_server_with_its_frame, |backend: Backend| as
     }
 });
 
+// Why: leptos finds a UI's routes by rendering it once with resource loading switched off by a
+// flag that is global to the process, and a resource first polled meanwhile never loads. Every
+// hub built found its routes anew, so a page one hub was rendering while another hub of the same
+// process was being built (as the tests do all the time) could stop mid-body for ever: a CI run
+// hung 15 minutes on it, and a loop of the test above stalled once in ~700 runs.
+both!(a_page_renders_while_another_hub_is_being_built, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Busy").await;
+    let cookie = sign_in(&app).await;
+    let building = tokio::spawn(async {
+        for _ in 0..HUBS_BUILT {
+            TestApp::spawn(Backend::Sqlite).await;
+        }
+    });
+    // Several pages at a time, so that each build finds one whose resources are just starting.
+    let load = |path: &'static str| {
+        let (app, cookie, tenant, building) = (&app, &cookie, &tenant, &building);
+        async move {
+            let url = format!("{}/tenants/{tenant}/{path}", app.url);
+            let mut loads = 0;
+            while !building.is_finished() {
+                let response = app.http.get(&url).header("cookie", cookie).send().await.unwrap();
+                let html = response.text().await.unwrap_or_else(|e| panic!("{path}, load {loads}: {e}"));
+                assert!(html.contains("</html>"), "{path}: the page ends before its end:\n{html}");
+                loads += 1;
+            }
+            loads
+        }
+    };
+    let loads = futures::future::join_all(["webhooks", "api-keys", "echo", "webhooks"].map(load)).await;
+    building.await.unwrap();
+    assert!(loads.iter().all(|&n| n > 0), "every page was loaded while hubs were built: {loads:?}");
+});
+
+/// How many hubs `a_page_renders_while_another_hub_is_being_built` builds beside its own.
+const HUBS_BUILT: usize = 30;
+
 /// A call to one of the UI's server functions as the page makes it (form-encoded, or JSON).
 fn call(app: &TestApp, path: &str, body: impl Into<reqwest::Body>, json: bool) -> reqwest::RequestBuilder {
     let content_type = if json { "application/json" } else { "application/x-www-form-urlencoded" };
