@@ -79,7 +79,7 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         operator_meter: Arc::new(domain::ratelimit::Meter::new(config.operator_rate_limit_per_minute)),
         target_policy,
         echo_base: format!("http://{}", own_address(addr)),
-        changes: tokio::sync::watch::Sender::new(0),
+        changes: Default::default(),
         config: config.clone(),
     });
     let resealed = hub.seal_plain_headers().await.map_err(|e| format!("sealing custom headers: {e}"))?;

@@ -133,38 +133,59 @@ async fn problem_status(request: Request, next: Next) -> axum::response::Respons
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// Server-sent events for the admin UI's live views: a `change` event whenever deliveries or
-/// events were committed on this instance (at most one per 250 ms), and one every 5 s anyway
-/// so that work done by other instances shows up too. The page refetches on each.
+/// Server-sent events for the admin UI's live views: a `change` event whenever the followed
+/// tenant's deliveries, events or echo requests were committed on this instance (at most one per
+/// 250 ms), and one every 5 s anyway so that work done by other instances shows up too. The page
+/// refetches on each. Its data is the followed tenant's change count, so it tells nothing of
+/// other tenants; their changes send nothing.
 ///
 /// The session is checked again every few seconds: once it has ended (signed out, expired, its
 /// key revoked or the operator token replaced) the stream sends `ended` with the reason and
 /// closes, so an open tab stops following the hub and tells its admin to sign in again.
 async fn live(
     axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<LiveQuery>,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
     use axum::response::IntoResponse;
+    use tokio::time::{sleep_until, Instant};
     let token = app::api::session_cookie(&headers).unwrap_or_default();
     let port = UiPort(state.hub.clone(), state.worker.clone());
-    if port.principal(&token).await.is_err() {
+    let Ok((principal, _)) = port.principal(&token).await else {
         return Error::Unauthorized.into_response();
-    }
+    };
+    let tenant = match query.tenant.filter(|t| !t.is_empty()) {
+        Some(tenant) => match principal.require_tenant(&tenant) {
+            Ok(()) => Some(tenant),
+            Err(e) => return e.into_response(),
+        },
+        None => principal.tenant_id().map(str::to_string),
+    };
     let mut changes = state.hub.changes.subscribe();
     let stream = async_stream(move |tx| async move {
-        let mut checked = tokio::time::Instant::now();
+        let mut checked = Instant::now();
+        let mut seen = changes.borrow_and_update().version(tenant.as_deref());
+        // A deadline, not a fresh 5 s per wake: other tenants' changes wake the loop often.
+        let mut quiet_until = Instant::now() + QUIET_TICK;
         loop {
-            let hub_running = tokio::select! {
-                r = changes.changed() => r.is_ok(),
-                _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => true,
+            let woken_by_change = tokio::select! {
+                r = changes.changed() => match r {
+                    Ok(()) => true,
+                    Err(_) => return, // the hub is shutting down
+                },
+                _ = sleep_until(quiet_until) => false,
             };
+            let version = changes.borrow_and_update().version(tenant.as_deref());
             let ended = session_ended(&port, &token, &mut checked).await;
             let event = match &ended {
                 Some(reason) => Event::default().event("ended").data(reason),
-                None => Event::default().event("change").data(changes.borrow_and_update().to_string()),
+                None if woken_by_change && version == seen => continue,
+                None => Event::default().event("change").data(version.to_string()),
             };
-            if !hub_running || tx.send(Ok::<_, std::convert::Infallible>(event)).await.is_err() || ended.is_some() {
+            seen = version;
+            quiet_until = Instant::now() + QUIET_TICK;
+            if tx.send(Ok::<_, std::convert::Infallible>(event)).await.is_err() || ended.is_some() {
                 return;
             }
             // Changes during this pause are coalesced into the next event.
@@ -173,6 +194,16 @@ async fn live(
     });
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }
+
+/// `/ui-api/live?tenant=<id>`: the tenant whose changes a page follows. Without it an operator's
+/// page follows every tenant's, and a tenant admin's its own; another tenant's id answers 404.
+#[derive(serde::Deserialize)]
+struct LiveQuery {
+    tenant: Option<String>,
+}
+
+/// How long a live stream stays silent at most: the changes of other instances show up so.
+const QUIET_TICK: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How often an open live stream checks that its session still stands (two small reads).
 const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(3);

@@ -35,7 +35,7 @@ fn top_error(stats: &StatsSummaryOut) -> String {
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let tenant = tenant_param();
-    let live = live_updates();
+    let live = live_updates(tenant.clone());
     let window = RwSignal::new(StatsWindow::Day);
     let stats = LocalResource::new(move || {
         live.tick.track();

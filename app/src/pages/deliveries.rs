@@ -29,7 +29,7 @@ pub fn DeadLettersPage() -> impl IntoView {
 #[component]
 fn DeliveryLog(dead_letters: bool) -> impl IntoView {
     let tenant = tenant_param();
-    let live = live_updates();
+    let live = live_updates(tenant.clone());
     // The filters start from the URL's query and are written back to it, so a filtered log can
     // be linked to (the Webhooks page, the Dashboard and Slack messages do).
     let given = opened_with();

@@ -9,7 +9,7 @@ use crate::api::echo_requests;
 #[component]
 pub fn EchoPage() -> impl IntoView {
     let tenant = tenant_param();
-    let live = live_updates();
+    let live = live_updates(tenant.clone());
     let received = Resource::new(move || (tenant(), live.tick.get()), |(t, _)| echo_requests(t));
     // The URL offered is the first one fetched: it must not change under the user's feet.
     let offered = RwSignal::new(None::<String>);

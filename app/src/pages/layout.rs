@@ -243,10 +243,10 @@ pub fn copy_to_clipboard(text: &str) {
     let _ = text;
 }
 
-/// Live updates from the server (`/ui-api/live`, server-sent events): `tick` grows on every
-/// change, `connected` tells whether the stream is open, `ended` why it stopped for good (the
-/// session ended: the server says so and closes; or the browser gave up reconnecting). Pages
-/// refetch when `tick` moves.
+/// Live updates from the server (`/ui-api/live`, server-sent events) about one tenant: `tick`
+/// grows on every change, `connected` tells whether the stream is open, `ended` why it stopped
+/// for good (the session ended: the server says so and closes; or the browser gave up
+/// reconnecting). Pages refetch when `tick` moves.
 #[derive(Clone, Copy)]
 pub struct Live {
     pub tick: RwSignal<u64>,
@@ -254,14 +254,19 @@ pub struct Live {
     pub ended: RwSignal<Option<String>>,
 }
 
-pub fn live_updates() -> Live {
+pub fn live_updates(tenant: impl Fn() -> String + Send + Sync + 'static) -> Live {
     let live = Live { tick: RwSignal::new(0), connected: RwSignal::new(false), ended: RwSignal::new(None) };
-    // Effects run only in the browser, so the stream opens once the page is hydrated.
+    // Effects run only in the browser, so the stream opens once the page is hydrated. It follows
+    // the tenant of the route: switching tenants keeps the page and opens a stream for the new
+    // one (the old one is closed by the cleanup below).
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use wasm_bindgen::closure::Closure;
         use wasm_bindgen::JsCast;
-        let Ok(source) = web_sys::EventSource::new("/ui-api/live") else { return };
+        let query: leptos_router::params::ParamsMap = [("tenant", tenant())].into_iter().collect();
+        let Ok(source) = web_sys::EventSource::new(&format!("/ui-api/live{}", query.to_query_string())) else {
+            return;
+        };
         let on_change = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_| live.tick.update(|t| *t += 1));
         let on_ended = {
             let source = source.clone();
@@ -293,6 +298,8 @@ pub fn live_updates() -> Live {
             kept.try_with_value(|(source, ..)| source.close());
         });
     });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = tenant;
     live
 }
 

@@ -151,6 +151,6 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
     if !operational.is_empty() {
         hub.wake.notify_one();
     }
-    hub.changed();
+    hub.changes.changed(batch.iter().map(|(r, _)| r.attempt.tenant_id.as_str()));
     Ok(())
 }

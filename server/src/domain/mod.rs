@@ -2,6 +2,7 @@
 //! and (through the UI port) by the admin UI's server functions.
 
 pub mod auth;
+pub mod changes;
 pub mod connectors;
 pub mod deliveries;
 pub mod echo;
@@ -50,9 +51,9 @@ pub struct HubInner {
     pub target_policy: Arc<crate::delivery::ssrf::TargetPolicy>,
     /// `http://{this hub's address}`, where its echo inspector listens.
     pub echo_base: String,
-    /// Counts commits that change what the delivery log shows; the admin UI's live stream
-    /// follows it.
-    pub changes: tokio::sync::watch::Sender<u64>,
+    /// Counts, per tenant, commits that change what the delivery log or the echo inspector
+    /// shows; the admin UI's live stream follows it.
+    pub changes: changes::Changes,
 }
 
 impl Deref for Hub {
@@ -67,9 +68,9 @@ impl Hub {
         Hub(Arc::new(inner))
     }
 
-    /// Tells live views that deliveries or events changed.
-    pub fn changed(&self) {
-        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    /// Tells the live views of a tenant that its deliveries, events or echo requests changed.
+    pub fn changed(&self, tenant_id: &str) {
+        self.changes.changed([tenant_id]);
     }
 }
 

@@ -98,7 +98,7 @@ impl Hub {
         purged.sessions = self.delete_older(sql::SESSIONS, Before::Value(now)).await?;
         self.metrics.record_purge(&purged, now);
         if purged.deliveries > 0 {
-            self.changed();
+            self.changes.changed_everywhere();
         }
         Ok(purged)
     }

@@ -301,3 +301,36 @@ both!(a_live_stream_ends_when_its_session_does, |backend: Backend| async move {
     let ended = read_until(&mut operator_stream, "event: ended").await;
     assert!(ended.contains("your session has ended; sign in again"), "{ended}");
 });
+
+// Why: the live stream followed one counter for the whole hub. A tenant's open page refetched on
+// every other tenant's event and delivery, and the count each event carried told every tenant
+// admin how busy the other tenants were.
+both!(a_live_stream_follows_only_its_own_tenant, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let (ours, theirs) = (app.create_tenant("Ours").await, app.create_tenant("Theirs").await);
+    for _ in 0..5 {
+        app.publish(&theirs, "new_lead", serde_json::json!({})).await;
+    }
+    let key = admin_key(&app, &ours).await;
+    let (admin, operator) = (sign_in_with(&app, key["key"].as_str().unwrap()).await, sign_in(&app).await);
+    let open = |cookie: &str, query: String| {
+        app.http.get(format!("{}/ui-api/live{query}", app.url)).header("cookie", cookie).send()
+    };
+    let refused = open(&admin, format!("?tenant={theirs}")).await.unwrap();
+    assert_eq!(refused.status(), 404, "a tenant admin follows another tenant");
+    // A tenant admin follows their own tenant without naming it; the operator names it.
+    let mut streams =
+        [open(&admin, String::new()).await.unwrap(), open(&operator, format!("?tenant={ours}")).await.unwrap()];
+    for _ in 0..3 {
+        app.publish(&theirs, "new_lead", serde_json::json!({})).await;
+    }
+    app.publish(&ours, "new_lead", serde_json::json!({})).await;
+    for stream in &mut streams {
+        assert_eq!(stream.status(), 200);
+        // The first change sent is ours, counted among our changes alone (a quiet stream also
+        // sends its count every 5 s: 0 before ours).
+        let text = read_until(stream, "event: change\ndata: 1\n").await;
+        let counts: Vec<&str> = text.lines().filter_map(|line| line.strip_prefix("data: ")).collect();
+        assert!(counts.iter().all(|&n| n == "0" || n == "1"), "another tenant's changes were sent: {counts:?}");
+    }
+});
