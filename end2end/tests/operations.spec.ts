@@ -55,6 +55,30 @@ test('the dashboard counts deliveries live and draws them', async ({ page, reque
   await bad.close();
 });
 
+test('a live page follows the tenant the switcher takes it to', async ({ page, request }) => {
+  const first = await createTenant(request, 'Live A');
+  const second = await createTenant(request, 'Live B');
+  const receiver = await startReceiver();
+  const res = await request.post(`/api/v1/tenants/${second}/webhooks`, { headers: auth, data: { url: receiver.url, events: ['new_lead'] } });
+  expect(res.status()).toBe(201);
+  await signIn(page);
+  // The page's live stream names its tenant: the server tells it of that tenant's changes only.
+  const followsFirst = page.waitForRequest((r) => r.url().endsWith(`/ui-api/live?tenant=${first}`));
+  await open(page, `/tenants/${first}/dashboard`);
+  await followsFirst;
+  await expect(page.getByTestId('live')).toHaveText(/● live/);
+  const followsSecond = page.waitForRequest((r) => r.url().endsWith(`/ui-api/live?tenant=${second}`));
+  await page.getByTestId('tenant-switcher').selectOption(second);
+  await expect(page).toHaveURL(new RegExp(`/tenants/${second}/dashboard$`));
+  await followsSecond;
+  await expect(page.getByTestId('live')).toHaveText(/● live/);
+  await expect(page.getByTestId('counter-attempts')).toHaveText('0');
+  const published = await request.post(`/api/v1/tenants/${second}/events`, { headers: auth, data: { event_type: 'new_lead', payload: {} } });
+  expect(published.status()).toBe(202);
+  await expect(page.getByTestId('counter-attempts')).toHaveText('1');
+  await receiver.close();
+});
+
 test('the audit log lists changes and filters them', async ({ page, request }) => {
   const tenant = await createTenant(request, 'Audit e2e');
   const hook = await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: { url: 'https://example.com/hook', events: ['*'] } });

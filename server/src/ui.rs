@@ -179,16 +179,20 @@ async fn live(
             let version = changes.borrow_and_update().version(tenant.as_deref());
             let ended = session_ended(&port, &token, &mut checked).await;
             let event = match &ended {
-                Some(reason) => Event::default().event("ended").data(reason),
-                None if woken_by_change && version == seen => continue,
-                None => Event::default().event("change").data(version.to_string()),
+                Some(reason) => Some(Event::default().event("ended").data(reason)),
+                // Another tenant's change: nothing to tell.
+                None if woken_by_change && version == seen => None,
+                None => Some(Event::default().event("change").data(version.to_string())),
             };
-            seen = version;
-            quiet_until = Instant::now() + QUIET_TICK;
-            if tx.send(Ok::<_, std::convert::Infallible>(event)).await.is_err() || ended.is_some() {
-                return;
+            if let Some(event) = event {
+                seen = version;
+                quiet_until = Instant::now() + QUIET_TICK;
+                if tx.send(Ok::<_, std::convert::Infallible>(event)).await.is_err() || ended.is_some() {
+                    return;
+                }
             }
-            // Changes during this pause are coalesced into the next event.
+            // Changes during this pause are coalesced into the next wake: a stream wakes at most
+            // four times a second however busy the hub (or its other tenants) may be.
             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }
     });
