@@ -179,6 +179,33 @@ test("a key's name opens its settings, its requests by outcome and its audit ent
   await expect(entries.nth(1)).toHaveAttribute('data-action', 'api_key.created');
 });
 
+test('a request refused because the session ended offers to sign in again, back to the same page', async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Refused');
+  const newKey = async () =>
+    (await request.post(`/api/v1/tenants/${tenant}/api-keys`, { headers: auth, data: { name: 'ui', role: 'admin' } })).json();
+  const webhook = { url: 'https://example.com/hook', events: ['*'] };
+  expect((await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: webhook })).status()).toBe(201);
+  const first = await newKey();
+  await signIn(page, first.key);
+  await open(page, `/tenants/${tenant}/audit`);
+  await expect(page.getByTestId('audit-log')).toContainText('api_key.created');
+  // The key is revoked elsewhere; the page's next request (a new filter) is refused with 401.
+  expect((await request.post(`/api/v1/tenants/${tenant}/api-keys/${first.id}/revoke`, { headers: auth })).status()).toBe(200);
+  await page.getByLabel('Action').selectOption('webhook.*');
+  const refused = page.getByRole('alert').filter({ hasText: 'sign in again' });
+  await expect(refused).toContainText('Unauthorized');
+  await refused.getByRole('link', { name: 'Sign in again' }).click();
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await page.getByLabel('Token or API key').fill((await newKey()).key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  // Back on the same page with the same filter.
+  await expect(page).toHaveURL(new RegExp(`/tenants/${tenant}/audit\\?action=webhook$`));
+  await expect(page.getByLabel('Action')).toHaveValue('webhook');
+  const rows = page.getByTestId('audit-log').locator('tbody tr');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute('data-action', 'webhook.created');
+});
+
 test('an open page says when its session has ended, and signing in again returns to it', async ({ page, request }) => {
   const tenant = await createTenant(request, 'Ended');
   const newKey = async () =>
