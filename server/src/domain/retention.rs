@@ -100,6 +100,10 @@ impl Hub {
         if purged.deliveries > 0 {
             self.changes.changed_everywhere();
         }
+        if purged.total() > 0 {
+            let pages = sql::give_back_free_space(&self.db).await?;
+            tracing::debug!(pages, "gave the space of deleted rows back to the disk");
+        }
         Ok(purged)
     }
 

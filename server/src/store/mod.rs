@@ -18,7 +18,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::error::{Error, Result};
@@ -73,6 +73,9 @@ impl Db {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(|e| format!("IH_DATABASE_URL: {e}"))?
                 .create_if_missing(true)
+                // So that retention can give deleted rows' space back to the disk
+                // (`store::retention::give_back_free_space`). Takes effect on a new file only.
+                .auto_vacuum(SqliteAutoVacuum::Incremental)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(if full_sync { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
                 .foreign_keys(true)
@@ -93,6 +96,14 @@ impl Db {
                 .run(&pool)
                 .await
                 .map_err(|e| format!("SQLite migrations failed: {e}"))?;
+            let (auto_vacuum,): (i64,) =
+                sqlx::query_as("PRAGMA auto_vacuum").fetch_one(&pool).await.map_err(|e| e.to_string())?;
+            if auto_vacuum != 2 {
+                tracing::info!(
+                    "this SQLite file was created without auto_vacuum=INCREMENTAL, so it never shrinks when \
+                     retention deletes rows; see DEPLOYMENT.md (Retention) to switch it on once"
+                );
+            }
             Ok(Db::Sqlite(pool))
         } else {
             let options = PgConnectOptions::from_str(url).map_err(|e| format!("IH_DATABASE_URL: {e}"))?;

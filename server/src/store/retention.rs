@@ -132,3 +132,35 @@ pub async fn delete_chunk(db: &Db, aged: Aged, before: &Before) -> Result<u64> {
     };
     Ok(deleted?)
 }
+
+/// Pages one `incremental_vacuum` statement gives back (4 MiB of 4 KiB pages): like the chunks
+/// above, a few milliseconds of the writer at a time.
+const VACUUM_PAGES: i64 = 1024;
+
+/// Gives the space of deleted rows back to the disk: SQLite's file otherwise keeps its largest
+/// size for ever (the space is reused for new rows, never returned). Needs a database created
+/// with `auto_vacuum=INCREMENTAL`, as the hub creates them; one made before keeps its size until
+/// `VACUUM`ed once (DEPLOYMENT.md). Returns the pages given back; PostgreSQL's autovacuum does
+/// its own work, so there it does nothing.
+pub async fn give_back_free_space(db: &Db) -> Result<i64> {
+    let Db::Sqlite(pool) = db else { return Ok(0) };
+    let (mode,): (i64,) = sqlx::query_as("PRAGMA auto_vacuum").fetch_one(pool).await?;
+    if mode != 2 {
+        return Ok(0);
+    }
+    let free = || sqlx::query_as::<_, (i64,)>("PRAGMA freelist_count").fetch_one(pool);
+    let (before,) = free().await?;
+    let mut left = before;
+    while left > 0 {
+        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA incremental_vacuum({VACUUM_PAGES})"))).execute(pool).await?;
+        let (now,) = free().await?;
+        if now >= left {
+            break; // nothing more to give back (another writer freed pages meanwhile)
+        }
+        left = now;
+        tokio::task::yield_now().await;
+    }
+    // The file shrinks when the write-ahead log is written back; TRUNCATE also empties the log.
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+    Ok(before - left)
+}

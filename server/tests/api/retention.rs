@@ -238,3 +238,27 @@ both!(a_write_that_refers_to_a_deleted_event_is_a_conflict_not_a_500, |backend: 
     assert_eq!(problem.status, 409, "{problem:?}");
     assert!(problem.detail.contains("deleted meanwhile"), "{problem:?}");
 });
+
+// Why: retention deleted rows, but SQLite's file kept its largest size for ever (the space was
+// reused for new rows, never given back to the disk). SQLite only: PostgreSQL's autovacuum and
+// its own files are PostgreSQL's business.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purge_gives_the_space_of_deleted_rows_back_to_the_disk() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.retention.delivery_days = Some(30)).await;
+    let file = std::path::PathBuf::from(app.database_url.strip_prefix("sqlite://").unwrap());
+    let on_disk = || {
+        let wal = file.with_extension("db-wal");
+        std::fs::metadata(&file).unwrap().len() + std::fs::metadata(wal).map_or(0, |m| m.len())
+    };
+    let tenant = app.create_tenant("Acme").await;
+    let big = "x".repeat(100_000);
+    for _ in 0..100 {
+        app.publish(&tenant, "unheard", json!({ "big": big })).await;
+    }
+    let full = on_disk();
+    assert!(full > 10_000_000, "100 events of 100 kB take {full} bytes");
+    let purged = app.hub.purge_expired(time::now_ms() + 31 * DAY).await.unwrap();
+    assert_eq!(purged.events, 100, "{purged:?}");
+    let left = on_disk();
+    assert!(left < full / 10, "{full} bytes before the purge, {left} after");
+}
