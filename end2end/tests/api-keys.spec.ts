@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 import { auth, clearOfAMinuteBoundary, createTenant, operatorToken, signIn, open } from './helpers';
 
 test('an admin creates, copies, rotates and revokes an API key', async ({ page, context, request }) => {
@@ -179,25 +179,40 @@ test("a key's name opens its settings, its requests by outcome and its audit ent
   await expect(entries.nth(1)).toHaveAttribute('data-action', 'api_key.created');
 });
 
+/** A new admin key of `tenant` (its id and plaintext), made over REST. */
+async function adminKey(request: APIRequestContext, tenant: string): Promise<{ id: string; key: string }> {
+  const res = await request.post(`/api/v1/tenants/${tenant}/api-keys`, { headers: auth, data: { name: 'ui', role: 'admin' } });
+  expect(res.status()).toBe(201);
+  return res.json();
+}
+
+/** Revokes a key over REST, as an admin elsewhere would while a page signed in with it is open. */
+async function revokeElsewhere(request: APIRequestContext, tenant: string, id: string) {
+  expect((await request.post(`/api/v1/tenants/${tenant}/api-keys/${id}/revoke`, { headers: auth })).status()).toBe(200);
+}
+
+/** Follows a "Sign in again" link to the sign-in page and signs in there with `token`. */
+async function signInAgain(page: Page, link: Locator, token: string) {
+  await link.click();
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await page.getByLabel('Token or API key').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
 test('a request refused because the session ended offers to sign in again, back to the same page', async ({ page, request }) => {
   const tenant = await createTenant(request, 'Refused');
-  const newKey = async () =>
-    (await request.post(`/api/v1/tenants/${tenant}/api-keys`, { headers: auth, data: { name: 'ui', role: 'admin' } })).json();
   const webhook = { url: 'https://example.com/hook', events: ['*'] };
   expect((await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: webhook })).status()).toBe(201);
-  const first = await newKey();
+  const first = await adminKey(request, tenant);
   await signIn(page, first.key);
   await open(page, `/tenants/${tenant}/audit`);
   await expect(page.getByTestId('audit-log')).toContainText('api_key.created');
   // The key is revoked elsewhere; the page's next request (a new filter) is refused with 401.
-  expect((await request.post(`/api/v1/tenants/${tenant}/api-keys/${first.id}/revoke`, { headers: auth })).status()).toBe(200);
+  await revokeElsewhere(request, tenant, first.id);
   await page.getByLabel('Action').selectOption('webhook.*');
   const refused = page.getByRole('alert').filter({ hasText: 'sign in again' });
   await expect(refused).toContainText('Unauthorized');
-  await refused.getByRole('link', { name: 'Sign in again' }).click();
-  await expect(page).toHaveURL(/\/login\?next=/);
-  await page.getByLabel('Token or API key').fill((await newKey()).key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInAgain(page, refused.getByRole('link', { name: 'Sign in again' }), (await adminKey(request, tenant)).key);
   // Back on the same page with the same filter.
   await expect(page).toHaveURL(new RegExp(`/tenants/${tenant}/audit\\?action=webhook$`));
   await expect(page.getByLabel('Action')).toHaveValue('webhook');
@@ -208,21 +223,16 @@ test('a request refused because the session ended offers to sign in again, back 
 
 test('an open page says when its session has ended, and signing in again returns to it', async ({ page, request }) => {
   const tenant = await createTenant(request, 'Ended');
-  const newKey = async () =>
-    (await request.post(`/api/v1/tenants/${tenant}/api-keys`, { headers: auth, data: { name: 'ui', role: 'admin' } })).json();
-  const first = await newKey();
+  const first = await adminKey(request, tenant);
   await signIn(page, first.key);
   await open(page, `/tenants/${tenant}/deliveries?status=failed`);
   const live = page.getByTestId('live');
   await expect(live).toHaveText(/● live/);
   // The key is revoked elsewhere: the open page stops following the hub and says why.
-  expect((await request.post(`/api/v1/tenants/${tenant}/api-keys/${first.id}/revoke`, { headers: auth })).status()).toBe(200);
+  await revokeElsewhere(request, tenant, first.id);
   await expect(live).toContainText('not live: the token or key of this session is no longer valid', { timeout: 15_000 });
   // Signing in again (with another key) returns to the page, its filter kept.
-  await live.getByRole('link', { name: 'Sign in again' }).click();
-  await expect(page).toHaveURL(/\/login\?next=/);
-  await page.getByLabel('Token or API key').fill((await newKey()).key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInAgain(page, live.getByRole('link', { name: 'Sign in again' }), (await adminKey(request, tenant)).key);
   await expect(page).toHaveURL(new RegExp(`/tenants/${tenant}/deliveries\\?status=failed$`));
   await expect(page.locator('#status-filter')).toHaveValue('failed');
   await expect(page.getByTestId('live')).toHaveText(/● live/);

@@ -144,7 +144,7 @@ async fn problem_status(request: Request, next: Next) -> axum::response::Respons
 /// closes, so an open tab stops following the hub and tells its admin to sign in again.
 async fn live(
     axum::extract::State(state): axum::extract::State<AppState>,
-    axum::extract::Query(query): axum::extract::Query<LiveQuery>,
+    crate::http::Query(query): crate::http::Query<LiveQuery>,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
@@ -155,7 +155,7 @@ async fn live(
     let Ok((principal, _)) = port.principal(&token).await else {
         return Error::Unauthorized.into_response();
     };
-    let tenant = match query.tenant.filter(|t| !t.is_empty()) {
+    let tenant = match query.tenant {
         Some(tenant) => match principal.require_tenant(&tenant) {
             Ok(()) => Some(tenant),
             Err(e) => return e.into_response(),
@@ -199,8 +199,9 @@ async fn live(
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }
 
-/// `/ui-api/live?tenant=<id>`: the tenant whose changes a page follows. Without it an operator's
-/// page follows every tenant's, and a tenant admin's its own; another tenant's id answers 404.
+/// `/ui-api/live?tenant=<id>`: the tenant whose changes a page follows. Without it (or empty) an
+/// operator's page follows every tenant's, and a tenant admin's its own; another tenant's id
+/// answers 404.
 #[derive(serde::Deserialize)]
 struct LiveQuery {
     tenant: Option<String>,

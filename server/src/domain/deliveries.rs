@@ -161,7 +161,7 @@ impl Hub {
             return Err(Error::NotFound("dead letter"));
         }
         let mut replayed = self.replay_rows(who, tenant_id, vec![original], source_ip).await?;
-        self.changed(tenant_id);
+        self.changes.changed([tenant_id]);
         Ok(replayed.remove(0))
     }
 
@@ -193,7 +193,7 @@ impl Hub {
         notify_other_instances(&mut tx).await?;
         tx.commit().await?;
         self.wake.notify_one();
-        self.changed(tenant_id);
+        self.changes.changed([tenant_id]);
         Ok(delivery_out(store::found(store::deliveries::get(&self.db, tenant_id, id).await?, "delivery")?))
     }
 
@@ -220,7 +220,7 @@ impl Hub {
             return Ok(BulkReplayOut { replayed: 0, deliveries: Vec::new() });
         }
         let replayed = self.replay_rows(who, tenant_id, rows, source_ip).await?;
-        self.changed(tenant_id);
+        self.changes.changed([tenant_id]);
         Ok(BulkReplayOut { replayed: replayed.len(), deliveries: replayed.into_iter().map(|d| d.id).collect() })
     }
 

@@ -59,7 +59,7 @@ impl Hub {
             received_at: time::now_ms(),
         };
         store::echo::insert(&self.db, &row).await?;
-        self.changed(tenant_id);
+        self.changes.changed([tenant_id]);
         Ok(verified)
     }
 

@@ -33,7 +33,7 @@ impl Hub {
         let id = event.id.clone();
         let deliveries = self.ingest.publish(event).await?;
         self.metrics.events_published.inc();
-        self.changed(tenant_id);
+        self.changes.changed([tenant_id]);
         Ok(EventAccepted { id, deliveries })
     }
 

@@ -67,11 +67,6 @@ impl Hub {
     pub fn new(inner: HubInner) -> Self {
         Hub(Arc::new(inner))
     }
-
-    /// Tells the live views of a tenant that its deliveries, events or echo requests changed.
-    pub fn changed(&self, tenant_id: &str) {
-        self.changes.changed([tenant_id]);
-    }
 }
 
 /// A rotation's grace period in seconds (`default` when not given), within 0 to 30 days.

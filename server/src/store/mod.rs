@@ -96,9 +96,7 @@ impl Db {
                 .run(&pool)
                 .await
                 .map_err(|e| format!("SQLite migrations failed: {e}"))?;
-            let (auto_vacuum,): (i64,) =
-                sqlx::query_as("PRAGMA auto_vacuum").fetch_one(&pool).await.map_err(|e| e.to_string())?;
-            if auto_vacuum != 2 {
+            if !retention::can_give_back_space(&pool).await.map_err(|e| format!("reading SQLite's auto_vacuum: {e}"))? {
                 tracing::info!(
                     "this SQLite file was created without auto_vacuum=INCREMENTAL, so it never shrinks when \
                      retention deletes rows; see DEPLOYMENT.md (Retention) to switch it on once"

@@ -144,8 +144,7 @@ const VACUUM_PAGES: i64 = 1024;
 /// its own work, so there it does nothing.
 pub async fn give_back_free_space(db: &Db) -> Result<i64> {
     let Db::Sqlite(pool) = db else { return Ok(0) };
-    let (mode,): (i64,) = sqlx::query_as("PRAGMA auto_vacuum").fetch_one(pool).await?;
-    if mode != 2 {
+    if !can_give_back_space(pool).await? {
         return Ok(0);
     }
     let free = || sqlx::query_as::<_, (i64,)>("PRAGMA freelist_count").fetch_one(pool);
@@ -163,4 +162,11 @@ pub async fn give_back_free_space(db: &Db) -> Result<i64> {
     // The file shrinks when the write-ahead log is written back; TRUNCATE also empties the log.
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
     Ok(before - left)
+}
+
+/// Whether this SQLite file was created with `auto_vacuum=INCREMENTAL` (2), without which
+/// [`give_back_free_space`] can do nothing.
+pub async fn can_give_back_space(pool: &sqlx::SqlitePool) -> Result<bool> {
+    let (mode,): (i64,) = sqlx::query_as("PRAGMA auto_vacuum").fetch_one(pool).await?;
+    Ok(mode == 2)
 }

@@ -318,6 +318,12 @@ both!(a_live_stream_follows_only_its_own_tenant, |backend: Backend| async move {
     };
     let refused = open(&admin, format!("?tenant={theirs}")).await.unwrap();
     assert_eq!(refused.status(), 404, "a tenant admin follows another tenant");
+    // A query it cannot read is a problem naming the parameter, as on every other route.
+    let unreadable = open(&operator, format!("?tenant={ours}&tenant={theirs}")).await.unwrap();
+    assert_eq!(unreadable.status(), 422);
+    assert_eq!(unreadable.headers()["content-type"], "application/problem+json");
+    let problem: serde_json::Value = unreadable.json().await.unwrap();
+    assert!(problem["errors"].to_string().contains("tenant"), "{problem}");
     // A tenant admin follows their own tenant without naming it; the operator names it.
     let mut streams =
         [open(&admin, String::new()).await.unwrap(), open(&operator, format!("?tenant={ours}")).await.unwrap()];
