@@ -252,6 +252,11 @@ both!(the_ui_is_not_framed_by_other_sites, |backend: Backend| async move {
     }
 });
 
+/// Opens the UI's live stream (`/ui-api/live{query}`) with a session cookie.
+async fn live_stream(app: &TestApp, cookie: &str, query: &str) -> reqwest::Response {
+    app.http.get(format!("{}/ui-api/live{query}", app.url)).header("cookie", cookie).send().await.unwrap()
+}
+
 /// Reads a server-sent event stream until `marker` has arrived (within 20 s); returns the text.
 async fn read_until(stream: &mut reqwest::Response, marker: &str) -> String {
     let mut text = String::new();
@@ -274,19 +279,11 @@ both!(a_live_stream_ends_when_its_session_does, |backend: Backend| async move {
     let tenant = app.create_tenant("Live").await;
     let key = admin_key(&app, &tenant).await;
     let (operator, key_session) = (sign_in(&app).await, sign_in_with(&app, key["key"].as_str().unwrap()).await);
-    let open = |cookie: &str| app.http.get(format!("{}/ui-api/live", app.url)).header("cookie", cookie).send();
-    let (mut operator_stream, mut key_stream) = (open(&operator).await.unwrap(), open(&key_session).await.unwrap());
+    let (mut operator_stream, mut key_stream) =
+        (live_stream(&app, &operator, "").await, live_stream(&app, &key_session, "").await);
     assert_eq!((operator_stream.status().as_u16(), key_stream.status().as_u16()), (200, 200));
     // Both follow the hub while their sessions stand.
-    let (_, event) = app
-        .post(
-            &format!("/api/v1/tenants/{tenant}/events"),
-            serde_json::json!({
-                "event_type": "new_lead", "payload": {}
-            }),
-        )
-        .await;
-    assert!(event["id"].is_string(), "{event}");
+    app.publish(&tenant, "new_lead", serde_json::json!({})).await;
     read_until(&mut key_stream, "event: change").await;
     // The key is revoked: its session's stream says why, then closes.
     let key_id = key["id"].as_str().unwrap();
@@ -313,20 +310,17 @@ both!(a_live_stream_follows_only_its_own_tenant, |backend: Backend| async move {
     }
     let key = admin_key(&app, &ours).await;
     let (admin, operator) = (sign_in_with(&app, key["key"].as_str().unwrap()).await, sign_in(&app).await);
-    let open = |cookie: &str, query: String| {
-        app.http.get(format!("{}/ui-api/live{query}", app.url)).header("cookie", cookie).send()
-    };
-    let refused = open(&admin, format!("?tenant={theirs}")).await.unwrap();
+    let refused = live_stream(&app, &admin, &format!("?tenant={theirs}")).await;
     assert_eq!(refused.status(), 404, "a tenant admin follows another tenant");
     // A query it cannot read is a problem naming the parameter, as on every other route.
-    let unreadable = open(&operator, format!("?tenant={ours}&tenant={theirs}")).await.unwrap();
+    let unreadable = live_stream(&app, &operator, &format!("?tenant={ours}&tenant={theirs}")).await;
     assert_eq!(unreadable.status(), 422);
     assert_eq!(unreadable.headers()["content-type"], "application/problem+json");
     let problem: serde_json::Value = unreadable.json().await.unwrap();
     assert!(problem["errors"].to_string().contains("tenant"), "{problem}");
     // A tenant admin follows their own tenant without naming it; the operator names it.
     let mut streams =
-        [open(&admin, String::new()).await.unwrap(), open(&operator, format!("?tenant={ours}")).await.unwrap()];
+        [live_stream(&app, &admin, "").await, live_stream(&app, &operator, &format!("?tenant={ours}")).await];
     for _ in 0..3 {
         app.publish(&theirs, "new_lead", serde_json::json!({})).await;
     }
