@@ -102,6 +102,11 @@ pub struct WebhookIn {
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::RATE_PER_SECOND)))]
     pub rate_limit_per_second: Option<i64>,
+    /// `parallel` (the default) or `fifo`: one delivery at a time, in publish order; a
+    /// delivery waiting for its retry holds back those behind it until it is delivered or
+    /// dead-lettered.
+    #[serde(default)]
+    pub ordering: Option<DeliveryOrdering>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -118,6 +123,9 @@ pub struct WebhookOut {
     pub backoff_base_seconds: Option<i64>,
     pub timeout_seconds: Option<i64>,
     pub rate_limit_per_second: Option<i64>,
+    pub ordering: DeliveryOrdering,
+    /// The endpoint's circuit breaker: `open` while its deliveries wait out a run of failures.
+    pub circuit: CircuitOut,
     pub disabled_reason: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -566,6 +574,9 @@ pub struct WebhookPatch {
     #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::RATE_PER_SECOND)))]
     pub rate_limit_per_second: Option<Option<i64>>,
+    /// `parallel` or `fifo`. Turning FIFO on orders the deliveries still waiting by publish order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordering: Option<DeliveryOrdering>,
 }
 
 /// A `PATCH` field that can be reset: serde reads a missing field and `null` alike as `None`, so
@@ -747,6 +758,8 @@ pub struct EndpointStatsOut {
     /// Empty for an endpoint deleted since.
     pub url: String,
     pub enabled: bool,
+    /// Its circuit breaker's state now (`closed` for a deleted endpoint).
+    pub circuit: CircuitState,
     #[serde(flatten)]
     pub stats: StatsSummaryOut,
 }
@@ -859,7 +872,88 @@ pub struct ReadyOut {
 
 /// The event types the hub raises about itself; an endpoint or connector gets them only by
 /// naming them (`*` does not include them).
-pub const OPERATIONAL_EVENT_TYPES: [&str; 3] = ["webhook.failing", "webhook.disabled", "delivery.dead_lettered"];
+pub const OPERATIONAL_EVENT_TYPES: [&str; 5] = [
+    "webhook.failing",
+    "webhook.disabled",
+    "delivery.dead_lettered",
+    "webhook.circuit_opened",
+    "webhook.circuit_closed",
+];
+
+/// How an endpoint's deliveries go out.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryOrdering {
+    /// Several at once (up to the endpoint's concurrency), each as soon as it is due.
+    #[default]
+    Parallel,
+    /// One at a time, in publish order: a delivery waiting for its retry holds back those
+    /// behind it until it is delivered or dead-lettered.
+    Fifo,
+}
+
+impl DeliveryOrdering {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryOrdering::Parallel => "parallel",
+            DeliveryOrdering::Fifo => "fifo",
+        }
+    }
+
+    /// The stored form; anything unknown reads as `parallel`.
+    pub fn parse(s: &str) -> Self {
+        if s == "fifo" {
+            DeliveryOrdering::Fifo
+        } else {
+            DeliveryOrdering::Parallel
+        }
+    }
+}
+
+/// An endpoint's circuit breaker (WEBHOOKS.md, "Circuit breaker").
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CircuitState {
+    /// Deliveries go out.
+    #[default]
+    Closed,
+    /// After a run of failures: deliveries wait (no attempt counted) until the cool-down ends.
+    Open,
+    /// One probe delivery is out; its result closes or reopens the circuit.
+    HalfOpen,
+}
+
+impl CircuitState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CircuitState::Closed => "closed",
+            CircuitState::Open => "open",
+            CircuitState::HalfOpen => "half_open",
+        }
+    }
+
+    /// The stored form; anything unknown reads as `closed`.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "open" => CircuitState::Open,
+            "half_open" => CircuitState::HalfOpen,
+            _ => CircuitState::Closed,
+        }
+    }
+}
+
+/// An endpoint's circuit as the API shows it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct CircuitOut {
+    pub state: CircuitState,
+    /// Open: when the probe may go. Half-open: when the probe's turn ends. Closed: `null`.
+    pub until: Option<Timestamp>,
+    /// Openings since it last closed (each cool-down is twice the one before).
+    pub opens: i64,
+}
 
 /// The Slack connector's settings (`PUT /api/v1/tenants/{tid}/connectors/slack`). Every field
 /// may be left out: a new connector then posts `request_submitted` events with the hub's

@@ -431,3 +431,43 @@ test('the delivery log names each delivery\'s endpoint, a deleted one by its id,
     await receiver.close();
   }
 });
+
+test('the Webhooks page sets FIFO ordering and shows an open circuit, as does the dashboard', async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Circuit e2e');
+  const receiver = await startReceiver();
+  receiver.answer(500);
+  await signIn(page);
+  await open(page, `/tenants/${tenant}/webhooks`);
+
+  // FIFO is chosen in the form and shown on the row.
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  const form = page.getByRole('form', { name: 'Add endpoint' });
+  await form.getByLabel('URL').fill(receiver.url);
+  await form.getByRole('checkbox', { name: 'new_lead' }).check();
+  await form.getByLabel('Ordering').selectOption('fifo');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form).toHaveCount(0);
+  const list = await (await request.get(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth })).json();
+  const fifo = list.data[0];
+  expect([fifo.ordering, fifo.circuit.state]).toEqual(['fifo', 'closed']);
+  const fifoRow = page.locator(`tr[data-id="${fifo.id}"]`);
+  await expect(fifoRow.getByTestId('ordering')).toContainText('FIFO');
+  await expect(fifoRow.getByTestId('circuit')).toHaveCount(0);
+
+  // A parallel endpoint whose receiver fails five times in a row: its circuit opens.
+  const created = await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: { url: receiver.url, events: ['request_submitted'] } });
+  expect(created.status()).toBe(201);
+  const id = (await created.json()).id;
+  for (let i = 0; i < 5; i++) {
+    const res = await request.post(`/api/v1/tenants/${tenant}/events`, { headers: auth, data: { event_type: 'request_submitted', payload: { i } } });
+    expect(res.status()).toBe(202);
+  }
+  await expect.poll(async () => (await (await request.get(`/api/v1/tenants/${tenant}/webhooks/${id}`, { headers: auth })).json()).circuit.state).toBe('open');
+  await open(page, `/tenants/${tenant}/webhooks`);
+  const row = page.locator(`tr[data-id="${id}"]`);
+  await expect(row.getByTestId('circuit')).toHaveAttribute('data-state', 'open');
+  await expect(row.getByTestId('circuit')).toContainText('Circuit open: deliveries wait until');
+  await open(page, `/tenants/${tenant}/dashboard`);
+  await expect(page.getByTestId('endpoint-health').locator(`tr[data-webhook="${id}"]`).getByTestId('endpoint-state')).toHaveText('circuit open');
+  await receiver.close();
+});

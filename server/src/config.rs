@@ -61,6 +61,11 @@ pub struct DeliveryConfig {
     pub disable_after_failures: i64,
     /// Consecutive failed attempts at which a `webhook.failing` alert is raised, once a streak.
     pub alert_after_failures: i64,
+    /// The circuit breaker (domain::health): consecutive failures that open an endpoint's
+    /// circuit, its first cool-down, and the longest one (each reopening doubles it).
+    pub circuit_after_failures: i64,
+    pub circuit_cooldown: Duration,
+    pub circuit_max_cooldown: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +168,10 @@ impl Config {
                 lease: seconds("IH_DELIVERY_LEASE_SECONDS", 60.0)?.max(Duration::from_secs(1)),
                 disable_after_failures: integer("IH_WEBHOOK_DISABLE_AFTER_FAILURES", 100, 1, 1_000_000)?,
                 alert_after_failures: integer("IH_ALERT_FAILING_AFTER", 5, 1, 1_000_000)?,
+                circuit_after_failures: integer("IH_CIRCUIT_OPEN_AFTER_FAILURES", 5, 1, 1_000_000)?,
+                circuit_cooldown: seconds("IH_CIRCUIT_COOLDOWN_SECONDS", 30.0)?.max(Duration::from_millis(100)),
+                circuit_max_cooldown: seconds("IH_CIRCUIT_MAX_COOLDOWN_SECONDS", 600.0)?
+                    .max(Duration::from_millis(100)),
             },
             slack_bot_token: var("IH_SLACK_BOT_TOKEN"),
             slack_default_channel: var("IH_SLACK_DEFAULT_CHANNEL"),

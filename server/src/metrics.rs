@@ -29,6 +29,9 @@ pub struct Metrics {
     pub dead_lettered: Counter,
     /// Claimed deliveries given back because their endpoint had no free slot.
     pub deferred: Counter,
+    /// Circuit-breaker transitions this instance recorded.
+    pub circuit_opened: Counter,
+    pub circuit_closed: Counter,
     latency_buckets: [AtomicU64; BUCKETS_MS.len()],
     latency_sum_ms: AtomicU64,
     latency_count: AtomicU64,
@@ -61,7 +64,8 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition format (version 0.0.4).
-    pub fn render(&self, due: i64, oldest_due_age_seconds: f64) -> String {
+    /// `circuits`: how many enabled endpoints are in each circuit state, read at scrape time.
+    pub fn render(&self, due: i64, oldest_due_age_seconds: f64, circuits: &[(String, i64)]) -> String {
         let mut out = String::with_capacity(2048);
         let _ = writeln!(out, "# HELP ih_events_published_total Events accepted for delivery.");
         let _ = writeln!(out, "# TYPE ih_events_published_total counter");
@@ -98,6 +102,19 @@ impl Metrics {
         let _ = writeln!(out, "# HELP ih_oldest_due_age_seconds How long the oldest due delivery has waited.");
         let _ = writeln!(out, "# TYPE ih_oldest_due_age_seconds gauge");
         let _ = writeln!(out, "ih_oldest_due_age_seconds {oldest_due_age_seconds}");
+        let _ = writeln!(out, "# HELP ih_webhook_circuits Enabled endpoints by circuit-breaker state.");
+        let _ = writeln!(out, "# TYPE ih_webhook_circuits gauge");
+        for state in ["closed", "open", "half_open"] {
+            let n = circuits.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
+            let _ = writeln!(out, "ih_webhook_circuits{{state=\"{state}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP ih_circuit_transitions_total Circuit-breaker openings and closings on this instance."
+        );
+        let _ = writeln!(out, "# TYPE ih_circuit_transitions_total counter");
+        let _ = writeln!(out, "ih_circuit_transitions_total{{to=\"open\"}} {}", self.circuit_opened.get());
+        let _ = writeln!(out, "ih_circuit_transitions_total{{to=\"closed\"}} {}", self.circuit_closed.get());
         let _ = writeln!(out, "# HELP ih_retention_deleted_total Rows deleted because they passed their retention.");
         let _ = writeln!(out, "# TYPE ih_retention_deleted_total counter");
         let kinds = crate::domain::retention::Purged::default().by_kind();

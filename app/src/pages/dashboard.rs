@@ -6,12 +6,13 @@ use leptos::prelude::*;
 use super::charts::{Lines, Series, StackedBars};
 use super::layout::{live_updates, tenant_param, LiveBadge, ProblemBox, Shell};
 use crate::api::tenant_stats;
-use crate::models::{EndpointStatsOut, StatsOut, StatsSummaryOut, StatsWindow};
+use crate::models::{CircuitState, EndpointStatsOut, StatsOut, StatsSummaryOut, StatsWindow};
 
 /// The badge class of an endpoint's health: disabled, no attempts, ≥ 99 % delivered, or failing.
 pub fn health_badge(e: &EndpointStatsOut) -> &'static str {
     match e.stats.success_rate {
         _ if !e.enabled => "badge dead_letter",
+        _ if e.circuit != CircuitState::Closed => "badge failed",
         None => "badge pending",
         Some(r) if r >= 0.99 => "badge delivered",
         Some(_) => "badge failed",
@@ -119,7 +120,12 @@ fn Figures(stats: StatsOut) -> impl IntoView {
                     view! {
                         <tr data-webhook=e.webhook_id.clone()>
                             <td class="mono"><a href=log title="Its deliveries">{url}</a></td>
-                            <td><span class=health>{if e.enabled { "enabled" } else { "disabled" }}</span></td>
+                            <td data-testid="endpoint-state"><span class=health>{match (e.enabled, e.circuit) {
+                                (false, _) => "disabled",
+                                (true, CircuitState::Closed) => "enabled",
+                                (true, CircuitState::Open) => "circuit open",
+                                (true, CircuitState::HalfOpen) => "circuit half-open",
+                            }}</span></td>
                             <td>{e.stats.attempts}</td>
                             <td>{percent(e.stats.success_rate)}</td>
                             <td>{millis(e.stats.latency_ms.p95)}</td>

@@ -115,6 +115,8 @@ fn EndpointRow(
                 <code class="url">{webhook.url.clone()}</code>
                 {webhook.description.clone().map(|d| view! { <div class="muted">{d}</div> })}
                 {webhook.rate_limit_per_second.map(|n| view! { <div class="muted" data-testid="rate-limit">{format!("at most {n} a second")}</div> })}
+                {(webhook.ordering == DeliveryOrdering::Fifo).then(|| view! { <div class="muted" data-testid="ordering">"FIFO: one at a time, in publish order"</div> })}
+                <CircuitBadge circuit=webhook.circuit.clone()/>
                 {webhook.disabled_reason.clone().map(|r| view! { <div class="warning" data-testid="disabled-reason">{format!("Disabled: {r}")}</div> })}
             </td>
             <td>{webhook.events.join(", ")}</td>
@@ -165,6 +167,22 @@ fn EndpointRow(
             <tr class="detail"><td colspan="6"><SecretPanel webhook=webhook.clone()/></td></tr>
         })}
     }
+}
+
+/// The circuit breaker's state, when it is not closed: deliveries wait until the probe.
+#[component]
+pub fn CircuitBadge(circuit: CircuitOut) -> impl IntoView {
+    let text = match circuit.state {
+        CircuitState::Closed => return None,
+        CircuitState::Open => format!(
+            "Circuit open: deliveries wait until {} (opened {} time{})",
+            circuit.until.as_deref().map(short_time).unwrap_or_default(),
+            circuit.opens,
+            if circuit.opens == 1 { "" } else { "s" }
+        ),
+        CircuitState::HalfOpen => "Circuit half-open: a probe delivery decides".to_string(),
+    };
+    Some(view! { <div class="warning" data-testid="circuit" data-state=circuit.state.as_str()>{text}</div> })
 }
 
 /// The signing secret: revealed on request, copyable, rotatable with a grace period during
@@ -239,6 +257,7 @@ fn EndpointForm(
         existing.as_ref().and_then(|w| w.rate_limit_per_second).map(|n| n.to_string()).unwrap_or_default(),
     );
     let headers = RwSignal::new(existing.as_ref().map(|w| headers_text(&w.headers)).unwrap_or_default());
+    let ordering = RwSignal::new(existing.as_ref().map(|w| w.ordering).unwrap_or_default());
     let local_error = RwSignal::new(None::<Problem>);
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) || matches!(update.value().get(), Some(Ok(_))) {
@@ -297,6 +316,7 @@ fn EndpointForm(
                         backoff_base_seconds,
                         rate_limit_per_second,
                         headers: Some(custom_headers).filter(|h| !h.is_empty()),
+                        ordering: Some(ordering.get_untracked()),
                         ..Default::default()
                     };
                     create.dispatch(CreateWebhook { tenant_id: tenant.clone(), input });
@@ -313,6 +333,7 @@ fn EndpointForm(
                         rate_limit_per_second: Some(rate_limit_per_second),
                         // An emptied box removes every custom header.
                         headers: Some(custom_headers),
+                        ordering: Some(ordering.get_untracked()),
                         ..Default::default()
                     };
                     update.dispatch(UpdateWebhook { tenant_id: tenant.clone(), id: w.id.clone(), patch });
@@ -375,12 +396,21 @@ fn EndpointForm(
                         <input id="wh-rate" type="text" inputmode="numeric" prop:value=move || rate.get() on:input=move |ev| rate.set(event_target_value(&ev))/>
                         <FieldMessage problem field="rate_limit_per_second"/>
                     </div>
+                    <div>
+                        <label for="wh-ordering">"Ordering"</label>
+                        <select id="wh-ordering" data-testid="ordering" prop:value=move || ordering.get().as_str()
+                            on:change=move |ev| ordering.set(DeliveryOrdering::parse(&event_target_value(&ev)))>
+                            <option value="parallel">"Parallel (fastest)"</option>
+                            <option value="fifo">"FIFO: one at a time, in publish order"</option>
+                        </select>
+                        <FieldMessage problem field="ordering"/>
+                    </div>
                 </div>
                 <label for="wh-headers">"Custom headers (optional; one Name: value per line, sent with every delivery)"</label>
                 <textarea id="wh-headers" rows="3" spellcheck="false" placeholder="Authorization: Bearer …" prop:value=move || headers.get()
                     on:input=move |ev| headers.set(event_target_value(&ev))></textarea>
                 <FieldMessage problem field="headers"/>
-                <FormProblem problem fields=&["url", "description", "events", "secret", "max_attempts", "timeout_seconds", "backoff_base_seconds", "rate_limit_per_second", "headers"]/>
+                <FormProblem problem fields=&["url", "description", "events", "secret", "max_attempts", "timeout_seconds", "backoff_base_seconds", "rate_limit_per_second", "ordering", "headers"]/>
                 <div class="toolbar">
                     <button type="submit" disabled=pending>{move || if pending() { "Saving…" } else { "Save" }}</button>
                     <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>

@@ -3,6 +3,7 @@
 //! in batches. A lease that runs out (crash, kill -9) makes the delivery due again: delivery is
 //! at least once, and nothing accepted is lost.
 
+mod admission;
 pub mod pacing;
 mod recorder;
 pub mod retry;
@@ -16,17 +17,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use app::models::{DeliveryWithAttempts, TestSendIn};
+use app::models::{CircuitState, DeliveryOrdering, DeliveryWithAttempts, TestSendIn};
 
 use crate::domain::auth::Principal;
 use crate::domain::Hub;
 use crate::error::Result;
-use crate::store::deliveries::{AttemptRow, Claimed, Outcome};
+use crate::store::deliveries::{AttemptRow, ClaimLimits, Claimed, Outcome};
 use crate::store::webhooks::WebhookRow;
 use crate::{ids, store, time};
+use admission::{Admission, Ticket};
 use pacing::Pacer;
 use recorder::{Record, Recorder};
 use retry::Verdict;
@@ -52,6 +54,16 @@ const SLACK_UNCONFIGURED: Unsendable = Unsendable {
 /// The most deliveries claimed by one statement.
 const MAX_BATCH: usize = 256;
 
+/// How long the loop naps when deliveries are due that no endpoint can take yet (ms).
+const BUSY_NAP_MS: i64 = 100;
+
+/// How long the loop waits, after a delivery finished, for others to finish before it claims.
+const FREED_GATHER: Duration = Duration::from_millis(3);
+
+/// A circuit's probe may take its attempt's timeout and this much more before another
+/// instance may probe instead (it crashed, say).
+const PROBE_MARGIN_MS: i64 = 5_000;
+
 /// A claimed delivery with everything needed to send it.
 struct Job {
     claimed: Claimed,
@@ -69,6 +81,11 @@ struct Plan {
     settings: RetrySettings,
     /// The endpoint's `rate_limit_per_second`, for a sendable endpoint that has one.
     per_second: Option<i64>,
+    fifo: bool,
+    /// Not closed: this delivery may only go as the circuit's probe.
+    probe: bool,
+    /// How long one attempt may take, for the probe's turn.
+    timeout: Duration,
 }
 
 #[derive(Clone, Copy)]
@@ -81,10 +98,8 @@ pub struct Worker {
     hub: Hub,
     sender: Sender,
     recorder: Recorder,
-    permits: Arc<Semaphore>,
-    capacity: usize,
-    /// Per-endpoint slots (`IH_DELIVERY_CONCURRENCY_PER_ENDPOINT`), by webhook id.
-    endpoint_slots: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Which deliveries may start, per endpoint and over the instance.
+    admission: Arc<Admission>,
     /// Per-endpoint send rates (`rate_limit_per_second`).
     pacer: Pacer,
     /// Wakes the loop when deliveries finish while it waits for room.
@@ -99,14 +114,12 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(hub: Hub) -> Arc<Self> {
-        let capacity = hub.config.delivery.concurrency;
+        let delivery = &hub.config.delivery;
         Arc::new(Worker {
             recorder: Recorder::start(hub.clone()),
             sender: Sender::new(hub.target_policy.clone()),
+            admission: Admission::new(delivery.concurrency, delivery.concurrency_per_endpoint),
             hub,
-            permits: Arc::new(Semaphore::new(capacity)),
-            capacity,
-            endpoint_slots: Mutex::new(HashMap::new()),
             pacer: Pacer::default(),
             freed: Notify::new(),
             in_flight: Mutex::new(HashSet::new()),
@@ -119,20 +132,8 @@ impl Worker {
     /// and gives back the leases of those that did not finish.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let poll = self.hub.config.delivery.poll_interval;
-        let low_water = (self.capacity / 4).max(1);
         while !shutdown.is_cancelled() {
             self.heartbeat.store(time::now_ms(), Ordering::Relaxed);
-            let room = self.permits.available_permits();
-            if room < low_water {
-                // Claim in worthwhile batches: wait until a quarter of the slots are free.
-                tokio::select! {
-                    _ = self.freed.notified() => {}
-                    _ = tokio::time::sleep(poll) => {}
-                    _ = shutdown.cancelled() => break,
-                }
-                continue;
-            }
-            let limit = room.min(MAX_BATCH);
             // A wake-up time that has come is used up by this claim; a later one is kept (it was
             // reset unconditionally before, so a retry scheduled before a claim that found
             // nothing due waited for the poll interval instead of its own time).
@@ -140,47 +141,24 @@ impl Worker {
             let _ = self
                 .next_retry_at
                 .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| (t <= now).then_some(i64::MAX));
-            match self.claim(limit).await {
+            let room = self.admission.room();
+            match self.claim(&room).await {
                 Ok(jobs) => {
-                    let full = jobs.len() == limit;
-                    let now = time::now_ms();
-                    let mut busy = Vec::new();
-                    // Paced deliveries of this batch waiting, per endpoint: each comes back one
-                    // interval after the one before it.
-                    let mut paced: HashMap<String, i64> = HashMap::new();
-                    for job in jobs {
-                        let webhook_id = &job.claimed.webhook_id;
-                        let Ok(slot) = self.endpoint_slot(webhook_id).try_acquire_owned() else {
-                            busy.push((job.claimed.id, now + 100));
-                            continue;
-                        };
-                        if let Some(per_second) = job.plan.per_second {
-                            if let Err(free_at_us) = self.pacer.take(webhook_id, per_second, now * 1000) {
-                                let waiting = paced.entry(webhook_id.clone()).or_default();
-                                let at_us = free_at_us + *waiting * Pacer::interval_us(per_second);
-                                *waiting += 1;
-                                busy.push((job.claimed.id, (at_us + 999) / 1000));
-                                continue;
-                            }
-                        }
-                        let permit = self.permits.clone().acquire_owned().await.expect("never closed");
-                        tokio::spawn(self.clone().deliver(job, Some((permit, slot))));
-                    }
-                    self.defer(busy).await;
+                    let full = jobs.len() as i64 == MAX_BATCH as i64;
+                    self.start(jobs).await;
                     if full {
                         continue;
                     }
                 }
                 Err(e) => tracing::warn!(error = ?e, "claiming deliveries failed; retrying"),
             }
-            // Everything due was claimed: sleep until the next delivery is due, as the database
-            // says. `next_retry_at` alone held only the earliest time this worker had scheduled;
-            // once that passed, later retries and give-backs waited for the poll (5 s by
-            // default): the delivery benchmark's last deliveries came 5 s after the rest in
-            // about half of its runs (2,350 instead of ~6,000 deliveries/s).
+            // Everything claimable was claimed: sleep until the next delivery is due, as the
+            // database says, or until a delivery finishes (its endpoint may take another). A
+            // due time already past belongs to an endpoint that cannot take more now: a short
+            // nap then, so a retry of another endpoint is not held for the poll interval.
             match store::deliveries::next_due_at(&self.hub.db).await {
                 Ok(Some(at)) => {
-                    self.next_retry_at.fetch_min(at, Ordering::Relaxed);
+                    self.next_retry_at.fetch_min(at.max(time::now_ms() + BUSY_NAP_MS), Ordering::Relaxed);
                 }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = ?e, "reading the next due time failed; polling"),
@@ -189,6 +167,11 @@ impl Worker {
             let until_retry = Duration::from_millis((next_retry - time::now_ms()).max(0) as u64);
             tokio::select! {
                 _ = self.hub.wake.notified() => {}
+                _ = self.freed.notified() => {
+                    // Gather the deliveries finishing about now into one claim: a claim per
+                    // finished delivery would be a statement per delivery for a busy endpoint.
+                    tokio::time::sleep(FREED_GATHER).await;
+                }
                 _ = tokio::time::sleep(poll.min(until_retry)) => {}
                 _ = shutdown.cancelled() => break,
             }
@@ -196,14 +179,78 @@ impl Worker {
         self.release_on_shutdown().await;
     }
 
-    fn endpoint_slot(&self, webhook_id: &str) -> Arc<Semaphore> {
-        let mut slots = self.endpoint_slots.lock().expect("not poisoned");
-        if let Some(slot) = slots.get(webhook_id) {
-            return slot.clone();
+    /// Starts each claimed delivery its endpoint has room for; gives the others back, due
+    /// when they can go (a paced endpoint's next turn) or at once (a busy endpoint: the claim
+    /// skips it until it has room).
+    async fn start(self: &Arc<Self>, jobs: Vec<Job>) {
+        let now = time::now_ms();
+        let (jobs, mut busy) = self.settle_probes(jobs, now).await;
+        // Paced deliveries of this batch waiting, per endpoint: each comes back one interval
+        // after the one before it.
+        let mut paced: HashMap<String, i64> = HashMap::new();
+        for job in jobs {
+            let webhook_id = &job.claimed.webhook_id;
+            let Some(ticket) = self.admission.admit(webhook_id, job.plan.fifo) else {
+                busy.push((job.claimed.id, now));
+                continue;
+            };
+            if let Some(per_second) = job.plan.per_second {
+                if let Err(free_at_us) = self.pacer.take(webhook_id, per_second, now * 1000) {
+                    let waiting = paced.entry(webhook_id.clone()).or_default();
+                    let at_us = free_at_us + *waiting * Pacer::interval_us(per_second);
+                    *waiting += 1;
+                    busy.push((job.claimed.id, (at_us + 999) / 1000));
+                    continue;
+                }
+            }
+            tokio::spawn(self.clone().deliver(job, Some(ticket)));
         }
-        let slot = Arc::new(Semaphore::new(self.hub.config.delivery.concurrency_per_endpoint));
-        slots.insert(webhook_id.to_string(), slot.clone());
-        slot
+        self.defer(busy).await;
+    }
+
+    /// Keeps the jobs that may go as far as the circuit breaker is concerned: those of closed
+    /// circuits, and of an open one whose cool-down is over, one as its probe (over every
+    /// instance). The others are returned to give back, due when the probe's turn ends.
+    async fn settle_probes(&self, jobs: Vec<Job>, now: i64) -> (Vec<Job>, Vec<(String, i64)>) {
+        let mut go = Vec::with_capacity(jobs.len());
+        let mut wait = Vec::new();
+        let mut probed: HashSet<String> = HashSet::new();
+        for job in jobs {
+            if !job.plan.probe {
+                go.push(job);
+                continue;
+            }
+            let probe_until = now + job.plan.timeout.as_millis() as i64 + PROBE_MARGIN_MS;
+            let webhook_id = job.claimed.webhook_id.clone();
+            if probed.insert(webhook_id.clone()) && self.take_probe(&webhook_id, now, probe_until).await {
+                go.push(job);
+            } else {
+                wait.push((job.claimed.id, probe_until));
+            }
+        }
+        (go, wait)
+    }
+
+    /// Takes the probe of `webhook_id`'s open circuit and parks its other waiting deliveries
+    /// for the probe's turn; false when another instance (or an earlier claim) has it.
+    async fn take_probe(&self, webhook_id: &str, now: i64, probe_until: i64) -> bool {
+        let db = &self.hub.db;
+        let taken = async {
+            if !store::webhooks::take_probe(db, webhook_id, now, probe_until).await? {
+                return Ok(false);
+            }
+            let mut tx = db.begin().await?;
+            store::deliveries::park(&mut tx, webhook_id, probe_until).await?;
+            tx.commit().await?;
+            Ok::<_, crate::error::Error>(true)
+        };
+        match taken.await {
+            Ok(won) => won,
+            Err(e) => {
+                tracing::warn!(error = ?e, webhook_id, "taking a circuit's probe failed; it waits");
+                false
+            }
+        }
     }
 
     /// Gives back, in one statement, the claimed deliveries whose endpoint has no free slot or
@@ -230,8 +277,10 @@ impl Worker {
     }
 
     async fn release_on_shutdown(&self) {
-        let all = self.capacity as u32;
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.permits.acquire_many(all)).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while self.admission.in_flight() != (0, 0) && tokio::time::Instant::now() < deadline {
+            let _ = tokio::time::timeout_at(deadline, self.freed.notified()).await;
+        }
         let now = time::now_ms();
         let held: Vec<(String, i64)> =
             self.in_flight.lock().expect("not poisoned").iter().map(|id| (id.clone(), now)).collect();
@@ -246,12 +295,15 @@ impl Worker {
     /// Tests call this instead of waiting for the background loop.
     pub async fn drain(self: &Arc<Self>) -> Result<usize> {
         let mut total = 0;
+        let room = admission::Room { cap: MAX_BATCH as i64, unnamed: MAX_BATCH as i64, named: "{}".into() };
         loop {
-            let jobs = self.claim(MAX_BATCH).await?;
+            let jobs = self.claim(&room).await?;
             if jobs.is_empty() {
                 return Ok(total);
             }
             total += jobs.len();
+            let (jobs, wait) = self.settle_probes(jobs, time::now_ms()).await;
+            self.defer(wait).await;
             futures::future::join_all(jobs.into_iter().map(|job| self.clone().deliver(job, None))).await;
         }
     }
@@ -297,12 +349,14 @@ impl Worker {
         self.hub.get_delivery(who, tenant_id, &delivery_id).await
     }
 
-    /// Claims a batch and loads what sending needs.
-    async fn claim(&self, limit: usize) -> Result<Vec<Job>> {
+    /// Claims a batch, as much of each endpoint as `room` allows, and loads what sending needs.
+    async fn claim(&self, room: &admission::Room) -> Result<Vec<Job>> {
         let hub = &self.hub;
         let now = time::now_ms();
         let lease_until = now + hub.config.delivery.lease.as_millis() as i64;
-        let claimed = store::deliveries::claim(&hub.db, &hub.instance_id, now, lease_until, limit as i64).await?;
+        let limits =
+            ClaimLimits { limit: MAX_BATCH as i64, per_endpoint: room.cap, unnamed: room.unnamed, room: &room.named };
+        let claimed = store::deliveries::claim(&hub.db, &hub.instance_id, now, lease_until, &limits).await?;
         self.load(claimed, now).await
     }
 
@@ -364,10 +418,13 @@ impl Worker {
             max_attempts: w.max_attempts.unwrap_or(defaults.max_attempts),
             backoff_base: w.backoff_base_seconds.map_or(defaults.backoff_base, |s| Duration::from_secs(s as u64)),
         };
-        if !w.enabled {
-            return Some(Plan { endpoint: Err(DISABLED), settings, per_second: None });
-        }
         let timeout = w.timeout_seconds.map_or(defaults.timeout, |s| Duration::from_secs(s as u64));
+        let fifo = DeliveryOrdering::parse(&w.ordering) == DeliveryOrdering::Fifo;
+        let probe = CircuitState::parse(&w.circuit_state) != CircuitState::Closed;
+        let plan = |endpoint, per_second| Some(Plan { endpoint, settings, per_second, fifo, probe, timeout });
+        if !w.enabled {
+            return plan(Err(DISABLED), None);
+        }
         if w.kind == store::webhooks::SLACK {
             let Ok(token) = self.hub.master_key.open_string(&w.secret) else {
                 tracing::error!(webhook_id = %w.id, "Slack token does not decrypt: this instance's IH_MASTER_KEY differs from the one that sealed it");
@@ -379,15 +436,11 @@ impl Worker {
             let (Some(token), Some(channel), Ok(url)) =
                 (token, channel, reqwest::Url::parse(&slack::post_message_url(&config.slack_api_base)))
             else {
-                return Some(Plan { endpoint: Err(SLACK_UNCONFIGURED), settings, per_second: None });
+                return plan(Err(SLACK_UNCONFIGURED), None);
             };
             let tenant_url = format!("{}/tenants/{}", config.public_url, w.tenant_id);
             let target = Target::Slack(slack::Destination { token, channel, tenant_url });
-            return Some(Plan {
-                endpoint: Ok(Arc::new(Endpoint { url, headers: Vec::new(), timeout, target })),
-                settings,
-                per_second: w.rate_limit_per_second,
-            });
+            return plan(Ok(Arc::new(Endpoint { url, headers: Vec::new(), timeout, target })), w.rate_limit_per_second);
         }
         let Some(secrets) = self.hub.signing_secrets(w, now) else {
             tracing::error!(webhook_id = %w.id, "signing secret does not decrypt: this instance's IH_MASTER_KEY differs from the one that sealed it");
@@ -402,18 +455,17 @@ impl Worker {
             .filter_map(|(k, v)| Some((HeaderName::from_bytes(k.as_bytes()).ok()?, HeaderValue::from_str(&v).ok()?)))
             .collect();
         let Ok(url) = reqwest::Url::parse(&w.url) else {
-            return Some(Plan { endpoint: Err(DISABLED), settings, per_second: None });
+            return plan(Err(DISABLED), None);
         };
-        Some(Plan {
-            endpoint: Ok(Arc::new(Endpoint { url, headers, timeout, target: Target::Webhook { secrets } })),
-            settings,
-            per_second: w.rate_limit_per_second,
-        })
+        plan(
+            Ok(Arc::new(Endpoint { url, headers, timeout, target: Target::Webhook { secrets } })),
+            w.rate_limit_per_second,
+        )
     }
 
-    /// Sends one claimed delivery and records the attempt. `slots` (the worker's and the
-    /// endpoint's) are held until the record is committed.
-    async fn deliver(self: Arc<Self>, job: Job, slots: Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)>) {
+    /// Sends one claimed delivery and records the attempt. Its `ticket` (its place in flight)
+    /// is held until the record is committed, and tells the endpoint's limit how it went.
+    async fn deliver(self: Arc<Self>, job: Job, mut ticket: Option<Ticket>) {
         let c = &job.claimed;
         let attempt_number = c.attempt_count + 1;
         let result = match &job.plan.endpoint {
@@ -490,7 +542,10 @@ impl Worker {
             self.hub.wake.notify_one();
         }
         self.in_flight.lock().expect("not poisoned").remove(&c.id);
-        drop(slots);
+        if let Some(ticket) = &mut ticket {
+            ticket.finished(status == "delivered");
+        }
+        drop(ticket);
         self.freed.notify_one();
     }
 }

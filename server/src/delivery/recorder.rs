@@ -4,7 +4,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::domain::Hub;
+use crate::domain::{health, Hub};
 use crate::store::deliveries::{AttemptRow, Outcome};
 use crate::store::events::EventRow;
 use crate::{store, time};
@@ -16,15 +16,6 @@ fn operational_event(tenant_id: &str, event_type: &str, data: serde_json::Value,
 }
 
 const MAX_BATCH: usize = 512;
-
-/// One endpoint's results within a batch.
-struct Streak<'a> {
-    webhook_id: &'a str,
-    /// One of them was delivered; `failures` counts those after it.
-    reset: bool,
-    failures: i64,
-    last_error: Option<&'a str>,
-}
 
 pub struct Record {
     pub attempt: AttemptRow,
@@ -83,58 +74,25 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
         batch.iter().map(|(r, _)| (&r.attempt, r.webhook_id.as_str(), r.outcome.status == "delivered")),
     );
     store::stats::add(&mut tx, &rollup).await?;
-    let mut operational = Vec::new();
     for webhook_id in batch.iter().filter_map(|(r, _)| r.disable_webhook.as_deref()) {
         if store::webhooks::disable(&mut tx, webhook_id, "the endpoint answered 410 Gone", now).await? {
             tracing::warn!(webhook_id, "endpoint disabled: it answered 410 Gone");
         }
     }
-    // Failure streaks per endpoint, in the order the attempts finished: a delivered attempt
-    // ends a streak; an attempt that never left (the endpoint is disabled) does not count.
-    let mut streaks: Vec<Streak> = Vec::new();
+    // Each endpoint's results, in the order the attempts finished; an attempt that never left
+    // (the endpoint is disabled) says nothing of its health.
+    let mut results: Vec<health::Results> = Vec::new();
     for (r, _) in batch {
-        let i = streaks.iter().position(|s| s.webhook_id == r.webhook_id).unwrap_or_else(|| {
-            streaks.push(Streak { webhook_id: &r.webhook_id, reset: false, failures: 0, last_error: None });
-            streaks.len() - 1
-        });
-        if r.outcome.status == "delivered" {
-            streaks[i] = Streak { webhook_id: &r.webhook_id, reset: true, failures: 0, last_error: None };
-        } else if r.attempt.error_kind.as_deref() != Some("endpoint_disabled") {
-            streaks[i].failures += 1;
-            streaks[i].last_error = r.outcome.last_error.as_deref();
-        }
-    }
-    let delivery = &hub.config.delivery;
-    for s in streaks {
-        let Some((streak, enabled, tenant_id, url)) =
-            store::webhooks::count_failures(&mut tx, s.webhook_id, s.reset, s.failures).await?
-        else {
+        if r.attempt.error_kind.as_deref() == Some("endpoint_disabled") {
             continue;
-        };
-        let webhook_id = s.webhook_id;
-        // Raised once a streak, when it reaches the threshold (the streak before this batch was shorter).
-        if enabled && streak >= delivery.alert_after_failures && streak - s.failures < delivery.alert_after_failures {
-            tracing::warn!(webhook_id, streak, "endpoint failing repeatedly");
-            let data = serde_json::json!({ "webhook_id": webhook_id, "url": url, "consecutive_failures": streak, "last_error": s.last_error });
-            operational.push(operational_event(&tenant_id, "webhook.failing", data, now));
         }
-        if enabled && streak >= delivery.disable_after_failures {
-            let reason = format!("{streak} consecutive failed attempts");
-            if store::webhooks::disable(&mut tx, webhook_id, &reason, now).await? {
-                tracing::warn!(webhook_id, streak, "endpoint disabled after sustained failure");
-                let audit = store::audit::AuditRow::now(
-                    Some(&tenant_id),
-                    "system".into(),
-                    "webhook.auto_disabled",
-                    Some(webhook_id),
-                    None,
-                );
-                store::audit::insert(&mut tx, &audit).await?;
-                let data = serde_json::json!({ "webhook_id": webhook_id, "url": url, "reason": reason, "consecutive_failures": streak });
-                operational.push(operational_event(&tenant_id, "webhook.disabled", data, now));
-            }
-        }
+        let i = results.iter().position(|s| s.webhook_id == r.webhook_id).unwrap_or_else(|| {
+            results.push(health::Results::new(&r.webhook_id));
+            results.len() - 1
+        });
+        results[i].add(r.outcome.status == "delivered", r.outcome.last_error.as_deref());
     }
+    let mut operational = health::apply(&mut tx, &hub.config.delivery, &results, now).await?;
     // Dead letters are announced too — but not those of operational events, or a failing
     // subscriber would announce its own failures forever.
     for (r, _) in batch {
@@ -148,6 +106,13 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
         crate::domain::ingest::store_with_fan_out(&mut tx, &events).await?;
     }
     tx.commit().await?;
+    for e in &operational {
+        match e.event_type.as_str() {
+            "webhook.circuit_opened" => hub.metrics.circuit_opened.inc(),
+            "webhook.circuit_closed" => hub.metrics.circuit_closed.inc(),
+            _ => {}
+        }
+    }
     if !operational.is_empty() {
         hub.wake.notify_one();
     }

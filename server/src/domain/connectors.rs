@@ -170,6 +170,10 @@ impl Hub {
             updated_at: now,
             kind: SLACK.into(),
             channel: None,
+            ordering: app::models::DeliveryOrdering::Parallel.as_str().into(),
+            circuit_state: app::models::CircuitState::Closed.as_str().into(),
+            circuit_until: 0,
+            circuit_opens: 0,
         });
         if let Some(token) = token {
             row.secret = self.master_key.seal(token.as_bytes());

@@ -104,7 +104,8 @@ impl Hub {
         let now = time::now_ms();
         let (due, oldest) = store::deliveries::due_stats(&self.db, now).await.unwrap_or((0, None));
         let age = oldest.map_or(0.0, |at| (now - at).max(0) as f64 / 1000.0);
-        self.metrics.render(due, age)
+        let circuits = store::webhooks::circuit_counts(&self.db).await.unwrap_or_default();
+        self.metrics.render(due, age, &circuits)
     }
 
     pub async fn list_deliveries(

@@ -7,6 +7,7 @@ pub mod connectors;
 pub mod deliveries;
 pub mod echo;
 pub mod events;
+pub mod health;
 pub mod ingest;
 pub mod keys;
 pub mod ratelimit;

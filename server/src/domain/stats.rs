@@ -154,6 +154,7 @@ impl Hub {
                 webhook_id: w.id.clone(),
                 url: w.url.clone(),
                 enabled: w.enabled,
+                circuit: app::models::CircuitState::parse(&w.circuit_state),
                 stats: by_endpoint.remove(&w.id).unwrap_or_default().summary(),
             })
             .collect();
@@ -162,6 +163,7 @@ impl Hub {
             webhook_id,
             url: String::new(),
             enabled: false,
+            circuit: app::models::CircuitState::Closed,
             stats: tally.summary(),
         }));
         Ok(StatsOut {

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use app::models::{
-    filter_covers, limits, valid_event_filter, valid_event_type, FieldError, Page, RotateSecretIn, TestSendIn,
-    WebhookIn, WebhookOut, WebhookPatch, BUILTIN_EVENT_TYPES,
+    filter_covers, limits, valid_event_filter, valid_event_type, CircuitOut, CircuitState, DeliveryOrdering,
+    FieldError, Page, RotateSecretIn, TestSendIn, WebhookIn, WebhookOut, WebhookPatch, BUILTIN_EVENT_TYPES,
 };
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -200,6 +200,7 @@ impl Hub {
 }
 
 fn webhook_out(row: WebhookRow, headers: BTreeMap<String, String>) -> WebhookOut {
+    let circuit = circuit_out(&row);
     WebhookOut {
         id: row.id,
         tenant_id: row.tenant_id,
@@ -212,9 +213,20 @@ fn webhook_out(row: WebhookRow, headers: BTreeMap<String, String>) -> WebhookOut
         backoff_base_seconds: row.backoff_base_seconds,
         timeout_seconds: row.timeout_seconds,
         rate_limit_per_second: row.rate_limit_per_second,
+        ordering: DeliveryOrdering::parse(&row.ordering),
+        circuit,
         disabled_reason: row.disabled_reason,
         created_at: time::rfc3339(row.created_at),
         updated_at: time::rfc3339(row.updated_at),
+    }
+}
+
+fn circuit_out(row: &WebhookRow) -> CircuitOut {
+    let state = CircuitState::parse(&row.circuit_state);
+    CircuitOut {
+        state,
+        until: (state != CircuitState::Closed).then(|| time::rfc3339(row.circuit_until)),
+        opens: row.circuit_opens,
     }
 }
 
@@ -252,6 +264,10 @@ impl Hub {
             updated_at: now,
             kind: store::webhooks::WEBHOOK.into(),
             channel: None,
+            ordering: input.ordering.unwrap_or_default().as_str().into(),
+            circuit_state: CircuitState::Closed.as_str().into(),
+            circuit_until: 0,
+            circuit_opens: 0,
         };
         let mut tx = self.db.begin().await?;
         store::webhooks::insert(&mut tx, &row).await?;
@@ -326,6 +342,7 @@ impl Hub {
             backoff_base_seconds: patch.backoff_base_seconds.unwrap_or(current.backoff_base_seconds),
             timeout_seconds: patch.timeout_seconds.unwrap_or(current.timeout_seconds),
             rate_limit_per_second: patch.rate_limit_per_second.unwrap_or(current.rate_limit_per_second),
+            ordering: Some(patch.ordering.unwrap_or(current.ordering)),
         };
         let settings = check(&merged, policy)?;
         row.url = settings.url;
@@ -336,10 +353,15 @@ impl Hub {
         row.backoff_base_seconds = merged.backoff_base_seconds;
         row.timeout_seconds = merged.timeout_seconds;
         row.rate_limit_per_second = merged.rate_limit_per_second;
+        row.ordering = merged.ordering.unwrap_or_default().as_str().into();
         row.updated_at = time::now_ms();
         let mut tx = self.db.begin().await?;
         if let Some(enabled) = patch.enabled {
             store::webhooks::set_enabled(&mut tx, tenant_id, id, enabled, row.updated_at).await?;
+            if enabled && row.circuit_state != CircuitState::Closed.as_str() {
+                // Enabled by hand: the deliveries its open circuit held back are due now.
+                store::deliveries::unpark(&mut tx, id, row.updated_at, row.circuit_until).await?;
+            }
         }
         // Only the settings are written from the copy read above; the answer is the row as
         // it now is (the worker may have disabled the endpoint meanwhile, say).

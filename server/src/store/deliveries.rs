@@ -87,17 +87,97 @@ pub struct Claimed {
 
 const CLAIM_RETURNING: &str = "RETURNING id, tenant_id, event_id, webhook_id, event_type, attempt_count";
 
-/// Takes up to `limit` due deliveries for `worker` until `lease_until`. On PostgreSQL,
-/// `SKIP LOCKED` lets several instances claim side by side without waiting on each other; on
-/// SQLite the statement runs under the single writer lock, which gives the same guarantee.
-pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>> {
-    const DUE: &str = "SELECT id FROM deliveries WHERE status IN ('pending', 'failed', 'delivering') \
-                       AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $4";
+/// What one claim may take: at most `limit` deliveries, at most `per_endpoint` of one
+/// endpoint, of an endpoint named in `room` at most its number (0: none), of the others at
+/// most `unnamed`.
+pub struct ClaimLimits<'a> {
+    pub limit: i64,
+    pub per_endpoint: i64,
+    pub unnamed: i64,
+    /// `{"wh_…": n}` as JSON.
+    pub room: &'a str,
+}
+
+impl ClaimLimits<'static> {
+    /// Up to `limit` in all, as many of one endpoint as of all.
+    pub fn up_to(limit: i64) -> Self {
+        ClaimLimits { limit, per_endpoint: limit, unnamed: limit, room: "{}" }
+    }
+}
+
+/// The deliveries due, fairly over endpoints: the endpoints with unfinished deliveries are
+/// found by skipping through an index (one seek each, however deep their backlogs), each gives
+/// its oldest due deliveries up to its quota, and the batch takes the oldest of those. An
+/// endpoint whose circuit is open gives nothing until its cool-down ends, then one (the probe);
+/// a FIFO endpoint gives its head only, and only when the head itself is due, so nothing
+/// overtakes a delivery waiting for its retry.
+///
+/// The endpoints are walked in a recursive CTE (a "loose index scan"), not by grouping the due
+/// rows: grouping reads every due row, 100,000 of them after an outage.
+const PICK: &str = "WITH RECURSIVE eps(w) AS ( \
+    SELECT MIN(webhook_id) FROM deliveries WHERE status IN ('pending', 'failed', 'delivering') \
+    UNION ALL \
+    SELECT (SELECT MIN(webhook_id) FROM deliveries WHERE status IN ('pending', 'failed', 'delivering') \
+            AND webhook_id > eps.w) FROM eps WHERE eps.w IS NOT NULL), \
+  cand AS ( \
+    SELECT wh.id, wh.ordering = 'fifo' AS fifo, \
+      {LEAST}(CASE WHEN wh.ordering = 'fifo' OR wh.circuit_state <> 'closed' THEN 1 ELSE $5 END, {ROOM}) AS quota \
+    FROM eps JOIN webhooks wh ON wh.id = eps.w \
+    WHERE wh.circuit_state = 'closed' OR wh.circuit_until <= $3), \
+  picked AS ( \
+    SELECT d.id, d.next_attempt_at, cand.quota, \
+      row_number() OVER (PARTITION BY cand.id ORDER BY d.id) AS n \
+    FROM cand {EACH} ( \
+      SELECT {COLUMNS} FROM deliveries x WHERE x.webhook_id = cand.id \
+        AND x.status IN ('pending', 'failed', 'delivering') AND (cand.fifo OR x.next_attempt_at <= $3) \
+      ORDER BY x.id LIMIT $5) {EACH_END})";
+
+/// PICK's dialects: how an endpoint's own rows are joined (PostgreSQL needs `LATERAL`; SQLite
+/// has none, but looks a correlated `IN` up by index per endpoint, where PostgreSQL would
+/// evaluate it once per delivery), the smaller of two numbers, and the room of an endpoint.
+const PICK_POSTGRES: [(&str, &str); 5] = [
+    ("{EACH}", "CROSS JOIN LATERAL"),
+    ("{COLUMNS}", "x.id, x.next_attempt_at"),
+    ("{EACH_END}", "d"),
+    ("{LEAST}", "LEAST"),
+    ("{ROOM}", "COALESCE(($6::jsonb ->> wh.id)::bigint, $7)"),
+];
+const PICK_SQLITE: [(&str, &str); 5] = [
+    ("{EACH}", "JOIN deliveries d ON d.id IN"),
+    ("{COLUMNS}", "x.id"),
+    ("{EACH_END}", ""),
+    ("{LEAST}", "MIN"),
+    ("{ROOM}", "COALESCE(json_extract($6, '$.' || wh.id), $7)"),
+];
+
+fn pick(dialect: &[(&str, &str)]) -> String {
+    dialect.iter().fold(PICK.to_string(), |sql, (from, to)| sql.replace(from, to))
+}
+
+/// Takes due deliveries for `worker` until `lease_until`, chosen by [`PICK`]. On PostgreSQL the
+/// chosen rows are locked `SKIP LOCKED`, so instances claiming at once never wait for each other
+/// nor take the same row, and a FIFO head another instance is claiming is skipped, not
+/// overtaken; on SQLite the one statement runs under the single writer lock.
+pub async fn claim(
+    db: &Db,
+    worker: &str,
+    now: i64,
+    lease_until: i64,
+    limits: &ClaimLimits<'_>,
+) -> Result<Vec<Claimed>> {
     const SET: &str =
         "UPDATE deliveries SET status = 'delivering', locked_by = $1, next_attempt_at = $2, updated_at = $3";
+    const CHOSEN: &str = "SELECT id FROM picked WHERE n <= quota AND next_attempt_at <= $3";
     Ok(match db {
         Db::Postgres(_) => {
-            let sql = format!("{SET} WHERE id IN ({DUE} FOR UPDATE SKIP LOCKED) {CLAIM_RETURNING}");
+            let pick = pick(&PICK_POSTGRES);
+            let sql = format!(
+                "{pick}, chosen AS (SELECT d.id FROM deliveries d WHERE d.id IN ({CHOSEN}) \
+                 AND d.status IN ('pending', 'failed', 'delivering') AND d.next_attempt_at <= $3 \
+                 ORDER BY d.next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+                 {SET} FROM chosen WHERE deliveries.id = chosen.id \
+                 RETURNING deliveries.id, tenant_id, event_id, webhook_id, event_type, attempt_count"
+            );
             let mut tx = db.begin().await?;
             tx.without_flush_wait().await?;
             let Tx::Postgres(pg) = &mut tx else { unreachable!("begun on PostgreSQL") };
@@ -105,23 +185,48 @@ pub async fn claim(db: &Db, worker: &str, now: i64, lease_until: i64, limit: i64
                 .bind(worker)
                 .bind(lease_until)
                 .bind(now)
-                .bind(limit)
+                .bind(limits.limit)
+                .bind(limits.per_endpoint)
+                .bind(limits.room)
+                .bind(limits.unnamed)
                 .fetch_all(&mut **pg)
                 .await?;
             tx.commit().await?;
             claimed
         }
         Db::Sqlite(pool) => {
-            let sql = format!("{SET} WHERE id IN ({DUE}) {CLAIM_RETURNING}");
+            let pick = pick(&PICK_SQLITE);
+            let sql =
+                format!("{pick} {SET} WHERE id IN ({CHOSEN} ORDER BY next_attempt_at LIMIT $4) {CLAIM_RETURNING}");
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(worker)
                 .bind(lease_until)
                 .bind(now)
-                .bind(limit)
+                .bind(limits.limit)
+                .bind(limits.per_endpoint)
+                .bind(limits.room)
+                .bind(limits.unnamed)
                 .fetch_all(pool)
                 .await?
         }
     })
+}
+
+/// Parks an endpoint's waiting deliveries until `until` (its circuit opened): none is due, so
+/// none is claimed, sent or counted before the probe. A retry already due later keeps its time.
+pub async fn park(tx: &mut Tx, webhook_id: &str, until: i64) -> Result<u64> {
+    Ok(on_tx!(tx, conn => sqlx::query(
+        "UPDATE deliveries SET next_attempt_at = $2 \
+         WHERE webhook_id = $1 AND status IN ('pending', 'failed') AND next_attempt_at < $2")
+        .bind(webhook_id).bind(until).execute(conn).await.map(|r| r.rows_affected()))?)
+}
+
+/// Makes the deliveries parked until `until` due now (the circuit closed).
+pub async fn unpark(tx: &mut Tx, webhook_id: &str, now: i64, until: i64) -> Result<u64> {
+    Ok(on_tx!(tx, conn => sqlx::query(
+        "UPDATE deliveries SET next_attempt_at = $2 \
+         WHERE webhook_id = $1 AND status IN ('pending', 'failed') AND next_attempt_at > $2 AND next_attempt_at <= $3")
+        .bind(webhook_id).bind(now).bind(until).execute(conn).await.map(|r| r.rows_affected()))?)
 }
 
 /// Gives claimed deliveries back, each due again at its own time (Unix ms), for any worker:

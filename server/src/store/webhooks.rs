@@ -30,6 +30,14 @@ pub struct WebhookRow {
     pub kind: String,
     /// The Slack connector's channel; `None` means the configured default.
     pub channel: Option<String>,
+    /// `parallel` or `fifo` ([`app::models::DeliveryOrdering`]).
+    pub ordering: String,
+    /// `closed`, `open` or `half_open` ([`app::models::CircuitState`]).
+    pub circuit_state: String,
+    /// Open: when a probe may go (Unix ms). Half-open: when the probe's turn ends.
+    pub circuit_until: i64,
+    /// Openings since the circuit last closed; each cool-down doubles.
+    pub circuit_opens: i64,
 }
 
 /// The kind of an ordinary endpoint; the webhook routes see only these.
@@ -38,16 +46,18 @@ pub const SLACK: &str = "slack";
 
 const COLUMNS: &str = "id, tenant_id, url, description, events, enabled, secret, previous_secret, \
     previous_secret_until, headers, max_attempts, backoff_base_seconds, timeout_seconds, \
-    disabled_reason, consecutive_failures, created_at, updated_at, kind, channel, rate_limit_per_second";
+    disabled_reason, consecutive_failures, created_at, updated_at, kind, channel, rate_limit_per_second, \
+    ordering, circuit_state, circuit_until, circuit_opens";
 
 pub async fn insert(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
-    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 20));
+    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 24));
     on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&w.id).bind(&w.tenant_id).bind(&w.url).bind(&w.description).bind(&w.events)
         .bind(w.enabled).bind(&w.secret).bind(&w.previous_secret).bind(w.previous_secret_until)
         .bind(&w.headers).bind(w.max_attempts).bind(w.backoff_base_seconds).bind(w.timeout_seconds)
         .bind(&w.disabled_reason).bind(w.consecutive_failures).bind(w.created_at).bind(w.updated_at)
         .bind(&w.kind).bind(&w.channel).bind(w.rate_limit_per_second)
+        .bind(&w.ordering).bind(&w.circuit_state).bind(w.circuit_until).bind(w.circuit_opens)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -60,21 +70,25 @@ pub async fn update_settings(tx: &mut Tx, w: &WebhookRow) -> Result<Option<Webho
     let sql = format!(
         "UPDATE webhooks SET url = $2, description = $3, events = $4, headers = $5, max_attempts = $6, \
          backoff_base_seconds = $7, timeout_seconds = $8, rate_limit_per_second = $9, channel = $10, \
-         updated_at = $11 WHERE id = $1 AND tenant_id = $12 AND deleted_at IS NULL RETURNING {COLUMNS}"
+         updated_at = $11, ordering = $13 WHERE id = $1 AND tenant_id = $12 AND deleted_at IS NULL RETURNING {COLUMNS}"
     );
     Ok(on_tx!(tx, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(&w.id).bind(&w.url).bind(&w.description).bind(&w.events).bind(&w.headers)
         .bind(w.max_attempts).bind(w.backoff_base_seconds).bind(w.timeout_seconds).bind(w.rate_limit_per_second)
-        .bind(&w.channel).bind(w.updated_at).bind(&w.tenant_id)
+        .bind(&w.channel).bind(w.updated_at).bind(&w.tenant_id).bind(&w.ordering)
         .fetch_optional(conn).await)?)
 }
 
-/// Turns an endpoint on by hand (which also forgets why it was off and its failure streak) or off.
+/// Turns an endpoint on by hand (which also forgets why it was off, its failure streak and its
+/// circuit: a fresh start) or off.
 pub async fn set_enabled(tx: &mut Tx, tenant_id: &str, id: &str, enabled: bool, now: i64) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(
         "UPDATE webhooks SET enabled = $2, updated_at = $3, \
          disabled_reason = CASE WHEN $2 THEN NULL ELSE disabled_reason END, \
-         consecutive_failures = CASE WHEN $2 THEN 0 ELSE consecutive_failures END \
+         consecutive_failures = CASE WHEN $2 THEN 0 ELSE consecutive_failures END, \
+         circuit_state = CASE WHEN $2 THEN 'closed' ELSE circuit_state END, \
+         circuit_until = CASE WHEN $2 THEN 0 ELSE circuit_until END, \
+         circuit_opens = CASE WHEN $2 THEN 0 ELSE circuit_opens END \
          WHERE id = $1 AND tenant_id = $4 AND deleted_at IS NULL")
         .bind(id).bind(enabled).bind(now).bind(tenant_id).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
@@ -193,19 +207,52 @@ pub async fn disable(tx: &mut Tx, id: &str, reason: &str, now: i64) -> Result<bo
     Ok(done == 1)
 }
 
+/// An endpoint's health after its latest results were counted (see [`count_failures`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Health {
+    pub consecutive_failures: i64,
+    pub enabled: bool,
+    pub tenant_id: String,
+    pub url: String,
+    pub circuit_state: String,
+    pub circuit_until: i64,
+    pub circuit_opens: i64,
+}
+
 /// Adds an endpoint's latest results to its failure streak: `reset` when one of them succeeded
-/// (then `failures` counts those after it). Returns the streak, whether the endpoint is enabled,
-/// its tenant and its URL.
-pub async fn count_failures(
-    tx: &mut Tx,
-    id: &str,
-    reset: bool,
-    failures: i64,
-) -> Result<Option<(i64, bool, String, String)>> {
+/// (then `failures` counts those after it). Returns its health as it now is.
+pub async fn count_failures(tx: &mut Tx, id: &str, reset: bool, failures: i64) -> Result<Option<Health>> {
+    const RETURNING: &str =
+        "RETURNING consecutive_failures, enabled, tenant_id, url, circuit_state, circuit_until, circuit_opens";
     let sql = if reset {
-        "UPDATE webhooks SET consecutive_failures = $2 WHERE id = $1 RETURNING consecutive_failures, enabled, tenant_id, url"
+        format!("UPDATE webhooks SET consecutive_failures = $2 WHERE id = $1 {RETURNING}")
     } else {
-        "UPDATE webhooks SET consecutive_failures = consecutive_failures + $2 WHERE id = $1 RETURNING consecutive_failures, enabled, tenant_id, url"
+        format!("UPDATE webhooks SET consecutive_failures = consecutive_failures + $2 WHERE id = $1 {RETURNING}")
     };
-    Ok(on_tx!(tx, conn => sqlx::query_as(sql).bind(id).bind(failures).fetch_optional(conn).await)?)
+    Ok(on_tx!(tx, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).bind(failures).fetch_optional(conn).await)?)
+}
+
+/// Moves an endpoint's circuit to `state` until `until` with `opens` openings counted.
+pub async fn set_circuit(tx: &mut Tx, id: &str, state: &str, until: i64, opens: i64) -> Result<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "UPDATE webhooks SET circuit_state = $2, circuit_until = $3, circuit_opens = $4 WHERE id = $1")
+        .bind(id).bind(state).bind(until).bind(opens).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Takes the probe of an endpoint whose circuit is open (or whose last probe's turn ran out):
+/// true for exactly one caller, over every instance, until `probe_until`.
+pub async fn take_probe(db: &Db, id: &str, now: i64, probe_until: i64) -> Result<bool> {
+    let done = on_db!(db, pool => sqlx::query(
+        "UPDATE webhooks SET circuit_state = 'half_open', circuit_until = $3 \
+         WHERE id = $1 AND circuit_state <> 'closed' AND circuit_until <= $2")
+        .bind(id).bind(now).bind(probe_until).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// `(state, count)` of the live endpoints' circuits, for `/metrics`.
+pub async fn circuit_counts(db: &Db) -> Result<Vec<(String, i64)>> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT circuit_state, COUNT(*) FROM webhooks WHERE deleted_at IS NULL AND enabled = $1 GROUP BY circuit_state")
+        .bind(true).fetch_all(pool).await)?)
 }

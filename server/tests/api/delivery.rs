@@ -300,16 +300,9 @@ both!(one_endpoint_gets_at_most_its_share_of_concurrent_deliveries, |backend: Ba
     for n in 0..6 {
         app.publish(&tenant, "new_lead", json!({ "n": n })).await;
     }
-    // Two requests are held open by the receiver; the worker keeps putting the rest back.
+    // Two requests are held open by the receiver; the worker does not claim the rest while
+    // the endpoint has no room (it used to claim and put them back, the deferral metric).
     gate.wait_in_flight(2).await;
-    let deferred = || app.hub.metrics.deferred.get();
-    tokio::time::timeout(Duration::from_secs(20), async {
-        while deferred() < 8 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the busy endpoint's deliveries are deferred");
     assert_eq!(gate.max_in_flight(), 2, "never more than the bound at once");
     gate.open();
     gate.wait_done(6).await;

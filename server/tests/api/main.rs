@@ -7,6 +7,7 @@ mod api_keys;
 mod crash;
 mod delivery;
 mod echo;
+mod fairness;
 mod foundation;
 mod openapi;
 mod operations;

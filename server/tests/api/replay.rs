@@ -147,7 +147,9 @@ both!(the_seed_integrator_routes_take_the_tenant_from_the_key, |backend: Backend
             "lead_update",
             "webhook.failing",
             "webhook.disabled",
-            "delivery.dead_lettered"
+            "delivery.dead_lettered",
+            "webhook.circuit_opened",
+            "webhook.circuit_closed"
         ])
     );
 });
@@ -338,8 +340,15 @@ both!(a_crashed_workers_lease_expires_and_nothing_is_lost, |backend: Backend| as
     }
     // Another worker claims everything and dies (kill -9): its lease is never renewed.
     let now = integrations_hub::time::now_ms();
-    let taken =
-        integrations_hub::store::deliveries::claim(&app.hub.db, "wrk_crashed", now, now + 60_000, 100).await.unwrap();
+    let taken = integrations_hub::store::deliveries::claim(
+        &app.hub.db,
+        "wrk_crashed",
+        now,
+        now + 60_000,
+        &integrations_hub::store::deliveries::ClaimLimits::up_to(100),
+    )
+    .await
+    .unwrap();
     assert_eq!(taken.len(), 5);
     assert_eq!(app.drain().await, 0, "leased deliveries are not taken from a live worker");
     // The lease runs out (moved back in time here instead of waiting a minute).
@@ -350,7 +359,7 @@ both!(a_crashed_workers_lease_expires_and_nothing_is_lost, |backend: Backend| as
 });
 
 both!(an_outcome_applies_only_where_its_worker_still_holds_the_lease, |backend: Backend| async move {
-    use integrations_hub::store::deliveries::{claim, record, AttemptRow, Outcome};
+    use integrations_hub::store::deliveries::{claim, record, AttemptRow, ClaimLimits, Outcome};
     let app = TestApp::spawn(backend).await;
     let tenant = app.create_tenant("Acme").await;
     app.create_webhook(&tenant, json!({ "url": "https://example.com/in", "events": ["*"] })).await;
@@ -358,7 +367,7 @@ both!(an_outcome_applies_only_where_its_worker_still_holds_the_lease, |backend: 
         app.publish(&tenant, "new_lead", json!({ "n": n })).await;
     }
     let now = integrations_hub::time::now_ms();
-    let mut taken = claim(&app.hub.db, "wrk_a", now, now + 60_000, 10).await.unwrap();
+    let mut taken = claim(&app.hub.db, "wrk_a", now, now + 60_000, &ClaimLimits::up_to(10)).await.unwrap();
     taken.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(taken.len(), 3);
     // Worker A's lease on the last one ran out and worker B took it meanwhile.
