@@ -231,20 +231,10 @@ impl Worker {
         (go, wait)
     }
 
-    /// Takes the probe of `webhook_id`'s open circuit and parks its other waiting deliveries
-    /// for the probe's turn; false when another instance (or an earlier claim) has it.
+    /// Takes the probe of `webhook_id`'s open circuit; false when another instance (or an
+    /// earlier claim) has it.
     async fn take_probe(&self, webhook_id: &str, now: i64, probe_until: i64) -> bool {
-        let db = &self.hub.db;
-        let taken = async {
-            if !store::webhooks::take_probe(db, webhook_id, now, probe_until).await? {
-                return Ok(false);
-            }
-            let mut tx = db.begin().await?;
-            store::deliveries::park(&mut tx, webhook_id, probe_until).await?;
-            tx.commit().await?;
-            Ok::<_, crate::error::Error>(true)
-        };
-        match taken.await {
+        match store::webhooks::take_probe(&self.hub.db, webhook_id, now, probe_until).await {
             Ok(won) => won,
             Err(e) => {
                 tracing::warn!(error = ?e, webhook_id, "taking a circuit's probe failed; it waits");

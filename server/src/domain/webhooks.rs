@@ -358,10 +358,6 @@ impl Hub {
         let mut tx = self.db.begin().await?;
         if let Some(enabled) = patch.enabled {
             store::webhooks::set_enabled(&mut tx, tenant_id, id, enabled, row.updated_at).await?;
-            if enabled && row.circuit_state != CircuitState::Closed.as_str() {
-                // Enabled by hand: the deliveries its open circuit held back are due now.
-                store::deliveries::unpark(&mut tx, id, row.updated_at, row.circuit_until).await?;
-            }
         }
         // Only the settings are written from the copy read above; the answer is the row as
         // it now is (the worker may have disabled the endpoint meanwhile, say).

@@ -212,23 +212,6 @@ pub async fn claim(
     })
 }
 
-/// Parks an endpoint's waiting deliveries until `until` (its circuit opened): none is due, so
-/// none is claimed, sent or counted before the probe. A retry already due later keeps its time.
-pub async fn park(tx: &mut Tx, webhook_id: &str, until: i64) -> Result<u64> {
-    Ok(on_tx!(tx, conn => sqlx::query(
-        "UPDATE deliveries SET next_attempt_at = $2 \
-         WHERE webhook_id = $1 AND status IN ('pending', 'failed') AND next_attempt_at < $2")
-        .bind(webhook_id).bind(until).execute(conn).await.map(|r| r.rows_affected()))?)
-}
-
-/// Makes the deliveries parked until `until` due now (the circuit closed).
-pub async fn unpark(tx: &mut Tx, webhook_id: &str, now: i64, until: i64) -> Result<u64> {
-    Ok(on_tx!(tx, conn => sqlx::query(
-        "UPDATE deliveries SET next_attempt_at = $2 \
-         WHERE webhook_id = $1 AND status IN ('pending', 'failed') AND next_attempt_at > $2 AND next_attempt_at <= $3")
-        .bind(webhook_id).bind(now).bind(until).execute(conn).await.map(|r| r.rows_affected()))?)
-}
-
 /// Gives claimed deliveries back, each due again at its own time (Unix ms), for any worker:
 /// at shutdown, and when their endpoint is busy or paced. One statement for the lot.
 pub async fn release(db: &Db, worker: &str, due: &[(String, i64)]) -> Result<u64> {
