@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use app::models::Retention;
 
+use crate::secret::Secret;
+
 /// The shortest `IH_ADMIN_TOKEN` accepted.
 pub const MIN_ADMIN_TOKEN: usize = 24;
 
@@ -14,13 +16,14 @@ pub const MIN_ADMIN_TOKEN: usize = 24;
 pub struct Config {
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
-    /// `sqlite://…` or `postgres://…`; defaults to a SQLite file in the data folder.
-    pub database_url: String,
-    pub admin_token: Option<String>,
-    pub master_key: Option<String>,
+    /// `sqlite://…` or `postgres://…`; defaults to a SQLite file in the data folder. A secret:
+    /// it may carry a password.
+    pub database_url: Secret,
+    pub admin_token: Option<Secret>,
+    pub master_key: Option<Secret>,
     pub allow_private_targets: bool,
     pub delivery: DeliveryConfig,
-    pub slack_bot_token: Option<String>,
+    pub slack_bot_token: Option<Secret>,
     pub slack_default_channel: Option<String>,
     pub slack_api_base: String,
     /// The hub's address as browsers reach it, for links in Slack messages (`IH_PUBLIC_URL`).
@@ -153,9 +156,9 @@ impl Config {
         let site_root = var("IH_SITE_ROOT").map(PathBuf::from).unwrap_or_else(default_site_root);
         Ok(Config {
             bind,
-            database_url,
-            admin_token,
-            master_key: var("IH_MASTER_KEY"),
+            database_url: Secret::from(database_url),
+            admin_token: admin_token.map(Secret::from),
+            master_key: var("IH_MASTER_KEY").map(Secret::from),
             allow_private_targets: flag("IH_ALLOW_PRIVATE_TARGETS")?,
             delivery: DeliveryConfig {
                 worker_enabled: !flag("IH_DELIVERY_WORKER_DISABLED")?,
@@ -173,7 +176,7 @@ impl Config {
                 circuit_max_cooldown: seconds("IH_CIRCUIT_MAX_COOLDOWN_SECONDS", 600.0)?
                     .max(Duration::from_millis(100)),
             },
-            slack_bot_token: var("IH_SLACK_BOT_TOKEN"),
+            slack_bot_token: var("IH_SLACK_BOT_TOKEN").map(Secret::from),
             slack_default_channel: var("IH_SLACK_DEFAULT_CHANNEL"),
             slack_api_base: http_url(
                 "IH_SLACK_API_BASE",
@@ -201,7 +204,7 @@ impl Config {
     }
 
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        self.database_url.expose().starts_with("sqlite:")
     }
 }
 
@@ -241,7 +244,7 @@ mod tests {
     #[test]
     fn defaults_put_a_sqlite_file_in_the_data_folder() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.database_url, "sqlite://data/hub.db");
+        assert_eq!(c.database_url.expose(), "sqlite://data/hub.db");
         assert_eq!(c.bind.to_string(), "127.0.0.1:3000");
         assert!(!c.allow_private_targets);
         assert_eq!(c.delivery.max_attempts, 8);
@@ -279,7 +282,10 @@ mod tests {
             assert!(!e.to_string().contains(weak), "{e}");
         }
         let strong = "twenty-four-characters!!";
-        assert_eq!(config(&[("IH_ADMIN_TOKEN", strong)]).unwrap().admin_token.as_deref(), Some(strong));
+        assert_eq!(
+            config(&[("IH_ADMIN_TOKEN", strong)]).unwrap().admin_token.as_ref().map(Secret::expose),
+            Some(strong)
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod http;
 pub mod ids;
 pub mod metrics;
 pub mod scratch;
+pub mod secret;
 pub mod signing;
 pub mod store;
 pub mod telemetry;
@@ -29,6 +30,7 @@ use config::Config;
 use delivery::{ssrf::TargetPolicy, Worker};
 use domain::{ingest::Ingest, Hub, HubInner};
 use http::AppState;
+use secret::Secret;
 
 /// A built hub, bound to its listener but not yet serving.
 pub struct App {
@@ -54,9 +56,10 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
     install_tls_provider();
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("IH_DATA_DIR: cannot create {}: {e}", config.data_dir.display()))?;
-    let master_key = crypto::MasterKey::load(config.master_key.as_deref(), &config.data_dir)?;
-    let db = store::Db::connect(&config.database_url, config.sqlite_full_sync).await?;
-    let (operator_token_hash, generated_operator_token) = operator_token(&db, config.admin_token.as_deref()).await?;
+    let master_key = crypto::MasterKey::load(config.master_key.as_ref().map(Secret::expose), &config.data_dir)?;
+    let db = store::Db::connect(config.database_url.expose(), config.sqlite_full_sync).await?;
+    let (operator_token_hash, generated_operator_token) =
+        operator_token(&db, config.admin_token.as_ref().map(Secret::expose)).await?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
     let wake = Arc::new(Notify::new());

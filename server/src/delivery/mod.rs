@@ -421,7 +421,9 @@ impl Worker {
                 return None;
             };
             let config = &self.hub.config;
-            let token = Some(token).filter(|t| !t.is_empty()).or_else(|| config.slack_bot_token.clone());
+            let token = Some(token)
+                .filter(|t| !t.is_empty())
+                .or_else(|| config.slack_bot_token.as_ref().map(|t| t.expose().to_string()));
             let channel = w.channel.clone().or_else(|| config.slack_default_channel.clone());
             let (Some(token), Some(channel), Ok(url)) =
                 (token, channel, reqwest::Url::parse(&slack::post_message_url(&config.slack_api_base)))
@@ -442,7 +444,12 @@ impl Worker {
         };
         let headers = headers
             .into_iter()
-            .filter_map(|(k, v)| Some((HeaderName::from_bytes(k.as_bytes()).ok()?, HeaderValue::from_str(&v).ok()?)))
+            .filter_map(|(k, v)| {
+                // Custom headers often carry the receiver's credential: never shown by `{:?}`.
+                let mut value = HeaderValue::from_str(&v).ok()?;
+                value.set_sensitive(true);
+                Some((HeaderName::from_bytes(k.as_bytes()).ok()?, value))
+            })
             .collect();
         let Ok(url) = reqwest::Url::parse(&w.url) else {
             return plan(Err(DISABLED), None);

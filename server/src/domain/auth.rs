@@ -21,7 +21,7 @@ use crate::time;
 /// that revokes (its cache entry is dropped) and takes at most this long on the others.
 pub const KEY_CACHE_TTL: Duration = Duration::from_millis(500);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scope {
     KeysRead,
     KeysWrite,

@@ -1,29 +1,23 @@
 //! The audit log and the delivery analytics: read-only views of what happened.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 
 use app::models::{AuditEntryOut, AuditFilter, Page, StatsOut, StatsWindow};
 
 use super::openapi::{schema, Op};
+use super::route::Route;
 use super::{AppState, Caller, Json, Path, Query};
+use crate::domain::auth::Scope;
 use crate::error::Result;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tenants/{tenant_id}/audit-log", get(audit_log))
-        .route("/api/v1/tenants/{tenant_id}/stats", get(stats))
-}
-
-pub fn operations() -> Vec<Op> {
+pub fn routes() -> Vec<Route> {
     vec![
         Op::get(
             "/api/v1/tenants/{tenant_id}/audit-log",
             "Audit log",
             "Every change of keys, webhooks and the tenant: actor, action, target, time, source IP",
         )
-        .scope("audit:read")
+        .scope(Scope::AuditRead)
         .query("actor", "`operator`, `system` or a key id")
         .query("action", "an action (`webhook.created`) or a whole area (`webhook`)")
         .query("target", "the id of what changed")
@@ -31,15 +25,17 @@ pub fn operations() -> Vec<Op> {
         .time("until", "before (RFC 3339)")
         .choice("order", "`asc` (default, oldest first) or `desc`", &["asc", "desc"])
         .paged()
-        .answers(200, Some(schema::<Page<AuditEntryOut>>)),
+        .answers(200, Some(schema::<Page<AuditEntryOut>>))
+        .to(audit_log),
         Op::get(
             "/api/v1/tenants/{tenant_id}/stats",
             "Analytics",
             "Success rate, latency percentiles, volume per hour and errors by kind, overall and per endpoint",
         )
-        .scope("deliveries:read")
+        .scope(Scope::DeliveriesRead)
         .choice("window", "`24h` (default) or `7d`", &["24h", "7d"])
-        .answers(200, Some(schema::<StatsOut>)),
+        .answers(200, Some(schema::<StatsOut>))
+        .to(stats),
     ]
 }
 

@@ -1,42 +1,40 @@
 use app::models::{DeliveryWithAttempts, SlackConnectorIn, SlackConnectorOut, TestSendIn};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 
 use super::openapi::{schema, Op};
+use super::route::Route;
 use super::{AppState, Caller, Json, OptionalJson, Path};
+use crate::domain::auth::Scope;
 use crate::error::Result;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tenants/{tenant_id}/connectors/slack", get(one).put(put).delete(remove))
-        .route("/api/v1/tenants/{tenant_id}/connectors/slack/test", post(test_message))
-}
-
-pub fn operations() -> Vec<Op> {
+pub fn routes() -> Vec<Route> {
     const SLACK: &str = "Slack connector";
     const PATH: &str = "/api/v1/tenants/{tenant_id}/connectors/slack";
     vec![
         Op::get(PATH, SLACK, "The tenant's Slack connector (404 when it has none)")
-            .scope("webhooks:read")
-            .answers(200, Some(schema::<SlackConnectorOut>)),
+            .scope(Scope::WebhooksRead)
+            .answers(200, Some(schema::<SlackConnectorOut>))
+            .to(one),
         Op::put(PATH, SLACK, "Create (201) or change (200) the Slack connector; fields left out keep their value")
-            .scope("webhooks:write")
+            .scope(Scope::WebhooksWrite)
             .body(schema::<SlackConnectorIn>)
             .answers(201, Some(schema::<SlackConnectorOut>))
-            .or(200),
+            .or(200)
+            .to(put),
         Op::delete(PATH, SLACK, "Remove the Slack connector (its deliveries stay)")
-            .scope("webhooks:write")
-            .answers(204, None),
+            .scope(Scope::WebhooksWrite)
+            .answers(204, None)
+            .to(remove),
         Op::post(
             "/api/v1/tenants/{tenant_id}/connectors/slack/test",
             SLACK,
             "Post a test message now; answers with the delivery and its attempt",
         )
-        .scope("webhooks:write")
+        .scope(Scope::WebhooksWrite)
         .optional_body(schema::<TestSendIn>)
-        .answers(200, Some(schema::<DeliveryWithAttempts>)),
+        .answers(200, Some(schema::<DeliveryWithAttempts>))
+        .to(test_message),
     ]
 }
 

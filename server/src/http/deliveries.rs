@@ -1,33 +1,29 @@
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 
 use app::models::{DeliveryOut, DeliveryWithAttempts, Page};
 
 use super::openapi::{schema, Op};
+use super::route::Route;
 use super::{AppState, Caller, Json, Path, Query};
+use crate::domain::auth::Scope;
 use crate::domain::deliveries::DeliveryQuery;
 use crate::error::Result;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tenants/{tenant_id}/webhook-deliveries", get(list))
-        .route("/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}", get(one))
-}
-
-pub fn operations() -> Vec<Op> {
+pub fn routes() -> Vec<Route> {
     vec![
         Op::get("/api/v1/tenants/{tenant_id}/webhook-deliveries", "Deliveries", "The delivery log, newest first")
-            .scope("deliveries:read")
+            .scope(Scope::DeliveriesRead)
             .delivery_filters()
-            .answers(200, Some(schema::<Page<DeliveryOut>>)),
+            .answers(200, Some(schema::<Page<DeliveryOut>>))
+            .to(list),
         Op::get(
             "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}",
             "Deliveries",
             "One delivery with its attempts and its replay chain",
         )
-        .scope("deliveries:read")
-        .answers(200, Some(schema::<DeliveryWithAttempts>)),
+        .scope(Scope::DeliveriesRead)
+        .answers(200, Some(schema::<DeliveryWithAttempts>))
+        .to(one),
     ]
 }
 

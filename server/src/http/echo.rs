@@ -3,23 +3,16 @@
 use app::models::{EchoListOut, EchoReceivedOut};
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
-use axum::routing::{get, post};
-use axum::Router;
 
 use super::openapi::{schema, Auth, Op};
+use super::route::Route;
 use super::{AppState, Caller, Json, Path};
+use crate::domain::auth::Scope;
 use crate::error::Result;
 
 /// Unauthenticated, like any webhook receiver: the signature is what it checks.
-pub fn public_router() -> Router<AppState> {
-    Router::new().route("/echo/{tenant_id}/{name}", post(receive))
-}
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/tenants/{tenant_id}/echo", get(list))
-}
-
-pub fn operations() -> Vec<Op> {
+pub fn routes() -> Vec<Route> {
     vec![
         Op::post(
             "/echo/{tenant_id}/{name}",
@@ -28,14 +21,16 @@ pub fn operations() -> Vec<Op> {
         )
         .auth(Auth::Public)
         .raw_body()
-        .answers(200, Some(schema::<EchoReceivedOut>)),
+        .answers(200, Some(schema::<EchoReceivedOut>))
+        .to(receive),
         Op::get(
             "/api/v1/tenants/{tenant_id}/echo",
             "Echo inspector",
             "The last 100 requests the echo inspector received, and a URL to point an endpoint at",
         )
-        .scope("webhooks:read")
-        .answers(200, Some(schema::<EchoListOut>)),
+        .scope(Scope::WebhooksRead)
+        .answers(200, Some(schema::<EchoListOut>))
+        .to(list),
     ]
 }
 

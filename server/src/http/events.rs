@@ -1,22 +1,12 @@
 use app::models::{AttemptOut, EventAccepted, EventIn, EventOut, Page};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 
 use super::openapi::{schema, Op};
+use super::route::Route;
 use super::{AppState, Caller, Json, Path};
+use crate::domain::auth::Scope;
 use crate::error::Result;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tenants/{tenant_id}/events", post(publish))
-        .route("/api/v1/tenants/{tenant_id}/events/{id}", get(one))
-        .route("/api/v1/tenants/{tenant_id}/events/{id}/attempts", get(attempts))
-        // The payload limit itself is checked after parsing (IH_MAX_PAYLOAD_BYTES, 413); this
-        // only stops absurd bodies before they are read into memory.
-        .layer(DefaultBodyLimit::max(16 << 20))
-}
 
 async fn publish(
     State(s): State<AppState>,
@@ -36,26 +26,32 @@ async fn one(
     Ok(Json(s.hub.get_event(&caller.principal, &tenant_id, &id).await?))
 }
 
-pub fn operations() -> Vec<Op> {
+pub fn routes() -> Vec<Route> {
     vec![
         Op::post(
             "/api/v1/tenants/{tenant_id}/events",
             "Events",
             "Publish an event: stored with one delivery per subscribed endpoint, in one transaction",
         )
-        .scope("events:publish")
+        .scope(Scope::EventsPublish)
         .body(schema::<EventIn>)
-        .answers(202, Some(schema::<EventAccepted>)),
+        .answers(202, Some(schema::<EventAccepted>))
+        .to(publish)
+        // The payload limit itself is checked after parsing (IH_MAX_PAYLOAD_BYTES, 413); this
+        // only stops absurd bodies before they are read into memory.
+        .layer(DefaultBodyLimit::max(16 << 20)),
         Op::get("/api/v1/tenants/{tenant_id}/events/{id}", "Events", "The event with its deliveries")
-            .scope("deliveries:read")
-            .answers(200, Some(schema::<EventOut>)),
+            .scope(Scope::DeliveriesRead)
+            .answers(200, Some(schema::<EventOut>))
+            .to(one),
         Op::get(
             "/api/v1/tenants/{tenant_id}/events/{id}/attempts",
             "Events",
             "Every attempt of every delivery of the event",
         )
-        .scope("deliveries:read")
-        .answers(200, Some(schema::<Page<AttemptOut>>)),
+        .scope(Scope::DeliveriesRead)
+        .answers(200, Some(schema::<Page<AttemptOut>>))
+        .to(attempts),
     ]
 }
 

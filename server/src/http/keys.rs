@@ -1,24 +1,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 
 use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, Page, RotateIn, UsageOut};
 
 use super::openapi::{schema, Op};
+use super::route::Route;
 use super::{AppState, Caller, Json, OptionalJson, PageQuery, Path, Query};
+use crate::domain::auth::Scope;
 use crate::error::Result;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tenants/{tenant_id}/api-keys", get(list).post(create))
-        .route("/api/v1/tenants/{tenant_id}/api-keys/{id}", get(one).delete(remove))
-        .route("/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate", post(rotate))
-        .route("/api/v1/tenants/{tenant_id}/api-keys/{id}/revoke", post(revoke))
-        .route("/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", get(usage))
-}
-
-pub fn operations() -> Vec<Op> {
+pub fn routes() -> Vec<Route> {
     const KEYS: &str = "API keys";
     vec![
         Op::post(
@@ -26,38 +17,45 @@ pub fn operations() -> Vec<Op> {
             KEYS,
             "Create a key; the plaintext `key` is in this answer only",
         )
-        .scope("keys:write")
+        .scope(Scope::KeysWrite)
         .body(schema::<ApiKeyIn>)
-        .answers(201, Some(schema::<ApiKeyCreated>)),
+        .answers(201, Some(schema::<ApiKeyCreated>))
+        .to(create),
         Op::get("/api/v1/tenants/{tenant_id}/api-keys", KEYS, "List keys (never the key or its hash)")
-            .scope("keys:read")
+            .scope(Scope::KeysRead)
             .paged()
-            .answers(200, Some(schema::<Page<ApiKeyOut>>)),
+            .answers(200, Some(schema::<Page<ApiKeyOut>>))
+            .to(list),
         Op::get("/api/v1/tenants/{tenant_id}/api-keys/{id}", KEYS, "One key, with its status and last use")
-            .scope("keys:read")
-            .answers(200, Some(schema::<ApiKeyOut>)),
+            .scope(Scope::KeysRead)
+            .answers(200, Some(schema::<ApiKeyOut>))
+            .to(one),
         Op::post(
             "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate",
             KEYS,
             "Rotate: a new key; the old one works until the grace period ends",
         )
-        .scope("keys:write")
+        .scope(Scope::KeysWrite)
         .optional_body(schema::<RotateIn>)
         .refuses(409, "the key is not active (revoked, expired or already rotated)")
-        .answers(201, Some(schema::<ApiKeyCreated>)),
+        .answers(201, Some(schema::<ApiKeyCreated>))
+        .to(rotate),
         Op::post(
             "/api/v1/tenants/{tenant_id}/api-keys/{id}/revoke",
             KEYS,
             "Revoke: the key fails at once, on every instance within 1 s",
         )
-        .scope("keys:write")
-        .answers(200, Some(schema::<ApiKeyOut>)),
+        .scope(Scope::KeysWrite)
+        .answers(200, Some(schema::<ApiKeyOut>))
+        .to(revoke),
         Op::delete("/api/v1/tenants/{tenant_id}/api-keys/{id}", KEYS, "Delete (revokes and hides the key)")
-            .scope("keys:write")
-            .answers(204, None),
+            .scope(Scope::KeysWrite)
+            .answers(204, None)
+            .to(remove),
         Op::get("/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", KEYS, "Requests per hour by outcome")
-            .scope("keys:read")
-            .answers(200, Some(schema::<UsageOut>)),
+            .scope(Scope::KeysRead)
+            .answers(200, Some(schema::<UsageOut>))
+            .to(usage),
     ]
 }
 

@@ -11,6 +11,7 @@ mod input;
 mod keys;
 pub mod openapi;
 mod replay;
+pub mod route;
 mod system;
 mod tenants;
 mod webhooks;
@@ -68,25 +69,10 @@ pub fn json_bytes(body: Bytes) -> Response {
     response
 }
 
-/// The REST routes. Those under `/api/v1/` are authenticated by [`authenticate`], which wraps
-/// the finished router.
+/// The REST routes, from the route table. Those under `/api/v1/` are authenticated by
+/// [`authenticate`], which wraps the finished router.
 pub fn api_router() -> Router<AppState> {
-    let authenticated = Router::new()
-        .merge(tenants::router())
-        .merge(keys::router())
-        .merge(webhooks::router())
-        .merge(events::router())
-        .merge(deliveries::router())
-        .merge(replay::router())
-        .merge(echo::router())
-        .merge(audit::router())
-        .merge(connectors::router());
-    Router::new()
-        .merge(system::router())
-        .merge(openapi::router())
-        .merge(echo::public_router())
-        .merge(authenticated)
-        .method_not_allowed_fallback(method_not_allowed)
+    route::router(route::table()).method_not_allowed_fallback(method_not_allowed)
 }
 
 /// A path that exists but does not take this method: a problem like every other error (axum's

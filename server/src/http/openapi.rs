@@ -1,19 +1,18 @@
 //! The OpenAPI 3.1 document (`/api-docs/openapi.json`) and the reference page (`/docs`).
 //!
-//! Every area of the API lists its operations next to its `router()` (`fn operations()`), with
+//! Built from the route table (`http::route`), the same list the router is built from, with
 //! request and response schemas taken from the same typed models the handlers use (JSON Schema
 //! 2020-12 by `schemars`). So a changed model changes the document, and the integration tests
 //! check that `docs/openapi.json` is current and that every documented operation answers in
 //! its documented shape.
 
 use axum::response::{Html, IntoResponse};
-use axum::routing::get;
-use axum::Router;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::{JsonSchema, Schema};
 use serde_json::{json, Map, Value};
 
-use super::AppState;
+use super::route::Route;
+use crate::domain::auth::Scope;
 
 /// How a response or request body's schema is made; `None` for no body.
 pub type MakeSchema = fn(&mut SchemaGenerator) -> Schema;
@@ -30,7 +29,7 @@ pub enum Auth {
     /// The operator token only.
     Operator,
     /// An API key with this scope, or the operator token.
-    Scope(&'static str),
+    Scope(Scope),
     /// Any valid key.
     AnyKey,
 }
@@ -103,7 +102,7 @@ impl Op {
         self.auth = auth;
         self
     }
-    pub fn scope(self, scope: &'static str) -> Op {
+    pub fn scope(self, scope: Scope) -> Op {
         self.auth(Auth::Scope(scope))
     }
     /// A query parameter taking any string.
@@ -306,7 +305,7 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
     match op.auth {
         Auth::Public => out["security"] = json!([]),
         Auth::Operator => out["x-scope"] = json!("operator"),
-        Auth::Scope(scope) => out["x-scope"] = json!(scope),
+        Auth::Scope(scope) => out["x-scope"] = json!(scope.name()),
         Auth::AnyKey => {}
     }
     if let Some((make, reading)) = op.body {
@@ -315,22 +314,9 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
     out
 }
 
-/// Every documented operation, area by area.
+/// Every documented operation: the route table's.
 pub fn operations() -> Vec<Op> {
-    [
-        super::system::operations(),
-        own_operations(),
-        super::tenants::operations(),
-        super::keys::operations(),
-        super::webhooks::operations(),
-        super::events::operations(),
-        super::deliveries::operations(),
-        super::replay::operations(),
-        super::echo::operations(),
-        super::audit::operations(),
-        super::connectors::operations(),
-    ]
-    .concat()
+    super::route::table().into_iter().map(|route| route.op).collect()
 }
 
 /// The whole document; deterministic (sorted maps), so it can be compared with the committed copy.
@@ -365,19 +351,23 @@ pub fn document() -> Value {
     })
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api-docs/openapi.json", get(|| async { axum::Json(document()) }))
-        .route("/docs", get(|| async { Html(include_str!("docs.html")).into_response() }))
-}
-
-pub fn own_operations() -> Vec<Op> {
+pub fn routes() -> Vec<Route> {
     vec![
         Op::get("/api-docs/openapi.json", "System", "This OpenAPI document")
             .auth(Auth::Public)
-            .answers(200, Some(|_| Schema::from(true))),
+            .answers(200, Some(|_| Schema::from(true)))
+            .to(openapi_json),
         Op::get("/docs", "System", "The interactive API reference (HTML, works offline)")
             .auth(Auth::Public)
-            .text("text/html"),
+            .text("text/html")
+            .to(docs_page),
     ]
+}
+
+async fn openapi_json() -> axum::Json<Value> {
+    axum::Json(document())
+}
+
+async fn docs_page() -> axum::response::Response {
+    Html(include_str!("docs.html")).into_response()
 }

@@ -6,29 +6,15 @@ use app::models::{
 };
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 
 use super::openapi::{schema, Op};
+use super::route::Route;
 use super::{AppState, Caller, Json, OptionalJson, Path, Query};
+use crate::domain::auth::Scope;
 use crate::domain::deliveries::DeliveryQuery;
 use crate::error::{Error, Result};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/replay", post(replay))
-        .route("/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/retry", post(retry))
-        .route("/api/v1/tenants/{tenant_id}/webhook-deliveries/replay", post(bulk))
-        .route("/api/v1/tenants/{tenant_id}/dead-letters", get(dead_letters))
-        .route("/api/v1/tenants/{tenant_id}/dead-letters/{id}/replay", post(replay_dead_letter))
-        .route("/api/v1/subscriptions", post(subscribe))
-        .route("/api/v1/events", post(publish))
-        .route("/api/v1/admin/events/{event_id}/attempts", get(attempts))
-        .route("/api/v1/admin/dead-letters/{id}/replay", post(admin_replay))
-        .route("/api/v1/event-types", get(event_types))
-}
-
-pub fn operations() -> Vec<Op> {
+pub fn routes() -> Vec<Route> {
     const REPLAY: &str = "Deliveries";
     const SEED: &str = "Integrator routes (tenant from the key)";
     const OWN_TENANT: &str = "the operator token: these routes take the tenant from an API key";
@@ -38,55 +24,65 @@ pub fn operations() -> Vec<Op> {
             REPLAY,
             "Replay a delivery: a new delivery linked to it",
         )
-        .scope("deliveries:replay")
-        .answers(201, Some(schema::<DeliveryOut>)),
+        .scope(Scope::DeliveriesReplay)
+        .answers(201, Some(schema::<DeliveryOut>))
+        .to(replay),
         Op::post(
             "/api/v1/tenants/{tenant_id}/webhook-deliveries/{id}/retry",
             REPLAY,
             "Retry now: a delivery waiting for its next retry is sent at once (no second delivery)",
         )
-        .scope("deliveries:replay")
+        .scope(Scope::DeliveriesReplay)
         .answers(200, Some(schema::<DeliveryOut>))
-        .refuses(409, "the delivery is not waiting: it is being sent, delivered or dead-lettered (replay those)"),
+        .refuses(409, "the delivery is not waiting: it is being sent, delivered or dead-lettered (replay those)")
+        .to(retry),
         Op::post(
             "/api/v1/tenants/{tenant_id}/webhook-deliveries/replay",
             REPLAY,
             "Replay in bulk, by status, endpoint and time (default: dead letters)",
         )
-        .scope("deliveries:replay")
+        .scope(Scope::DeliveriesReplay)
         .optional_body(schema::<BulkReplayIn>)
-        .answers(202, Some(schema::<BulkReplayOut>)),
+        .answers(202, Some(schema::<BulkReplayOut>))
+        .to(bulk),
         Op::get("/api/v1/tenants/{tenant_id}/dead-letters", REPLAY, "Deliveries that exhausted their attempts")
-            .scope("deliveries:read")
+            .scope(Scope::DeliveriesRead)
             .delivery_filters()
-            .answers(200, Some(schema::<Page<DeliveryOut>>)),
+            .answers(200, Some(schema::<Page<DeliveryOut>>))
+            .to(dead_letters),
         Op::post("/api/v1/tenants/{tenant_id}/dead-letters/{id}/replay", REPLAY, "Replay a dead letter")
-            .scope("deliveries:replay")
-            .answers(201, Some(schema::<DeliveryOut>)),
+            .scope(Scope::DeliveriesReplay)
+            .answers(201, Some(schema::<DeliveryOut>))
+            .to(replay_dead_letter),
         Op::get(
             "/api/v1/event-types",
             "Events",
             "The event-type catalogue: built-in, operational, and the types the key's tenant has published",
         )
-        .answers(200, Some(schema::<EventTypesOut>)),
+        .answers(200, Some(schema::<EventTypesOut>))
+        .to(event_types),
         Op::post("/api/v1/subscriptions", SEED, "Create an endpoint")
-            .scope("webhooks:write")
+            .scope(Scope::WebhooksWrite)
             .body(schema::<WebhookIn>)
             .answers(201, Some(schema::<WebhookOut>))
-            .refuses(400, OWN_TENANT),
+            .refuses(400, OWN_TENANT)
+            .to(subscribe),
         Op::post("/api/v1/events", SEED, "Publish an event")
-            .scope("events:publish")
+            .scope(Scope::EventsPublish)
             .body(schema::<EventIn>)
             .answers(202, Some(schema::<EventAccepted>))
-            .refuses(400, OWN_TENANT),
+            .refuses(400, OWN_TENANT)
+            .to(publish),
         Op::get("/api/v1/admin/events/{event_id}/attempts", SEED, "Every attempt of an event's deliveries")
-            .scope("deliveries:read")
+            .scope(Scope::DeliveriesRead)
             .answers(200, Some(schema::<Page<AttemptOut>>))
-            .refuses(400, OWN_TENANT),
+            .refuses(400, OWN_TENANT)
+            .to(attempts),
         Op::post("/api/v1/admin/dead-letters/{id}/replay", SEED, "Replay a dead letter")
-            .scope("deliveries:replay")
+            .scope(Scope::DeliveriesReplay)
             .answers(201, Some(schema::<DeliveryOut>))
-            .refuses(400, OWN_TENANT),
+            .refuses(400, OWN_TENANT)
+            .to(admin_replay),
     ]
 }
 

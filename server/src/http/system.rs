@@ -6,29 +6,26 @@ use app::models::{HealthOut, ReadyOut};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 
 use super::openapi::{schema, Auth, Op};
+use super::route::Route;
 use super::AppState;
 use crate::time;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(|| async { axum::Json(HealthOut { status: "ok".into() }) }))
-        .route("/ready", get(ready))
-        .route("/metrics", get(metrics))
-}
-
-pub fn operations() -> Vec<Op> {
+pub fn routes() -> Vec<Route> {
     vec![
         Op::get("/health", "System", "Liveness: the process answers")
             .auth(Auth::Public)
-            .answers(200, Some(schema::<HealthOut>)),
+            .answers(200, Some(schema::<HealthOut>))
+            .to(health),
         Op::get("/ready", "System", "Readiness: the database answers and the delivery worker is alive (503 otherwise)")
             .auth(Auth::Public)
-            .answers(200, Some(schema::<ReadyOut>)),
-        Op::get("/metrics", "System", "Prometheus metrics (text format)").auth(Auth::Public).text("text/plain"),
+            .answers(200, Some(schema::<ReadyOut>))
+            .to(ready),
+        Op::get("/metrics", "System", "Prometheus metrics (text format)")
+            .auth(Auth::Public)
+            .text("text/plain")
+            .to(metrics),
     ]
 }
 
@@ -45,4 +42,8 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.hub.render_metrics().await)
+}
+
+async fn health() -> axum::Json<HealthOut> {
+    axum::Json(HealthOut { status: "ok".into() })
 }

@@ -1,41 +1,39 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 
 use app::models::{Page, TenantIn, TenantOut, WhoAmIOut};
 
 use super::openapi::{schema, Auth, Op};
+use super::route::Route;
 use super::{json_bytes, AppState, Caller, Json, Path, Query};
 use crate::error::Result;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tenants", get(list).post(create))
-        .route("/api/v1/tenants/{tenant_id}", get(one).patch(rename))
-        .route("/api/v1/whoami", get(whoami))
-}
-
-pub fn operations() -> Vec<Op> {
+pub fn routes() -> Vec<Route> {
     vec![
         Op::post("/api/v1/tenants", "Tenants", "Create a tenant")
             .auth(Auth::Operator)
             .body(schema::<TenantIn>)
-            .answers(201, Some(schema::<TenantOut>)),
+            .answers(201, Some(schema::<TenantOut>))
+            .to(create),
         Op::get("/api/v1/tenants", "Tenants", "List tenants")
             .auth(Auth::Operator)
             .query("name", "only the tenants whose name contains this text, ignoring case")
             .paged()
-            .answers(200, Some(schema::<Page<TenantOut>>)),
+            .answers(200, Some(schema::<Page<TenantOut>>))
+            .to(list),
         Op::get("/api/v1/tenants/{tenant_id}", "Tenants", "One tenant")
             .auth(Auth::Operator)
-            .answers(200, Some(schema::<TenantOut>)),
+            .answers(200, Some(schema::<TenantOut>))
+            .to(one),
         Op::patch("/api/v1/tenants/{tenant_id}", "Tenants", "Rename a tenant")
             .auth(Auth::Operator)
             .body(schema::<TenantIn>)
-            .answers(200, Some(schema::<TenantOut>)),
-        Op::get("/api/v1/whoami", "Tenants", "Who the credential is").answers(200, Some(schema::<WhoAmIOut>)),
+            .answers(200, Some(schema::<TenantOut>))
+            .to(rename),
+        Op::get("/api/v1/whoami", "Tenants", "Who the credential is")
+            .answers(200, Some(schema::<WhoAmIOut>))
+            .to(whoami),
     ]
 }
 

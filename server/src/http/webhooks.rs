@@ -3,68 +3,67 @@ use app::models::{
 };
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 
 use super::openapi::{schema, Op};
+use super::route::Route;
 use super::{AppState, Caller, Json, OptionalJson, PageQuery, Path, Query};
+use crate::domain::auth::Scope;
 use crate::domain::deliveries::DeliveryQuery;
 use crate::error::Result;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tenants/{tenant_id}/webhooks", get(list).post(create))
-        .route("/api/v1/tenants/{tenant_id}/webhooks/{id}", get(one).patch(patch).delete(remove))
-        .route("/api/v1/tenants/{tenant_id}/webhooks/{id}/rotate-secret", post(rotate_secret))
-        .route("/api/v1/tenants/{tenant_id}/webhooks/{id}/test", post(test_send))
-        .route("/api/v1/tenants/{tenant_id}/webhooks/{id}/secret", get(secret))
-        .route("/api/v1/tenants/{tenant_id}/webhooks/{id}/deliveries", get(deliveries))
-}
-
-pub fn operations() -> Vec<Op> {
+pub fn routes() -> Vec<Route> {
     const HOOKS: &str = "Webhooks";
     vec![
         Op::post("/api/v1/tenants/{tenant_id}/webhooks", HOOKS, "Create an endpoint")
-            .scope("webhooks:write")
+            .scope(Scope::WebhooksWrite)
             .body(schema::<WebhookIn>)
-            .answers(201, Some(schema::<WebhookOut>)),
+            .answers(201, Some(schema::<WebhookOut>))
+            .to(create),
         Op::get("/api/v1/tenants/{tenant_id}/webhooks", HOOKS, "List endpoints")
-            .scope("webhooks:read")
+            .scope(Scope::WebhooksRead)
             .paged()
-            .answers(200, Some(schema::<Page<WebhookOut>>)),
+            .answers(200, Some(schema::<Page<WebhookOut>>))
+            .to(list),
         Op::get("/api/v1/tenants/{tenant_id}/webhooks/{id}", HOOKS, "One endpoint")
-            .scope("webhooks:read")
-            .answers(200, Some(schema::<WebhookOut>)),
+            .scope(Scope::WebhooksRead)
+            .answers(200, Some(schema::<WebhookOut>))
+            .to(one),
         Op::patch("/api/v1/tenants/{tenant_id}/webhooks/{id}", HOOKS, "Update an endpoint (only the fields given)")
-            .scope("webhooks:write")
+            .scope(Scope::WebhooksWrite)
             .body(schema::<WebhookPatch>)
-            .answers(200, Some(schema::<WebhookOut>)),
+            .answers(200, Some(schema::<WebhookOut>))
+            .to(patch),
         Op::delete("/api/v1/tenants/{tenant_id}/webhooks/{id}", HOOKS, "Delete an endpoint (soft: its history stays)")
-            .scope("webhooks:write")
-            .answers(204, None),
+            .scope(Scope::WebhooksWrite)
+            .answers(204, None)
+            .to(remove),
         Op::get("/api/v1/tenants/{tenant_id}/webhooks/{id}/secret", HOOKS, "The signing secret")
-            .scope("webhooks:write")
-            .answers(200, Some(schema::<SecretOut>)),
+            .scope(Scope::WebhooksWrite)
+            .answers(200, Some(schema::<SecretOut>))
+            .to(secret),
         Op::post(
             "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotate-secret",
             HOOKS,
             "A new signing secret; both sign during the grace period",
         )
-        .scope("webhooks:write")
+        .scope(Scope::WebhooksWrite)
         .optional_body(schema::<RotateSecretIn>)
-        .answers(200, Some(schema::<SecretOut>)),
+        .answers(200, Some(schema::<SecretOut>))
+        .to(rotate_secret),
         Op::post(
             "/api/v1/tenants/{tenant_id}/webhooks/{id}/test",
             HOOKS,
             "Send a test event now; answers with the delivery and its attempt",
         )
-        .scope("webhooks:write")
+        .scope(Scope::WebhooksWrite)
         .optional_body(schema::<TestSendIn>)
-        .answers(200, Some(schema::<DeliveryWithAttempts>)),
+        .answers(200, Some(schema::<DeliveryWithAttempts>))
+        .to(test_send),
         Op::get("/api/v1/tenants/{tenant_id}/webhooks/{id}/deliveries", HOOKS, "The endpoint's deliveries")
-            .scope("deliveries:read")
+            .scope(Scope::DeliveriesRead)
             .paged()
-            .answers(200, Some(schema::<Page<DeliveryOut>>)),
+            .answers(200, Some(schema::<Page<DeliveryOut>>))
+            .to(deliveries),
     ]
 }
 

@@ -57,7 +57,8 @@ both!(custom_headers_are_sealed_at_rest_and_rows_from_before_sealing_still_read,
     set_raw(broken.clone(), "not json").await;
     let (_, before) = app.get(&format!("/api/v1/tenants/{tenant}/webhooks/{id}")).await;
     // An instance started with another master key would seal them where no other could read them.
-    TestApp::spawn_on(ScratchDir::new(), app.database_url.clone(), |c| c.master_key = Some("ff".repeat(32))).await;
+    TestApp::spawn_on(ScratchDir::new(), app.database_url.clone(), |c| c.master_key = Some("ff".repeat(32).into()))
+        .await;
     assert_eq!(stored().await, r#"{"X-Idle":"plain-idle"}"#);
     let restarted = TestApp::spawn_on(ScratchDir::new(), app.database_url.clone(), |_| {}).await;
     let raw = stored().await;

@@ -330,7 +330,7 @@ async fn a_generated_operator_token_is_printed_once_and_survives_restarts() {
     let config = |url: &str| {
         let mut c = integrations_hub::config::Config::from_lookup(|_| None).unwrap();
         c.data_dir = dir.path().to_path_buf();
-        c.database_url = url.to_string();
+        c.database_url = url.into();
         c
     };
     let first = integrations_hub::build(config(&url), tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap())

@@ -158,7 +158,7 @@ impl TestApp {
     pub async fn spawn_on(dir: ScratchDir, database_url: String, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = Config::from_lookup(|_| None).unwrap();
         config.data_dir = dir.path().to_path_buf();
-        config.database_url = database_url.clone();
+        config.database_url = database_url.clone().into();
         config.admin_token = Some(OPERATOR.into());
         // Instances that share a database must share the key that seals signing secrets.
         config.master_key = Some(SHARED_MASTER_KEY.into());

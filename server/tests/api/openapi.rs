@@ -614,3 +614,85 @@ fn the_validator_rejects_what_the_schema_forbids() {
         vec!["$: `extra` is not documented"]
     );
 }
+
+// The scope each operation documents is the one it enforces: called by a key that has every
+// scope but that one, each answers 403. (The declaration in the route table is the single
+// place both the router and the document are built from; this holds the handler to it.)
+both!(every_operation_refuses_a_key_without_its_documented_scope, |backend: Backend| async move {
+    use integrations_hub::domain::auth::Scope;
+    use integrations_hub::http::openapi::{operations, Auth};
+    const ALL: [Scope; 8] = [
+        Scope::KeysRead,
+        Scope::KeysWrite,
+        Scope::WebhooksRead,
+        Scope::WebhooksWrite,
+        Scope::EventsPublish,
+        Scope::DeliveriesRead,
+        Scope::DeliveriesReplay,
+        Scope::AuditRead,
+    ];
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    // Real ids where a path names one, so a refusal is about the scope, not a missing row.
+    let hook = app.create_webhook(&tenant, json!({ "url": "https://example.com/in", "events": ["*"] })).await;
+    let event = app.publish(&tenant, "new_lead", json!({})).await;
+    let delivery = event["deliveries"][0].as_str().unwrap().to_string();
+    let (_, key) =
+        app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), json!({ "name": "probe", "role": "read_only" })).await;
+    let ids = [
+        ("{tenant_id}", tenant.clone()),
+        ("{event_id}", event["id"].as_str().unwrap().to_string()),
+        ("{name}", "probe".to_string()),
+    ];
+    let mut keys = std::collections::HashMap::new();
+    let mut checked = 0;
+    for op in operations() {
+        let Auth::Scope(scope) = op.auth else { continue };
+        let token = match keys.get(&scope) {
+            Some(token) => token,
+            None => {
+                let others: Vec<&str> = ALL.iter().filter(|s| **s != scope).map(|s| s.name()).collect();
+                let (status, created) = app
+                    .post(
+                        &format!("/api/v1/tenants/{tenant}/api-keys"),
+                        json!({ "name": "all-but-one", "scopes": others }),
+                    )
+                    .await;
+                assert_eq!(status, reqwest::StatusCode::CREATED, "{created}");
+                keys.entry(scope).or_insert(created["key"].as_str().unwrap().to_string())
+            }
+        };
+        let mut path = op.path.to_string();
+        for (placeholder, value) in &ids {
+            path = path.replace(placeholder, value);
+        }
+        let id = match () {
+            _ if path.contains("/webhooks/{id}") => hook["id"].as_str().unwrap().to_string(),
+            _ if path.contains("/api-keys/{id}") => key["id"].as_str().unwrap().to_string(),
+            _ => delivery.clone(),
+        };
+        path = path.replace("{id}", &id);
+        let method = Method::from_bytes(op.method.to_uppercase().as_bytes()).unwrap();
+        // A body the operation can read, so that its scope, not its input, decides.
+        let body = match (op.method, op.path) {
+            (_, p) if p.ends_with("/webhooks") || p == "/api/v1/subscriptions" => {
+                Some(json!({ "url": "https://example.com/x", "events": ["*"] }))
+            }
+            (_, p) if p.ends_with("/events") => Some(json!({ "event_type": "new_lead", "payload": {} })),
+            (_, p) if p.ends_with("/api-keys") => Some(json!({ "name": "x" })),
+            _ if op.body.is_some() => Some(json!({})),
+            _ => None,
+        };
+        let (status, _, answer) = app.request(method, &path, Some(token), body).await;
+        assert_eq!(
+            status,
+            reqwest::StatusCode::FORBIDDEN,
+            "{} {} documents {} but answered a key without it: {answer}",
+            op.method,
+            op.path,
+            scope.name()
+        );
+        checked += 1;
+    }
+    assert!(checked > 30, "only {checked} scoped operations");
+});

@@ -442,7 +442,7 @@ both!(two_instances_share_the_work_without_double_delivery, |backend: Backend| a
 both!(an_instance_with_another_master_key_leaves_deliveries_to_the_others, |backend: Backend| async move {
     let a = TestApp::spawn(backend).await;
     let stranger = TestApp::spawn_on(ScratchDir::new(), a.database_url.clone(), |c| {
-        c.master_key = Some("ff".repeat(32));
+        c.master_key = Some("ff".repeat(32).into());
     })
     .await;
     let receiver = Receiver::start().await;
