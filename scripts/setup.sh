@@ -73,6 +73,16 @@ if ! cmp -s scripts/fuzz-requirements.txt .venv-fuzz/installed-requirements.txt;
   cp scripts/fuzz-requirements.txt .venv-fuzz/installed-requirements.txt
 fi
 
+# openapi-spec-validator checks the OpenAPI document in CI (scripts/test.sh), from PyPI into a
+# virtualenv of its own, pinned whole (scripts/spec-requirements.txt).
+if ! cmp -s scripts/spec-requirements.txt .venv-spec/installed-requirements.txt; then
+  step "installing openapi-spec-validator as pinned in scripts/spec-requirements.txt (PyPI, into .venv-spec)"
+  rm -rf .venv-spec
+  python3 -m venv .venv-spec
+  .venv-spec/bin/pip install -q --disable-pip-version-check -r scripts/spec-requirements.txt
+  cp scripts/spec-requirements.txt .venv-spec/installed-requirements.txt
+fi
+
 if [ -n "$browser_pid" ]; then
   if ! wait "$browser_pid"; then
     cat "$browser_log" >&2

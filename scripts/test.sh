@@ -19,6 +19,9 @@ cargo fmt --all --check
 echo "==> Rust tests (unit, integration)"
 cargo test -p integrations-hub -p app
 
+echo "==> validating the OpenAPI document (openapi-spec-validator)"
+.venv-spec/bin/openapi-spec-validator docs/openapi.json
+
 echo "==> fuzzing the REST API against its OpenAPI document (schemathesis)"
 scripts/fuzz-api.sh
 

@@ -65,7 +65,7 @@ mod ssr {
 #[server(prefix = "/ui-api")]
 pub async fn sign_in(token: String, next: Option<String>) -> Result<(), Problem> {
     let session = ssr::admin()?.0.sign_in(token.trim(), ssr::client_ip()).await?;
-    ssr::set_cookie(&session, 12 * 3600);
+    ssr::set_cookie(&session, crate::models::SESSION_HOURS * 3600);
     leptos_axum::redirect(page_of_this_site(next.as_deref().unwrap_or_default()));
     Ok(())
 }

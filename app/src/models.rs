@@ -880,6 +880,9 @@ pub const OPERATIONAL_EVENT_TYPES: [&str; 5] = [
     "webhook.circuit_closed",
 ];
 
+/// How long an admin UI session lasts (the cookie and the session row alike).
+pub const SESSION_HOURS: i64 = 12;
+
 /// How an endpoint's deliveries go out.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]

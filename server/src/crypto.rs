@@ -60,7 +60,7 @@ impl MasterKey {
     /// the same master key, so it tells whether a secret changed; and, unlike a plain hash,
     /// someone who reads only the database has nothing to test guesses of the secret against.
     pub fn mark(&self, secret: &[u8]) -> String {
-        hex::encode(hmac::Mac::finalize(crate::signing::mac(&self.mark_key, &[secret])).into_bytes())
+        hex::encode(hmac::Mac::finalize(mac(&self.mark_key, &[secret])).into_bytes())
     }
 
     /// `nonce || ciphertext+tag`.
@@ -102,6 +102,17 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 
 pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
+}
+
+pub(crate) type HmacSha256 = hmac::Hmac<Sha256>;
+
+/// HMAC-SHA256 over `parts` in order (signatures, and the master key's fingerprints).
+pub(crate) fn mac(key: &[u8], parts: &[&[u8]]) -> HmacSha256 {
+    let mut mac = <HmacSha256 as hmac::digest::KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    for part in parts {
+        hmac::Mac::update(&mut mac, part);
+    }
+    mac
 }
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {

@@ -128,3 +128,13 @@ pub fn problem_response(problem: &Problem) -> Response {
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     response
 }
+
+/// The answer of a request whose handler panicked; the cause goes to the log.
+pub fn panicked(cause: Box<dyn std::any::Any + Send>) -> Response {
+    let cause = cause
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| cause.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    Error::Internal(format!("a handler panicked: {cause}")).into_response()
+}

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod scratch;
 pub mod secret;
 pub mod signing;
+pub mod ssrf;
 pub mod store;
 pub mod telemetry;
 pub mod time;
@@ -27,10 +28,11 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use config::Config;
-use delivery::{ssrf::TargetPolicy, Worker};
+use delivery::Worker;
 use domain::{ingest::Ingest, Hub, HubInner};
 use http::AppState;
 use secret::Secret;
+use ssrf::TargetPolicy;
 
 /// A built hub, bound to its listener but not yet serving.
 pub struct App {
@@ -97,7 +99,8 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let state = AppState { hub: hub.clone(), worker: worker.clone(), leptos: Arc::new(leptos) };
+    let openapi = serde_json::to_vec(&http::openapi_document()).expect("the document serialises").into();
+    let state = AppState { hub: hub.clone(), worker: worker.clone(), leptos: Arc::new(leptos), openapi };
     let router = http::api_router().merge(ui::router(&state)).with_state(state);
     let service = http::authenticate(router, hub.clone());
     Ok(App { hub, worker, generated_operator_token, listener, service, shutdown: CancellationToken::new() })

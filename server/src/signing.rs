@@ -3,23 +3,14 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 
-pub(crate) type HmacSha256 = Hmac<Sha256>;
+use crate::crypto::mac;
 
 /// The HMAC key of a Standard Webhooks secret: the base64 after `whsec_`, or, for a custom
 /// secret that is not such, the secret's own bytes.
 pub fn standard_key(secret: &str) -> Vec<u8> {
     secret.strip_prefix("whsec_").and_then(|b64| B64.decode(b64).ok()).unwrap_or_else(|| secret.as_bytes().to_vec())
-}
-
-pub(crate) fn mac(key: &[u8], parts: &[&[u8]]) -> HmacSha256 {
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
-    for part in parts {
-        mac.update(part);
-    }
-    mac
 }
 
 /// `v1,<base64 HMAC-SHA256("{id}.{timestamp}.{body}")>`.

@@ -13,17 +13,13 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
-use crate::crypto::{random_token, sha256_hex};
 use crate::delivery::Worker;
 use crate::domain::auth::Principal;
 use crate::domain::deliveries::DeliveryQuery;
+use crate::domain::sessions::SessionRow;
 use crate::domain::{every_page, Hub};
 use crate::error::Error;
 use crate::http::AppState;
-use crate::store::{self, sessions::SessionRow};
-use crate::time;
-
-const SESSION_HOURS: i64 = 12;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let admin = Admin(Arc::new(UiPort(state.hub.clone(), state.worker.clone())));
@@ -239,7 +235,9 @@ struct UiPort(Hub, Arc<Worker>);
 
 impl UiPort {
     async fn principal(&self, session_token: &str) -> Result<(Principal, SessionRow), Problem> {
-        let row = store::sessions::get_live(&self.0.db, &sha256_hex(session_token.as_bytes()), time::now_ms())
+        let row = self
+            .0
+            .live_session(session_token)
             .await
             .map_err(Problem::from)?
             .ok_or_else(|| Problem::new(401, "Unauthorized", "your session has ended; sign in again"))?;
@@ -260,23 +258,13 @@ impl AdminPort for UiPort {
         if !principal.is_admin() {
             return Err(Problem::new(403, "Forbidden", "only the operator token or an admin key may sign in"));
         }
-        let token = random_token("ihs_");
-        let now = time::now_ms();
-        let row = SessionRow {
-            token_hash: sha256_hex(token.as_bytes()),
-            actor: principal.actor(),
-            tenant_id: principal.tenant_id().map(str::to_string),
-            created_at: now,
-            expires_at: now + SESSION_HOURS * 3600 * 1000,
-            operator_token_mark: (principal == Principal::Operator).then(|| self.0.operator_session_mark()),
-        };
-        store::sessions::insert(&self.0.db, &row).await.map_err(Problem::from)?;
+        let token = self.0.start_session(&principal).await.map_err(Problem::from)?;
         self.0.audit(&principal, principal.tenant_id(), "session.signed_in", None, source_ip).await?;
         Ok(token)
     }
 
     async fn sign_out(&self, session_token: &str) -> Result<(), Problem> {
-        Ok(store::sessions::delete(&self.0.db, &sha256_hex(session_token.as_bytes())).await?)
+        Ok(self.0.end_session(session_token).await?)
     }
 
     async fn session(&self, session_token: &str) -> Result<Session, Problem> {

@@ -4,12 +4,12 @@
 //! at least once, and nothing accepted is lost.
 
 mod admission;
+mod message;
 pub mod pacing;
 mod recorder;
 pub mod retry;
 pub mod sender;
 pub mod slack;
-pub mod ssrf;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};

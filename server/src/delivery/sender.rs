@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use reqwest::Url;
 
+pub use super::message::{Message, USER_AGENT_VALUE};
 use super::retry::parse_retry_after;
 use super::slack::{self, Answer, Destination};
-use super::ssrf::{Blocked, GuardedResolver, TargetPolicy};
 use crate::signing;
+use crate::ssrf::{Blocked, GuardedResolver, TargetPolicy};
 
 /// Response bodies are kept up to this many bytes.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -49,32 +50,6 @@ pub enum Refusal {
     Final,
 }
 
-/// The message as a receiver gets it.
-pub struct Message<'a> {
-    pub event_id: &'a str,
-    pub event_type: &'a str,
-    pub created_at_ms: i64,
-    pub payload: &'a str,
-}
-
-impl Message<'_> {
-    /// `{id, type, timestamp, data}`; the payload is spliced in as stored (it is JSON already).
-    pub fn body(&self) -> String {
-        let timestamp = crate::time::rfc3339(self.created_at_ms);
-        let mut body = String::with_capacity(self.payload.len() + 128);
-        body.push_str("{\"id\":\"");
-        body.push_str(self.event_id);
-        body.push_str("\",\"type\":\"");
-        body.push_str(self.event_type); // event types are [a-z0-9_.-]: nothing to escape
-        body.push_str("\",\"timestamp\":\"");
-        body.push_str(&timestamp);
-        body.push_str("\",\"data\":");
-        body.push_str(self.payload);
-        body.push('}');
-        body
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct AttemptResult {
     pub status: Option<u16>,
@@ -95,8 +70,6 @@ pub struct Sender {
     operator_client: reqwest::Client,
     policy: Arc<TargetPolicy>,
 }
-
-pub const USER_AGENT_VALUE: &str = concat!("IntegrationsHub/", env!("CARGO_PKG_VERSION"));
 
 impl Sender {
     pub fn new(policy: Arc<TargetPolicy>) -> Self {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use app::models::WhoAmIOut;
 use sha2::{Digest, Sha256};
 
-use super::keys::{parse_cidr, ApiKeyToken};
+use super::key_token::{parse_cidr, ApiKeyToken};
 use super::ratelimit::Meter;
 use super::Hub;
 use crate::error::{Error, Result};

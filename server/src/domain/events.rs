@@ -41,7 +41,7 @@ impl Hub {
     /// and the types the tenant has published.
     pub async fn event_types(&self, who: &Principal, tenant_id: Option<&str>) -> Result<Vec<String>> {
         let mut types: Vec<String> =
-            BUILTIN_EVENT_TYPES.iter().chain(&crate::delivery::OPERATIONAL_TYPES).map(|t| t.to_string()).collect();
+            BUILTIN_EVENT_TYPES.iter().chain(&app::models::OPERATIONAL_EVENT_TYPES).map(|t| t.to_string()).collect();
         if let Some(asked) = tenant_id {
             who.authorize(asked, Scope::WebhooksRead)?;
         }

@@ -8,10 +8,13 @@ pub mod deliveries;
 pub mod echo;
 pub mod events;
 pub mod health;
+pub mod idempotency;
 pub mod ingest;
+pub mod key_token;
 pub mod keys;
 pub mod ratelimit;
 pub mod retention;
+pub mod sessions;
 pub mod stats;
 pub mod tenants;
 pub mod webhooks;
@@ -49,7 +52,7 @@ pub struct HubInner {
     pub operator_meter: std::sync::Arc<ratelimit::Meter>,
     /// Where deliveries may go (the SSRF guard): the worker's sender and endpoint validation
     /// share it.
-    pub target_policy: Arc<crate::delivery::ssrf::TargetPolicy>,
+    pub target_policy: Arc<crate::ssrf::TargetPolicy>,
     /// `http://{this hub's address}`, where its echo inspector listens.
     pub echo_base: String,
     /// Counts, per tenant, commits that change what the delivery log or the echo inspector

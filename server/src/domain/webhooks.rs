@@ -12,8 +12,8 @@ use base64::Engine;
 use super::auth::{Principal, Scope};
 use super::tenants::audit_row;
 use super::{entries_within, page_cursor, page_limit, paginate, Hub};
-use crate::delivery::ssrf::TargetPolicy;
 use crate::error::{Error, Result};
+use crate::ssrf::TargetPolicy;
 use crate::store::{self, webhooks::WebhookRow};
 use crate::{ids, signing, time};
 
@@ -66,7 +66,7 @@ pub fn subscribes(filters: &[String], event_type: &str) -> bool {
 }
 
 pub fn is_operational(event_type: &str) -> bool {
-    crate::delivery::OPERATIONAL_TYPES.contains(&event_type)
+    app::models::OPERATIONAL_EVENT_TYPES.contains(&event_type)
 }
 
 /// The parsed, checked settings of an endpoint.

@@ -4,8 +4,8 @@ use axum::extract::State;
 
 use app::models::{AuditEntryOut, AuditFilter, Page, StatsOut, StatsWindow};
 
-use super::openapi::{schema, Op};
 use super::route::Route;
+use super::route::{schema, Op};
 use super::{AppState, Caller, Json, Path, Query};
 use crate::domain::auth::Scope;
 use crate::error::Result;

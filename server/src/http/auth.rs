@@ -8,32 +8,20 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, Request};
 use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use http::request::Parts;
 use http::HeaderMap;
 use tower::Service;
 
-use super::{idempotency, AppState};
-use crate::domain::auth::{Authenticated, Principal, Refusal};
+use super::caller::Caller;
+use super::idempotency;
+use crate::domain::auth::{Authenticated, Refusal};
 use crate::domain::ratelimit::{Meter, Outcome, RateState};
 use crate::domain::Hub;
 use crate::error::Error;
 use crate::time;
-
-#[derive(Clone)]
-pub struct Caller {
-    pub principal: Principal,
-    pub ip: Option<IpAddr>,
-}
-
-impl Caller {
-    pub fn source_ip(&self) -> Option<String> {
-        self.ip.map(|ip| ip.to_string())
-    }
-}
 
 /// The header's bytes, trimmed: a credential is hashed as bytes, and only a key missing from the
 /// cache is read as text (to check its format), so the common path checks no UTF-8 at all.
@@ -206,7 +194,7 @@ where
     let route = AssertUnwindSafe(idempotency::run(hub, request, |request| inner.call(request)));
     // A route's panic is answered here, not only further out, so that its 500 still carries
     // the rate-limit headers and counts in the key's usage like any other answer.
-    let mut response = route.catch_unwind().await.unwrap_or_else(panicked);
+    let mut response = route.catch_unwind().await.unwrap_or_else(crate::error::panicked);
     finish.apply(&mut response);
     response
 }
@@ -257,7 +245,7 @@ impl<F: Future<Output = Result<Response, Infallible>>> Future for Metered<F> {
 
 /// A poll, with a panic turned into the 500 that answers it.
 fn caught(poll: impl FnOnce() -> Poll<Response>) -> Poll<Response> {
-    std::panic::catch_unwind(AssertUnwindSafe(poll)).unwrap_or_else(|cause| Poll::Ready(panicked(cause)))
+    std::panic::catch_unwind(AssertUnwindSafe(poll)).unwrap_or_else(|cause| Poll::Ready(crate::error::panicked(cause)))
 }
 
 impl<F: Future<Output = Result<Response, Infallible>>> Metered<F> {
@@ -275,24 +263,6 @@ impl<F: Future<Output = Result<Response, Infallible>>> Metered<F> {
             MeteredProj::Ready { response } => Poll::Ready(response.take().expect("polled after completion")),
             MeteredProj::Boxed { future } => future.as_mut().poll(cx),
         }
-    }
-}
-
-/// The answer of a request whose handler panicked; the cause goes to the log.
-pub(super) fn panicked(cause: Box<dyn std::any::Any + Send>) -> Response {
-    let cause = cause
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| cause.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)");
-    Error::Internal(format!("a handler panicked: {cause}")).into_response()
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Error> {
-        parts.extensions.get::<Caller>().cloned().ok_or(Error::Unauthorized)
     }
 }
 

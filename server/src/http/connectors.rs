@@ -2,8 +2,8 @@ use app::models::{DeliveryWithAttempts, SlackConnectorIn, SlackConnectorOut, Tes
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::openapi::{schema, Op};
 use super::route::Route;
+use super::route::{schema, Op};
 use super::{AppState, Caller, Json, OptionalJson, Path};
 use crate::domain::auth::Scope;
 use crate::error::Result;

@@ -2,8 +2,8 @@ use axum::extract::State;
 
 use app::models::{DeliveryOut, DeliveryWithAttempts, Page};
 
-use super::openapi::{schema, Op};
 use super::route::Route;
+use super::route::{schema, Op};
 use super::{AppState, Caller, Json, Path, Query};
 use crate::domain::auth::Scope;
 use crate::domain::deliveries::DeliveryQuery;

@@ -4,8 +4,8 @@ use app::models::{EchoListOut, EchoReceivedOut};
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 
-use super::openapi::{schema, Auth, Op};
 use super::route::Route;
+use super::route::{schema, Auth, Op};
 use super::{AppState, Caller, Json, Path};
 use crate::domain::auth::Scope;
 use crate::error::Result;

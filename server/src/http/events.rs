@@ -2,8 +2,8 @@ use app::models::{AttemptOut, EventAccepted, EventIn, EventOut, Page};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 
-use super::openapi::{schema, Op};
 use super::route::Route;
+use super::route::{schema, Op};
 use super::{AppState, Caller, Json, Path};
 use crate::domain::auth::Scope;
 use crate::error::Result;

@@ -13,12 +13,12 @@ use futures::FutureExt;
 use http::{HeaderValue, Method};
 use tracing::Instrument;
 
-use super::Caller;
+use super::caller::Caller;
 use crate::crypto::sha256_hex;
+use crate::domain::idempotency::{Claim, IN_PROGRESS};
 use crate::domain::Hub;
 use crate::error::Error;
-use crate::store::idempotency::{Claim, IN_PROGRESS};
-use crate::{store, time};
+use crate::time;
 
 const IDEMPOTENCY_KEY: http::HeaderName = http::HeaderName::from_static("idempotency-key");
 const MAX_BODY: usize = 16 << 20;
@@ -54,7 +54,7 @@ where
     };
     let request_hash = sha256_hex(&[parts.uri.path().as_bytes(), b"\n", &bytes].concat());
     let now = time::now_ms();
-    match store::idempotency::claim(&hub.db, &scope, &key, &request_hash, now).await {
+    match hub.claim_idempotency_key(&scope, &key, &request_hash, now).await {
         Ok(Claim::Ours) => {}
         Ok(Claim::Taken { request_hash: kept, .. }) if kept != request_hash => {
             return Error::Conflict("this Idempotency-Key was used for a different request".into()).into_response();
@@ -91,7 +91,7 @@ where
                 Ok(result) => claimed.keep(answer(result)).await,
                 Err(cause) => {
                     claimed.abandon().await;
-                    super::auth::panicked(cause)
+                    crate::error::panicked(cause)
                 }
             }
         }
@@ -133,14 +133,14 @@ impl Claimed {
         };
         let text = String::from_utf8_lossy(&bytes);
         let status = parts.status.as_u16() as i64;
-        if let Err(e) = store::idempotency::finish(&self.hub.db, &self.scope, &self.key, self.at, status, &text).await {
+        if let Err(e) = self.hub.keep_idempotent_answer(&self.scope, &self.key, self.at, status, &text).await {
             tracing::warn!(error = ?e, "could not keep an idempotent response");
         }
         Response::from_parts(parts, Body::from(bytes))
     }
 
     async fn abandon(&self) {
-        if let Err(e) = store::idempotency::abandon(&self.hub.db, &self.scope, &self.key, self.at).await {
+        if let Err(e) = self.hub.free_idempotency_key(&self.scope, &self.key, self.at).await {
             tracing::warn!(error = ?e, "could not free an Idempotency-Key; it is free again in a minute");
         }
     }

@@ -3,8 +3,8 @@ use axum::http::StatusCode;
 
 use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, Page, RotateIn, UsageOut};
 
-use super::openapi::{schema, Op};
 use super::route::Route;
+use super::route::{schema, Op};
 use super::{AppState, Caller, Json, OptionalJson, PageQuery, Path, Query};
 use crate::domain::auth::Scope;
 use crate::error::Result;

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod caller;
 mod connectors;
 mod deliveries;
 mod echo;
@@ -24,7 +25,8 @@ use axum::response::Response;
 use axum::Router;
 use leptos::config::LeptosOptions;
 
-pub use auth::{client_ip, over_https, Authenticate, Caller};
+pub use auth::{client_ip, over_https, Authenticate};
+pub use caller::Caller;
 pub use input::{Json, OptionalJson, PageQuery, Path, Query};
 
 use crate::delivery::Worker;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub hub: Hub,
     pub worker: Arc<Worker>,
     pub leptos: Arc<LeptosOptions>,
+    /// The OpenAPI document, serialised once at start.
+    pub openapi: Bytes,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -69,10 +73,40 @@ pub fn json_bytes(body: Bytes) -> Response {
     response
 }
 
+/// Every route of the REST API, area by area.
+pub fn table() -> Vec<route::Route> {
+    [
+        system::routes(),
+        openapi::routes(),
+        tenants::routes(),
+        keys::routes(),
+        webhooks::routes(),
+        events::routes(),
+        deliveries::routes(),
+        replay::routes(),
+        echo::routes(),
+        audit::routes(),
+        connectors::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Every documented operation: the route table's.
+pub fn operations() -> Vec<route::Op> {
+    table().into_iter().map(|route| route.op).collect()
+}
+
+/// The OpenAPI document of the route table.
+pub fn openapi_document() -> serde_json::Value {
+    openapi::document(operations())
+}
+
 /// The REST routes, from the route table. Those under `/api/v1/` are authenticated by
 /// [`authenticate`], which wraps the finished router.
 pub fn api_router() -> Router<AppState> {
-    route::router(route::table()).method_not_allowed_fallback(method_not_allowed)
+    route::router(table()).method_not_allowed_fallback(method_not_allowed)
 }
 
 /// A path that exists but does not take this method: a problem like every other error (axum's
@@ -92,6 +126,19 @@ pub fn authenticate(router: Router, hub: Hub) -> Authenticate<Router> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_operation_is_declared_twice() {
+        let mut seen = std::collections::HashSet::new();
+        for route in table() {
+            assert!(
+                seen.insert((route.op.method, route.op.path)),
+                "{} {} declared twice",
+                route.op.method,
+                route.op.path
+            );
+        }
+    }
 
     #[test]
     fn a_json_answer_has_room_for_the_headers_authentication_adds() {

@@ -8,171 +8,11 @@
 
 use axum::response::{Html, IntoResponse};
 use schemars::generate::{SchemaGenerator, SchemaSettings};
-use schemars::{JsonSchema, Schema};
+use schemars::Schema;
 use serde_json::{json, Map, Value};
 
-use super::route::Route;
-use crate::domain::auth::Scope;
-
-/// How a response or request body's schema is made; `None` for no body.
-pub type MakeSchema = fn(&mut SchemaGenerator) -> Schema;
-
-/// The schema of a typed model, as a reference into `components.schemas`.
-pub fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
-    generator.subschema_for::<T>()
-}
-
-#[derive(Clone, Copy)]
-pub enum Auth {
-    /// No credentials (system routes, the echo inspector's receiver).
-    Public,
-    /// The operator token only.
-    Operator,
-    /// An API key with this scope, or the operator token.
-    Scope(Scope),
-    /// Any valid key.
-    AnyKey,
-}
-
-/// How an operation reads its body.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum BodyUse {
-    /// JSON, required.
-    Required,
-    /// JSON that may be left out: an empty body means the defaults (`OptionalJson`).
-    Optional,
-    /// Any bytes, kept as sent and never parsed (the echo inspector's receiver).
-    Raw,
-}
-
-/// One documented operation.
-#[derive(Clone)]
-pub struct Op {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub tag: &'static str,
-    pub summary: &'static str,
-    pub auth: Auth,
-    /// Name, description and JSON Schema of each query parameter.
-    pub query: Vec<(&'static str, &'static str, Value)>,
-    /// The body's schema and how it is read; `None` for no body.
-    pub body: Option<(MakeSchema, BodyUse)>,
-    /// Refusals of this operation beyond those every operation of its kind has.
-    pub refusals: Vec<(u16, &'static str)>,
-    pub status: u16,
-    /// Another success status with the same body (a PUT that creates answers 201, else 200).
-    pub also: Option<u16>,
-    pub response: Option<MakeSchema>,
-    pub content_type: &'static str,
-}
-
-impl Op {
-    fn new(method: &'static str, path: &'static str, tag: &'static str, summary: &'static str) -> Op {
-        Op {
-            method,
-            path,
-            tag,
-            summary,
-            auth: Auth::AnyKey,
-            query: Vec::new(),
-            body: None,
-            refusals: Vec::new(),
-            status: 200,
-            also: None,
-            response: None,
-            content_type: "application/json",
-        }
-    }
-    pub fn get(path: &'static str, tag: &'static str, summary: &'static str) -> Op {
-        Op::new("get", path, tag, summary)
-    }
-    pub fn post(path: &'static str, tag: &'static str, summary: &'static str) -> Op {
-        Op::new("post", path, tag, summary)
-    }
-    pub fn put(path: &'static str, tag: &'static str, summary: &'static str) -> Op {
-        Op::new("put", path, tag, summary)
-    }
-    pub fn patch(path: &'static str, tag: &'static str, summary: &'static str) -> Op {
-        Op::new("patch", path, tag, summary)
-    }
-    pub fn delete(path: &'static str, tag: &'static str, summary: &'static str) -> Op {
-        Op::new("delete", path, tag, summary)
-    }
-    pub fn auth(mut self, auth: Auth) -> Op {
-        self.auth = auth;
-        self
-    }
-    pub fn scope(self, scope: Scope) -> Op {
-        self.auth(Auth::Scope(scope))
-    }
-    /// A query parameter taking any string.
-    pub fn query(self, name: &'static str, description: &'static str) -> Op {
-        self.typed_query(name, description, json!({ "type": "string" }))
-    }
-    pub fn typed_query(mut self, name: &'static str, description: &'static str, schema: Value) -> Op {
-        self.query.push((name, description, schema));
-        self
-    }
-    /// A query parameter taking one of `values`.
-    pub fn choice(self, name: &'static str, description: &'static str, values: &[&str]) -> Op {
-        self.typed_query(name, description, json!({ "type": "string", "enum": values }))
-    }
-    /// A query parameter taking an RFC 3339 time.
-    pub fn time(self, name: &'static str, description: &'static str) -> Op {
-        self.typed_query(name, description, json!({ "type": "string", "format": "date-time" }))
-    }
-    /// `?limit=&cursor=`.
-    pub fn paged(self) -> Op {
-        self.typed_query(
-            "limit",
-            "page size, default 50; below 1 or above 500 is read as 1 or 500",
-            json!({ "type": "integer" }),
-        )
-        .query("cursor", "the `next_cursor` of the previous page of this list; anything else is a 422")
-    }
-    /// The delivery log's filters (and paging).
-    pub fn delivery_filters(self) -> Op {
-        self.choice("status", "one status", &["pending", "delivering", "delivered", "failed", "dead_letter"])
-            .query("webhook_id", "one endpoint")
-            .query("event_type", "one event type")
-            .query("event_id", "one event's deliveries (an `evt_` id; another id is a 422)")
-            .time("since", "created at or after (RFC 3339)")
-            .time("until", "created before (RFC 3339)")
-            .paged()
-    }
-    pub fn body(mut self, body: MakeSchema) -> Op {
-        self.body = Some((body, BodyUse::Required));
-        self
-    }
-    /// A body that may be left out: its fields all have defaults.
-    pub fn optional_body(mut self, body: MakeSchema) -> Op {
-        self.body = Some((body, BodyUse::Optional));
-        self
-    }
-    /// Any body, or none; not parsed.
-    pub fn raw_body(mut self) -> Op {
-        self.body = Some((|_| Schema::from(true), BodyUse::Raw));
-        self
-    }
-    /// A refusal particular to this operation (its description is added to a shared one).
-    pub fn refuses(mut self, status: u16, description: &'static str) -> Op {
-        self.refusals.push((status, description));
-        self
-    }
-    pub fn answers(mut self, status: u16, response: Option<MakeSchema>) -> Op {
-        self.status = status;
-        self.response = response;
-        self
-    }
-    pub fn or(mut self, status: u16) -> Op {
-        self.also = Some(status);
-        self
-    }
-    pub fn text(mut self, content_type: &'static str) -> Op {
-        self.content_type = content_type;
-        self
-    }
-}
+use super::route::{Auth, BodyUse, Op, Route};
+use super::AppState;
 
 fn problem(description: &str) -> Value {
     json!({ "description": description, "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } })
@@ -314,22 +154,35 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
     out
 }
 
-/// Every documented operation: the route table's.
-pub fn operations() -> Vec<Op> {
-    super::route::table().into_iter().map(|route| route.op).collect()
+/// Removes a `default` its own schema refuses: `#[serde(default)]` on a list that must not be
+/// empty (an endpoint's `events`) made schemars write `"default": []` beside `"minItems": 1`,
+/// which validators reject, and which is not true (an empty list is a 422, not a default).
+fn drop_refused_defaults(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            let min = map.get("minItems").and_then(Value::as_u64).unwrap_or(0);
+            if map.get("default").and_then(Value::as_array).is_some_and(|d| (d.len() as u64) < min) {
+                map.remove("default");
+            }
+            map.values_mut().for_each(drop_refused_defaults);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_refused_defaults),
+        _ => {}
+    }
 }
 
 /// The whole document; deterministic (sorted maps), so it can be compared with the committed copy.
-pub fn document() -> Value {
+pub fn document(operations: Vec<Op>) -> Value {
     let mut generator =
         SchemaSettings::draft2020_12().with(|s| s.definitions_path = "/components/schemas".into()).into_generator();
     let _ = generator.subschema_for::<app::models::Problem>();
     let mut paths: std::collections::BTreeMap<&str, Map<String, Value>> = Default::default();
-    for op in operations() {
+    for op in operations {
         let item = operation(&op, &mut generator);
         paths.entry(op.path).or_default().insert(op.method.to_string(), item);
     }
-    let schemas = generator.take_definitions(true);
+    let mut schemas = Value::Object(generator.take_definitions(true));
+    drop_refused_defaults(&mut schemas);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -364,8 +217,9 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-async fn openapi_json() -> axum::Json<Value> {
-    axum::Json(document())
+/// Made once when the hub starts (`AppState::openapi`): the document does not change while it runs.
+async fn openapi_json(axum::extract::State(s): axum::extract::State<AppState>) -> axum::response::Response {
+    super::json_bytes(s.openapi.clone())
 }
 
 async fn docs_page() -> axum::response::Response {

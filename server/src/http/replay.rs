@@ -7,8 +7,8 @@ use app::models::{
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::openapi::{schema, Op};
 use super::route::Route;
+use super::route::{schema, Op};
 use super::{AppState, Caller, Json, OptionalJson, Path, Query};
 use crate::domain::auth::Scope;
 use crate::domain::deliveries::DeliveryQuery;

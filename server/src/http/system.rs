@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 
-use super::openapi::{schema, Auth, Op};
 use super::route::Route;
+use super::route::{schema, Auth, Op};
 use super::AppState;
 use crate::time;
 

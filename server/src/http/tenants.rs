@@ -4,8 +4,8 @@ use axum::response::Response;
 
 use app::models::{Page, TenantIn, TenantOut, WhoAmIOut};
 
-use super::openapi::{schema, Auth, Op};
 use super::route::Route;
+use super::route::{schema, Auth, Op};
 use super::{json_bytes, AppState, Caller, Json, Path, Query};
 use crate::error::Result;
 

@@ -590,7 +590,7 @@ both!(the_bounds_the_schemas_document_are_the_ones_enforced, |backend| async mov
 #[tokio::test]
 async fn the_committed_openapi_document_is_current() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.json");
-    let current = serde_json::to_string_pretty(&integrations_hub::http::openapi::document()).unwrap() + "\n";
+    let current = serde_json::to_string_pretty(&integrations_hub::http::openapi_document()).unwrap() + "\n";
     if std::env::var("IH_UPDATE_OPENAPI").is_ok() {
         std::fs::write(&path, &current).unwrap();
     }
@@ -620,7 +620,8 @@ fn the_validator_rejects_what_the_schema_forbids() {
 // place both the router and the document are built from; this holds the handler to it.)
 both!(every_operation_refuses_a_key_without_its_documented_scope, |backend: Backend| async move {
     use integrations_hub::domain::auth::Scope;
-    use integrations_hub::http::openapi::{operations, Auth};
+    use integrations_hub::http::operations;
+    use integrations_hub::http::route::Auth;
     const ALL: [Scope; 8] = [
         Scope::KeysRead,
         Scope::KeysWrite,
