@@ -62,26 +62,21 @@ if [ "$(wasm-opt --version 2>/dev/null | grep -o '[0-9]\+' | head -1)" != "${BIN
   npm install -g "binaryen@$BINARYEN_VERSION"
 fi
 
-# schemathesis fuzzes the REST API against its OpenAPI document (scripts/fuzz-api.sh), from
-# PyPI into a virtualenv of its own, pinned with every dependency (scripts/fuzz-requirements.txt):
-# a newer one may add checks, or break, under a green build. Reinstalled when that file changes.
-if ! cmp -s scripts/fuzz-requirements.txt .venv-fuzz/installed-requirements.txt; then
-  step "installing schemathesis and its dependencies as pinned in scripts/fuzz-requirements.txt (PyPI, into .venv-fuzz)"
-  rm -rf .venv-fuzz
-  python3 -m venv .venv-fuzz
-  .venv-fuzz/bin/pip install -q --disable-pip-version-check -r scripts/fuzz-requirements.txt
-  cp scripts/fuzz-requirements.txt .venv-fuzz/installed-requirements.txt
-fi
-
-# openapi-spec-validator checks the OpenAPI document in CI (scripts/test.sh), from PyPI into a
-# virtualenv of its own, pinned whole (scripts/spec-requirements.txt).
-if ! cmp -s scripts/spec-requirements.txt .venv-spec/installed-requirements.txt; then
-  step "installing openapi-spec-validator as pinned in scripts/spec-requirements.txt (PyPI, into .venv-spec)"
-  rm -rf .venv-spec
-  python3 -m venv .venv-spec
-  .venv-spec/bin/pip install -q --disable-pip-version-check -r scripts/spec-requirements.txt
-  cp scripts/spec-requirements.txt .venv-spec/installed-requirements.txt
-fi
+# Python tools from PyPI, each into a virtualenv of its own, pinned with every dependency (a newer
+# one may add checks, or break, under a green build); reinstalled when its requirements change.
+pinned_venv() { # folder, requirements file, what it is
+  if ! cmp -s "$2" "$1/installed-requirements.txt"; then
+    step "installing $3 as pinned in $2 (PyPI, into $1)"
+    rm -rf "$1"
+    python3 -m venv "$1"
+    "$1/bin/pip" install -q --disable-pip-version-check -r "$2"
+    cp "$2" "$1/installed-requirements.txt"
+  fi
+}
+# schemathesis fuzzes the REST API against its OpenAPI document (scripts/fuzz-api.sh).
+pinned_venv .venv-fuzz scripts/fuzz-requirements.txt "schemathesis and its dependencies"
+# openapi-spec-validator checks the OpenAPI document (scripts/test.sh).
+pinned_venv .venv-spec scripts/spec-requirements.txt "openapi-spec-validator and its dependencies"
 
 if [ -n "$browser_pid" ]; then
   if ! wait "$browser_pid"; then
