@@ -5,10 +5,11 @@
 //!   decrease): it starts at [`START`], grows by one with each success up to
 //!   `IH_DELIVERY_CONCURRENCY_PER_ENDPOINT`, and halves with each failure or timeout down to
 //!   one. An endpoint that times out holds one slot, not sixty-four. A FIFO endpoint's limit is one.
-//! - **A reserved lane per endpoint**: when the instance's shared slots
-//!   (`IH_DELIVERY_CONCURRENCY`) are all taken, an endpoint with nothing in flight may still
-//!   start one delivery, from a reserve of the same size. However many endpoints hang, every
-//!   other endpoint keeps one delivery moving; at most twice the configured slots are in flight.
+//! - **A fair share per endpoint**: when the instance's shared slots (`IH_DELIVERY_CONCURRENCY`)
+//!   are all taken, an endpoint below its fair share (the slots over the endpoints sending, at
+//!   least one) may still start a delivery, from a reserve of the same size. However many
+//!   endpoints hang, every other endpoint keeps its share moving; at most twice the configured
+//!   slots are in flight.
 //!
 //! The claim asks [`Admission::room`] first, so an endpoint that cannot start more is not
 //! claimed for; a delivery claimed but refused anyway (a race with a finishing one) is given back.
@@ -72,23 +73,28 @@ impl Admission {
     pub fn room(&self) -> Room {
         let state = self.state.lock().expect("not poisoned");
         let pool_full = state.shared >= self.shared;
+        let share = self.fair_share(&state);
         let mut room = String::from("{");
+        let mut most = 0;
         for (id, lane) in
             state.endpoints.iter().filter(|(_, lane)| lane.in_flight > 0 || lane.limit != self.start_limit())
         {
             let limit = if lane.fifo { 1 } else { lane.limit };
-            // With the shared slots taken, only an endpoint with nothing in flight may start one (its lane).
+            // With the shared slots taken, an endpoint below its fair share may still start one.
             let free = match pool_full {
-                true => usize::from(lane.in_flight == 0),
+                true => share.min(limit).saturating_sub(lane.in_flight),
                 false => limit.saturating_sub(lane.in_flight),
             };
+            most = most.max(free);
             if room.len() > 1 {
                 room.push(',');
             }
             room.push_str(&format!("\"{id}\":{free}"));
         }
         room.push('}');
-        let (cap, unnamed) = if pool_full { (1, 1) } else { (self.max_per_endpoint, self.start_limit()) };
+        let unnamed = if pool_full { share.min(self.start_limit()) } else { self.start_limit() };
+        // The claim reads at most this many of one endpoint: no more than any may start.
+        let cap = most.max(unnamed);
         Room { cap: cap as i64, unnamed: unnamed as i64, named: room }
     }
 
@@ -98,16 +104,18 @@ impl Admission {
         let start = self.start_limit();
         let pool_full = state.shared >= self.shared;
         let reserve_full = state.reserved >= self.shared;
+        let share = self.fair_share(&state);
         let lane = state.endpoints.entry(webhook_id.to_string()).or_insert(Lane { in_flight: 0, limit: start, fifo });
         lane.fifo = fifo;
         let limit = if fifo { 1 } else { lane.limit };
         if lane.in_flight >= limit {
             return None;
         }
-        let reserved = match (pool_full, lane.in_flight) {
-            (false, _) => false,
-            (true, 0) if !reserve_full => true,
-            _ => return None,
+        let below_share = lane.in_flight < share;
+        let reserved = match pool_full {
+            false => false,
+            true if below_share && !reserve_full => true,
+            true => return None,
         };
         lane.in_flight += 1;
         if reserved {
@@ -116,6 +124,15 @@ impl Admission {
             state.shared += 1;
         }
         Some(Ticket { admission: self.clone(), webhook_id: webhook_id.to_string(), reserved, healthy: None })
+    }
+
+    /// With the shared slots all taken, how many deliveries each endpoint may have in flight
+    /// from the reserve: the instance's slots over the endpoints sending (one more for a
+    /// newcomer), at least one. Endpoints holding more (those that hang) get nothing more, so
+    /// the others keep moving, each with its share.
+    fn fair_share(&self, state: &State) -> usize {
+        let sending = state.endpoints.values().filter(|lane| lane.in_flight > 0).count();
+        (self.shared / (sending + 1)).max(1)
     }
 
     fn release(&self, ticket: &Ticket) {
@@ -207,6 +224,20 @@ mod tests {
         drop(lane);
         drop(held);
         assert_eq!(admission.in_flight(), (0, 0));
+    }
+
+    #[test]
+    fn with_every_shared_slot_taken_a_healthy_endpoint_gets_its_fair_share() {
+        let admission = Admission::new(8, 64);
+        let held: Vec<Ticket> = (0..8).map(|i| admission.admit(&format!("wh_dead{}", i % 2), false).unwrap()).collect();
+        assert_eq!(admission.in_flight(), (8, 0));
+        // Two endpoints hang with four each; a third may have 8 / 3 = 2 in flight from the reserve.
+        let first = admission.admit("wh_healthy", false).expect("below its share");
+        let second = admission.admit("wh_healthy", false).expect("still below its share");
+        assert!(admission.admit("wh_healthy", false).is_none(), "its share is two");
+        assert!(admission.admit("wh_dead0", false).is_none(), "those over their share wait");
+        assert_eq!(admission.in_flight(), (8, 2));
+        drop((first, second, held));
     }
 
     #[test]

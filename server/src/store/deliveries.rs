@@ -124,26 +124,34 @@ const PICK: &str = "WITH RECURSIVE eps(w) AS ( \
       {LEAST}(CASE WHEN wh.ordering = 'fifo' OR wh.circuit_state <> 'closed' THEN 1 ELSE $5 END, {ROOM}) AS quota \
     FROM eps JOIN webhooks wh ON wh.id = eps.w \
     WHERE wh.circuit_state = 'closed' OR wh.circuit_until <= $3), \
-  picked AS ( \
+  picked AS {MATERIALIZED} ( \
     SELECT d.id, d.next_attempt_at, cand.quota, \
       row_number() OVER (PARTITION BY cand.id ORDER BY d.id) AS n \
     FROM cand {EACH} ( \
       SELECT {COLUMNS} FROM deliveries x WHERE x.webhook_id = cand.id \
         AND x.status IN ('pending', 'failed', 'delivering') AND (cand.fifo OR x.next_attempt_at <= $3) \
-      ORDER BY x.id LIMIT $5) {EACH_END})";
+      ORDER BY x.id LIMIT {LIMIT}) {EACH_END})";
 
 /// PICK's dialects: how an endpoint's own rows are joined (PostgreSQL needs `LATERAL`; SQLite
 /// has none, but looks a correlated `IN` up by index per endpoint, where PostgreSQL would
 /// evaluate it once per delivery), the smaller of two numbers, and the room of an endpoint.
-const PICK_POSTGRES: [(&str, &str); 5] = [
+const PICK_POSTGRES: [(&str, &str); 7] = [
     ("{EACH}", "CROSS JOIN LATERAL"),
+    // Each endpoint's own quota (PostgreSQL takes an outer column in a LATERAL's LIMIT), and
+    // `picked` computed once, so the claim joins its few rows by key instead of walking every
+    // due delivery in due order to test each against it (69 ms against 16 ms a claim with
+    // 133,000 due deliveries over 100 endpoints).
+    ("{LIMIT}", "cand.quota"),
+    ("{MATERIALIZED}", "MATERIALIZED"),
     ("{COLUMNS}", "x.id, x.next_attempt_at"),
     ("{EACH_END}", "d"),
     ("{LEAST}", "LEAST"),
     ("{ROOM}", "COALESCE(($6::jsonb ->> wh.id)::bigint, $7)"),
 ];
-const PICK_SQLITE: [(&str, &str); 5] = [
+const PICK_SQLITE: [(&str, &str); 7] = [
     ("{EACH}", "JOIN deliveries d ON d.id IN"),
+    ("{LIMIT}", "$5"),
+    ("{MATERIALIZED}", ""),
     ("{COLUMNS}", "x.id"),
     ("{EACH_END}", ""),
     ("{LEAST}", "MIN"),
@@ -172,9 +180,10 @@ pub async fn claim(
         Db::Postgres(_) => {
             let pick = pick(&PICK_POSTGRES);
             let sql = format!(
-                "{pick}, chosen AS (SELECT d.id FROM deliveries d WHERE d.id IN ({CHOSEN}) \
+                "{pick}, chosen AS (SELECT d.id FROM picked p JOIN deliveries d ON d.id = p.id \
+                 WHERE p.n <= p.quota AND p.next_attempt_at <= $3 \
                  AND d.status IN ('pending', 'failed', 'delivering') AND d.next_attempt_at <= $3 \
-                 ORDER BY d.next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+                 ORDER BY d.next_attempt_at LIMIT $4 FOR UPDATE OF d SKIP LOCKED) \
                  {SET} FROM chosen WHERE deliveries.id = chosen.id \
                  RETURNING deliveries.id, tenant_id, event_id, webhook_id, event_type, attempt_count"
             );
