@@ -42,10 +42,11 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn record_attempt(&self, status: &str, duration_ms: i64) {
+    pub fn record_attempt(&self, status: app::models::DeliveryStatus, duration_ms: i64) {
+        use app::models::DeliveryStatus::{DeadLetter, Delivered};
         match status {
-            "delivered" => self.delivered.inc(),
-            "dead_letter" => self.dead_lettered.inc(),
+            Delivered => self.delivered.inc(),
+            DeadLetter => self.dead_lettered.inc(),
             _ => self.retried.inc(),
         }
         let ms = duration_ms.max(0) as u64;

@@ -20,7 +20,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use app::models::{CircuitState, DeliveryOrdering, DeliveryWithAttempts, TestSendIn};
+use app::models::{CircuitState, DeliveryOrdering, DeliveryStatus, DeliveryWithAttempts, TestSendIn};
 
 use crate::domain::auth::Principal;
 use crate::domain::Hub;
@@ -493,13 +493,13 @@ impl Worker {
         };
         let now = time::now_ms();
         let (status, next_attempt_at) = match &verdict {
-            Verdict::Delivered => ("delivered", now),
-            Verdict::Retry(_) if attempt_number >= job.plan.settings.max_attempts => ("dead_letter", now),
-            Verdict::Retry(after) => ("failed", now + after.as_millis() as i64),
-            Verdict::Rejected | Verdict::Gone => ("dead_letter", now),
+            Verdict::Delivered => (DeliveryStatus::Delivered, now),
+            Verdict::Retry(_) if attempt_number >= job.plan.settings.max_attempts => (DeliveryStatus::DeadLetter, now),
+            Verdict::Retry(after) => (DeliveryStatus::Failed, now + after.as_millis() as i64),
+            Verdict::Rejected | Verdict::Gone => (DeliveryStatus::DeadLetter, now),
         };
-        let earlier_retry =
-            status == "failed" && self.next_retry_at.fetch_min(next_attempt_at, Ordering::Relaxed) > next_attempt_at;
+        let earlier_retry = status == DeliveryStatus::Failed
+            && self.next_retry_at.fetch_min(next_attempt_at, Ordering::Relaxed) > next_attempt_at;
         self.hub.metrics.record_attempt(status, result.duration_ms);
         let last_error = result
             .error_message
@@ -525,8 +525,8 @@ impl Worker {
                 attempt_count: attempt_number,
                 next_attempt_at,
                 last_status_code: result.status.map(i64::from),
-                last_error: (status != "delivered").then_some(last_error).flatten(),
-                delivered_at: (status == "delivered").then_some(now),
+                last_error: (status != DeliveryStatus::Delivered).then_some(last_error).flatten(),
+                delivered_at: (status == DeliveryStatus::Delivered).then_some(now),
             },
             disable_webhook: (verdict == Verdict::Gone).then(|| c.webhook_id.clone()),
             webhook_id: c.webhook_id.clone(),
@@ -540,7 +540,7 @@ impl Worker {
         }
         self.in_flight.lock().expect("not poisoned").remove(&c.id);
         if let Some(ticket) = &mut ticket {
-            ticket.finished(status == "delivered");
+            ticket.finished(status == DeliveryStatus::Delivered);
         }
         drop(ticket);
         self.freed.notify_one();

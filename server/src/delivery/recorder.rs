@@ -2,6 +2,7 @@
 //! commits them together. Each sender waits for its batch to commit, so a delivery is only
 //! considered done once its record is durable.
 
+use app::models::DeliveryStatus;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::{health, Hub};
@@ -71,7 +72,7 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
     tx.without_flush_wait().await?;
     store::deliveries::record(&mut tx, &hub.instance_id, &attempts, &outcomes, now).await?;
     let rollup = crate::domain::stats::rollup(
-        batch.iter().map(|(r, _)| (&r.attempt, r.webhook_id.as_str(), r.outcome.status == "delivered")),
+        batch.iter().map(|(r, _)| (&r.attempt, r.webhook_id.as_str(), r.outcome.status == DeliveryStatus::Delivered)),
     );
     store::stats::add(&mut tx, &rollup).await?;
     for webhook_id in batch.iter().filter_map(|(r, _)| r.disable_webhook.as_deref()) {
@@ -90,13 +91,13 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
             results.push(health::Results::new(&r.webhook_id));
             results.len() - 1
         });
-        results[i].add(r.outcome.status == "delivered", r.outcome.last_error.as_deref());
+        results[i].add(r.outcome.status == DeliveryStatus::Delivered, r.outcome.last_error.as_deref());
     }
     let mut operational = health::apply(&mut tx, &hub.config.delivery, &results, now).await?;
     // Dead letters are announced too — but not those of operational events, or a failing
     // subscriber would announce its own failures forever.
     for (r, _) in batch {
-        if r.outcome.status == "dead_letter" && !OPERATIONAL_TYPES.contains(&r.event_type.as_str()) {
+        if r.outcome.status == DeliveryStatus::DeadLetter && !OPERATIONAL_TYPES.contains(&r.event_type.as_str()) {
             let data = serde_json::json!({ "delivery_id": r.outcome.delivery_id, "webhook_id": r.webhook_id, "event_id": r.event_id, "event_type": r.event_type, "last_error": r.outcome.last_error });
             operational.push(operational_event(&r.attempt.tenant_id, "delivery.dead_lettered", data, now));
         }

@@ -300,7 +300,7 @@ const ATTEMPT_COLUMNS: &str = "id, delivery_id, tenant_id, attempt_number, start
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub delivery_id: String,
-    pub status: &'static str,
+    pub status: app::models::DeliveryStatus,
     pub attempt_count: i64,
     pub next_attempt_at: i64,
     pub last_status_code: Option<i64>,
@@ -338,7 +338,7 @@ pub async fn record(tx: &mut Tx, worker: &str, attempts: &[AttemptRow], outcomes
         on_tx!(tx, conn => {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(worker).bind(now);
             for o in chunk {
-                query = query.bind(&o.delivery_id).bind(o.status).bind(o.attempt_count).bind(o.next_attempt_at)
+                query = query.bind(&o.delivery_id).bind(o.status.as_str()).bind(o.attempt_count).bind(o.next_attempt_at)
                     .bind(o.last_status_code).bind(&o.last_error).bind(o.delivered_at);
             }
             query.execute(conn).await.map(|r| r.rows_affected())

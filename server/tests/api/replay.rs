@@ -389,7 +389,7 @@ both!(an_outcome_applies_only_where_its_worker_still_holds_the_lease, |backend: 
     };
     let outcome = |i: usize| Outcome {
         delivery_id: taken[i].id.clone(),
-        status: if i == 1 { "failed" } else { "delivered" },
+        status: if i == 1 { app::models::DeliveryStatus::Failed } else { app::models::DeliveryStatus::Delivered },
         attempt_count: 1,
         next_attempt_at: now + 1_000 * i as i64,
         last_status_code: Some(if i == 1 { 503 } else { 200 }),
