@@ -78,7 +78,7 @@ impl Metrics {
         {
             let _ = writeln!(out, "ih_deliveries_total{{outcome=\"{outcome}\"}} {}", counter.get());
         }
-        let _ = writeln!(out, "# HELP ih_deliveries_deferred_total Deliveries put back because their endpoint was at its concurrency bound or rate limit.");
+        let _ = writeln!(out, "# HELP ih_deliveries_deferred_total Claimed deliveries put back: their endpoint was at its rate limit, lost a race for its last slot, or is waiting for its circuit's probe.");
         let _ = writeln!(out, "# TYPE ih_deliveries_deferred_total counter");
         let _ = writeln!(out, "ih_deliveries_deferred_total {}", self.deferred.get());
         let _ = writeln!(out, "# HELP ih_attempt_duration_seconds Latency of delivery attempts.");

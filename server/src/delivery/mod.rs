@@ -144,7 +144,7 @@ impl Worker {
             let room = self.admission.room();
             match self.claim(&room).await {
                 Ok(jobs) => {
-                    let full = jobs.len() as i64 == MAX_BATCH as i64;
+                    let full = jobs.len() == MAX_BATCH;
                     self.start(jobs).await;
                     if full {
                         continue;

@@ -175,7 +175,6 @@ pub async fn claim(
 ) -> Result<Vec<Claimed>> {
     const SET: &str =
         "UPDATE deliveries SET status = 'delivering', locked_by = $1, next_attempt_at = $2, updated_at = $3";
-    const CHOSEN: &str = "SELECT id FROM picked WHERE n <= quota AND next_attempt_at <= $3";
     Ok(match db {
         Db::Postgres(_) => {
             let pick = pick(&PICK_POSTGRES);
@@ -204,6 +203,7 @@ pub async fn claim(
             claimed
         }
         Db::Sqlite(pool) => {
+            const CHOSEN: &str = "SELECT id FROM picked WHERE n <= quota AND next_attempt_at <= $3";
             let pick = pick(&PICK_SQLITE);
             let sql =
                 format!("{pick} {SET} WHERE id IN ({CHOSEN} ORDER BY next_attempt_at LIMIT $4) {CLAIM_RETURNING}");

@@ -71,28 +71,43 @@ async fn post(client: &reqwest::Client, url: String, body: Value) -> Option<Valu
     response.json().await.ok()
 }
 
+/// A tenant with one endpoint (`hook`) on a hub process that a test will kill; on PostgreSQL a
+/// second instance already runs beside it, on SQLite the test restarts one after the kill.
+struct Killable {
+    _dir_a: ScratchDir,
+    dir_b: ScratchDir,
+    db: String,
+    client: reqwest::Client,
+    first: HubProcess,
+    tenant: String,
+    second: Option<HubProcess>,
+}
+
+impl Killable {
+    async fn start(backend: Backend, hook: Value) -> Killable {
+        let (dir_a, dir_b) = (ScratchDir::new(), ScratchDir::new());
+        let db = database_url(backend, dir_a.path()).await;
+        let client = test_client();
+        let first = HubProcess::start(&db, dir_a.path()).await;
+        let tenant = post(&client, format!("{}/api/v1/tenants", first.url), json!({ "name": "Acme" })).await.unwrap()
+            ["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        post(&client, format!("{}/api/v1/tenants/{tenant}/webhooks", first.url), hook).await.unwrap();
+        let second = match backend {
+            Backend::Postgres => Some(HubProcess::start(&db, dir_b.path()).await),
+            Backend::Sqlite => None,
+        };
+        Killable { _dir_a: dir_a, dir_b, db, client, first, tenant, second }
+    }
+}
+
 both!(a_hub_killed_mid_burst_loses_nothing, |backend: Backend| async move {
-    let (dir_a, dir_b) = (ScratchDir::new(), ScratchDir::new());
-    let db = database_url(backend, dir_a.path()).await;
     let receiver = Receiver::start().await;
-    let client = test_client();
-    let mut first = HubProcess::start(&db, dir_a.path()).await;
-    let tenant = post(&client, format!("{}/api/v1/tenants", first.url), json!({ "name": "Acme" })).await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    post(
-        &client,
-        format!("{}/api/v1/tenants/{tenant}/webhooks", first.url),
-        json!({ "url": receiver.url, "events": ["*"] }),
-    )
-    .await
-    .unwrap();
     // PostgreSQL: a second instance is already running and takes over. SQLite: a restart does.
-    let mut second = match backend {
-        Backend::Postgres => Some(HubProcess::start(&db, dir_b.path()).await),
-        Backend::Sqlite => None,
-    };
+    let Killable { _dir_a, dir_b, db, client, mut first, tenant, mut second } =
+        Killable::start(backend, json!({ "url": receiver.url, "events": ["*"] })).await;
 
     // Eight publishers; the first instance is killed once 150 events are accepted, while
     // publishes and deliveries are in full flow. Only a 202 counts as accepted.
@@ -148,21 +163,9 @@ both!(a_hub_killed_mid_burst_loses_nothing, |backend: Backend| async move {
 });
 
 both!(a_fifo_endpoint_keeps_its_order_across_a_kill, |backend: Backend| async move {
-    let (dir_a, dir_b) = (ScratchDir::new(), ScratchDir::new());
-    let db = database_url(backend, dir_a.path()).await;
     let receiver = Receiver::start().await;
-    let client = test_client();
-    let mut first = HubProcess::start(&db, dir_a.path()).await;
-    let tenant = post(&client, format!("{}/api/v1/tenants", first.url), json!({ "name": "Acme" })).await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let hook = json!({ "url": receiver.url, "events": ["*"], "ordering": "fifo" });
-    post(&client, format!("{}/api/v1/tenants/{tenant}/webhooks", first.url), hook).await.unwrap();
-    let mut second = match backend {
-        Backend::Postgres => Some(HubProcess::start(&db, dir_b.path()).await),
-        Backend::Sqlite => None,
-    };
+    let Killable { _dir_a, dir_b, db, client, mut first, tenant, mut second } =
+        Killable::start(backend, json!({ "url": receiver.url, "events": ["*"], "ordering": "fifo" })).await;
     // Published one after another, so publish order is 0, 1, 2, ...
     const EVENTS: i64 = 200;
     for i in 0..EVENTS {

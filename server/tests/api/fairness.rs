@@ -170,11 +170,7 @@ both!(the_circuit_opens_probes_reopens_longer_and_closes, |backend: Backend| asy
     app.drain().await;
     app.drain().await;
     assert_eq!(circuit(&app, &tenant, &id).await, json!({ "state": "closed", "until": null, "opens": 0 }));
-    let mut seen: Vec<i64> = receiver
-        .received()
-        .iter()
-        .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok()?["data"]["i"].as_i64())
-        .collect();
+    let mut seen = sequence(&receiver);
     seen.sort();
     seen.dedup();
     assert_eq!(seen, [0, 1, 2, 3], "every event arrives once the circuit closes");
@@ -226,23 +222,10 @@ both!(a_fifo_endpoint_gets_its_deliveries_one_at_a_time_in_order_even_through_re
 
     // PATCH can switch it back.
     let id = webhook["id"].as_str().unwrap();
-    let (status, _, patched) = app
-        .request(
-            Method::PATCH,
-            &format!("/api/v1/tenants/{tenant}/webhooks/{id}"),
-            Some(OPERATOR),
-            Some(json!({ "ordering": "parallel" })),
-        )
-        .await;
+    let path = format!("/api/v1/tenants/{tenant}/webhooks/{id}");
+    let (status, patched) = app.patch(&path, json!({ "ordering": "parallel" })).await;
     assert_eq!((status, &patched["ordering"]), (StatusCode::OK, &json!("parallel")));
-    let (status, _, bad) = app
-        .request(
-            Method::PATCH,
-            &format!("/api/v1/tenants/{tenant}/webhooks/{id}"),
-            Some(OPERATOR),
-            Some(json!({ "ordering": "random" })),
-        )
-        .await;
+    let (status, bad) = app.patch(&path, json!({ "ordering": "random" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
 });
 

@@ -207,6 +207,11 @@ impl TestApp {
         (status, body)
     }
 
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let (status, _, body) = self.request(reqwest::Method::PATCH, path, Some(OPERATOR), Some(body)).await;
+        (status, body)
+    }
+
     pub async fn create_tenant(&self, name: &str) -> String {
         let (status, body) = self.post("/api/v1/tenants", json!({ "name": name })).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
