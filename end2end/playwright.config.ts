@@ -8,6 +8,9 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-e2e-'));
 const port = Number(process.env.IH_E2E_PORT ?? 3917);
 export const slackPort = Number(process.env.IH_E2E_SLACK_PORT ?? 3919);
 export const operatorToken = 'e2e-operator-token-0123456789abcdef';
+// A page served on this port (another origin than the hub) may call the REST API; one on
+// corsPort + 1 may not (cors.spec.ts).
+export const corsPort = Number(process.env.IH_E2E_CORS_PORT ?? 3921);
 
 export default defineConfig({
   testDir: './tests',
@@ -63,6 +66,7 @@ export default defineConfig({
       // Not the defaults, so that the pages' retention footnotes are seen to come from here.
       IH_RETENTION_DAYS: '45',
       IH_AUDIT_RETENTION_DAYS: '400',
+      IH_CORS_ALLOWED_ORIGINS: `http://127.0.0.1:${corsPort}`,
     },
   }],
 });

@@ -36,15 +36,13 @@ mod ssr {
         use_context::<http::request::Parts>()
     }
 
-    /// The session token from the request's cookie, or 401.
-    pub fn session_token() -> Result<String, Problem> {
-        parts()
-            .and_then(|parts| session_cookie(&parts.headers))
-            .ok_or_else(|| Problem::new(401, "Unauthorized", "sign in first"))
-    }
-
-    pub fn client_ip() -> Option<String> {
-        parts().and_then(|p| p.extensions.get::<crate::port::ClientIp>().map(|ip| ip.0.to_string()))
+    /// This call as the port takes it: the session cookie and the client's address.
+    pub fn request() -> crate::port::UiRequest {
+        let parts = parts();
+        crate::port::UiRequest {
+            session: parts.as_ref().and_then(|parts| session_cookie(&parts.headers)),
+            client_ip: parts.and_then(|p| p.extensions.get::<crate::port::ClientIp>().map(|ip| ip.0.to_string())),
+        }
     }
 
     pub fn set_cookie(value: &str, max_age_seconds: i64) {
@@ -64,7 +62,7 @@ mod ssr {
 /// Signs in and goes to `next` (the page a "Sign in again" link came from), or to the start.
 #[server(prefix = "/ui-api")]
 pub async fn sign_in(token: String, next: Option<String>) -> Result<(), Problem> {
-    let session = ssr::admin()?.0.sign_in(token.trim(), ssr::client_ip()).await?;
+    let session = ssr::admin()?.0.sign_in(&ssr::request(), token.trim()).await?;
     ssr::set_cookie(&session, crate::models::SESSION_HOURS * 3600);
     leptos_axum::redirect(page_of_this_site(next.as_deref().unwrap_or_default()));
     Ok(())
@@ -106,9 +104,7 @@ mod tests {
 
 #[server(prefix = "/ui-api")]
 pub async fn sign_out() -> Result<(), Problem> {
-    if let Ok(token) = ssr::session_token() {
-        ssr::admin()?.0.sign_out(&token).await?;
-    }
+    ssr::admin()?.0.sign_out(&ssr::request()).await?;
     ssr::set_cookie("", 0);
     leptos_axum::redirect("/login");
     Ok(())
@@ -116,27 +112,27 @@ pub async fn sign_out() -> Result<(), Problem> {
 
 #[server(prefix = "/ui-api")]
 pub async fn current_session() -> Result<Session, Problem> {
-    ssr::admin()?.0.session(&ssr::session_token()?).await
+    ssr::admin()?.0.session(&ssr::request()).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn find_tenants(name: String) -> Result<Page<TenantOut>, Problem> {
-    ssr::admin()?.0.find_tenants(&ssr::session_token()?, &name).await
+    ssr::admin()?.0.find_tenants(&ssr::request(), &name).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn create_tenant(input: TenantIn) -> Result<TenantOut, Problem> {
-    ssr::admin()?.0.create_tenant(&ssr::session_token()?, input, ssr::client_ip()).await
+    ssr::admin()?.0.create_tenant(&ssr::request(), input).await
 }
 
 #[server(prefix = "/ui-api")]
 pub async fn rename_tenant(tenant_id: String, input: TenantIn) -> Result<TenantOut, Problem> {
-    ssr::admin()?.0.rename_tenant(&ssr::session_token()?, &tenant_id, input, ssr::client_ip()).await
+    ssr::admin()?.0.rename_tenant(&ssr::request(), &tenant_id, input).await
 }
 
 #[server(prefix = "/ui-api")]
 pub async fn list_webhooks(tenant_id: String) -> Result<Vec<WebhookOut>, Problem> {
-    ssr::admin()?.0.list_webhooks(&ssr::session_token()?, &tenant_id).await
+    ssr::admin()?.0.list_webhooks(&ssr::request(), &tenant_id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
@@ -145,77 +141,77 @@ pub async fn list_deliveries(
     filter: DeliveryFilter,
     cursor: Option<String>,
 ) -> Result<Page<DeliveryOut>, Problem> {
-    ssr::admin()?.0.list_deliveries(&ssr::session_token()?, &tenant_id, filter, cursor).await
+    ssr::admin()?.0.list_deliveries(&ssr::request(), &tenant_id, filter, cursor).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn get_delivery(tenant_id: String, id: String) -> Result<DeliveryWithAttempts, Problem> {
-    ssr::admin()?.0.get_delivery(&ssr::session_token()?, &tenant_id, &id).await
+    ssr::admin()?.0.get_delivery(&ssr::request(), &tenant_id, &id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn replay_delivery(tenant_id: String, id: String) -> Result<DeliveryOut, Problem> {
-    ssr::admin()?.0.replay_delivery(&ssr::session_token()?, &tenant_id, &id, ssr::client_ip()).await
+    ssr::admin()?.0.replay_delivery(&ssr::request(), &tenant_id, &id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn get_event(tenant_id: String, id: String) -> Result<EventOut, Problem> {
-    ssr::admin()?.0.get_event(&ssr::session_token()?, &tenant_id, &id).await
+    ssr::admin()?.0.get_event(&ssr::request(), &tenant_id, &id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn retry_delivery(tenant_id: String, id: String) -> Result<DeliveryOut, Problem> {
-    ssr::admin()?.0.retry_delivery(&ssr::session_token()?, &tenant_id, &id, ssr::client_ip()).await
+    ssr::admin()?.0.retry_delivery(&ssr::request(), &tenant_id, &id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn bulk_replay(tenant_id: String, input: BulkReplayIn) -> Result<BulkReplayOut, Problem> {
-    ssr::admin()?.0.bulk_replay(&ssr::session_token()?, &tenant_id, input, ssr::client_ip()).await
+    ssr::admin()?.0.bulk_replay(&ssr::request(), &tenant_id, input).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn event_types(tenant_id: String) -> Result<Vec<String>, Problem> {
-    ssr::admin()?.0.event_types(&ssr::session_token()?, &tenant_id).await
+    ssr::admin()?.0.event_types(&ssr::request(), &tenant_id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn create_webhook(tenant_id: String, input: WebhookIn) -> Result<WebhookOut, Problem> {
-    ssr::admin()?.0.create_webhook(&ssr::session_token()?, &tenant_id, input, ssr::client_ip()).await
+    ssr::admin()?.0.create_webhook(&ssr::request(), &tenant_id, input).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn update_webhook(tenant_id: String, id: String, patch: WebhookPatch) -> Result<WebhookOut, Problem> {
-    ssr::admin()?.0.update_webhook(&ssr::session_token()?, &tenant_id, &id, patch, ssr::client_ip()).await
+    ssr::admin()?.0.update_webhook(&ssr::request(), &tenant_id, &id, patch).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn delete_webhook(tenant_id: String, id: String) -> Result<(), Problem> {
-    ssr::admin()?.0.delete_webhook(&ssr::session_token()?, &tenant_id, &id, ssr::client_ip()).await
+    ssr::admin()?.0.delete_webhook(&ssr::request(), &tenant_id, &id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn webhook_secret(tenant_id: String, id: String) -> Result<String, Problem> {
-    ssr::admin()?.0.webhook_secret(&ssr::session_token()?, &tenant_id, &id).await
+    ssr::admin()?.0.webhook_secret(&ssr::request(), &tenant_id, &id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn rotate_webhook_secret(tenant_id: String, id: String, input: RotateSecretIn) -> Result<String, Problem> {
-    ssr::admin()?.0.rotate_webhook_secret(&ssr::session_token()?, &tenant_id, &id, input, ssr::client_ip()).await
+    ssr::admin()?.0.rotate_webhook_secret(&ssr::request(), &tenant_id, &id, input).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn test_webhook(tenant_id: String, id: String, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem> {
-    ssr::admin()?.0.test_webhook(&ssr::session_token()?, &tenant_id, &id, input).await
+    ssr::admin()?.0.test_webhook(&ssr::request(), &tenant_id, &id, input).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn echo_requests(tenant_id: String) -> Result<(String, Vec<EchoRequestOut>), Problem> {
-    ssr::admin()?.0.echo_requests(&ssr::session_token()?, &tenant_id).await
+    ssr::admin()?.0.echo_requests(&ssr::request(), &tenant_id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn tenant_stats(tenant_id: String, window: StatsWindow) -> Result<StatsOut, Problem> {
-    ssr::admin()?.0.stats(&ssr::session_token()?, &tenant_id, window).await
+    ssr::admin()?.0.stats(&ssr::request(), &tenant_id, window).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
@@ -224,55 +220,55 @@ pub async fn audit_log(
     filter: AuditFilter,
     cursor: Option<String>,
 ) -> Result<Page<AuditEntryOut>, Problem> {
-    ssr::admin()?.0.audit_log(&ssr::session_token()?, &tenant_id, filter, cursor).await
+    ssr::admin()?.0.audit_log(&ssr::request(), &tenant_id, filter, cursor).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn slack_connector(tenant_id: String) -> Result<Option<SlackConnectorOut>, Problem> {
-    ssr::admin()?.0.slack_connector(&ssr::session_token()?, &tenant_id).await
+    ssr::admin()?.0.slack_connector(&ssr::request(), &tenant_id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn save_slack_connector(tenant_id: String, input: SlackConnectorIn) -> Result<SlackConnectorOut, Problem> {
-    ssr::admin()?.0.save_slack_connector(&ssr::session_token()?, &tenant_id, input, ssr::client_ip()).await
+    ssr::admin()?.0.save_slack_connector(&ssr::request(), &tenant_id, input).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn delete_slack_connector(tenant_id: String) -> Result<(), Problem> {
-    ssr::admin()?.0.delete_slack_connector(&ssr::session_token()?, &tenant_id, ssr::client_ip()).await
+    ssr::admin()?.0.delete_slack_connector(&ssr::request(), &tenant_id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn test_slack(tenant_id: String, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem> {
-    ssr::admin()?.0.test_slack(&ssr::session_token()?, &tenant_id, input).await
+    ssr::admin()?.0.test_slack(&ssr::request(), &tenant_id, input).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn list_api_keys(tenant_id: String) -> Result<Vec<ApiKeyView>, Problem> {
-    ssr::admin()?.0.list_api_keys(&ssr::session_token()?, &tenant_id).await
+    ssr::admin()?.0.list_api_keys(&ssr::request(), &tenant_id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn create_api_key(tenant_id: String, input: ApiKeyIn) -> Result<ApiKeyCreated, Problem> {
-    ssr::admin()?.0.create_api_key(&ssr::session_token()?, &tenant_id, input, ssr::client_ip()).await
+    ssr::admin()?.0.create_api_key(&ssr::request(), &tenant_id, input).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn rotate_api_key(tenant_id: String, id: String, input: RotateIn) -> Result<ApiKeyCreated, Problem> {
-    ssr::admin()?.0.rotate_api_key(&ssr::session_token()?, &tenant_id, &id, input, ssr::client_ip()).await
+    ssr::admin()?.0.rotate_api_key(&ssr::request(), &tenant_id, &id, input).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn revoke_api_key(tenant_id: String, id: String) -> Result<(), Problem> {
-    ssr::admin()?.0.revoke_api_key(&ssr::session_token()?, &tenant_id, &id, ssr::client_ip()).await
+    ssr::admin()?.0.revoke_api_key(&ssr::request(), &tenant_id, &id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn api_key_usage(tenant_id: String, id: String) -> Result<UsageOut, Problem> {
-    ssr::admin()?.0.api_key_usage(&ssr::session_token()?, &tenant_id, &id).await
+    ssr::admin()?.0.api_key_usage(&ssr::request(), &tenant_id, &id).await
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn delete_api_key(tenant_id: String, id: String) -> Result<(), Problem> {
-    ssr::admin()?.0.delete_api_key(&ssr::session_token()?, &tenant_id, &id, ssr::client_ip()).await
+    ssr::admin()?.0.delete_api_key(&ssr::request(), &tenant_id, &id).await
 }

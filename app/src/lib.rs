@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod ids;
 pub mod models;
 mod pages;
 #[cfg(feature = "ssr")]

@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::ids::{ApiKeyId, AttemptId, DeliveryId, EventId, TenantId, TypedId, WebhookId};
+
 /// Milliseconds since the Unix epoch; what the stores keep, rendered as RFC 3339 at the edge.
 pub type Timestamp = String;
 
@@ -39,6 +41,12 @@ pub mod limits {
     pub const SECRET_MAX: usize = 256;
     /// Characters of an endpoint's description.
     pub const DESCRIPTION: usize = 500;
+    /// A lead's name, e-mail address, and its other text fields (lead routes).
+    pub const LEAD_NAME: usize = 200;
+    pub const LEAD_EMAIL: usize = 254;
+    pub const LEAD_FIELD: usize = 200;
+    /// Characters of an endpoint's display name.
+    pub const WEBHOOK_NAME: usize = 100;
     /// Custom headers of an endpoint.
     pub const HEADERS: usize = 20;
     /// An endpoint's retry settings: attempts, backoff base and timeout.
@@ -57,7 +65,7 @@ pub mod limits {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct TenantOut {
-    pub id: String,
+    pub id: TenantId,
     pub name: String,
     pub created_at: Timestamp,
 }
@@ -77,6 +85,10 @@ pub struct WebhookIn {
         schemars(length(min = 1, max = limits::EVENT_FILTERS), inner(length(min = 1, max = limits::EVENT_TYPE), regex(pattern = r"^(\*|[a-z0-9_.-]+(\.\*)?)$")))
     )]
     pub events: Vec<String>,
+    /// A display name, shown where the URL is shown (1 to 100 characters; blank is no name).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(length(max = limits::WEBHOOK_NAME)))]
+    pub name: Option<String>,
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schemars(length(min = limits::SECRET_MIN, max = limits::SECRET_MAX)))]
     pub secret: Option<String>,
@@ -112,8 +124,10 @@ pub struct WebhookIn {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct WebhookOut {
-    pub id: String,
-    pub tenant_id: String,
+    pub id: WebhookId,
+    pub tenant_id: TenantId,
+    /// The display name, if one was given.
+    pub name: Option<String>,
     pub url: String,
     pub events: Vec<String>,
     pub enabled: bool,
@@ -145,7 +159,7 @@ pub struct EventIn {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct EventAccepted {
-    pub id: String,
+    pub id: EventId,
     pub deliveries: Vec<String>,
 }
 
@@ -188,17 +202,17 @@ impl fmt::Display for DeliveryStatus {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct DeliveryOut {
-    pub id: String,
-    pub tenant_id: String,
-    pub event_id: String,
-    pub webhook_id: String,
+    pub id: DeliveryId,
+    pub tenant_id: TenantId,
+    pub event_id: EventId,
+    pub webhook_id: WebhookId,
     pub event_type: String,
     pub status: DeliveryStatus,
     pub attempt_count: i64,
     pub next_attempt_at: Option<Timestamp>,
     pub last_status_code: Option<i64>,
     pub last_error: Option<String>,
-    pub replay_of: Option<String>,
+    pub replay_of: Option<DeliveryId>,
     pub created_at: Timestamp,
     pub delivered_at: Option<Timestamp>,
 }
@@ -206,8 +220,8 @@ pub struct DeliveryOut {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct AttemptOut {
-    pub id: String,
-    pub delivery_id: String,
+    pub id: AttemptId,
+    pub delivery_id: DeliveryId,
     pub attempt_number: i64,
     pub started_at: Timestamp,
     pub duration_ms: i64,
@@ -384,7 +398,7 @@ mod tests {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct EventOut {
-    pub id: String,
+    pub id: EventId,
     pub event_type: String,
     pub payload: serde_json::Value,
     pub created_at: Timestamp,
@@ -455,8 +469,8 @@ pub struct ApiKeyIn {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct ApiKeyOut {
-    pub id: String,
-    pub tenant_id: String,
+    pub id: ApiKeyId,
+    pub tenant_id: TenantId,
     pub name: String,
     /// The start of the key, for recognising it; never enough to use it.
     pub prefix: String,
@@ -506,7 +520,7 @@ pub struct UsageBucket {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct UsageOut {
-    pub key_id: String,
+    pub key_id: ApiKeyId,
     pub data: Vec<UsageBucket>,
 }
 
@@ -555,6 +569,10 @@ pub struct WebhookPatch {
     #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schemars(length(max = limits::DESCRIPTION)))]
     pub description: Option<Option<String>>,
+    /// `null` or `""` removes the name.
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(length(max = limits::WEBHOOK_NAME)))]
+    pub name: Option<Option<String>>,
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schemars(extend("maxProperties" = limits::HEADERS)))]
     pub headers: Option<BTreeMap<String, String>>,
@@ -754,7 +772,7 @@ pub struct HourStatsOut {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct EndpointStatsOut {
-    pub webhook_id: String,
+    pub webhook_id: WebhookId,
     /// Empty for an endpoint deleted since.
     pub url: String,
     pub enabled: bool,
@@ -872,12 +890,19 @@ pub struct ReadyOut {
 
 /// The event types the hub raises about itself; an endpoint or connector gets them only by
 /// naming them (`*` does not include them).
-pub const OPERATIONAL_EVENT_TYPES: [&str; 5] = [
+pub const OPERATIONAL_EVENT_TYPES: [&str; 11] = [
     "webhook.failing",
     "webhook.disabled",
     "delivery.dead_lettered",
     "webhook.circuit_opened",
     "webhook.circuit_closed",
+    // Domain events: a tenant's configuration changed (payloads name it, never a secret or key).
+    "webhook.created",
+    "webhook.updated",
+    "webhook.deleted",
+    "api_key.created",
+    "api_key.revoked",
+    "api_key.rotated",
 ];
 
 /// How long an admin UI session lasts (the cookie and the session row alike).
@@ -984,8 +1009,8 @@ pub struct SlackConnectorIn {
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct SlackConnectorOut {
     /// The connector's endpoint id: its deliveries, attempts and dead letters carry it.
-    pub id: String,
-    pub tenant_id: String,
+    pub id: WebhookId,
+    pub tenant_id: TenantId,
     pub enabled: bool,
     /// The channel messages go to, and whether it is the connector's own or the default.
     pub channel: Option<String>,
@@ -1009,4 +1034,35 @@ pub enum SettingSource {
     Default,
     /// Nowhere: messages cannot be sent until it is set.
     Missing,
+}
+
+/// A lead as the lead routes take it (`POST /api/v1/events/leads`), published as `new_lead`
+/// with the lead itself as the event's data.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct LeadIn {
+    /// The lead's id in the system that sends it: a string or an integer.
+    pub id: serde_json::Value,
+    #[cfg_attr(feature = "ssr", schemars(length(min = 1, max = limits::LEAD_NAME)))]
+    pub name: String,
+    #[cfg_attr(feature = "ssr", schemars(length(min = 3, max = limits::LEAD_EMAIL)))]
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(length(max = limits::LEAD_FIELD)))]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(length(max = limits::LEAD_FIELD)))]
+    pub source: Option<String>,
+}
+
+/// A change to a lead (`POST /api/v1/events/leads/updates`), published as `lead_update`: the
+/// lead as it now is, and what changed.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct LeadUpdateIn {
+    #[serde(flatten)]
+    pub lead: LeadIn,
+    /// What changed, as `{field: new value}`; at least one field.
+    #[cfg_attr(feature = "ssr", schemars(extend("minProperties" = 1)))]
+    pub changes: serde_json::Map<String, serde_json::Value>,
 }

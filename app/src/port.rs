@@ -13,179 +13,110 @@ pub const PAGE_SIZE: i64 = 50;
 pub trait AdminPort: Send + Sync + 'static {
     /// Checks an operator token or a tenant admin key and opens a session; returns the session
     /// token to put in the cookie.
-    async fn sign_in(&self, secret: &str, source_ip: Option<String>) -> Result<String, Problem>;
-    async fn sign_out(&self, session_token: &str) -> Result<(), Problem>;
-    async fn session(&self, session_token: &str) -> Result<Session, Problem>;
+    async fn sign_in(&self, cx: &UiRequest, secret: &str) -> Result<String, Problem>;
+    async fn sign_out(&self, cx: &UiRequest) -> Result<(), Problem>;
+    async fn session(&self, cx: &UiRequest) -> Result<Session, Problem>;
     /// The first `PAGE_SIZE` tenants whose name contains `name` (the operator's alone): the
     /// session lists 500, this finds any of them.
-    async fn find_tenants(&self, session_token: &str, name: &str) -> Result<Page<TenantOut>, Problem>;
+    async fn find_tenants(&self, cx: &UiRequest, name: &str) -> Result<Page<TenantOut>, Problem>;
     /// Creates a tenant: the operator's alone, as on the REST API.
-    async fn create_tenant(
-        &self,
-        session_token: &str,
-        input: TenantIn,
-        source_ip: Option<String>,
-    ) -> Result<TenantOut, Problem>;
+    async fn create_tenant(&self, cx: &UiRequest, input: TenantIn) -> Result<TenantOut, Problem>;
     /// Renames a tenant: the operator's alone, as on the REST API.
-    async fn rename_tenant(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        input: TenantIn,
-        source_ip: Option<String>,
-    ) -> Result<TenantOut, Problem>;
-    async fn list_webhooks(&self, session_token: &str, tenant_id: &str) -> Result<Vec<WebhookOut>, Problem>;
-    async fn list_api_keys(&self, session_token: &str, tenant_id: &str) -> Result<Vec<ApiKeyView>, Problem>;
-    async fn create_api_key(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        input: ApiKeyIn,
-        source_ip: Option<String>,
-    ) -> Result<ApiKeyCreated, Problem>;
+    async fn rename_tenant(&self, cx: &UiRequest, tenant_id: &str, input: TenantIn) -> Result<TenantOut, Problem>;
+    async fn list_webhooks(&self, cx: &UiRequest, tenant_id: &str) -> Result<Vec<WebhookOut>, Problem>;
+    async fn list_api_keys(&self, cx: &UiRequest, tenant_id: &str) -> Result<Vec<ApiKeyView>, Problem>;
+    async fn create_api_key(&self, cx: &UiRequest, tenant_id: &str, input: ApiKeyIn) -> Result<ApiKeyCreated, Problem>;
     async fn rotate_api_key(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         id: &str,
         input: RotateIn,
-        source_ip: Option<String>,
     ) -> Result<ApiKeyCreated, Problem>;
-    async fn revoke_api_key(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<(), Problem>;
-    async fn delete_api_key(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<(), Problem>;
+    async fn revoke_api_key(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<(), Problem>;
+    async fn delete_api_key(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<(), Problem>;
     /// A key's requests per hour and outcome over the last 7 days.
-    async fn api_key_usage(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<UsageOut, Problem>;
+    async fn api_key_usage(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<UsageOut, Problem>;
     /// A page of the delivery log, newest first, as `audit_log` pages.
     async fn list_deliveries(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         filter: DeliveryFilter,
         cursor: Option<String>,
     ) -> Result<Page<DeliveryOut>, Problem>;
-    async fn get_delivery(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        id: &str,
-    ) -> Result<DeliveryWithAttempts, Problem>;
-    async fn replay_delivery(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<DeliveryOut, Problem>;
+    async fn get_delivery(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<DeliveryWithAttempts, Problem>;
+    async fn replay_delivery(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<DeliveryOut, Problem>;
     /// An event, with its payload and its deliveries.
-    async fn get_event(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<EventOut, Problem>;
+    async fn get_event(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<EventOut, Problem>;
     /// Sends a delivery waiting for its retry at once.
-    async fn retry_delivery(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<DeliveryOut, Problem>;
-    async fn bulk_replay(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        input: BulkReplayIn,
-        source_ip: Option<String>,
-    ) -> Result<BulkReplayOut, Problem>;
+    async fn retry_delivery(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<DeliveryOut, Problem>;
+    async fn bulk_replay(&self, cx: &UiRequest, tenant_id: &str, input: BulkReplayIn)
+        -> Result<BulkReplayOut, Problem>;
     /// The event-type catalogue the tenant's endpoints may subscribe to.
-    async fn event_types(&self, session_token: &str, tenant_id: &str) -> Result<Vec<String>, Problem>;
-    async fn create_webhook(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        input: WebhookIn,
-        source_ip: Option<String>,
-    ) -> Result<WebhookOut, Problem>;
+    async fn event_types(&self, cx: &UiRequest, tenant_id: &str) -> Result<Vec<String>, Problem>;
+    async fn create_webhook(&self, cx: &UiRequest, tenant_id: &str, input: WebhookIn) -> Result<WebhookOut, Problem>;
     async fn update_webhook(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         id: &str,
         patch: WebhookPatch,
-        source_ip: Option<String>,
     ) -> Result<WebhookOut, Problem>;
-    async fn delete_webhook(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<(), Problem>;
-    async fn webhook_secret(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<String, Problem>;
+    async fn delete_webhook(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<(), Problem>;
+    async fn webhook_secret(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<String, Problem>;
     async fn rotate_webhook_secret(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         id: &str,
         input: RotateSecretIn,
-        source_ip: Option<String>,
     ) -> Result<String, Problem>;
     /// Sends a sample event now and answers with the delivery and its attempt.
     async fn test_webhook(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         id: &str,
         input: TestSendIn,
     ) -> Result<DeliveryWithAttempts, Problem>;
     /// What the echo inspector received, newest first, and a fresh echo URL to use.
-    async fn echo_requests(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-    ) -> Result<(String, Vec<EchoRequestOut>), Problem>;
+    async fn echo_requests(&self, cx: &UiRequest, tenant_id: &str) -> Result<(String, Vec<EchoRequestOut>), Problem>;
     /// The delivery analytics over a window.
-    async fn stats(&self, session_token: &str, tenant_id: &str, window: StatsWindow) -> Result<StatsOut, Problem>;
+    async fn stats(&self, cx: &UiRequest, tenant_id: &str, window: StatsWindow) -> Result<StatsOut, Problem>;
     /// A page of the audit log, newest first: `PAGE_SIZE` entries that match, older than
     /// `cursor` (a `next_cursor` of the same filter) when given.
     async fn audit_log(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         filter: AuditFilter,
         cursor: Option<String>,
     ) -> Result<Page<AuditEntryOut>, Problem>;
     /// The tenant's Slack connector, `None` when it has none; and the event-type catalogue.
-    async fn slack_connector(&self, session_token: &str, tenant_id: &str)
-        -> Result<Option<SlackConnectorOut>, Problem>;
+    async fn slack_connector(&self, cx: &UiRequest, tenant_id: &str) -> Result<Option<SlackConnectorOut>, Problem>;
     async fn save_slack_connector(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         input: SlackConnectorIn,
-        source_ip: Option<String>,
     ) -> Result<SlackConnectorOut, Problem>;
-    async fn delete_slack_connector(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        source_ip: Option<String>,
-    ) -> Result<(), Problem>;
+    async fn delete_slack_connector(&self, cx: &UiRequest, tenant_id: &str) -> Result<(), Problem>;
     /// Posts a sample message now and answers with the delivery and its attempt.
     async fn test_slack(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         input: TestSendIn,
     ) -> Result<DeliveryWithAttempts, Problem>;
+}
+
+/// One call of a server function as the port sees it: the session cookie (absent before
+/// signing in) and the client's address for the audit log, read once per call.
+#[derive(Clone, Debug, Default)]
+pub struct UiRequest {
+    pub session: Option<String>,
+    pub client_ip: Option<String>,
 }
 
 /// What the server hands to Leptos as context.

@@ -44,6 +44,43 @@ pub struct Config {
     pub allowed_target_cidrs: Vec<ipnet::IpNet>,
     /// How long data is kept (see `domain::retention`); the admin UI states it on its lists.
     pub retention: Retention,
+    /// Origins whose browser pages may call `/api/v1/*` (`IH_CORS_ALLOWED_ORIGINS`); `None`: no
+    /// CORS at all, as before.
+    pub cors_allowed_origins: Option<Origins>,
+}
+
+/// Which origins may call the REST API from a browser.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origins {
+    /// `*`: any origin (still without credentials).
+    Any,
+    /// The listed origins, as browsers send them (`https://app.example.com`).
+    List(Vec<http::HeaderValue>),
+}
+
+/// `IH_CORS_ALLOWED_ORIGINS`: `*`, or comma-separated origins (`scheme://host[:port]`, nothing
+/// after it), each written as a browser sends it in `Origin`.
+fn cors_origins(text: &str) -> Result<Origins, String> {
+    if text.trim() == "*" {
+        return Ok(Origins::Any);
+    }
+    let mut list = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let url = reqwest::Url::parse(entry).map_err(|e| format!("{entry:?} is not an origin ({e})"))?;
+        let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none() && !entry.ends_with('/');
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() || !bare || !url.username().is_empty()
+        {
+            return Err(format!(
+                "{entry:?} is not an origin: write scheme://host[:port], e.g. https://app.example.com"
+            ));
+        }
+        let origin = url.origin().ascii_serialization();
+        list.push(http::HeaderValue::from_str(&origin).map_err(|_| format!("{entry:?} is not an origin"))?);
+    }
+    if list.is_empty() {
+        return Err("name at least one origin, or *".into());
+    }
+    Ok(Origins::List(list))
 }
 
 #[derive(Clone, Debug)]
@@ -199,6 +236,9 @@ impl Config {
                 delivery_days: Some(integer("IH_RETENTION_DAYS", 90, 0, 36_500)?).filter(|d| *d > 0),
                 audit_days: Some(integer("IH_AUDIT_RETENTION_DAYS", 365, 0, 36_500)?).filter(|d| *d > 0),
             },
+            cors_allowed_origins: var("IH_CORS_ALLOWED_ORIGINS")
+                .map(|text| cors_origins(&text).map_err(|m| err("IH_CORS_ALLOWED_ORIGINS", m)))
+                .transpose()?,
             data_dir,
         })
     }
@@ -251,6 +291,19 @@ mod tests {
         assert_eq!(c.public_url, "http://127.0.0.1:3000");
         assert_eq!(c.slack_api_base, "https://slack.com/api");
         assert_eq!(c.retention, Retention { delivery_days: Some(90), audit_days: Some(365) });
+    }
+
+    #[test]
+    fn cors_origins_are_bare_origins_or_a_star() {
+        assert_eq!(config(&[]).unwrap().cors_allowed_origins, None);
+        let c = config(&[("IH_CORS_ALLOWED_ORIGINS", "https://app.example.com, http://localhost:5173")]).unwrap();
+        let expected = ["https://app.example.com", "http://localhost:5173"].map(http::HeaderValue::from_static);
+        assert_eq!(c.cors_allowed_origins, Some(Origins::List(expected.to_vec())));
+        assert_eq!(config(&[("IH_CORS_ALLOWED_ORIGINS", "*")]).unwrap().cors_allowed_origins, Some(Origins::Any));
+        for bad in ["app.example.com", "https://app.example.com/path", "https://app.example.com/", "ftp://x.y", ","] {
+            let e = config(&[("IH_CORS_ALLOWED_ORIGINS", bad)]).unwrap_err();
+            assert_eq!(e.name, "IH_CORS_ALLOWED_ORIGINS", "{bad:?}");
+        }
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub struct App {
     /// The operator token, when this start generated it (printed once, never stored).
     pub generated_operator_token: Option<String>,
     listener: TcpListener,
-    service: http::Authenticate<axum::Router>,
+    service: http::Service,
     shutdown: CancellationToken,
 }
 
@@ -102,7 +102,7 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
     let openapi = serde_json::to_vec(&http::openapi_document()).expect("the document serialises").into();
     let state = AppState { hub: hub.clone(), worker: worker.clone(), leptos: Arc::new(leptos), openapi };
     let router = http::api_router().merge(ui::router(&state)).with_state(state);
-    let service = http::authenticate(router, hub.clone());
+    let service = http::service(router, hub.clone());
     Ok(App { hub, worker, generated_operator_token, listener, service, shutdown: CancellationToken::new() })
 }
 

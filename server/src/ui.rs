@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::models::*;
-use app::port::{Admin, AdminPort, ClientIp, OverHttps, PAGE_SIZE};
+use app::port::{Admin, AdminPort, ClientIp, OverHttps, UiRequest, PAGE_SIZE};
 use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
 use axum::Router;
@@ -14,7 +14,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use crate::delivery::Worker;
-use crate::domain::auth::Principal;
+use crate::domain::auth::{Actor, Principal};
 use crate::domain::deliveries::DeliveryQuery;
 use crate::domain::sessions::SessionRow;
 use crate::domain::{every_page, Hub};
@@ -27,6 +27,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let context = move || provide_context(admin.clone());
     Router::new()
         .route("/ui-api/live", axum::routing::get(live))
+        .route("/admin", axum::routing::get(admin_page))
+        .route("/admin/{page}", axum::routing::get(admin_page))
+        .route("/redoc", axum::routing::get(|| async { axum::response::Redirect::to("/docs") }))
         .leptos_routes_with_context(state, ROUTES.clone(), context, move || app::shell(options.clone()))
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), client))
@@ -148,7 +151,8 @@ async fn live(
     use tokio::time::{sleep_until, Instant};
     let token = app::api::session_cookie(&headers).unwrap_or_default();
     let port = UiPort(state.hub.clone(), state.worker.clone());
-    let Ok((principal, _)) = port.principal(&token).await else {
+    let cx = UiRequest { session: Some(token.clone()), client_ip: None };
+    let Ok((principal, _)) = port.session_of(&cx).await else {
         return Error::Unauthorized.into_response();
     };
     let tenant = match query.tenant {
@@ -156,7 +160,7 @@ async fn live(
             Ok(()) => Some(tenant),
             Err(e) => return e.into_response(),
         },
-        None => principal.tenant_id().map(str::to_string),
+        None => principal.tenant_id().map(TenantId::to_string),
     };
     let mut changes = state.hub.changes.subscribe();
     let stream = async_stream(move |tx| async move {
@@ -195,6 +199,33 @@ async fn live(
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }
 
+/// `/admin` and `/admin/{api-keys,webhooks,deliveries}`, the admin addresses of the system the
+/// hub replaces: a tenant admin's session goes to that page of its tenant; the operator (who
+/// picks a tenant first) and a browser not signed in go to the start, which asks for a sign-in.
+async fn admin_page(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    page: Option<axum::extract::Path<String>>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::{IntoResponse, Redirect};
+    let page = page.map(|p| p.0);
+    let known = match page.as_deref() {
+        None => None,
+        Some(page @ ("api-keys" | "webhooks" | "deliveries")) => Some(page),
+        Some(_) => return Error::NotFound("page").into_response(),
+    };
+    let port = UiPort(state.hub.clone(), state.worker.clone());
+    let cx = UiRequest { session: app::api::session_cookie(&headers), client_ip: None };
+    let tenant = match port.session_of(&cx).await {
+        Ok((principal, _)) => principal.tenant_id().cloned(),
+        Err(_) => None,
+    };
+    match (tenant, known) {
+        (Some(tenant), Some(page)) => Redirect::to(&format!("/tenants/{tenant}/{page}")).into_response(),
+        _ => Redirect::to("/").into_response(),
+    }
+}
+
 /// `/ui-api/live?tenant=<id>`: the tenant whose changes a page follows. Without it (or empty) an
 /// operator's page follows every tenant's, and a tenant admin's its own; another tenant's id
 /// answers 404.
@@ -216,7 +247,8 @@ async fn session_ended(port: &UiPort, token: &str, checked: &mut tokio::time::In
         return None;
     }
     *checked = tokio::time::Instant::now();
-    match port.principal(token).await {
+    let cx = UiRequest { session: Some(token.to_string()), client_ip: None };
+    match port.session_of(&cx).await {
         Err(problem) if problem.status == 401 => Some(problem.detail),
         _ => None,
     }
@@ -234,23 +266,32 @@ fn async_stream<T: Send + 'static, F: std::future::Future<Output = ()> + Send + 
 struct UiPort(Hub, Arc<Worker>);
 
 impl UiPort {
-    async fn principal(&self, session_token: &str) -> Result<(Principal, SessionRow), Problem> {
-        let row = self
-            .0
-            .live_session(session_token)
-            .await
-            .map_err(Problem::from)?
-            .ok_or_else(|| Problem::new(401, "Unauthorized", "your session has ended; sign in again"))?;
+    /// The session's principal and its row, or 401 once the session has ended.
+    async fn session_of(&self, cx: &UiRequest) -> Result<(Principal, SessionRow), Problem> {
+        let ended = || Problem::new(401, "Unauthorized", "your session has ended; sign in again");
+        let token = cx.session.as_deref().ok_or_else(|| Problem::new(401, "Unauthorized", "sign in first"))?;
+        let row = self.0.live_session(token).await.map_err(Problem::from)?.ok_or_else(ended)?;
         let principal = self.0.session_principal(&row).await.map_err(|_| {
             Problem::new(401, "Unauthorized", "the token or key of this session is no longer valid; sign in again")
         })?;
         Ok((principal, row))
     }
+
+    /// Who is acting in this call: the session's principal, from the client's address.
+    async fn actor(&self, cx: &UiRequest) -> Result<Actor, Problem> {
+        let (principal, _) = self.session_of(cx).await?;
+        Ok(Actor { principal, source_ip: cx.client_ip.clone() })
+    }
+}
+
+/// An id from the UI's request, checked as the REST API checks a path's: another kind is a 404.
+fn parse<T: TypedId>(id: &str) -> Result<T, Problem> {
+    T::parse(id).ok_or_else(|| Error::NotFound(T::NAMES).into())
 }
 
 #[async_trait::async_trait]
 impl AdminPort for UiPort {
-    async fn sign_in(&self, secret: &str, source_ip: Option<String>) -> Result<String, Problem> {
+    async fn sign_in(&self, cx: &UiRequest, secret: &str) -> Result<String, Problem> {
         let principal = self.0.authenticate(secret).await.map_err(|e| match e {
             Error::Unauthorized => Problem::new(401, "Unauthorized", "that token or key is not valid"),
             other => other.into(),
@@ -259,124 +300,99 @@ impl AdminPort for UiPort {
             return Err(Problem::new(403, "Forbidden", "only the operator token or an admin key may sign in"));
         }
         let token = self.0.start_session(&principal).await.map_err(Problem::from)?;
-        self.0.audit(&principal, principal.tenant_id(), "session.signed_in", None, source_ip).await?;
+        let who = Actor { principal, source_ip: cx.client_ip.clone() };
+        self.0.audit(&who, who.tenant_id(), "session.signed_in", None).await?;
         Ok(token)
     }
 
-    async fn sign_out(&self, session_token: &str) -> Result<(), Problem> {
-        Ok(self.0.end_session(session_token).await?)
+    async fn sign_out(&self, cx: &UiRequest) -> Result<(), Problem> {
+        match &cx.session {
+            Some(token) => Ok(self.0.end_session(token).await?),
+            None => Ok(()),
+        }
     }
 
-    async fn session(&self, session_token: &str) -> Result<Session, Problem> {
-        let (principal, row) = self.principal(session_token).await?;
-        let tenants = match principal.tenant_id() {
-            None => self.0.list_tenants(&principal, None, Some(500), None).await?.data,
-            Some(tenant_id) => vec![self.0.get_tenant(&principal, tenant_id).await?],
+    async fn session(&self, cx: &UiRequest) -> Result<Session, Problem> {
+        let (principal, row) = self.session_of(cx).await?;
+        let who = Actor { principal, source_ip: cx.client_ip.clone() };
+        let tenants = match who.tenant_id() {
+            None => self.0.list_tenants(&who, None, Some(500), None).await?.data,
+            Some(tenant_id) => vec![self.0.get_tenant(&who, tenant_id).await?],
         };
         Ok(Session { actor: row.actor, tenants, retention: self.0.config.retention })
     }
 
-    async fn find_tenants(&self, session_token: &str, name: &str) -> Result<Page<TenantOut>, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.list_tenants(&principal, None, Some(PAGE_SIZE), Some(name)).await?)
+    async fn find_tenants(&self, cx: &UiRequest, name: &str) -> Result<Page<TenantOut>, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.list_tenants(&who, None, Some(PAGE_SIZE), Some(name)).await?)
     }
 
-    async fn create_tenant(
-        &self,
-        session_token: &str,
-        input: TenantIn,
-        source_ip: Option<String>,
-    ) -> Result<TenantOut, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.create_tenant(&principal, input, source_ip).await?)
+    async fn create_tenant(&self, cx: &UiRequest, input: TenantIn) -> Result<TenantOut, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.create_tenant(&who, input).await?)
     }
 
-    async fn rename_tenant(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        input: TenantIn,
-        source_ip: Option<String>,
-    ) -> Result<TenantOut, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.rename_tenant(&principal, tenant_id, input, source_ip).await?)
+    async fn rename_tenant(&self, cx: &UiRequest, tenant_id: &str, input: TenantIn) -> Result<TenantOut, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.rename_tenant(&who, &parse(tenant_id)?, input).await?)
     }
 
     /// Every endpoint, a page of 500 at a time: the Webhooks page and the log's endpoint filter
     /// list them all (they read only the first 500).
-    async fn list_webhooks(&self, session_token: &str, tenant_id: &str) -> Result<Vec<WebhookOut>, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        let principal = &principal;
-        let all = every_page(|cursor| async move {
-            self.0.list_webhooks(principal, tenant_id, cursor.as_deref(), Some(500)).await
-        });
+    async fn list_webhooks(&self, cx: &UiRequest, tenant_id: &str) -> Result<Vec<WebhookOut>, Problem> {
+        let (who, tenant_id) = (&self.actor(cx).await?, &parse(tenant_id)?);
+        let all =
+            every_page(
+                |cursor| async move { self.0.list_webhooks(who, tenant_id, cursor.as_deref(), Some(500)).await },
+            );
         Ok(all.await?)
     }
 
-    async fn list_api_keys(&self, session_token: &str, tenant_id: &str) -> Result<Vec<ApiKeyView>, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.key_views(&principal, tenant_id).await?)
+    async fn list_api_keys(&self, cx: &UiRequest, tenant_id: &str) -> Result<Vec<ApiKeyView>, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.key_views(&who, &parse(tenant_id)?).await?)
     }
 
-    async fn create_api_key(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        input: ApiKeyIn,
-        source_ip: Option<String>,
-    ) -> Result<ApiKeyCreated, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.create_key(&principal, tenant_id, input, source_ip).await?)
+    async fn create_api_key(&self, cx: &UiRequest, tenant_id: &str, input: ApiKeyIn) -> Result<ApiKeyCreated, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.create_key(&who, &parse(tenant_id)?, input).await?)
     }
 
     async fn rotate_api_key(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         id: &str,
         input: RotateIn,
-        source_ip: Option<String>,
     ) -> Result<ApiKeyCreated, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.rotate_key(&principal, tenant_id, id, input, source_ip).await?)
+        let who = self.actor(cx).await?;
+        Ok(self.0.rotate_key(&who, &parse(tenant_id)?, &parse(id)?, input).await?)
     }
 
-    async fn revoke_api_key(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<(), Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        self.0.revoke_key(&principal, tenant_id, id, source_ip).await?;
+    async fn revoke_api_key(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<(), Problem> {
+        let who = self.actor(cx).await?;
+        self.0.revoke_key(&who, &parse(tenant_id)?, &parse(id)?).await?;
         Ok(())
     }
 
-    async fn delete_api_key(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<(), Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.delete_key(&principal, tenant_id, id, source_ip).await?)
+    async fn delete_api_key(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<(), Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.delete_key(&who, &parse(tenant_id)?, &parse(id)?).await?)
     }
 
-    async fn api_key_usage(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<UsageOut, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.key_usage(&principal, tenant_id, id).await?)
+    async fn api_key_usage(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<UsageOut, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.key_usage(&who, &parse(tenant_id)?, &parse(id)?).await?)
     }
 
     async fn list_deliveries(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         filter: DeliveryFilter,
         cursor: Option<String>,
     ) -> Result<Page<DeliveryOut>, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
+        let who = self.actor(cx).await?;
         let query = DeliveryQuery {
             status: filter.status.map(|s| s.as_str().to_string()),
             webhook_id: filter.webhook_id,
@@ -387,157 +403,117 @@ impl AdminPort for UiPort {
             cursor,
             limit: Some(PAGE_SIZE),
         };
-        Ok(self.0.list_deliveries(&principal, tenant_id, &query).await?)
+        Ok(self.0.list_deliveries(&who, &parse(tenant_id)?, &query).await?)
     }
 
-    async fn get_delivery(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        id: &str,
-    ) -> Result<DeliveryWithAttempts, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.get_delivery(&principal, tenant_id, id).await?)
+    async fn get_delivery(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<DeliveryWithAttempts, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.get_delivery(&who, &parse(tenant_id)?, &parse(id)?).await?)
     }
 
-    async fn replay_delivery(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<DeliveryOut, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.replay_delivery(&principal, tenant_id, id, false, source_ip).await?)
+    async fn replay_delivery(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<DeliveryOut, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.replay_delivery(&who, &parse(tenant_id)?, &parse(id)?, false).await?)
     }
 
-    async fn get_event(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<EventOut, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.get_event(&principal, tenant_id, id).await?)
+    async fn get_event(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<EventOut, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.get_event(&who, &parse(tenant_id)?, &parse(id)?).await?)
     }
 
-    async fn retry_delivery(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<DeliveryOut, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.retry_delivery(&principal, tenant_id, id, source_ip).await?)
+    async fn retry_delivery(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<DeliveryOut, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.retry_delivery(&who, &parse(tenant_id)?, &parse(id)?).await?)
     }
 
     async fn bulk_replay(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         input: BulkReplayIn,
-        source_ip: Option<String>,
     ) -> Result<BulkReplayOut, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.bulk_replay(&principal, tenant_id, input, source_ip).await?)
+        let who = self.actor(cx).await?;
+        Ok(self.0.bulk_replay(&who, &parse(tenant_id)?, input).await?)
     }
 
-    async fn event_types(&self, session_token: &str, tenant_id: &str) -> Result<Vec<String>, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.event_types(&principal, Some(tenant_id)).await?)
+    async fn event_types(&self, cx: &UiRequest, tenant_id: &str) -> Result<Vec<String>, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.event_types(&who, Some(&parse(tenant_id)?)).await?)
     }
 
-    async fn create_webhook(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        input: WebhookIn,
-        source_ip: Option<String>,
-    ) -> Result<WebhookOut, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.create_webhook(&principal, tenant_id, input, source_ip).await?)
+    async fn create_webhook(&self, cx: &UiRequest, tenant_id: &str, input: WebhookIn) -> Result<WebhookOut, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.create_webhook(&who, &parse(tenant_id)?, input).await?)
     }
 
     async fn update_webhook(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         id: &str,
         patch: WebhookPatch,
-        source_ip: Option<String>,
     ) -> Result<WebhookOut, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.patch_webhook(&principal, tenant_id, id, patch, source_ip).await?)
+        let who = self.actor(cx).await?;
+        Ok(self.0.patch_webhook(&who, &parse(tenant_id)?, &parse(id)?, patch).await?)
     }
 
-    async fn delete_webhook(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<(), Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.delete_webhook(&principal, tenant_id, id, source_ip).await?)
+    async fn delete_webhook(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<(), Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.delete_webhook(&who, &parse(tenant_id)?, &parse(id)?).await?)
     }
 
-    async fn webhook_secret(&self, session_token: &str, tenant_id: &str, id: &str) -> Result<String, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.webhook_secret(&principal, tenant_id, id).await?)
+    async fn webhook_secret(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<String, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.webhook_secret(&who, &parse(tenant_id)?, &parse(id)?).await?)
     }
 
     async fn rotate_webhook_secret(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         id: &str,
         input: RotateSecretIn,
-        source_ip: Option<String>,
     ) -> Result<String, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.rotate_webhook_secret(&principal, tenant_id, id, input, source_ip).await?)
+        let who = self.actor(cx).await?;
+        Ok(self.0.rotate_webhook_secret(&who, &parse(tenant_id)?, &parse(id)?, input).await?)
     }
 
     async fn test_webhook(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         id: &str,
         input: TestSendIn,
     ) -> Result<DeliveryWithAttempts, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.1.test_send(&principal, tenant_id, id, input).await?)
+        let who = self.actor(cx).await?;
+        Ok(self.1.test_send(&who, &parse(tenant_id)?, &parse(id)?, input).await?)
     }
 
-    async fn echo_requests(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-    ) -> Result<(String, Vec<EchoRequestOut>), Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        let received = self.0.echo_requests(&principal, tenant_id).await?;
+    async fn echo_requests(&self, cx: &UiRequest, tenant_id: &str) -> Result<(String, Vec<EchoRequestOut>), Problem> {
+        let who = self.actor(cx).await?;
+        let received = self.0.echo_requests(&who, &parse(tenant_id)?).await?;
         Ok((self.0.new_echo_url(tenant_id), received))
     }
 
-    async fn stats(&self, session_token: &str, tenant_id: &str, window: StatsWindow) -> Result<StatsOut, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.stats(&principal, tenant_id, window).await?)
+    async fn stats(&self, cx: &UiRequest, tenant_id: &str, window: StatsWindow) -> Result<StatsOut, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.stats(&who, &parse(tenant_id)?, window).await?)
     }
 
     async fn audit_log(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         filter: AuditFilter,
         cursor: Option<String>,
     ) -> Result<Page<AuditEntryOut>, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.audit_log(&principal, tenant_id, &filter, true, cursor.as_deref(), Some(PAGE_SIZE)).await?)
+        let who = self.actor(cx).await?;
+        Ok(self.0.audit_log(&who, &parse(tenant_id)?, &filter, true, cursor.as_deref(), Some(PAGE_SIZE)).await?)
     }
 
-    async fn slack_connector(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-    ) -> Result<Option<SlackConnectorOut>, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        match self.0.slack_connector(&principal, tenant_id).await {
+    async fn slack_connector(&self, cx: &UiRequest, tenant_id: &str) -> Result<Option<SlackConnectorOut>, Problem> {
+        let who = self.actor(cx).await?;
+        match self.0.slack_connector(&who, &parse(tenant_id)?).await {
             Ok(connector) => Ok(Some(connector)),
             Err(Error::NotFound("slack connector")) => Ok(None),
             Err(e) => Err(e.into()),
@@ -546,32 +522,26 @@ impl AdminPort for UiPort {
 
     async fn save_slack_connector(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         input: SlackConnectorIn,
-        source_ip: Option<String>,
     ) -> Result<SlackConnectorOut, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.put_slack_connector(&principal, tenant_id, input, source_ip).await?.0)
+        let who = self.actor(cx).await?;
+        Ok(self.0.put_slack_connector(&who, &parse(tenant_id)?, input).await?.0)
     }
 
-    async fn delete_slack_connector(
-        &self,
-        session_token: &str,
-        tenant_id: &str,
-        source_ip: Option<String>,
-    ) -> Result<(), Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.0.delete_slack_connector(&principal, tenant_id, source_ip).await?)
+    async fn delete_slack_connector(&self, cx: &UiRequest, tenant_id: &str) -> Result<(), Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.delete_slack_connector(&who, &parse(tenant_id)?).await?)
     }
 
     async fn test_slack(
         &self,
-        session_token: &str,
+        cx: &UiRequest,
         tenant_id: &str,
         input: TestSendIn,
     ) -> Result<DeliveryWithAttempts, Problem> {
-        let (principal, _) = self.principal(session_token).await?;
-        Ok(self.1.slack_test(&principal, tenant_id, input).await?)
+        let who = self.actor(cx).await?;
+        Ok(self.1.slack_test(&who, &parse(tenant_id)?, input).await?)
     }
 }

@@ -90,10 +90,9 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
     // Each row names its endpoint by URL, from the list the endpoint filter shows (nothing until
     // it has loaded); an endpoint deleted since is named by its id.
     let endpoint_urls = Memo::new(move |_| {
-        endpoints
-            .get()
-            .and_then(Result::ok)
-            .map(|list| list.into_iter().map(|w| (w.id, w.url)).collect::<HashMap<_, _>>())
+        endpoints.get().and_then(Result::ok).map(|list| {
+            list.into_iter().map(|w| (w.id.into_string(), w.name.unwrap_or(w.url))).collect::<HashMap<_, _>>()
+        })
     });
     let catalogue = LocalResource::new({
         let tenant = tenant.clone();
@@ -137,8 +136,8 @@ fn DeliveryLog(dead_letters: bool) -> impl IntoView {
                     <option value="">"all"</option>
                     <Suspense fallback=|| ()>
                         {move || endpoints.get().map(|r| r.unwrap_or_default().into_iter().map(|w| {
-                            let chosen = Some(w.id.clone()) == webhook_id.get_untracked();
-                            view! { <option value=w.id.clone() selected=chosen>{w.url}</option> }
+                            let chosen = Some(w.id.to_string()) == webhook_id.get_untracked();
+                            view! { <option value=w.id.clone() selected=chosen>{w.name.unwrap_or(w.url)}</option> }
                         }).collect_view())}
                     </Suspense>
                 </select></span>
@@ -224,7 +223,7 @@ fn DeliveryRow(
             on_acted(result.map(|_| format!("Retrying {retried} now")));
         }
     });
-    let (row_id, toggle_id) = (StoredValue::new(delivery.id.clone()), delivery.id.clone());
+    let (row_id, toggle_id) = (StoredValue::new(delivery.id.to_string()), delivery.id.to_string());
     let is_open = move || row_id.with_value(|id| expanded.with(|e| e.contains(id)));
     let d = delivery.clone();
     // A failed delivery is still being retried: "Retry now" sends it at once, where a replay
@@ -248,7 +247,7 @@ fn DeliveryRow(
                 <code>{d.id.clone()}</code>
             </button>{d.replay_of.clone().map(|of| view! { <div class="muted">"replay of "<code>{of}</code></div> })}</td>
             <td>{d.event_type.clone()}<div class="muted" data-testid="delivery-endpoint">{
-                let webhook_id = d.webhook_id.clone();
+                let webhook_id = d.webhook_id.to_string();
                 move || endpoint_urls.with(|urls| match urls.as_ref().map(|urls| urls.get(&webhook_id)) {
                     None => ().into_any(),
                     Some(Some(url)) => view! { <code class="clip" title=url.clone()>{url.clone()}</code> }.into_any(),
@@ -265,19 +264,19 @@ fn DeliveryRow(
             <td class="actions" on:click=|ev| ev.stop_propagation()>
                 {replayable.then(|| view! {
                     <button class="secondary" disabled=move || replay.pending().get() on:click=move |_| {
-                        replay.dispatch(ReplayDelivery { tenant_id: tenant.clone(), id: id.clone() });
+                        replay.dispatch(ReplayDelivery { tenant_id: tenant.to_string(), id: id.to_string() });
                     }>"Replay"</button>
                 })}
                 {waiting.then(|| view! {
                     <button class="secondary" title="Send it now instead of at its next retry" disabled=move || retry.pending().get()
                         on:click=move |_| {
-                            retry.dispatch(RetryDelivery { tenant_id: retry_tenant.clone(), id: retry_id.clone() });
+                            retry.dispatch(RetryDelivery { tenant_id: retry_tenant.to_string(), id: retry_id.to_string() });
                         }>"Retry now"</button>
                 })}
             </td>
         </tr>
         {move || is_open().then(|| view! {
-            <tr class="detail"><td colspan="7"><DeliveryDetail tenant=detail_tenant.clone() id=detail_id.clone() event_id=detail_event.clone()/></td></tr>
+            <tr class="detail"><td colspan="7"><DeliveryDetail tenant=detail_tenant.to_string() id=detail_id.to_string() event_id=detail_event.to_string()/></td></tr>
         })}
     }
 }

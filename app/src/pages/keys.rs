@@ -147,7 +147,7 @@ fn KeyRow(
                             <button on:click=move |_| {
                                 let expires_at = Some(new_expiry.get_untracked()).filter(|e| !e.is_empty()).map(|e| format!("{e}:00Z"));
                                 let input = RotateIn { grace_period_seconds: grace.get_untracked().parse().ok(), expires_at };
-                                rotate.dispatch(RotateApiKey { tenant_id: t.clone(), id: i.clone(), input });
+                                rotate.dispatch(RotateApiKey { tenant_id: t.to_string(), id: i.to_string(), input });
                                 confirming.set(None);
                             }>"Rotate now"</button>
                             <button class="secondary" on:click=move |_| confirming.set(None)>"Cancel"</button>
@@ -159,9 +159,9 @@ fn KeyRow(
                             <span>{format!("Really {action} this key? Clients using it fail at once. ")}</span>
                             <button class="danger" on:click=move |_| {
                                 if action == "revoke" {
-                                    revoke.dispatch(RevokeApiKey { tenant_id: t.clone(), id: i.clone() });
+                                    revoke.dispatch(RevokeApiKey { tenant_id: t.to_string(), id: i.to_string() });
                                 } else {
-                                    delete.dispatch(DeleteApiKey { tenant_id: t.clone(), id: i.clone() });
+                                    delete.dispatch(DeleteApiKey { tenant_id: t.to_string(), id: i.to_string() });
                                 }
                                 confirming.set(None);
                             }>{format!("Yes, {action}")}</button>
@@ -183,7 +183,7 @@ fn KeyRow(
 #[component]
 fn KeyDetail(key: ApiKeyOut) -> impl IntoView {
     let usage = LocalResource::new({
-        let (tenant, id) = (key.tenant_id.clone(), key.id.clone());
+        let (tenant, id) = (key.tenant_id.to_string(), key.id.to_string());
         move || api_key_usage(tenant.clone(), id.clone())
     });
     let rate = key.rate_limit_per_minute.map_or_else(|| "the hub's default".into(), |n| format!("{n} a minute"));

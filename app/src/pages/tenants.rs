@@ -99,7 +99,7 @@ fn TenantCard(tenant: TenantOut, operator: bool) -> impl IntoView {
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let input = TenantIn { name: draft.get_untracked().trim().to_string() };
-        rename.dispatch(RenameTenant { tenant_id: id.clone(), input });
+        rename.dispatch(RenameTenant { tenant_id: id.to_string(), input });
     };
     let start = move |_| {
         draft.set(shown.get_untracked());

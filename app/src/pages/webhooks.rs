@@ -112,6 +112,7 @@ fn EndpointRow(
     view! {
         <tr data-id=webhook.id.clone()>
             <td>
+                {webhook.name.clone().map(|n| view! { <strong class="endpoint-name" data-testid="endpoint-name">{n}</strong> })}
                 <code class="url">{webhook.url.clone()}</code>
                 {webhook.description.clone().map(|d| view! { <div class="muted">{d}</div> })}
                 {webhook.rate_limit_per_second.map(|n| view! { <div class="muted" data-testid="rate-limit">{format!("at most {n} a second")}</div> })}
@@ -125,7 +126,7 @@ fn EndpointRow(
                     disabled=move || toggle.pending().get()
                     on:change=move |ev| {
                         let patch = WebhookPatch { enabled: Some(event_target_checked(&ev)), ..Default::default() };
-                        toggle.dispatch(UpdateWebhook { tenant_id: tenant.clone(), id: id.clone(), patch });
+                        toggle.dispatch(UpdateWebhook { tenant_id: tenant.to_string(), id: id.to_string(), patch });
                     }/>
             </td>
             <td data-testid="endpoint-24h">{move || health.with(|stats| {
@@ -152,7 +153,7 @@ fn EndpointRow(
                     view! {
                         <span>"Delete this endpoint? Its pending deliveries are dead-lettered. "</span>
                         <button class="danger" on:click=move |_| {
-                            delete.dispatch(DeleteWebhook { tenant_id: t.clone(), id: i.clone() });
+                            delete.dispatch(DeleteWebhook { tenant_id: t.to_string(), id: i.to_string() });
                             confirm_delete.set(false);
                         }>"Yes, delete"</button>
                         <button class="secondary" on:click=move |_| confirm_delete.set(false)>"Cancel"</button>
@@ -195,7 +196,7 @@ fn SecretPanel(webhook: WebhookOut) -> impl IntoView {
     let copied = RwSignal::new(false);
     let (tenant, id) = (webhook.tenant_id.clone(), webhook.id.clone());
     let (t2, i2) = (tenant.clone(), id.clone());
-    reveal.dispatch(WebhookSecret { tenant_id: tenant, id });
+    reveal.dispatch(WebhookSecret { tenant_id: tenant.to_string(), id: id.to_string() });
     // The newest secret known: a rotation's answer beats the first reveal.
     let secret =
         move || rotate.value().get().and_then(Result::ok).or_else(|| reveal.value().get().and_then(Result::ok));
@@ -219,7 +220,7 @@ fn SecretPanel(webhook: WebhookOut) -> impl IntoView {
                 <button class="secondary" disabled=move || rotate.pending().get() on:click=move |_| {
                     copied.set(false);
                     let input = RotateSecretIn { grace_period_seconds: grace.get_untracked().parse().ok() };
-                    rotate.dispatch(RotateWebhookSecret { tenant_id: t2.clone(), id: i2.clone(), input });
+                    rotate.dispatch(RotateWebhookSecret { tenant_id: t2.to_string(), id: i2.to_string(), input });
                 }>"Rotate secret"</button>
                 {move || matches!(rotate.value().get(), Some(Ok(_))).then(|| view! {
                     <span class="muted" role="status">"Rotated. Deliveries carry both signatures until the grace period ends."</span>
@@ -244,6 +245,7 @@ fn EndpointForm(
     let editing = existing.clone();
     let url = RwSignal::new(existing.as_ref().map(|w| w.url.clone()).unwrap_or_default());
     let description = RwSignal::new(existing.as_ref().and_then(|w| w.description.clone()).unwrap_or_default());
+    let name = RwSignal::new(existing.as_ref().and_then(|w| w.name.clone()).unwrap_or_default());
     let events = RwSignal::new(existing.as_ref().map(|w| w.events.clone()).unwrap_or_default());
     let secret = RwSignal::new(String::new());
     let max_attempts =
@@ -304,12 +306,14 @@ fn EndpointForm(
             }
             local_error.set(None);
             let description = Some(description.get_untracked()).filter(|d| !d.trim().is_empty());
+            let name = Some(name.get_untracked()).filter(|n| !n.trim().is_empty());
             match &editing {
                 None => {
                     let input = WebhookIn {
                         url: url.get_untracked().trim().to_string(),
                         events: events.get_untracked(),
                         secret: Some(secret.get_untracked()).filter(|s| !s.is_empty()),
+                        name,
                         description,
                         max_attempts: max,
                         timeout_seconds,
@@ -327,6 +331,7 @@ fn EndpointForm(
                         events: Some(events.get_untracked()),
                         // Every field of the form is sent: one emptied goes back to its default.
                         description: Some(description),
+                        name: Some(name),
                         max_attempts: Some(max),
                         timeout_seconds: Some(timeout_seconds),
                         backoff_base_seconds: Some(backoff_base_seconds),
@@ -336,7 +341,7 @@ fn EndpointForm(
                         ordering: Some(ordering.get_untracked()),
                         ..Default::default()
                     };
-                    update.dispatch(UpdateWebhook { tenant_id: tenant.clone(), id: w.id.clone(), patch });
+                    update.dispatch(UpdateWebhook { tenant_id: tenant.clone(), id: w.id.to_string(), patch });
                 }
             }
         }
@@ -358,6 +363,9 @@ fn EndpointForm(
                 <button type="button" class="link" on:click=move |_| { echo.dispatch(EchoRequests { tenant_id: echo_tenant.clone() }); }>
                     "Use the built-in echo inspector"
                 </button>
+                <label for="wh-name">"Name (optional)"</label>
+                <input id="wh-name" type="text" placeholder="CRM sync" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+                <FieldMessage problem field="name"/>
                 <label for="wh-description">"Description (optional)"</label>
                 <input id="wh-description" type="text" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))/>
                 <FieldMessage problem field="description"/>
@@ -410,7 +418,7 @@ fn EndpointForm(
                 <textarea id="wh-headers" rows="3" spellcheck="false" placeholder="Authorization: Bearer …" prop:value=move || headers.get()
                     on:input=move |ev| headers.set(event_target_value(&ev))></textarea>
                 <FieldMessage problem field="headers"/>
-                <FormProblem problem fields=&["url", "description", "events", "secret", "max_attempts", "timeout_seconds", "backoff_base_seconds", "rate_limit_per_second", "ordering", "headers"]/>
+                <FormProblem problem fields=&["url", "name", "description", "events", "secret", "max_attempts", "timeout_seconds", "backoff_base_seconds", "rate_limit_per_second", "ordering", "headers"]/>
                 <div class="toolbar">
                     <button type="submit" disabled=pending>{move || if pending() { "Saving…" } else { "Save" }}</button>
                     <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>
@@ -468,7 +476,7 @@ fn TestDialog(webhook: WebhookOut, on_close: impl Fn() + Copy + Send + Sync + 's
     let tenant = webhook.tenant_id.clone();
     let catalogue = LocalResource::new({
         let tenant = tenant.clone();
-        move || event_types(tenant.clone())
+        move || event_types(tenant.to_string())
     });
     let first = webhook
         .events
@@ -485,13 +493,13 @@ fn TestDialog(webhook: WebhookOut, on_close: impl Fn() + Copy + Send + Sync + 's
     let on_send = move |_| {
         let Ok(value) = parsed() else { return };
         let input = TestSendIn { event_type: Some(event_type.get_untracked()), payload: Some(value) };
-        send.dispatch(TestWebhook { tenant_id: tenant.clone(), id: id.clone(), input });
+        send.dispatch(TestWebhook { tenant_id: tenant.to_string(), id: id.to_string(), input });
     };
     view! {
         <div class="modal-backdrop">
             <div class="modal wide" role="dialog" aria-label="Send a test event">
                 <h2>"Send a test event"</h2>
-                <p class="muted"><code class="url">{webhook.url.clone()}</code></p>
+                <p class="muted">{webhook.name.clone().map(|n| format!("{n}: "))}<code class="url">{webhook.url.clone()}</code></p>
                 <label for="test-type">"Event type"</label>
                 <select id="test-type" on:change=move |ev| {
                     let chosen = event_target_value(&ev);

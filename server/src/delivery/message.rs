@@ -12,14 +12,17 @@ pub struct Message<'a> {
 }
 
 impl Message<'_> {
-    /// `{id, type, timestamp, data}`; the payload is spliced in as stored (it is JSON already).
+    /// `{id, type, event, timestamp, data}`; the payload is spliced in as stored (it is JSON
+    /// already). `event` repeats `type` for receivers written for `{event, timestamp, data}`.
     pub fn body(&self) -> String {
         let timestamp = crate::time::rfc3339(self.created_at_ms);
-        let mut body = String::with_capacity(self.payload.len() + 128);
+        let mut body = String::with_capacity(self.payload.len() + 160);
         body.push_str("{\"id\":\"");
         body.push_str(self.event_id);
         body.push_str("\",\"type\":\"");
         body.push_str(self.event_type); // event types are [a-z0-9_.-]: nothing to escape
+        body.push_str("\",\"event\":\"");
+        body.push_str(self.event_type);
         body.push_str("\",\"timestamp\":\"");
         body.push_str(&timestamp);
         body.push_str("\",\"data\":");

@@ -20,9 +20,11 @@ use reqwest::header::{HeaderName, HeaderValue};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use app::models::{CircuitState, DeliveryOrdering, DeliveryStatus, DeliveryWithAttempts, TestSendIn};
+use app::models::{
+    CircuitState, DeliveryOrdering, DeliveryStatus, DeliveryWithAttempts, TenantId, TestSendIn, WebhookId,
+};
 
-use crate::domain::auth::Principal;
+use crate::domain::auth::Actor;
 use crate::domain::Hub;
 use crate::error::Result;
 use crate::store::deliveries::{AttemptRow, ClaimLimits, Claimed, Outcome};
@@ -317,9 +319,9 @@ impl Worker {
     /// answers with the delivery and its attempt.
     pub async fn test_send(
         self: &Arc<Self>,
-        who: &Principal,
-        tenant_id: &str,
-        webhook_id: &str,
+        who: &Actor,
+        tenant_id: &TenantId,
+        webhook_id: &WebhookId,
         input: TestSendIn,
     ) -> Result<DeliveryWithAttempts> {
         let delivery_id = self.hub.prepare_test_send(who, tenant_id, webhook_id, input).await?;
@@ -330,8 +332,8 @@ impl Worker {
     /// A test message through the tenant's Slack connector, sent at once.
     pub async fn slack_test(
         self: &Arc<Self>,
-        who: &Principal,
-        tenant_id: &str,
+        who: &Actor,
+        tenant_id: &TenantId,
         input: TestSendIn,
     ) -> Result<DeliveryWithAttempts> {
         let delivery_id = self.hub.prepare_slack_test(who, tenant_id, input).await?;

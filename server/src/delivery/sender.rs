@@ -195,8 +195,15 @@ fn signed_headers(
         .map(|s| signing::standard_signature(&signing::standard_key(s), message.event_id, timestamp, body.as_bytes()))
         .collect::<Vec<_>>()
         .join(" ");
-    let classic =
-        secrets.first().map(|s| signing::classic_signature(s, timestamp, body.as_bytes())).unwrap_or_default();
+    // The classic header carries one signature, so during a rotation's grace period it keeps the
+    // previous secret (receivers using the classic check go on verifying until they switch) and
+    // `X-Webhook-Signature-Next` carries the new one; afterwards the new one alone.
+    let classic_with = |s: &String| signing::classic_signature(s, timestamp, body.as_bytes());
+    let (classic, next) = match secrets {
+        [current, previous, ..] => (classic_with(previous), Some(classic_with(current))),
+        [current] => (classic_with(current), None),
+        [] => (String::new(), None),
+    };
     let value = |s: &str| HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""));
     let ts = timestamp.to_string();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -205,6 +212,9 @@ fn signed_headers(
     headers.insert("webhook-timestamp", value(&ts));
     headers.insert("webhook-signature", value(&standard));
     headers.insert("x-webhook-signature", value(&classic));
+    if let Some(next) = next {
+        headers.insert("x-webhook-signature-next", value(&next));
+    }
     headers.insert("x-webhook-timestamp", value(&ts));
     headers.insert("x-webhook-event", value(message.event_type));
     headers.insert("x-webhook-event-id", value(message.event_id));
@@ -258,6 +268,7 @@ mod tests {
         let body: serde_json::Value = serde_json::from_str(&message.body()).unwrap();
         assert_eq!(body["id"], "evt_1");
         assert_eq!(body["type"], "new_lead");
+        assert_eq!(body["event"], "new_lead", "receivers written for {{event, timestamp, data}} read it too");
         assert_eq!(body["timestamp"], "1970-01-01T00:00:00.000Z");
         assert_eq!(body["data"]["a"], 1);
     }

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
-use app::models::WhoAmIOut;
+use app::models::{TenantId, TypedId, WhoAmIOut};
 use sha2::{Digest, Sha256};
 
 use super::key_token::{parse_cidr, ApiKeyToken};
@@ -52,7 +52,7 @@ impl Scope {
 #[derive(Debug)]
 pub struct KeyPrincipal {
     pub id: String,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub scopes: Vec<String>,
     pub rate_limit_per_minute: Option<i64>,
     allowed_ips: Vec<ipnet::IpNet>,
@@ -67,6 +67,29 @@ pub enum Principal {
     /// The operator token: every tenant, and the only one that manages tenants.
     Operator,
     Key(Arc<KeyPrincipal>),
+}
+
+/// Who is acting and from where: what every domain operation checks (through the principal,
+/// which it derefs to) and writes into the audit log. The REST layer and the UI adapter each
+/// make one per request.
+#[derive(Clone)]
+pub struct Actor {
+    pub principal: Principal,
+    /// The client's address as the audit log records it (behind a trusted proxy, the forwarded one).
+    pub source_ip: Option<String>,
+}
+
+impl Actor {
+    pub fn new(principal: Principal, source_ip: Option<std::net::IpAddr>) -> Actor {
+        Actor { principal, source_ip: source_ip.map(|ip| ip.to_string()) }
+    }
+}
+
+impl std::ops::Deref for Actor {
+    type Target = Principal;
+    fn deref(&self) -> &Principal {
+        &self.principal
+    }
 }
 
 impl PartialEq for Principal {
@@ -99,7 +122,7 @@ impl Principal {
     }
 
     /// The tenant of a key; `None` for the operator.
-    pub fn tenant_id(&self) -> Option<&str> {
+    pub fn tenant_id(&self) -> Option<&TenantId> {
         match self {
             Principal::Operator => None,
             Principal::Key(key) => Some(&key.tenant_id),
@@ -331,7 +354,7 @@ fn key_principal(row: store::api_keys::ApiKeyRow) -> Arc<KeyPrincipal> {
     Arc::new(KeyPrincipal {
         identity,
         id: row.id,
-        tenant_id: row.tenant_id,
+        tenant_id: TenantId::new_unchecked(row.tenant_id),
         scopes,
         rate_limit_per_minute: row.rate_limit_per_minute,
         allowed_ips: serde_json::from_str::<Vec<String>>(&row.allowed_ips)

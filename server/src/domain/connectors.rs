@@ -2,9 +2,10 @@
 //! messages go through the delivery engine like any webhook — retries, attempts, dead letters,
 //! replay, roll-ups. Its bot token is sealed with the master key like a signing secret.
 
+use app::models::TenantId;
 use app::models::{valid_event_filter, FieldError, SettingSource, SlackConnectorIn, SlackConnectorOut, TestSendIn};
 
-use super::auth::{Principal, Scope};
+use super::auth::{Actor, Scope};
 use super::tenants::audit_row;
 use super::Hub;
 use crate::error::{Error, Result};
@@ -62,8 +63,8 @@ impl Hub {
             channel_source: source(row.channel.is_some(), config.slack_default_channel.is_some()),
             token_source: source(own_token, config.slack_bot_token.is_some()),
             channel: row.channel.or_else(|| config.slack_default_channel.clone()),
-            id: row.id,
-            tenant_id: row.tenant_id,
+            id: row.id.into(),
+            tenant_id: row.tenant_id.into(),
             enabled: row.enabled,
             events: serde_json::from_str(&row.events).unwrap_or_default(),
             disabled_reason: row.disabled_reason,
@@ -76,7 +77,7 @@ impl Hub {
         store::found(store::webhooks::connector(&self.db, tenant_id, SLACK).await?, "slack connector")
     }
 
-    pub async fn slack_connector(&self, who: &Principal, tenant_id: &str) -> Result<SlackConnectorOut> {
+    pub async fn slack_connector(&self, who: &Actor, tenant_id: &TenantId) -> Result<SlackConnectorOut> {
         who.authorize(tenant_id, Scope::WebhooksRead)?;
         Ok(self.slack_out(self.slack_row(tenant_id).await?))
     }
@@ -85,10 +86,9 @@ impl Hub {
     /// that would have no token or no channel (neither its own nor a default) is refused.
     pub async fn put_slack_connector(
         &self,
-        who: &Principal,
-        tenant_id: &str,
+        who: &Actor,
+        tenant_id: &TenantId,
         input: SlackConnectorIn,
-        source_ip: Option<String>,
     ) -> Result<(SlackConnectorOut, bool)> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         store::found(store::tenants::get(&self.db, tenant_id).await?, "tenant")?;
@@ -152,6 +152,7 @@ impl Hub {
         let mut row = existing.unwrap_or_else(|| WebhookRow {
             id: ids::new_id(ids::WEBHOOK),
             tenant_id: tenant_id.to_string(),
+            name: None,
             url: String::new(),
             description: Some("Slack connector".into()),
             events: serde_json::to_string(&DEFAULT_EVENTS).expect("strings serialise"),
@@ -202,37 +203,31 @@ impl Hub {
             }
             row = store::found(store::webhooks::update_settings(&mut tx, &row).await?, "Slack connector")?;
         }
-        store::audit::insert(
-            &mut tx,
-            &audit_row(who, Some(tenant_id), "connector.slack_updated", Some(&row.id), source_ip),
-        )
-        .await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "connector.slack_updated", Some(&row.id)))
+            .await?;
         tx.commit().await?;
         Ok((self.slack_out(row), created))
     }
 
-    pub async fn delete_slack_connector(
-        &self,
-        who: &Principal,
-        tenant_id: &str,
-        source_ip: Option<String>,
-    ) -> Result<()> {
+    pub async fn delete_slack_connector(&self, who: &Actor, tenant_id: &TenantId) -> Result<()> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let row = self.slack_row(tenant_id).await?;
         let mut tx = self.db.begin().await?;
         if !store::webhooks::soft_delete(&mut tx, tenant_id, &row.id, SLACK, time::now_ms()).await? {
             return Err(Error::NotFound("slack connector"));
         }
-        store::audit::insert(
-            &mut tx,
-            &audit_row(who, Some(tenant_id), "connector.slack_deleted", Some(&row.id), source_ip),
-        )
-        .await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "connector.slack_deleted", Some(&row.id)))
+            .await?;
         tx.commit().await
     }
 
     /// Stores a sample event with one delivery, to the Slack connector only; the caller sends it.
-    pub async fn prepare_slack_test(&self, who: &Principal, tenant_id: &str, input: TestSendIn) -> Result<String> {
+    pub async fn prepare_slack_test(
+        &self,
+        who: &Actor,
+        tenant_id: &TenantId,
+        input: TestSendIn,
+    ) -> Result<app::models::DeliveryId> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let row = self.slack_row(tenant_id).await?;
         self.store_test_event(tenant_id, row.id, input).await

@@ -1,6 +1,6 @@
 use app::models::{AttemptOut, BulkReplayIn, BulkReplayOut, DeliveryOut, DeliveryStatus, DeliveryWithAttempts, Page};
 
-use super::auth::{Principal, Scope};
+use super::auth::{Actor, Scope};
 use super::ingest::notify_other_instances;
 use super::tenants::audit_row;
 use super::{page_cursor, page_limit, paginate, Hub};
@@ -10,22 +10,23 @@ use crate::store::{
     deliveries::{AttemptRow, DeliveryRow, Filter, NewDelivery},
 };
 use crate::{ids, time};
+use app::models::{DeliveryId, TenantId};
 
 pub fn delivery_out(row: DeliveryRow) -> DeliveryOut {
     let status = DeliveryStatus::parse(&row.status).unwrap_or(DeliveryStatus::Pending);
     let waiting = matches!(status, DeliveryStatus::Pending | DeliveryStatus::Failed);
     DeliveryOut {
-        id: row.id,
-        tenant_id: row.tenant_id,
-        event_id: row.event_id,
-        webhook_id: row.webhook_id,
+        id: row.id.into(),
+        tenant_id: row.tenant_id.into(),
+        event_id: row.event_id.into(),
+        webhook_id: row.webhook_id.into(),
         event_type: row.event_type,
         status,
         attempt_count: row.attempt_count,
         next_attempt_at: waiting.then(|| time::rfc3339(row.next_attempt_at)),
         last_status_code: row.last_status_code,
         last_error: row.last_error,
-        replay_of: row.replay_of,
+        replay_of: row.replay_of.map(Into::into),
         created_at: time::rfc3339(row.created_at),
         delivered_at: row.delivered_at.map(time::rfc3339),
     }
@@ -33,8 +34,8 @@ pub fn delivery_out(row: DeliveryRow) -> DeliveryOut {
 
 pub fn attempt_out(row: AttemptRow) -> AttemptOut {
     AttemptOut {
-        id: row.id,
-        delivery_id: row.delivery_id,
+        id: row.id.into(),
+        delivery_id: row.delivery_id.into(),
         attempt_number: row.attempt_number,
         started_at: time::rfc3339(row.started_at),
         duration_ms: row.duration_ms,
@@ -110,8 +111,8 @@ impl Hub {
 
     pub async fn list_deliveries(
         &self,
-        who: &Principal,
-        tenant_id: &str,
+        who: &Actor,
+        tenant_id: &TenantId,
         query: &DeliveryQuery,
     ) -> Result<Page<DeliveryOut>> {
         who.authorize(tenant_id, Scope::DeliveriesRead)?;
@@ -128,7 +129,12 @@ impl Hub {
         Ok(paginate(rows, limit, |r| r.id.clone(), delivery_out))
     }
 
-    pub async fn get_delivery(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<DeliveryWithAttempts> {
+    pub async fn get_delivery(
+        &self,
+        who: &Actor,
+        tenant_id: &TenantId,
+        id: &DeliveryId,
+    ) -> Result<DeliveryWithAttempts> {
         who.authorize(tenant_id, Scope::DeliveriesRead)?;
         let row = store::found(store::deliveries::get(&self.db, tenant_id, id).await?, "delivery")?;
         let attempts = store::deliveries::attempts_of(&self.db, std::slice::from_ref(&row.id)).await?;
@@ -150,32 +156,25 @@ impl Hub {
     /// A new delivery of the same event to the same endpoint, linked to the one it replays.
     pub async fn replay_delivery(
         &self,
-        who: &Principal,
-        tenant_id: &str,
-        id: &str,
+        who: &Actor,
+        tenant_id: &TenantId,
+        id: &DeliveryId,
         dead_letters_only: bool,
-        source_ip: Option<String>,
     ) -> Result<DeliveryOut> {
         who.authorize(tenant_id, Scope::DeliveriesReplay)?;
         let original = store::found(store::deliveries::get(&self.db, tenant_id, id).await?, "delivery")?;
         if dead_letters_only && original.status != "dead_letter" {
             return Err(Error::NotFound("dead letter"));
         }
-        let mut replayed = self.replay_rows(who, tenant_id, vec![original], source_ip).await?;
-        self.changes.changed([tenant_id]);
+        let mut replayed = self.replay_rows(who, tenant_id, vec![original]).await?;
+        self.changes.changed([tenant_id.as_str()]);
         Ok(replayed.remove(0))
     }
 
     /// Sends a delivery that is waiting for its next retry at once, instead of a replay that
     /// would send the event a second time beside it (once the receiver is fixed, say). Its
     /// attempts go on counting towards the endpoint's limit.
-    pub async fn retry_delivery(
-        &self,
-        who: &Principal,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<DeliveryOut> {
+    pub async fn retry_delivery(&self, who: &Actor, tenant_id: &TenantId, id: &DeliveryId) -> Result<DeliveryOut> {
         who.authorize(tenant_id, Scope::DeliveriesReplay)?;
         let row = store::found(store::deliveries::get(&self.db, tenant_id, id).await?, "delivery")?;
         let now = time::now_ms();
@@ -189,23 +188,16 @@ impl Hub {
                 _ => "the delivery is being sent now".into(),
             }));
         }
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "delivery.retried", Some(id), source_ip))
-            .await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "delivery.retried", Some(id))).await?;
         notify_other_instances(&mut tx).await?;
         tx.commit().await?;
         self.wake.notify_one();
-        self.changes.changed([tenant_id]);
+        self.changes.changed([tenant_id.as_str()]);
         Ok(delivery_out(store::found(store::deliveries::get(&self.db, tenant_id, id).await?, "delivery")?))
     }
 
     /// Replays every delivery matching the filter (at most 10 000 a call).
-    pub async fn bulk_replay(
-        &self,
-        who: &Principal,
-        tenant_id: &str,
-        input: BulkReplayIn,
-        source_ip: Option<String>,
-    ) -> Result<BulkReplayOut> {
+    pub async fn bulk_replay(&self, who: &Actor, tenant_id: &TenantId, input: BulkReplayIn) -> Result<BulkReplayOut> {
         who.authorize(tenant_id, Scope::DeliveriesReplay)?;
         let query = DeliveryQuery {
             status: input.status,
@@ -220,18 +212,15 @@ impl Hub {
         if rows.is_empty() {
             return Ok(BulkReplayOut { replayed: 0, deliveries: Vec::new() });
         }
-        let replayed = self.replay_rows(who, tenant_id, rows, source_ip).await?;
-        self.changes.changed([tenant_id]);
-        Ok(BulkReplayOut { replayed: replayed.len(), deliveries: replayed.into_iter().map(|d| d.id).collect() })
+        let replayed = self.replay_rows(who, tenant_id, rows).await?;
+        self.changes.changed([tenant_id.as_str()]);
+        Ok(BulkReplayOut {
+            replayed: replayed.len(),
+            deliveries: replayed.into_iter().map(|d| d.id.into_string()).collect(),
+        })
     }
 
-    async fn replay_rows(
-        &self,
-        who: &Principal,
-        tenant_id: &str,
-        originals: Vec<DeliveryRow>,
-        source_ip: Option<String>,
-    ) -> Result<Vec<DeliveryOut>> {
+    async fn replay_rows(&self, who: &Actor, tenant_id: &str, originals: Vec<DeliveryRow>) -> Result<Vec<DeliveryOut>> {
         let now = time::now_ms();
         let new: Vec<NewDelivery> = originals
             .iter()
@@ -248,11 +237,7 @@ impl Hub {
         let mut tx = self.db.begin().await?;
         store::deliveries::insert_many(&mut tx, &new).await?;
         let target = if new.len() == 1 { new[0].replay_of.clone() } else { Some(format!("{} deliveries", new.len())) };
-        store::audit::insert(
-            &mut tx,
-            &audit_row(who, Some(tenant_id), "delivery.replayed", target.as_deref(), source_ip),
-        )
-        .await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "delivery.replayed", target.as_deref())).await?;
         notify_other_instances(&mut tx).await?;
         tx.commit().await?;
         self.wake.notify_one();

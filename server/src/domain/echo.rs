@@ -5,11 +5,12 @@
 //! secrets of the tenant's endpoints whose URL has the same path, the way a receiver would check
 //! it, and kept (the newest [`store::echo::KEEP`] per tenant) for the admin UI and the API.
 
+use app::models::TenantId;
 use std::collections::BTreeMap;
 
 use app::models::EchoRequestOut;
 
-use super::auth::{Principal, Scope};
+use super::auth::{Actor, Scope};
 use super::Hub;
 use crate::error::Result;
 use crate::store::echo::EchoRow;
@@ -76,7 +77,7 @@ impl Hub {
             .collect())
     }
 
-    pub async fn echo_requests(&self, who: &Principal, tenant_id: &str) -> Result<Vec<EchoRequestOut>> {
+    pub async fn echo_requests(&self, who: &Actor, tenant_id: &TenantId) -> Result<Vec<EchoRequestOut>> {
         who.authorize(tenant_id, Scope::WebhooksRead)?;
         let rows = store::echo::list(&self.db, tenant_id, store::echo::KEEP).await?;
         Ok(rows

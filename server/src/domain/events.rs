@@ -1,14 +1,15 @@
 use app::models::{valid_event_type, AttemptOut, EventAccepted, EventIn, EventOut, BUILTIN_EVENT_TYPES};
 
-use super::auth::{Principal, Scope};
+use super::auth::{Actor, Scope};
 use super::deliveries::{attempt_out, delivery_out};
 use super::Hub;
 use crate::error::{Error, Result};
 use crate::store::{self, deliveries::Filter, events::EventRow};
 use crate::time;
+use app::models::{EventId, TenantId};
 
 impl Hub {
-    pub async fn publish_event(&self, who: &Principal, tenant_id: &str, input: EventIn) -> Result<EventAccepted> {
+    pub async fn publish_event(&self, who: &Actor, tenant_id: &TenantId, input: EventIn) -> Result<EventAccepted> {
         who.authorize(tenant_id, Scope::EventsPublish)?;
         let event_type = input.event_type.trim();
         if super::webhooks::is_operational(event_type) {
@@ -33,13 +34,13 @@ impl Hub {
         let id = event.id.clone();
         let deliveries = self.ingest.publish(event).await?;
         self.metrics.events_published.inc();
-        self.changes.changed([tenant_id]);
-        Ok(EventAccepted { id, deliveries })
+        self.changes.changed([tenant_id.as_str()]);
+        Ok(EventAccepted { id: id.into(), deliveries })
     }
 
     /// The catalogue: the built-in types, the hub's operational types (subscribable by name),
     /// and the types the tenant has published.
-    pub async fn event_types(&self, who: &Principal, tenant_id: Option<&str>) -> Result<Vec<String>> {
+    pub async fn event_types(&self, who: &Actor, tenant_id: Option<&TenantId>) -> Result<Vec<String>> {
         let mut types: Vec<String> =
             BUILTIN_EVENT_TYPES.iter().chain(&app::models::OPERATIONAL_EVENT_TYPES).map(|t| t.to_string()).collect();
         if let Some(asked) = tenant_id {
@@ -66,13 +67,13 @@ impl Hub {
         Ok(())
     }
 
-    pub async fn get_event(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<EventOut> {
+    pub async fn get_event(&self, who: &Actor, tenant_id: &TenantId, id: &EventId) -> Result<EventOut> {
         who.authorize(tenant_id, Scope::DeliveriesRead)?;
         let event = store::found(store::events::get(&self.db, tenant_id, id).await?, "event")?;
         let filter = Filter { event_id: Some(id.to_string()), ..Filter::default() };
         let deliveries = store::deliveries::list(&self.db, tenant_id, &filter, None, 1000).await?;
         Ok(EventOut {
-            id: event.id,
+            id: event.id.into(),
             event_type: event.event_type,
             payload: serde_json::from_str(&event.payload).unwrap_or_default(),
             created_at: time::rfc3339(event.created_at),
@@ -81,7 +82,7 @@ impl Hub {
     }
 
     /// Every attempt of every delivery of an event, oldest first.
-    pub async fn event_attempts(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<Vec<AttemptOut>> {
+    pub async fn event_attempts(&self, who: &Actor, tenant_id: &TenantId, id: &EventId) -> Result<Vec<AttemptOut>> {
         who.authorize(tenant_id, Scope::DeliveriesRead)?;
         store::found(store::events::get(&self.db, tenant_id, id).await?, "event")?;
         let filter = Filter { event_id: Some(id.to_string()), ..Filter::default() };

@@ -1,7 +1,11 @@
 //! API keys: the token format, roles and scopes, and the lifecycle (create, rotate with a
 //! grace period, revoke, delete, usage).
 
-use super::auth::{Principal, Scope};
+use app::models::{ApiKeyId, TenantId};
+use serde_json::json;
+
+use super::announce::announce;
+use super::auth::{Actor, Scope};
 pub use super::key_token::{parse_cidr, ApiKeyToken, KEY_ID_PREFIX, KEY_PREFIX};
 use super::tenants::audit_row;
 use super::{entries_within, every_page, page_cursor, page_limit, paginate, Hub};
@@ -27,8 +31,8 @@ pub fn key_out(row: ApiKeyRow) -> ApiKeyOut {
     let status = status(&row, time::now_ms()).to_string();
     ApiKeyOut {
         status,
-        id: row.id,
-        tenant_id: row.tenant_id,
+        id: row.id.into(),
+        tenant_id: row.tenant_id.into(),
         name: row.name,
         prefix: row.prefix,
         role: row.role,
@@ -124,14 +128,17 @@ fn parse_expiry(text: Option<&str>, now: i64) -> Result<Option<i64>, String> {
     Ok(Some(at))
 }
 
+/// What the domain events about a key say: its id, tenant and name, never the key or its hash.
+fn key_event(row: &ApiKeyRow, extra: serde_json::Value) -> serde_json::Value {
+    let mut data = json!({ "api_key_id": row.id, "tenant_id": row.tenant_id, "name": row.name });
+    if let (Some(data), serde_json::Value::Object(extra)) = (data.as_object_mut(), extra) {
+        data.extend(extra);
+    }
+    data
+}
+
 impl Hub {
-    pub async fn create_key(
-        &self,
-        who: &Principal,
-        tenant_id: &str,
-        input: ApiKeyIn,
-        source_ip: Option<String>,
-    ) -> Result<ApiKeyCreated> {
+    pub async fn create_key(&self, who: &Actor, tenant_id: &TenantId, input: ApiKeyIn) -> Result<ApiKeyCreated> {
         who.authorize(tenant_id, Scope::KeysWrite)?;
         store::found(store::tenants::get(&self.db, tenant_id).await?, "tenant")?;
         let now = time::now_ms();
@@ -139,16 +146,17 @@ impl Hub {
         let (row, token) = new_key_row(tenant_id, settings, now);
         let mut tx = self.db.begin().await?;
         store::api_keys::insert(&mut tx, &row).await?;
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "api_key.created", Some(&row.id), source_ip))
-            .await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "api_key.created", Some(&row.id))).await?;
+        let announced = announce(&mut tx, tenant_id, "api_key.created", key_event(&row, json!({}))).await?;
         tx.commit().await?;
+        self.announced(tenant_id, announced);
         Ok(ApiKeyCreated { api_key: key_out(row), key: token.as_str().to_string() })
     }
 
     pub async fn list_keys(
         &self,
-        who: &Principal,
-        tenant_id: &str,
+        who: &Actor,
+        tenant_id: &TenantId,
         cursor: Option<&str>,
         limit: Option<i64>,
     ) -> Result<Page<ApiKeyOut>> {
@@ -158,7 +166,7 @@ impl Hub {
         Ok(paginate(rows, limit, |r| r.id.clone(), key_out))
     }
 
-    pub async fn get_key(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<ApiKeyOut> {
+    pub async fn get_key(&self, who: &Actor, tenant_id: &TenantId, id: &ApiKeyId) -> Result<ApiKeyOut> {
         who.authorize(tenant_id, Scope::KeysRead)?;
         Ok(key_out(self.key_row(tenant_id, id).await?))
     }
@@ -170,11 +178,10 @@ impl Hub {
     /// A new key with the old one's settings; the old one works until the grace period ends.
     pub async fn rotate_key(
         &self,
-        who: &Principal,
-        tenant_id: &str,
-        id: &str,
+        who: &Actor,
+        tenant_id: &TenantId,
+        id: &ApiKeyId,
         input: RotateIn,
-        source_ip: Option<String>,
     ) -> Result<ApiKeyCreated> {
         who.authorize(tenant_id, Scope::KeysWrite)?;
         let now = time::now_ms();
@@ -210,48 +217,38 @@ impl Hub {
                 "the key was revoked, deleted or rotated while this rotation ran; nothing was changed".into(),
             ));
         }
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "api_key.rotated", Some(&old.id), source_ip))
-            .await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "api_key.rotated", Some(&old.id))).await?;
+        let data = key_event(
+            &old,
+            json!({ "new_api_key_id": new.id, "old_key_valid_until": time::rfc3339(now + grace * 1000) }),
+        );
+        let announced = announce(&mut tx, tenant_id, "api_key.rotated", data).await?;
         tx.commit().await?;
+        self.announced(tenant_id, announced);
         self.forget_key_hash(&old.key_hash);
         Ok(ApiKeyCreated { api_key: key_out(new), key: token.as_str().to_string() })
     }
 
-    pub async fn revoke_key(
-        &self,
-        who: &Principal,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<ApiKeyOut> {
-        self.end_key(who, tenant_id, id, "api_key.revoked", source_ip).await
+    pub async fn revoke_key(&self, who: &Actor, tenant_id: &TenantId, id: &ApiKeyId) -> Result<ApiKeyOut> {
+        self.end_key(who, tenant_id, id, "api_key.revoked").await
     }
 
-    pub async fn delete_key(
-        &self,
-        who: &Principal,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<()> {
-        self.end_key(who, tenant_id, id, "api_key.deleted", source_ip).await.map(|_| ())
+    pub async fn delete_key(&self, who: &Actor, tenant_id: &TenantId, id: &ApiKeyId) -> Result<()> {
+        self.end_key(who, tenant_id, id, "api_key.deleted").await.map(|_| ())
     }
 
-    async fn end_key(
-        &self,
-        who: &Principal,
-        tenant_id: &str,
-        id: &str,
-        action: &str,
-        source_ip: Option<String>,
-    ) -> Result<ApiKeyOut> {
+    async fn end_key(&self, who: &Actor, tenant_id: &str, id: &str, action: &str) -> Result<ApiKeyOut> {
         who.authorize(tenant_id, Scope::KeysWrite)?;
         let now = time::now_ms();
         let mut tx = self.db.begin().await?;
         let row = store::api_keys::end(&mut tx, tenant_id, id, action == "api_key.deleted", now).await?;
         let row = store::found(row, "api key")?;
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), action, Some(id), source_ip)).await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), action, Some(id))).await?;
+        // Deleting a key also ends it: subscribers hear of both as a revocation.
+        let data = key_event(&row, json!({ "deleted": action == "api_key.deleted" }));
+        let announced = announce(&mut tx, tenant_id, "api_key.revoked", data).await?;
         tx.commit().await?;
+        self.announced(tenant_id, announced);
         // Effective at once here; other instances re-read keys at least every KEY_CACHE_TTL.
         self.forget_key_hash(&row.key_hash);
         Ok(key_out(row))
@@ -260,7 +257,7 @@ impl Hub {
     /// Every key of the tenant with its request totals over 7 days: the admin UI's whole list
     /// (it read only the first page of 500, so the 501st key was not on the API Keys page at all),
     /// with one totals query per 500 keys.
-    pub async fn key_views(&self, who: &Principal, tenant_id: &str) -> Result<Vec<ApiKeyView>> {
+    pub async fn key_views(&self, who: &Actor, tenant_id: &TenantId) -> Result<Vec<ApiKeyView>> {
         // Flushed first, so that each key's last use agrees with its counts below (read before
         // the flush, a key used in the last 5 seconds showed "never" beside its requests).
         self.meters.flush(&self.db, time::now_ms()).await?;
@@ -270,17 +267,17 @@ impl Hub {
         let since = time::now_ms() / 3_600_000 - 7 * 24;
         let mut totals = std::collections::HashMap::new();
         for some in keys.chunks(500) {
-            let ids: Vec<String> = some.iter().map(|k| k.id.clone()).collect();
+            let ids: Vec<String> = some.iter().map(|k| k.id.to_string()).collect();
             totals.extend(store::api_keys::request_totals(&self.db, &ids, since).await?);
         }
         Ok(keys
             .into_iter()
-            .map(|key| ApiKeyView { requests_7d: totals.get(&key.id).copied().unwrap_or(0), key })
+            .map(|key| ApiKeyView { requests_7d: totals.get(key.id.as_str()).copied().unwrap_or(0), key })
             .collect())
     }
 
     /// Requests per hour and outcome over the last 7 days.
-    pub async fn key_usage(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<UsageOut> {
+    pub async fn key_usage(&self, who: &Actor, tenant_id: &TenantId, id: &ApiKeyId) -> Result<UsageOut> {
         who.authorize(tenant_id, Scope::KeysRead)?;
         self.key_row(tenant_id, id).await?;
         self.meters.flush(&self.db, time::now_ms()).await?;
@@ -299,7 +296,7 @@ impl Hub {
                 _ => bucket.rate_limited += count,
             }
         }
-        Ok(UsageOut { key_id: id.to_string(), data })
+        Ok(UsageOut { key_id: id.clone(), data })
     }
 }
 

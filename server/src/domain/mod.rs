@@ -1,6 +1,7 @@
 //! The domain service: every rule of the product lives here, called alike by the REST handlers
 //! and (through the UI port) by the admin UI's server functions.
 
+pub mod announce;
 pub mod auth;
 pub mod changes;
 pub mod connectors;
@@ -12,6 +13,7 @@ pub mod idempotency;
 pub mod ingest;
 pub mod key_token;
 pub mod keys;
+pub mod leads;
 pub mod ratelimit;
 pub mod retention;
 pub mod sessions;

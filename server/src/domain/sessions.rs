@@ -1,7 +1,7 @@
 //! Admin UI sessions: what signing in starts, a page load checks, and signing out ends. The UI
 //! adapter calls these; only the domain touches the sessions table.
 
-use app::models::SESSION_HOURS;
+use app::models::{TenantId, SESSION_HOURS};
 
 use super::auth::Principal;
 use super::Hub;
@@ -19,7 +19,7 @@ impl Hub {
         let row = SessionRow {
             token_hash: sha256_hex(token.as_bytes()),
             actor: principal.actor(),
-            tenant_id: principal.tenant_id().map(str::to_string),
+            tenant_id: principal.tenant_id().map(TenantId::to_string),
             created_at: now,
             expires_at: now + SESSION_HOURS * 3600 * 1000,
             operator_token_mark: (*principal == Principal::Operator).then(|| self.operator_session_mark()),

@@ -5,11 +5,12 @@
 //! across hours, endpoints and instances; a percentile is reported as the upper bound of the
 //! bucket it falls in ("p95 ≤ 50 ms"), which is exact about what it claims.
 
+use app::models::TenantId;
 use std::collections::BTreeMap;
 
 use app::models::{EndpointStatsOut, HourStatsOut, LatencyOut, StatsOut, StatsSummaryOut, StatsWindow};
 
-use super::auth::{Principal, Scope};
+use super::auth::{Actor, Scope};
 use super::Hub;
 use crate::error::Result;
 use crate::store::deliveries::AttemptRow;
@@ -128,7 +129,7 @@ impl Tally {
 }
 
 impl Hub {
-    pub async fn stats(&self, who: &Principal, tenant_id: &str, window: StatsWindow) -> Result<StatsOut> {
+    pub async fn stats(&self, who: &Actor, tenant_id: &TenantId, window: StatsWindow) -> Result<StatsOut> {
         who.authorize(tenant_id, Scope::DeliveriesRead)?;
         self.ensure_tenant_exists(tenant_id).await?;
         let hours = window.hours();
@@ -151,7 +152,7 @@ impl Hub {
         let mut endpoints: Vec<EndpointStatsOut> = webhooks
             .iter()
             .map(|w| EndpointStatsOut {
-                webhook_id: w.id.clone(),
+                webhook_id: w.id.clone().into(),
                 url: w.url.clone(),
                 enabled: w.enabled,
                 circuit: app::models::CircuitState::parse(&w.circuit_state),
@@ -160,7 +161,7 @@ impl Hub {
             .collect();
         // Deleted endpoints keep their history.
         endpoints.extend(by_endpoint.into_iter().map(|(webhook_id, tally)| EndpointStatsOut {
-            webhook_id,
+            webhook_id: webhook_id.into(),
             url: String::new(),
             enabled: false,
             circuit: app::models::CircuitState::Closed,

@@ -1,44 +1,34 @@
 use app::models::{limits, AuditEntryOut, AuditFilter, Page, TenantIn, TenantOut};
 
-use super::auth::{Principal, Scope};
+use super::auth::{Actor, Scope};
 use super::{page_cursor, page_limit, paginate, Hub};
 use crate::error::{Error, Result};
 use crate::store::{self, tenants::TenantRow};
 use crate::{ids, time};
+use app::models::TenantId;
 
 pub fn tenant_out(row: TenantRow) -> TenantOut {
-    TenantOut { id: row.id, name: row.name, created_at: time::rfc3339(row.created_at) }
+    TenantOut { id: row.id.into(), name: row.name, created_at: time::rfc3339(row.created_at) }
 }
 
 impl Hub {
-    pub async fn create_tenant(
-        &self,
-        who: &Principal,
-        input: TenantIn,
-        source_ip: Option<String>,
-    ) -> Result<TenantOut> {
+    pub async fn create_tenant(&self, who: &Actor, input: TenantIn) -> Result<TenantOut> {
         who.require_operator()?;
         let row = TenantRow { id: ids::new_id(ids::TENANT), name: tenant_name(&input)?, created_at: time::now_ms() };
         store::tenants::insert(&self.db, &row).await?;
-        self.audit(who, Some(&row.id), "tenant.created", Some(&row.id), source_ip).await?;
+        self.audit(who, Some(row.id.as_str()), "tenant.created", Some(&row.id)).await?;
         Ok(tenant_out(row))
     }
 
     /// Renames a tenant: the operator's alone, as creating one is. Audited `tenant.renamed`.
-    pub async fn rename_tenant(
-        &self,
-        who: &Principal,
-        id: &str,
-        input: TenantIn,
-        source_ip: Option<String>,
-    ) -> Result<TenantOut> {
+    pub async fn rename_tenant(&self, who: &Actor, id: &TenantId, input: TenantIn) -> Result<TenantOut> {
         who.require_operator()?;
         let name = tenant_name(&input)?;
         let mut tx = self.db.begin().await?;
         if !store::tenants::rename(&mut tx, id, &name).await? {
             return Err(Error::NotFound("tenant"));
         }
-        store::audit::insert(&mut tx, &audit_row(who, Some(id), "tenant.renamed", Some(id), source_ip)).await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(id), "tenant.renamed", Some(id))).await?;
         tx.commit().await?;
         let row = store::tenants::get(&self.db, id).await?;
         Ok(tenant_out(store::found(row, "tenant")?))
@@ -46,7 +36,7 @@ impl Hub {
 
     pub async fn list_tenants(
         &self,
-        who: &Principal,
+        who: &Actor,
         cursor: Option<&str>,
         limit: Option<i64>,
         name: Option<&str>,
@@ -58,7 +48,7 @@ impl Hub {
         Ok(paginate(rows, limit, |r| r.id.clone(), tenant_out))
     }
 
-    pub async fn get_tenant(&self, who: &Principal, id: &str) -> Result<TenantOut> {
+    pub async fn get_tenant(&self, who: &Actor, id: &TenantId) -> Result<TenantOut> {
         who.require_tenant(id)?;
         let row = store::tenants::get(&self.db, id).await?;
         Ok(tenant_out(store::found(row, "tenant")?))
@@ -66,8 +56,8 @@ impl Hub {
 
     pub async fn audit_log(
         &self,
-        who: &Principal,
-        tenant_id: &str,
+        who: &Actor,
+        tenant_id: &TenantId,
         filter: &AuditFilter,
         newest_first: bool,
         cursor: Option<&str>,
@@ -109,16 +99,15 @@ impl Hub {
     }
 
     /// An audit entry in its own transaction (for changes that are a single statement).
-    pub async fn audit(
+    pub async fn audit<T: AsRef<str> + ?Sized>(
         &self,
-        who: &Principal,
-        tenant_id: Option<&str>,
+        who: &Actor,
+        tenant_id: Option<&T>,
         action: &str,
         target: Option<&str>,
-        source_ip: Option<String>,
     ) -> Result<()> {
         let mut tx = self.db.begin().await?;
-        store::audit::insert(&mut tx, &audit_row(who, tenant_id, action, target, source_ip)).await?;
+        store::audit::insert(&mut tx, &audit_row(who, tenant_id, action, target)).await?;
         tx.commit().await
     }
 }
@@ -132,12 +121,13 @@ fn tenant_name(input: &TenantIn) -> Result<String> {
     Ok(name.to_string())
 }
 
-pub fn audit_row(
-    who: &Principal,
-    tenant_id: Option<&str>,
+/// An audit entry of `who`'s action, from their address. `tenant_id`: a `TenantId`, or the text
+/// of one read from a row.
+pub fn audit_row<T: AsRef<str> + ?Sized>(
+    who: &Actor,
+    tenant_id: Option<&T>,
     action: &str,
     target: Option<&str>,
-    source_ip: Option<String>,
 ) -> store::audit::AuditRow {
-    store::audit::AuditRow::now(tenant_id, who.actor(), action, target, source_ip)
+    store::audit::AuditRow::now(tenant_id.map(AsRef::as_ref), who.actor(), action, target, who.source_ip.clone())
 }

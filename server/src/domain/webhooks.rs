@@ -1,5 +1,6 @@
 //! Endpoints: validation at the edge (parse, don't validate), secrets sealed at rest.
 
+use app::models::{DeliveryId, TenantId, WebhookId};
 use std::collections::BTreeMap;
 
 use app::models::{
@@ -9,7 +10,8 @@ use app::models::{
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
-use super::auth::{Principal, Scope};
+use super::announce::announce;
+use super::auth::{Actor, Scope};
 use super::tenants::audit_row;
 use super::{entries_within, page_cursor, page_limit, paginate, Hub};
 use crate::error::{Error, Result};
@@ -72,6 +74,7 @@ pub fn is_operational(event_type: &str) -> bool {
 /// The parsed, checked settings of an endpoint.
 struct Settings {
     url: String,
+    name: Option<String>,
     events: Vec<String>,
     secret: Option<String>,
     description: Option<String>,
@@ -105,6 +108,9 @@ fn check(input: &WebhookIn, policy: Option<&TargetPolicy>) -> Result<Settings> {
         if secret.chars().count() < limits::SECRET_MIN || secret.len() > limits::SECRET_MAX {
             fail("secret", format!("must be {} to {} characters", limits::SECRET_MIN, limits::SECRET_MAX));
         }
+    }
+    if input.name.as_ref().is_some_and(|n| n.trim().chars().count() > limits::WEBHOOK_NAME) {
+        fail("name", format!("must be at most {} characters", limits::WEBHOOK_NAME));
     }
     if input.description.as_ref().is_some_and(|d| d.chars().count() > limits::DESCRIPTION) {
         fail("description", format!("must be at most {} characters", limits::DESCRIPTION));
@@ -141,6 +147,7 @@ fn check(input: &WebhookIn, policy: Option<&TargetPolicy>) -> Result<Settings> {
     events.dedup();
     Ok(Settings {
         url: url.expect("checked").0.into(),
+        name: input.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string),
         events,
         secret: input.secret.clone(),
         description: input.description.clone().filter(|d| !d.trim().is_empty()),
@@ -202,8 +209,9 @@ impl Hub {
 fn webhook_out(row: WebhookRow, headers: BTreeMap<String, String>) -> WebhookOut {
     let circuit = circuit_out(&row);
     WebhookOut {
-        id: row.id,
-        tenant_id: row.tenant_id,
+        id: row.id.into(),
+        tenant_id: row.tenant_id.into(),
+        name: row.name,
         url: row.url,
         events: serde_json::from_str(&row.events).unwrap_or_default(),
         enabled: row.enabled,
@@ -221,6 +229,11 @@ fn webhook_out(row: WebhookRow, headers: BTreeMap<String, String>) -> WebhookOut
     }
 }
 
+/// What the domain events about an endpoint say: never its secret or custom headers.
+fn webhook_event(row: &WebhookRow) -> serde_json::Value {
+    serde_json::json!({ "webhook_id": row.id, "tenant_id": row.tenant_id, "name": row.name, "url": row.url })
+}
+
 fn circuit_out(row: &WebhookRow) -> CircuitOut {
     let state = CircuitState::parse(&row.circuit_state);
     CircuitOut {
@@ -231,13 +244,7 @@ fn circuit_out(row: &WebhookRow) -> CircuitOut {
 }
 
 impl Hub {
-    pub async fn create_webhook(
-        &self,
-        who: &Principal,
-        tenant_id: &str,
-        input: WebhookIn,
-        source_ip: Option<String>,
-    ) -> Result<WebhookOut> {
+    pub async fn create_webhook(&self, who: &Actor, tenant_id: &TenantId, input: WebhookIn) -> Result<WebhookOut> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         store::found(store::tenants::get(&self.db, tenant_id).await?, "tenant")?;
         let settings = check(&input, Some(&self.target_policy))?;
@@ -247,6 +254,7 @@ impl Hub {
             id: ids::new_id(ids::WEBHOOK),
             tenant_id: tenant_id.to_string(),
             url: settings.url,
+            name: settings.name,
             description: settings.description,
             events: serde_json::to_string(&settings.events).expect("strings serialise"),
             enabled: input.enabled.unwrap_or(true),
@@ -271,16 +279,17 @@ impl Hub {
         };
         let mut tx = self.db.begin().await?;
         store::webhooks::insert(&mut tx, &row).await?;
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.created", Some(&row.id), source_ip))
-            .await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.created", Some(&row.id))).await?;
+        let announced = announce(&mut tx, tenant_id, "webhook.created", webhook_event(&row)).await?;
         tx.commit().await?;
+        self.announced(tenant_id, announced);
         Ok(webhook_out(row, settings.headers))
     }
 
     pub async fn list_webhooks(
         &self,
-        who: &Principal,
-        tenant_id: &str,
+        who: &Actor,
+        tenant_id: &TenantId,
         cursor: Option<&str>,
         limit: Option<i64>,
     ) -> Result<Page<WebhookOut>> {
@@ -291,7 +300,7 @@ impl Hub {
         Ok(Page { data: page.data.into_iter().collect::<Result<_>>()?, next_cursor: page.next_cursor })
     }
 
-    pub async fn get_webhook(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<WebhookOut> {
+    pub async fn get_webhook(&self, who: &Actor, tenant_id: &TenantId, id: &WebhookId) -> Result<WebhookOut> {
         who.authorize(tenant_id, Scope::WebhooksRead)?;
         self.webhook_out(self.webhook_row(tenant_id, id).await?)
     }
@@ -300,39 +309,35 @@ impl Hub {
         store::found(store::webhooks::get(&self.db, tenant_id, id).await?, "webhook")
     }
 
-    pub async fn delete_webhook(
-        &self,
-        who: &Principal,
-        tenant_id: &str,
-        id: &str,
-        source_ip: Option<String>,
-    ) -> Result<()> {
+    pub async fn delete_webhook(&self, who: &Actor, tenant_id: &TenantId, id: &WebhookId) -> Result<()> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
+        let row = self.webhook_row(tenant_id, id).await?;
         let mut tx = self.db.begin().await?;
         if !store::webhooks::soft_delete(&mut tx, tenant_id, id, store::webhooks::WEBHOOK, time::now_ms()).await? {
             return Err(Error::NotFound("webhook"));
         }
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.deleted", Some(id), source_ip)).await?;
-        tx.commit().await
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.deleted", Some(id))).await?;
+        let announced = announce(&mut tx, tenant_id, "webhook.deleted", webhook_event(&row)).await?;
+        tx.commit().await?;
+        self.announced(tenant_id, announced);
+        Ok(())
     }
 
     /// Changes some settings; the result is validated as a whole, like a create.
     pub async fn patch_webhook(
         &self,
-        who: &Principal,
-        tenant_id: &str,
-        id: &str,
+        who: &Actor,
+        tenant_id: &TenantId,
+        id: &WebhookId,
         patch: WebhookPatch,
-        source_ip: Option<String>,
     ) -> Result<WebhookOut> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
-        let mut row = self.webhook_row(tenant_id, id).await?;
+        let row = self.webhook_row(tenant_id, id).await?;
         let current = self.webhook_out(row.clone())?;
-        // A URL is held to the SSRF policy when it is set, not when other settings change: an
-        // endpoint made before a stricter policy can still be edited or disabled.
-        let policy = patch.url.is_some().then_some(&*self.target_policy);
+        let url_set = patch.url.is_some();
         let merged = WebhookIn {
             url: patch.url.unwrap_or(current.url),
+            name: patch.name.unwrap_or(current.name),
             events: patch.events.unwrap_or(current.events),
             secret: None,
             enabled: None,
@@ -344,26 +349,66 @@ impl Hub {
             rate_limit_per_second: patch.rate_limit_per_second.unwrap_or(current.rate_limit_per_second),
             ordering: Some(patch.ordering.unwrap_or(current.ordering)),
         };
-        let settings = check(&merged, policy)?;
+        self.save_settings(who, row, merged, patch.enabled, url_set).await
+    }
+
+    /// Replaces the whole endpoint (PUT): what the input leaves out returns to its default, as
+    /// on a create. A `secret` given replaces the signing secret at once (no grace period: that
+    /// is what rotate-secret is for); left out, the secret stays, since making a new one would
+    /// break the receiver without anyone having asked for it.
+    pub async fn replace_webhook(
+        &self,
+        who: &Actor,
+        tenant_id: &TenantId,
+        id: &WebhookId,
+        input: WebhookIn,
+    ) -> Result<WebhookOut> {
+        who.authorize(tenant_id, Scope::WebhooksWrite)?;
+        let row = self.webhook_row(tenant_id, id).await?;
+        let enabled = Some(input.enabled.unwrap_or(true));
+        let input = WebhookIn { ordering: Some(input.ordering.unwrap_or_default()), ..input };
+        self.save_settings(who, row, input, enabled, true).await
+    }
+
+    /// Checks `settings` as a whole, like a create, and writes them over `row`. `url_set`: the URL
+    /// is held to the SSRF policy when it is set, not when other settings change (an endpoint
+    /// made before a stricter policy can still be edited or disabled).
+    async fn save_settings(
+        &self,
+        who: &Actor,
+        mut row: WebhookRow,
+        input: WebhookIn,
+        enabled: Option<bool>,
+        url_set: bool,
+    ) -> Result<WebhookOut> {
+        let settings = check(&input, url_set.then_some(&*self.target_policy))?;
         row.url = settings.url;
+        row.name = settings.name;
         row.events = serde_json::to_string(&settings.events).expect("strings serialise");
         row.description = settings.description;
         row.headers = self.seal_headers(&settings.headers);
-        row.max_attempts = merged.max_attempts;
-        row.backoff_base_seconds = merged.backoff_base_seconds;
-        row.timeout_seconds = merged.timeout_seconds;
-        row.rate_limit_per_second = merged.rate_limit_per_second;
-        row.ordering = merged.ordering.unwrap_or_default().as_str().into();
+        row.max_attempts = input.max_attempts;
+        row.backoff_base_seconds = input.backoff_base_seconds;
+        row.timeout_seconds = input.timeout_seconds;
+        row.rate_limit_per_second = input.rate_limit_per_second;
+        row.ordering = input.ordering.unwrap_or_default().as_str().into();
         row.updated_at = time::now_ms();
+        let (tenant_id, id) = (row.tenant_id.clone(), row.id.clone());
         let mut tx = self.db.begin().await?;
-        if let Some(enabled) = patch.enabled {
-            store::webhooks::set_enabled(&mut tx, tenant_id, id, enabled, row.updated_at).await?;
+        if let Some(enabled) = enabled {
+            store::webhooks::set_enabled(&mut tx, &tenant_id, &id, enabled, row.updated_at).await?;
+        }
+        if let Some(secret) = &settings.secret {
+            let sealed = self.master_key.seal(secret.as_bytes());
+            store::webhooks::set_secret(&mut tx, &tenant_id, &id, &sealed, row.updated_at).await?;
         }
         // Only the settings are written from the copy read above; the answer is the row as
         // it now is (the worker may have disabled the endpoint meanwhile, say).
         let row = store::found(store::webhooks::update_settings(&mut tx, &row).await?, "webhook")?;
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.updated", Some(id), source_ip)).await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(&tenant_id), "webhook.updated", Some(&id))).await?;
+        let announced = announce(&mut tx, &tenant_id, "webhook.updated", webhook_event(&row)).await?;
         tx.commit().await?;
+        self.announced(&tenant_id, announced);
         Ok(webhook_out(row, settings.headers))
     }
 
@@ -371,11 +416,10 @@ impl Hub {
     /// receivers can switch without losing a message. Returns the new secret.
     pub async fn rotate_webhook_secret(
         &self,
-        who: &Principal,
-        tenant_id: &str,
-        id: &str,
+        who: &Actor,
+        tenant_id: &TenantId,
+        id: &WebhookId,
         input: RotateSecretIn,
-        source_ip: Option<String>,
     ) -> Result<String> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let grace = super::grace_period(input.grace_period_seconds, 24 * 3600)?;
@@ -386,8 +430,7 @@ impl Hub {
         if !store::webhooks::rotate_secret(&mut tx, tenant_id, id, &sealed, now + grace * 1000, now).await? {
             return Err(Error::NotFound("webhook"));
         }
-        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.secret_rotated", Some(id), source_ip))
-            .await?;
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "webhook.secret_rotated", Some(id))).await?;
         tx.commit().await?;
         Ok(secret)
     }
@@ -395,11 +438,11 @@ impl Hub {
     /// Stores a sample event with one delivery, to this endpoint only; the caller sends it.
     pub async fn prepare_test_send(
         &self,
-        who: &Principal,
-        tenant_id: &str,
-        id: &str,
+        who: &Actor,
+        tenant_id: &TenantId,
+        id: &WebhookId,
         input: TestSendIn,
-    ) -> Result<String> {
+    ) -> Result<DeliveryId> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let row = self.webhook_row(tenant_id, id).await?;
         self.store_test_event(tenant_id, row.id, input).await
@@ -412,7 +455,7 @@ impl Hub {
         tenant_id: &str,
         webhook_id: String,
         input: TestSendIn,
-    ) -> Result<String> {
+    ) -> Result<DeliveryId> {
         let event_type = input.event_type.unwrap_or_else(|| "request_submitted".into());
         if !valid_event_type(&event_type) {
             return Err(Error::field("event_type", "not an event type"));
@@ -438,7 +481,7 @@ impl Hub {
         store::events::insert_many(&mut tx, &[event]).await?;
         store::deliveries::insert_many(&mut tx, std::slice::from_ref(&delivery)).await?;
         tx.commit().await?;
-        Ok(delivery.id)
+        Ok(delivery.id.into())
     }
 
     /// The secrets a delivery is signed with: the current one, and the previous one while its
@@ -456,7 +499,7 @@ impl Hub {
     }
 
     /// The plaintext signing secret, for the endpoint's owner to configure the receiver.
-    pub async fn webhook_secret(&self, who: &Principal, tenant_id: &str, id: &str) -> Result<String> {
+    pub async fn webhook_secret(&self, who: &Actor, tenant_id: &TenantId, id: &WebhookId) -> Result<String> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         let row = self.webhook_row(tenant_id, id).await?;
         self.master_key.open_string(&row.secret)
@@ -506,6 +549,6 @@ mod tests {
         assert!(subscribes(&["invoice.*".into()], "invoice.paid"));
         assert!(!subscribes(&["invoice.*".into()], "invoices.paid"));
         assert!(!subscribes(&["webhook.*".into()], "webhook.disabled"), "operational events are named, not covered");
-        assert!(subscribes(&["webhook.*".into()], "webhook.created"), "a tenant's own webhook.* type is covered");
+        assert!(subscribes(&["webhook.*".into()], "webhook.archived"), "a tenant's own webhook.* type is covered");
     }
 }

@@ -6,7 +6,8 @@ use app::models::{AuditEntryOut, AuditFilter, Page, StatsOut, StatsWindow};
 
 use super::route::Route;
 use super::route::{schema, Op};
-use super::{AppState, Caller, Json, Path, Query};
+use super::{AppState, Json, Query, Tenant};
+use crate::domain::auth::Actor;
 use crate::domain::auth::Scope;
 use crate::error::Result;
 
@@ -51,8 +52,8 @@ pub struct AuditQuery {
 
 async fn audit_log(
     State(s): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Page<AuditEntryOut>>> {
     let newest_first = match q.order.as_deref() {
@@ -60,9 +61,7 @@ async fn audit_log(
         Some("desc") => true,
         Some(_) => return Err(crate::error::Error::field("order", "must be asc or desc")),
     };
-    Ok(Json(
-        s.hub.audit_log(&caller.principal, &tenant_id, &q.filter, newest_first, q.cursor.as_deref(), q.limit).await?,
-    ))
+    Ok(Json(s.hub.audit_log(&who, &tenant_id, &q.filter, newest_first, q.cursor.as_deref(), q.limit).await?))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -73,9 +72,9 @@ pub struct StatsQuery {
 
 async fn stats(
     State(s): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
     Query(q): Query<StatsQuery>,
 ) -> Result<Json<StatsOut>> {
-    Ok(Json(s.hub.stats(&caller.principal, &tenant_id, q.window).await?))
+    Ok(Json(s.hub.stats(&who, &tenant_id, q.window).await?))
 }

@@ -15,9 +15,8 @@ use futures::FutureExt;
 use http::HeaderMap;
 use tower::Service;
 
-use super::caller::Caller;
 use super::idempotency;
-use crate::domain::auth::{Authenticated, Refusal};
+use crate::domain::auth::{Actor, Authenticated, Refusal};
 use crate::domain::ratelimit::{Meter, Outcome, RateState};
 use crate::domain::Hub;
 use crate::error::Error;
@@ -76,7 +75,7 @@ fn trusted_proxy(hub: &Hub, ip: &IpAddr) -> bool {
 pub struct AuthLayer(pub Hub);
 
 /// The paths this layer authenticates.
-const AUTHENTICATED: &str = "/api/v1/";
+pub(super) const AUTHENTICATED: &str = "/api/v1/";
 
 impl<S> tower::Layer<S> for AuthLayer {
     type Service = Authenticate<S>;
@@ -150,7 +149,7 @@ fn take_ready<S: Clone>(inner: &mut S) -> S {
 }
 
 /// Counts a refusal and returns its answer, or applies the caller's rate limit and attaches the
-/// [`Caller`] to the request (which stays in place: it is a few hundred bytes).
+/// [`Actor`] to the request (which stays in place: it is a few hundred bytes).
 // The Err is the finished refusal, sent as it is; boxing it would only add an allocation to
 // every refusal.
 #[allow(clippy::result_large_err)]
@@ -181,7 +180,7 @@ fn admit(
         finish.apply(&mut response);
         return Err(response);
     }
-    request.extensions_mut().insert(Caller { principal, ip });
+    request.extensions_mut().insert(Actor::new(principal, ip));
     Ok(finish)
 }
 

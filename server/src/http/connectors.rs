@@ -4,7 +4,8 @@ use axum::http::StatusCode;
 
 use super::route::Route;
 use super::route::{schema, Op};
-use super::{AppState, Caller, Json, OptionalJson, Path};
+use super::{AppState, Json, OptionalJson, Tenant};
+use crate::domain::auth::Actor;
 use crate::domain::auth::Scope;
 use crate::error::Result;
 
@@ -38,36 +39,31 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-async fn one(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
-) -> Result<Json<SlackConnectorOut>> {
-    Ok(Json(s.hub.slack_connector(&caller.principal, &tenant_id).await?))
+async fn one(State(s): State<AppState>, who: Actor, Tenant(tenant_id): Tenant) -> Result<Json<SlackConnectorOut>> {
+    Ok(Json(s.hub.slack_connector(&who, &tenant_id).await?))
 }
 
 async fn put(
     State(s): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
     Json(input): Json<SlackConnectorIn>,
 ) -> Result<(StatusCode, Json<SlackConnectorOut>)> {
-    let (connector, created) =
-        s.hub.put_slack_connector(&caller.principal, &tenant_id, input, caller.source_ip()).await?;
+    let (connector, created) = s.hub.put_slack_connector(&who, &tenant_id, input).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(connector)))
 }
 
-async fn remove(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>) -> Result<StatusCode> {
-    s.hub.delete_slack_connector(&caller.principal, &tenant_id, caller.source_ip()).await?;
+async fn remove(State(s): State<AppState>, who: Actor, Tenant(tenant_id): Tenant) -> Result<StatusCode> {
+    s.hub.delete_slack_connector(&who, &tenant_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Posts a sample event (a `request_submitted` unless another type is given) through the connector now.
 async fn test_message(
     State(s): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
     OptionalJson(input): OptionalJson<TestSendIn>,
 ) -> Result<Json<DeliveryWithAttempts>> {
-    Ok(Json(s.worker.slack_test(&caller.principal, &tenant_id, input).await?))
+    Ok(Json(s.worker.slack_test(&who, &tenant_id, input).await?))
 }

@@ -4,14 +4,17 @@ use app::models::{DeliveryOut, DeliveryWithAttempts, Page};
 
 use super::route::Route;
 use super::route::{schema, Op};
-use super::{AppState, Caller, Json, Path, Query};
+use super::{AppState, Id, Json, Query, Tenant};
+use crate::domain::auth::Actor;
 use crate::domain::auth::Scope;
 use crate::domain::deliveries::DeliveryQuery;
 use crate::error::Result;
+use app::models::DeliveryId;
 
 pub fn routes() -> Vec<Route> {
     vec![
         Op::get("/api/v1/tenants/{tenant_id}/webhook-deliveries", "Deliveries", "The delivery log, newest first")
+            .alias("/api/v1/webhooks/deliveries")
             .scope(Scope::DeliveriesRead)
             .delivery_filters()
             .answers(200, Some(schema::<Page<DeliveryOut>>))
@@ -29,17 +32,18 @@ pub fn routes() -> Vec<Route> {
 
 async fn list(
     State(s): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
     Query(q): Query<DeliveryQuery>,
 ) -> Result<Json<Page<DeliveryOut>>> {
-    Ok(Json(s.hub.list_deliveries(&caller.principal, &tenant_id, &q).await?))
+    Ok(Json(s.hub.list_deliveries(&who, &tenant_id, &q).await?))
 }
 
 async fn one(
     State(s): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Path<(String, String)>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<DeliveryId>,
 ) -> Result<Json<DeliveryWithAttempts>> {
-    Ok(Json(s.hub.get_delivery(&caller.principal, &tenant_id, &id).await?))
+    Ok(Json(s.hub.get_delivery(&who, &tenant_id, &id).await?))
 }

@@ -6,7 +6,8 @@ use axum::http::{HeaderMap, Uri};
 
 use super::route::Route;
 use super::route::{schema, Auth, Op};
-use super::{AppState, Caller, Json, Path};
+use super::{AppState, Json, Path, Tenant};
+use crate::domain::auth::Actor;
 use crate::domain::auth::Scope;
 use crate::error::Result;
 
@@ -45,7 +46,7 @@ async fn receive(
     Ok(Json(EchoReceivedOut { received: true, signature_verified }))
 }
 
-async fn list(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>) -> Result<Json<EchoListOut>> {
-    let data = s.hub.echo_requests(&caller.principal, &tenant_id).await?;
+async fn list(State(s): State<AppState>, who: Actor, Tenant(tenant_id): Tenant) -> Result<Json<EchoListOut>> {
+    let data = s.hub.echo_requests(&who, &tenant_id).await?;
     Ok(Json(EchoListOut { data, url: s.hub.new_echo_url(&tenant_id) }))
 }

@@ -13,8 +13,8 @@ use futures::FutureExt;
 use http::{HeaderValue, Method};
 use tracing::Instrument;
 
-use super::caller::Caller;
 use crate::crypto::sha256_hex;
+use crate::domain::auth::Actor;
 use crate::domain::idempotency::{Claim, IN_PROGRESS};
 use crate::domain::Hub;
 use crate::error::Error;
@@ -45,7 +45,7 @@ where
     if key.is_empty() || key.len() > 255 {
         return Error::field("Idempotency-Key", "must be 1 to 255 visible ASCII characters").into_response();
     }
-    let Some(scope) = request.extensions().get::<Caller>().map(|c| c.principal.actor()) else {
+    let Some(scope) = request.extensions().get::<Actor>().map(|actor| actor.actor()) else {
         return answer(route(request).await);
     };
     let (parts, body) = request.into_parts();

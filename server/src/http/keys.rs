@@ -5,9 +5,11 @@ use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, Page, RotateIn, UsageOut};
 
 use super::route::Route;
 use super::route::{schema, Op};
-use super::{AppState, Caller, Json, OptionalJson, PageQuery, Path, Query};
+use super::{AppState, Id, Json, OptionalJson, PageQuery, Query, Tenant};
+use crate::domain::auth::Actor;
 use crate::domain::auth::Scope;
 use crate::error::Result;
+use app::models::ApiKeyId;
 
 pub fn routes() -> Vec<Route> {
     const KEYS: &str = "API keys";
@@ -17,16 +19,25 @@ pub fn routes() -> Vec<Route> {
             KEYS,
             "Create a key; the plaintext `key` is in this answer only",
         )
+        .alias("/api/v1/keys")
+        .alias("/api/v1/api-keys")
+        .alias("/api/v1/integration/api-keys")
         .scope(Scope::KeysWrite)
         .body(schema::<ApiKeyIn>)
         .answers(201, Some(schema::<ApiKeyCreated>))
         .to(create),
         Op::get("/api/v1/tenants/{tenant_id}/api-keys", KEYS, "List keys (never the key or its hash)")
+            .alias("/api/v1/keys")
+            .alias("/api/v1/api-keys")
+            .alias("/api/v1/integration/api-keys")
             .scope(Scope::KeysRead)
             .paged()
             .answers(200, Some(schema::<Page<ApiKeyOut>>))
             .to(list),
         Op::get("/api/v1/tenants/{tenant_id}/api-keys/{id}", KEYS, "One key, with its status and last use")
+            .alias("/api/v1/keys/{id}")
+            .alias("/api/v1/api-keys/{id}")
+            .alias("/api/v1/integration/api-keys/{id}")
             .scope(Scope::KeysRead)
             .answers(200, Some(schema::<ApiKeyOut>))
             .to(one),
@@ -45,6 +56,9 @@ pub fn routes() -> Vec<Route> {
             KEYS,
             "Revoke: the key fails at once, on every instance within 1 s",
         )
+        .alias_as("delete", "/api/v1/keys/{id}")
+        .alias_as("delete", "/api/v1/api-keys/{id}")
+        .alias("/api/v1/integration/api-keys/{id}/revoke")
         .scope(Scope::KeysWrite)
         .answers(200, Some(schema::<ApiKeyOut>))
         .to(revoke),
@@ -59,51 +73,67 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-type Ids = Path<(String, String)>;
-
 async fn create(
     State(s): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
     Json(input): Json<ApiKeyIn>,
 ) -> Result<(StatusCode, Json<ApiKeyCreated>)> {
-    Ok((StatusCode::CREATED, Json(s.hub.create_key(&caller.principal, &tenant_id, input, caller.source_ip()).await?)))
+    Ok((StatusCode::CREATED, Json(s.hub.create_key(&who, &tenant_id, input).await?)))
 }
 
 async fn list(
     State(s): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<Page<ApiKeyOut>>> {
-    Ok(Json(s.hub.list_keys(&caller.principal, &tenant_id, q.cursor.as_deref(), q.limit).await?))
+    Ok(Json(s.hub.list_keys(&who, &tenant_id, q.cursor.as_deref(), q.limit).await?))
 }
 
-async fn one(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Ids) -> Result<Json<ApiKeyOut>> {
-    Ok(Json(s.hub.get_key(&caller.principal, &tenant_id, &id).await?))
+async fn one(
+    State(s): State<AppState>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<ApiKeyId>,
+) -> Result<Json<ApiKeyOut>> {
+    Ok(Json(s.hub.get_key(&who, &tenant_id, &id).await?))
 }
 
 async fn rotate(
     State(s): State<AppState>,
-    caller: Caller,
-    Path((tenant_id, id)): Ids,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<ApiKeyId>,
     OptionalJson(input): OptionalJson<RotateIn>,
 ) -> Result<(StatusCode, Json<ApiKeyCreated>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.hub.rotate_key(&caller.principal, &tenant_id, &id, input, caller.source_ip()).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(s.hub.rotate_key(&who, &tenant_id, &id, input).await?)))
 }
 
-async fn revoke(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Ids) -> Result<Json<ApiKeyOut>> {
-    Ok(Json(s.hub.revoke_key(&caller.principal, &tenant_id, &id, caller.source_ip()).await?))
+async fn revoke(
+    State(s): State<AppState>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<ApiKeyId>,
+) -> Result<Json<ApiKeyOut>> {
+    Ok(Json(s.hub.revoke_key(&who, &tenant_id, &id).await?))
 }
 
-async fn remove(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Ids) -> Result<StatusCode> {
-    s.hub.delete_key(&caller.principal, &tenant_id, &id, caller.source_ip()).await?;
+async fn remove(
+    State(s): State<AppState>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<ApiKeyId>,
+) -> Result<StatusCode> {
+    s.hub.delete_key(&who, &tenant_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn usage(State(s): State<AppState>, caller: Caller, Path((tenant_id, id)): Ids) -> Result<Json<UsageOut>> {
-    Ok(Json(s.hub.key_usage(&caller.principal, &tenant_id, &id).await?))
+async fn usage(
+    State(s): State<AppState>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<ApiKeyId>,
+) -> Result<Json<UsageOut>> {
+    Ok(Json(s.hub.key_usage(&who, &tenant_id, &id).await?))
 }

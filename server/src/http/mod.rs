@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod caller;
 mod connectors;
+mod cors;
 mod deliveries;
 mod echo;
 mod events;
@@ -26,7 +27,7 @@ use axum::Router;
 use leptos::config::LeptosOptions;
 
 pub use auth::{client_ip, over_https, Authenticate};
-pub use caller::Caller;
+pub use caller::{Id, Tenant, OWN_TENANT};
 pub use input::{Json, OptionalJson, PageQuery, Path, Query};
 
 use crate::delivery::Worker;
@@ -95,7 +96,7 @@ pub fn table() -> Vec<route::Route> {
 
 /// Every documented operation: the route table's.
 pub fn operations() -> Vec<route::Op> {
-    table().into_iter().map(|route| route.op).collect()
+    table().into_iter().flat_map(|route| route.op.at_each_path()).collect()
 }
 
 /// The OpenAPI document of the route table.
@@ -123,6 +124,19 @@ pub fn authenticate(router: Router, hub: Hub) -> Authenticate<Router> {
     tower::Layer::layer(&auth::AuthLayer(hub), router)
 }
 
+/// What the hub serves: the authenticated router, behind CORS for the REST API when
+/// `IH_CORS_ALLOWED_ORIGINS` is set (otherwise nothing more per request than before).
+pub type Service = tower::util::Either<cors::ApiCors<Authenticate<Router>>, Authenticate<Router>>;
+
+pub fn service(router: Router, hub: Hub) -> Service {
+    let origins = hub.config.cors_allowed_origins.clone();
+    let authenticated = authenticate(router, hub);
+    match origins {
+        Some(origins) => tower::util::Either::Left(cors::ApiCors::new(authenticated, &origins)),
+        None => tower::util::Either::Right(authenticated),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,13 +144,8 @@ mod tests {
     #[test]
     fn no_operation_is_declared_twice() {
         let mut seen = std::collections::HashSet::new();
-        for route in table() {
-            assert!(
-                seen.insert((route.op.method, route.op.path)),
-                "{} {} declared twice",
-                route.op.method,
-                route.op.path
-            );
+        for op in operations() {
+            assert!(seen.insert((op.method, op.path)), "{} {} declared twice (aliases included)", op.method, op.path);
         }
     }
 

@@ -67,6 +67,9 @@ fn header_components() -> Value {
         .into()
 }
 
+/// The tag of the aliases: one group of the reference lists every route whose tenant is the key's.
+const ALIAS_TAG: &str = "Integrator routes (tenant from the key)";
+
 fn path_parameters(path: &str) -> Vec<Value> {
     path.split('/')
         .filter_map(|part| part.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
@@ -124,6 +127,9 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
             (404, "not found, or another tenant's"),
         ]);
     }
+    if op.alias_of.is_some() && !op.path.contains("{tenant_id}") {
+        refusals.push((400, super::OWN_TENANT));
+    }
     refusals.extend(op.refusals.iter().copied());
     let mut descriptions: std::collections::BTreeMap<u16, Vec<&str>> = Default::default();
     for (status, description) in refusals {
@@ -142,6 +148,13 @@ fn operation(op: &Op, generator: &mut SchemaGenerator) -> Value {
         "parameters": parameters,
         "responses": responses,
     });
+    if let Some(main) = op.alias_of {
+        out["tags"] = json!([ALIAS_TAG]);
+        out["description"] = json!(format!(
+            "The same operation as `{} {main}`, at the path integrators of an earlier system use; the tenant is the calling key's.",
+            op.method.to_uppercase()
+        ));
+    }
     match op.auth {
         Auth::Public => out["security"] = json!([]),
         Auth::Operator => out["x-scope"] = json!("operator"),

@@ -69,6 +69,11 @@ pub struct Op {
     pub also: Option<u16>,
     pub response: Option<MakeSchema>,
     pub content_type: &'static str,
+    /// Other paths serving this same operation: the integrator routes whose tenant is the
+    /// calling key's (`/api/v1/events` for `/api/v1/tenants/{tenant_id}/events`).
+    pub aliases: Vec<(&'static str, &'static str)>,
+    /// Set on the copy of an operation documented at an alias: the path it is an alias of.
+    pub alias_of: Option<&'static str>,
 }
 
 impl Op {
@@ -86,6 +91,8 @@ impl Op {
             also: None,
             response: None,
             content_type: "application/json",
+            aliases: Vec::new(),
+            alias_of: None,
         }
     }
     pub fn get(path: &'static str, tag: &'static str, summary: &'static str) -> Op {
@@ -177,12 +184,51 @@ impl Op {
         self.content_type = content_type;
         self
     }
+    /// Serves the same operation at `path` too. The handlers read the tenant with the `Tenant`
+    /// extractor, so an alias without `{tenant_id}` acts on the calling key's tenant. Its other
+    /// parameters must keep their names (`{id}`).
+    pub fn alias(self, path: &'static str) -> Op {
+        let method = self.method;
+        self.alias_as(method, path)
+    }
+    /// An alias with another method: `DELETE /api/v1/keys/{id}` revokes, as the system it
+    /// replaces did, so it is an alias of `POST …/api-keys/{id}/revoke`.
+    pub fn alias_as(mut self, method: &'static str, path: &'static str) -> Op {
+        self.aliases.push((method, path));
+        self
+    }
+    /// The operation as documented at each of its paths: itself, then a copy per alias.
+    pub fn at_each_path(mut self) -> Vec<Op> {
+        let aliases = std::mem::take(&mut self.aliases);
+        let mut all = Vec::with_capacity(1 + aliases.len());
+        for (method, path) in aliases {
+            let mut copy = self.clone();
+            copy.method = method;
+            copy.path = path;
+            copy.alias_of = Some(self.path);
+            all.push(copy);
+        }
+        all.insert(0, self);
+        all
+    }
 }
 
-/// One operation: its documentation and the handler that serves it.
+/// One operation: its documentation and the handler that serves it (at its path and aliases).
 pub struct Route {
     pub op: Op,
-    handler: MethodRouter<AppState>,
+    /// The handler as served for one method (an alias may use another method).
+    serve: Box<dyn Fn(MethodFilter) -> MethodRouter<AppState>>,
+}
+
+fn method_filter(method: &str) -> MethodFilter {
+    match method {
+        "get" => MethodFilter::GET,
+        "post" => MethodFilter::POST,
+        "put" => MethodFilter::PUT,
+        "patch" => MethodFilter::PATCH,
+        "delete" => MethodFilter::DELETE,
+        other => unreachable!("Op has no constructor for {other}"),
+    }
 }
 
 impl Op {
@@ -192,21 +238,13 @@ impl Op {
         H: Handler<T, AppState>,
         T: 'static,
     {
-        let filter = match self.method {
-            "get" => MethodFilter::GET,
-            "post" => MethodFilter::POST,
-            "put" => MethodFilter::PUT,
-            "patch" => MethodFilter::PATCH,
-            "delete" => MethodFilter::DELETE,
-            other => unreachable!("Op has no constructor for {other}"),
-        };
-        Route { handler: axum::routing::on(filter, handler), op: self }
+        Route { serve: Box::new(move |filter| axum::routing::on(filter, handler.clone())), op: self }
     }
 }
 
 impl Route {
     /// Wraps this route's handler (a body limit, say).
-    pub fn layer<L>(mut self, layer: L) -> Route
+    pub fn layer<L>(self, layer: L) -> Route
     where
         L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
         L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
@@ -214,20 +252,25 @@ impl Route {
         <L::Service as tower::Service<axum::extract::Request>>::Error: Into<std::convert::Infallible> + 'static,
         <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
     {
-        self.handler = self.handler.layer(layer);
-        self
+        let serve = self.serve;
+        Route { op: self.op, serve: Box::new(move |filter| serve(filter).layer(layer.clone())) }
     }
 }
 
-/// The axum router of `routes`: the methods of one path are merged into one entry.
+/// The axum router of `routes`: each operation at its path and its aliases, the methods of one
+/// path merged into one entry (axum panics at start on a method served twice at one path).
 pub fn router(routes: Vec<Route>) -> Router<AppState> {
     let mut paths: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
     for route in routes {
-        let merged = match paths.remove(route.op.path) {
-            Some(methods) => methods.merge(route.handler),
-            None => route.handler,
-        };
-        paths.insert(route.op.path, merged);
+        let at = std::iter::once((route.op.method, route.op.path)).chain(route.op.aliases.iter().copied());
+        for (method, path) in at {
+            let handler = (route.serve)(method_filter(method));
+            let merged = match paths.remove(path) {
+                Some(methods) => methods.merge(handler),
+                None => handler,
+            };
+            paths.insert(path, merged);
+        }
     }
     paths.into_iter().fold(Router::new(), |router, (path, methods)| router.route(path, methods))
 }

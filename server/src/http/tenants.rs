@@ -6,7 +6,8 @@ use app::models::{Page, TenantIn, TenantOut, WhoAmIOut};
 
 use super::route::Route;
 use super::route::{schema, Auth, Op};
-use super::{json_bytes, AppState, Caller, Json, Path, Query};
+use super::{json_bytes, AppState, Json, Query, Tenant};
+use crate::domain::auth::Actor;
 use crate::error::Result;
 
 pub fn routes() -> Vec<Route> {
@@ -40,16 +41,16 @@ pub fn routes() -> Vec<Route> {
 /// Who the credential is: the operator, or a key with its tenant and scopes. No database work
 /// and no serialising: see `Principal::identity`. This is the route the authentication
 /// benchmark measures.
-async fn whoami(caller: Caller) -> Response {
-    json_bytes(caller.principal.identity())
+async fn whoami(who: Actor) -> Response {
+    json_bytes(who.identity())
 }
 
 async fn create(
     State(s): State<AppState>,
-    caller: Caller,
+    who: Actor,
     Json(input): Json<TenantIn>,
 ) -> Result<(StatusCode, Json<TenantOut>)> {
-    let tenant = s.hub.create_tenant(&caller.principal, input, caller.source_ip()).await?;
+    let tenant = s.hub.create_tenant(&who, input).await?;
     Ok((StatusCode::CREATED, Json(tenant)))
 }
 
@@ -63,23 +64,19 @@ struct TenantQuery {
     cursor: Option<String>,
 }
 
-async fn list(
-    State(s): State<AppState>,
-    caller: Caller,
-    Query(q): Query<TenantQuery>,
-) -> Result<Json<Page<TenantOut>>> {
-    Ok(Json(s.hub.list_tenants(&caller.principal, q.cursor.as_deref(), q.limit, q.name.as_deref()).await?))
+async fn list(State(s): State<AppState>, who: Actor, Query(q): Query<TenantQuery>) -> Result<Json<Page<TenantOut>>> {
+    Ok(Json(s.hub.list_tenants(&who, q.cursor.as_deref(), q.limit, q.name.as_deref()).await?))
 }
 
 async fn rename(
     State(s): State<AppState>,
-    caller: Caller,
-    Path(tenant_id): Path<String>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
     Json(input): Json<TenantIn>,
 ) -> Result<Json<TenantOut>> {
-    Ok(Json(s.hub.rename_tenant(&caller.principal, &tenant_id, input, caller.source_ip()).await?))
+    Ok(Json(s.hub.rename_tenant(&who, &tenant_id, input).await?))
 }
 
-async fn one(State(s): State<AppState>, caller: Caller, Path(tenant_id): Path<String>) -> Result<Json<TenantOut>> {
-    Ok(Json(s.hub.get_tenant(&caller.principal, &tenant_id).await?))
+async fn one(State(s): State<AppState>, who: Actor, Tenant(tenant_id): Tenant) -> Result<Json<TenantOut>> {
+    Ok(Json(s.hub.get_tenant(&who, &tenant_id).await?))
 }

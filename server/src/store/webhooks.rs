@@ -7,6 +7,8 @@ pub struct WebhookRow {
     pub id: String,
     pub tenant_id: String,
     pub url: String,
+    /// A display name; `None`: the URL is shown.
+    pub name: Option<String>,
     pub description: Option<String>,
     /// JSON array of event types.
     pub events: String,
@@ -47,17 +49,17 @@ pub const SLACK: &str = "slack";
 const COLUMNS: &str = "id, tenant_id, url, description, events, enabled, secret, previous_secret, \
     previous_secret_until, headers, max_attempts, backoff_base_seconds, timeout_seconds, \
     disabled_reason, consecutive_failures, created_at, updated_at, kind, channel, rate_limit_per_second, \
-    ordering, circuit_state, circuit_until, circuit_opens";
+    ordering, circuit_state, circuit_until, circuit_opens, name";
 
 pub async fn insert(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
-    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 24));
+    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 25));
     on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&w.id).bind(&w.tenant_id).bind(&w.url).bind(&w.description).bind(&w.events)
         .bind(w.enabled).bind(&w.secret).bind(&w.previous_secret).bind(w.previous_secret_until)
         .bind(&w.headers).bind(w.max_attempts).bind(w.backoff_base_seconds).bind(w.timeout_seconds)
         .bind(&w.disabled_reason).bind(w.consecutive_failures).bind(w.created_at).bind(w.updated_at)
         .bind(&w.kind).bind(&w.channel).bind(w.rate_limit_per_second)
-        .bind(&w.ordering).bind(&w.circuit_state).bind(w.circuit_until).bind(w.circuit_opens)
+        .bind(&w.ordering).bind(&w.circuit_state).bind(w.circuit_until).bind(w.circuit_opens).bind(&w.name)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -70,12 +72,12 @@ pub async fn update_settings(tx: &mut Tx, w: &WebhookRow) -> Result<Option<Webho
     let sql = format!(
         "UPDATE webhooks SET url = $2, description = $3, events = $4, headers = $5, max_attempts = $6, \
          backoff_base_seconds = $7, timeout_seconds = $8, rate_limit_per_second = $9, channel = $10, \
-         updated_at = $11, ordering = $13 WHERE id = $1 AND tenant_id = $12 AND deleted_at IS NULL RETURNING {COLUMNS}"
+         updated_at = $11, ordering = $13, name = $14 WHERE id = $1 AND tenant_id = $12 AND deleted_at IS NULL RETURNING {COLUMNS}"
     );
     Ok(on_tx!(tx, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(&w.id).bind(&w.url).bind(&w.description).bind(&w.events).bind(&w.headers)
         .bind(w.max_attempts).bind(w.backoff_base_seconds).bind(w.timeout_seconds).bind(w.rate_limit_per_second)
-        .bind(&w.channel).bind(w.updated_at).bind(&w.tenant_id).bind(&w.ordering)
+        .bind(&w.channel).bind(w.updated_at).bind(&w.tenant_id).bind(&w.ordering).bind(&w.name)
         .fetch_optional(conn).await)?)
 }
 

@@ -465,15 +465,15 @@ both!(an_idempotency_key_left_in_progress_is_taken_over_after_a_minute, |backend
 });
 both!(a_route_that_panics_frees_its_idempotency_key_for_the_retry, |backend: Backend| async move {
     use axum::response::IntoResponse;
-    use integrations_hub::domain::auth::Principal;
-    use integrations_hub::http::{idempotency, Caller};
+    use integrations_hub::domain::auth::{Actor, Principal};
+    use integrations_hub::http::idempotency;
     let app = TestApp::spawn(backend).await;
     let request = || {
         let mut request = axum::extract::Request::post("/api/v1/tenants")
             .header("idempotency-key", "panics-once")
             .body(axum::body::Body::from("{}"))
             .unwrap();
-        request.extensions_mut().insert(Caller { principal: Principal::Operator, ip: None });
+        request.extensions_mut().insert(Actor::new(Principal::Operator, None));
         request
     };
     let panics = |_| async {

@@ -9,6 +9,7 @@ mod delivery;
 mod echo;
 mod fairness;
 mod foundation;
+mod integrators;
 mod openapi;
 mod operations;
 mod pages;

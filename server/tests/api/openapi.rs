@@ -350,11 +350,7 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     let e = [("tenant_id", tid.as_str()), ("id", eid.as_str())];
     tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/events/{id}", &e, ""), None).await;
     tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/events/{id}/attempts", &e, ""), None).await;
-    tour.call(
-        at(Some(&key), "get", "/api/v1/admin/events/{event_id}/attempts", &[("event_id", eid.as_str())], ""),
-        None,
-    )
-    .await;
+    tour.call(at(Some(&key), "get", "/api/v1/admin/events/{id}/attempts", &[("id", eid.as_str())], ""), None).await;
     tour.call(at(op, "get", "/api/v1/event-types", &[], ""), None).await;
     tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/webhooks/{id}/deliveries", &w, ""), None).await;
     let log = tour
@@ -445,6 +441,49 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     assert_eq!(slack.posts().len(), 1);
     tour.call(at(op, "delete", "/api/v1/tenants/{tenant_id}/connectors/slack", &t, ""), None).await;
 
+    // The same operations at the integrator paths, whose tenant is the key's; and the new ones.
+    let kk = Some(key.as_str());
+    let put = json!({ "url": receiver.url, "events": ["new_lead"], "name": "tour, replaced" });
+    tour.call(at(op, "put", "/api/v1/tenants/{tenant_id}/webhooks/{id}", &w, ""), Some(put.clone())).await;
+    let lead = json!({ "id": "lead_1", "name": "Ada", "email": "ada@example.com" });
+    let update = json!({ "id": "lead_1", "name": "Ada", "email": "ada@example.com", "changes": { "stage": "won" } });
+    tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/events/leads", &t, ""), Some(lead.clone())).await;
+    tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/events/leads/updates", &t, ""), Some(update.clone())).await;
+    tour.call(at(kk, "post", "/api/v1/events/leads", &[], ""), Some(lead)).await;
+    tour.call(at(kk, "post", "/api/v1/events/leads/updates", &[], ""), Some(update)).await;
+    tour.call(at(kk, "get", "/api/v1/webhooks/deliveries", &[], "?status=pending"), None).await;
+    for base in ["/api/v1/keys", "/api/v1/api-keys", "/api/v1/integration/api-keys"] {
+        let made = tour.call(at(kk, "post", base, &[], ""), Some(json!({ "name": base, "role": "read_only" }))).await;
+        let id = text(&made, "id");
+        let one = format!("{base}/{{id}}");
+        tour.call(at(kk, "get", base, &[], ""), None).await;
+        tour.call(at(kk, "get", &one, &[("id", id.as_str())], ""), None).await;
+        match base {
+            "/api/v1/integration/api-keys" => {
+                tour.call(at(kk, "post", &format!("{one}/revoke"), &[("id", id.as_str())], ""), None).await
+            }
+            _ => tour.call(at(kk, "delete", &one, &[("id", id.as_str())], ""), None).await,
+        };
+    }
+    for base in ["/api/v1/webhooks", "/api/v1/integration/webhooks", "/api/v1/subscriptions"] {
+        let made = tour
+            .call(at(kk, "post", base, &[], ""), Some(json!({ "url": "https://example.com/a", "events": ["*"] })))
+            .await;
+        if base == "/api/v1/subscriptions" {
+            continue;
+        }
+        let id = text(&made, "id");
+        let one = format!("{base}/{{id}}");
+        let i = [("id", id.as_str())];
+        tour.call(at(kk, "get", base, &[], ""), None).await;
+        tour.call(at(kk, "get", &one, &i, ""), None).await;
+        tour.call(at(kk, "put", &one, &i, ""), Some(put.clone())).await;
+        if base == "/api/v1/webhooks" {
+            tour.call(at(kk, "patch", &one, &i, ""), Some(json!({ "name": "patched" }))).await;
+        }
+        tour.call(at(kk, "delete", &one, &i, ""), None).await;
+    }
+
     // Last, since it hides the endpoint the deliveries above used.
     tour.call(at(op, "delete", "/api/v1/tenants/{tenant_id}/webhooks/{id}", &w, ""), None).await;
     tour.assert_all_visited();
@@ -512,8 +551,8 @@ both!(every_refusal_the_api_gives_is_documented, |backend| async move {
     tour.refused(at(op, "get", "/api/v1/tenants/{tenant_id}", &other, ""), keep, 404).await;
     let event = |r: reqwest::RequestBuilder| r.json(&json!({ "event_type": "new_lead", "payload": {} }));
     tour.refused(at(op, "post", "/api/v1/events", &[], ""), event, 400).await;
-    let attempts = "/api/v1/admin/events/{event_id}/attempts";
-    tour.refused(at(op, "get", attempts, &[("event_id", "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV")], ""), keep, 400).await;
+    let attempts = "/api/v1/admin/events/{id}/attempts";
+    tour.refused(at(op, "get", attempts, &[("id", "evt_01ARZ3NDEKTSV4RRFFQ69G5FAV")], ""), keep, 400).await;
     // Over a key's rate limit: a 429 with its rate-limit headers and Retry-After.
     let (_, limited) = app
         .post(
@@ -669,18 +708,29 @@ both!(every_operation_refuses_a_key_without_its_documented_scope, |backend: Back
         }
         let id = match () {
             _ if path.contains("/webhooks/{id}") => hook["id"].as_str().unwrap().to_string(),
-            _ if path.contains("/api-keys/{id}") => key["id"].as_str().unwrap().to_string(),
+            _ if path.contains("/api-keys/{id}") || path.contains("/keys/{id}") => {
+                key["id"].as_str().unwrap().to_string()
+            }
+            _ if path.contains("/events/{id}") => event["id"].as_str().unwrap().to_string(),
             _ => delivery.clone(),
         };
         path = path.replace("{id}", &id);
         let method = Method::from_bytes(op.method.to_uppercase().as_bytes()).unwrap();
         // A body the operation can read, so that its scope, not its input, decides.
         let body = match (op.method, op.path) {
-            (_, p) if p.ends_with("/webhooks") || p == "/api/v1/subscriptions" => {
+            (m, p)
+                if p.ends_with("/webhooks")
+                    || p == "/api/v1/subscriptions"
+                    || (m == "put" && p.contains("/webhooks/")) =>
+            {
                 Some(json!({ "url": "https://example.com/x", "events": ["*"] }))
             }
             (_, p) if p.ends_with("/events") => Some(json!({ "event_type": "new_lead", "payload": {} })),
-            (_, p) if p.ends_with("/api-keys") => Some(json!({ "name": "x" })),
+            (_, p) if p.ends_with("/api-keys") || p.ends_with("/keys") => Some(json!({ "name": "x" })),
+            (_, p) if p.ends_with("/leads") => Some(json!({ "id": 7, "name": "Ada", "email": "ada@example.com" })),
+            (_, p) if p.ends_with("/leads/updates") => {
+                Some(json!({ "id": 7, "name": "Ada", "email": "ada@example.com", "changes": { "stage": "won" } }))
+            }
             _ if op.body.is_some() => Some(json!({})),
             _ => None,
         };

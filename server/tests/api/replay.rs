@@ -149,7 +149,13 @@ both!(the_seed_integrator_routes_take_the_tenant_from_the_key, |backend: Backend
             "webhook.disabled",
             "delivery.dead_lettered",
             "webhook.circuit_opened",
-            "webhook.circuit_closed"
+            "webhook.circuit_closed",
+            "webhook.created",
+            "webhook.updated",
+            "webhook.deleted",
+            "api_key.created",
+            "api_key.revoked",
+            "api_key.rotated"
         ])
     );
 });
@@ -180,12 +186,22 @@ both!(during_a_secret_rotation_both_signatures_are_sent, |backend: Backend| asyn
     let ts: i64 = got.headers["webhook-timestamp"].to_str().unwrap().parse().unwrap();
     assert!(signing::verify_standard(&[&old], id, ts, got.body.as_bytes(), &header));
     assert!(signing::verify_standard(&[&new], id, ts, got.body.as_bytes(), &header));
+    // The classic header carries one signature: the previous secret's through the grace period
+    // (receivers using the classic check keep verifying), the new one's in `-Next` beside it.
+    let classic = |secret: &str, got: &crate::helpers::Received| {
+        let ts: i64 = got.headers["x-webhook-timestamp"].to_str().unwrap().parse().unwrap();
+        signing::classic_signature(secret, ts, got.body.as_bytes())
+    };
+    assert_eq!(got.headers["x-webhook-signature"].to_str().unwrap(), classic(&old, &got));
+    assert_eq!(got.headers["x-webhook-signature-next"].to_str().unwrap(), classic(&new, &got));
     // Without grace, only the new secret signs.
-    app.post(&format!("{path}/rotate-secret"), json!({ "grace_period_seconds": 0 })).await;
+    let (_, newest) = app.post(&format!("{path}/rotate-secret"), json!({ "grace_period_seconds": 0 })).await;
     app.publish(&tenant, "new_lead", json!({})).await;
     app.drain().await;
     let got = receiver.wait_for(2).await.remove(1);
     assert_eq!(got.headers["webhook-signature"].to_str().unwrap().split(' ').count(), 1);
+    assert_eq!(got.headers["x-webhook-signature"].to_str().unwrap(), classic(newest["secret"].as_str().unwrap(), &got));
+    assert!(got.headers.get("x-webhook-signature-next").is_none(), "no rotation under way: no next signature");
 });
 
 both!(two_secret_rotations_at_once_chain_and_neither_secret_is_lost, |backend: Backend| async move {
