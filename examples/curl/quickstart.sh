@@ -27,6 +27,7 @@ hmac_sha256() { openssl dgst -sha256 -mac HMAC -macopt "hexkey:$1" -binary; } # 
 fresh() { local age=$(($(date +%s) - $1)); [ "${age#-}" -le "$tolerance" ]; }
 
 tenant=$(api GET /api/v1/whoami | jq -r .tenant_id)
+[ "$tenant" != null ] || { echo "IH_API_KEY must be a tenant's API key, not the operator token" >&2; exit 1; }
 echo_url=$(api GET "/api/v1/tenants/$tenant/echo" | jq -r .url)
 
 # The key-scoped route: the endpoint belongs to the key's tenant. The hub generates a `whsec_`
