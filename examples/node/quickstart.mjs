@@ -16,7 +16,7 @@ async function api(method, path, body) {
     method,
     headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  }).catch((e) => { throw new Error(`cannot reach the hub at ${HUB}: ${e.cause?.message ?? e.message}`); });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : null;
