@@ -87,3 +87,12 @@ if [ -n "$browser_pid" ]; then
   cat "$browser_log"
   rm -f "$browser_log"
 fi
+
+# promtool checks and unit-tests the Prometheus alert rules (scripts/check-monitoring.sh). After
+# the background job, which may hold apt's lock; the package lists it fetched serve here too, and
+# they are fetched when missing or stale. Without recommends: not the node exporter and its timers.
+if ! command -v promtool >/dev/null; then
+  step "installing Debian's prometheus package (promtool)"
+  apt_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+  apt_install 2>/dev/null || { apt-get update -qq && apt_install; }
+fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: unit and integration tests on SQLite, the same integration tests on
 # PostgreSQL when IH_TEST_DATABASE_URL is set (CI sets it; an unreachable server fails the
-# run), a fuzz of the REST API against its OpenAPI document, then the examples (examples/) and the
-# Playwright tests in Debian's Chromium against a freshly built hub.
+# run), a fuzz of the REST API against its OpenAPI document, the alert rules and the Grafana
+# dashboard against the built hub's /metrics, the examples (examples/) against a live hub, then
+# the Playwright tests in Debian's Chromium against a freshly built hub.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -27,6 +28,9 @@ scripts/fuzz-api.sh
 
 echo "==> building the hub and its wasm UI"
 cargo leptos build
+
+echo "==> monitoring: alert rules and dashboard against /metrics"
+scripts/check-monitoring.sh
 
 echo "==> the examples against a live hub"
 scripts/examples.sh
