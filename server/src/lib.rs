@@ -3,6 +3,7 @@
 //! `main.rs` only starts things; [`build`] wires the pieces so tests can run a whole hub on
 //! port 0 with their own database.
 
+pub mod client;
 pub mod config;
 pub mod crypto;
 pub mod delivery;
@@ -15,6 +16,7 @@ pub mod scratch;
 pub mod secret;
 pub mod signing;
 pub mod ssrf;
+pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod time;

@@ -19,7 +19,7 @@ use crate::domain::deliveries::DeliveryQuery;
 use crate::domain::sessions::SessionRow;
 use crate::domain::{every_page, Hub};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::state::AppState;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let admin = Admin(Arc::new(UiPort(state.hub.clone(), state.worker.clone())));
@@ -82,10 +82,10 @@ async fn client(
     next: Next,
 ) -> axum::response::Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    if let Some(ip) = crate::http::client_ip(&state.hub, request.headers(), peer) {
+    if let Some(ip) = crate::client::client_ip(&state.hub, request.headers(), peer) {
         request.extensions_mut().insert(ClientIp(ip));
     }
-    if crate::http::over_https(&state.hub, request.headers(), peer) {
+    if crate::client::over_https(&state.hub, request.headers(), peer) {
         request.extensions_mut().insert(OverHttps);
     }
     next.run(request).await
@@ -143,7 +143,7 @@ async fn problem_status(request: Request, next: Next) -> axum::response::Respons
 /// closes, so an open tab stops following the hub and tells its admin to sign in again.
 async fn live(
     axum::extract::State(state): axum::extract::State<AppState>,
-    crate::http::Query(query): crate::http::Query<LiveQuery>,
+    axum::extract::Query(query): axum::extract::Query<LiveQuery>,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     use axum::response::sse::{Event, KeepAlive, Sse};

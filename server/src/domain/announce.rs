@@ -1,7 +1,7 @@
 //! Domain events: what changed in a tenant's configuration (`webhook.created`, `api_key.revoked`,
 //! …), published through the same engine as the hub's operational events. They are stored in the
 //! change's own transaction, so an event exists exactly when its change does, and go only to
-//! endpoints that name them (`*` does not cover them; see `webhooks::subscribes`). Their payloads
+//! endpoints that name them (`*` does not cover them; see `subscriptions::subscribes`). Their payloads
 //! never carry a secret or a key.
 
 use crate::error::Result;
@@ -18,7 +18,7 @@ pub async fn announce(tx: &mut Tx, tenant_id: &str, event_type: &str, data: serd
     // Most changes have no subscriber: then nothing is stored (no event row for each change).
     let endpoints = crate::store::webhooks::enabled_filters(tx, tenant_id).await?;
     let wanted = endpoints.iter().any(|(_, filters)| {
-        super::webhooks::subscribes(&serde_json::from_str::<Vec<String>>(filters).unwrap_or_default(), event_type)
+        super::subscriptions::subscribes(&serde_json::from_str::<Vec<String>>(filters).unwrap_or_default(), event_type)
     });
     if !wanted {
         return Ok(false);

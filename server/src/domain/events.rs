@@ -12,7 +12,7 @@ impl Hub {
     pub async fn publish_event(&self, who: &Actor, tenant_id: &TenantId, input: EventIn) -> Result<EventAccepted> {
         who.authorize(tenant_id, Scope::EventsPublish)?;
         let event_type = input.event_type.trim();
-        if super::webhooks::is_operational(event_type) {
+        if super::subscriptions::is_operational(event_type) {
             return Err(Error::field("event_type", format!("{event_type} is published by the hub itself")));
         }
         if !valid_event_type(event_type) {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use crate::domain::webhooks::subscribes;
+use crate::domain::subscriptions::subscribes;
 use crate::error::{Error, Result};
 use crate::store::deliveries::NewDelivery;
 use crate::store::events::EventRow;

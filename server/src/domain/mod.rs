@@ -18,6 +18,7 @@ pub mod ratelimit;
 pub mod retention;
 pub mod sessions;
 pub mod stats;
+pub mod subscriptions;
 pub mod tenants;
 pub mod webhooks;
 

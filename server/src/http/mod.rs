@@ -18,38 +18,18 @@ mod system;
 mod tenants;
 mod webhooks;
 
-use std::sync::Arc;
-
 use axum::body::{Body, Bytes};
-use axum::extract::FromRef;
 use axum::response::Response;
 use axum::Router;
-use leptos::config::LeptosOptions;
 
-pub use auth::{client_ip, over_https, Authenticate};
+pub use crate::client::{client_ip, over_https};
+pub use crate::state::AppState;
+pub use auth::Authenticate;
 pub use caller::{Id, Tenant, OWN_TENANT};
 pub use input::{Json, OptionalJson, PageQuery, Path, Query};
 
-use crate::delivery::Worker;
 use crate::domain::Hub;
 use crate::error::Error;
-
-/// axum clones it for every handler call, so every field is one `Arc`: the
-/// Leptos options alone are a dozen strings, which only the UI's routes need.
-#[derive(Clone)]
-pub struct AppState {
-    pub hub: Hub,
-    pub worker: Arc<Worker>,
-    pub leptos: Arc<LeptosOptions>,
-    /// The OpenAPI document, serialised once at start.
-    pub openapi: Bytes,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        LeptosOptions::clone(&state.leptos)
-    }
-}
 
 impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
     fn into_response(self) -> Response {
