@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod input;
 pub mod metrics;
 pub mod scratch;
 pub mod secret;

@@ -143,7 +143,7 @@ async fn problem_status(request: Request, next: Next) -> axum::response::Respons
 /// closes, so an open tab stops following the hub and tells its admin to sign in again.
 async fn live(
     axum::extract::State(state): axum::extract::State<AppState>,
-    axum::extract::Query(query): axum::extract::Query<LiveQuery>,
+    crate::input::Query(query): crate::input::Query<LiveQuery>,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     use axum::response::sse::{Event, KeepAlive, Sse};

@@ -4,6 +4,8 @@
 //! endpoints that name them (`*` does not cover them; see `subscriptions::subscribes`). Their payloads
 //! never carry a secret or a key.
 
+use app::models::TenantId;
+
 use crate::error::Result;
 use crate::store::events::EventRow;
 use crate::store::Tx;
@@ -13,7 +15,7 @@ use super::Hub;
 
 /// Stores `event_type` with `data` and its deliveries in `tx`; true when some endpoint takes it
 /// (then the worker should be woken once the transaction commits: [`Hub::announced`]).
-pub async fn announce(tx: &mut Tx, tenant_id: &str, event_type: &str, data: serde_json::Value) -> Result<bool> {
+pub async fn announce(tx: &mut Tx, tenant_id: &TenantId, event_type: &str, data: serde_json::Value) -> Result<bool> {
     debug_assert!(app::models::OPERATIONAL_EVENT_TYPES.contains(&event_type), "{event_type} is not in the catalogue");
     // Most changes have no subscriber: then nothing is stored (no event row for each change).
     let endpoints = crate::store::webhooks::enabled_filters(tx, tenant_id).await?;

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
-use app::models::{TenantId, TypedId, WhoAmIOut};
+use app::models::{ApiKeyId, TenantId, TypedId, WhoAmIOut};
 use sha2::{Digest, Sha256};
 
 use super::key_token::{parse_cidr, ApiKeyToken};
@@ -296,7 +296,8 @@ impl Hub {
                 _ => Err(Error::Unauthorized),
             };
         };
-        let row = store::api_keys::get(&self.db, tenant_id, &session.actor).await?.ok_or(Error::Unauthorized)?;
+        let (tenant_id, key_id) = (TenantId::from(tenant_id.to_string()), ApiKeyId::from(session.actor.clone()));
+        let row = store::api_keys::get(&self.db, &tenant_id, &key_id).await?.ok_or(Error::Unauthorized)?;
         let key = key_principal(row);
         if key.revoked || key.expires_at.is_some_and(|at| at <= time::now_ms()) {
             return Err(Error::Unauthorized);

@@ -73,7 +73,7 @@ impl Hub {
         }
     }
 
-    async fn slack_row(&self, tenant_id: &str) -> Result<WebhookRow> {
+    async fn slack_row(&self, tenant_id: &TenantId) -> Result<WebhookRow> {
         store::found(store::webhooks::connector(&self.db, tenant_id, SLACK).await?, "slack connector")
     }
 

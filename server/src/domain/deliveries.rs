@@ -142,7 +142,9 @@ impl Hub {
         let mut replayed_from = Vec::new();
         let mut parent = row.replay_of.clone();
         while let Some(id) = parent.take().filter(|_| replayed_from.len() < 100) {
-            parent = store::deliveries::get(&self.db, tenant_id, &id).await?.and_then(|d| d.replay_of);
+            parent = store::deliveries::get(&self.db, tenant_id, &DeliveryId::from(id.clone()))
+                .await?
+                .and_then(|d| d.replay_of);
             replayed_from.insert(0, id);
         }
         Ok(DeliveryWithAttempts {
@@ -220,7 +222,12 @@ impl Hub {
         })
     }
 
-    async fn replay_rows(&self, who: &Actor, tenant_id: &str, originals: Vec<DeliveryRow>) -> Result<Vec<DeliveryOut>> {
+    async fn replay_rows(
+        &self,
+        who: &Actor,
+        tenant_id: &TenantId,
+        originals: Vec<DeliveryRow>,
+    ) -> Result<Vec<DeliveryOut>> {
         let now = time::now_ms();
         let new: Vec<NewDelivery> = originals
             .iter()
@@ -244,7 +251,7 @@ impl Hub {
         let mut out = Vec::with_capacity(new.len());
         for d in new {
             out.push(delivery_out(store::found(
-                store::deliveries::get(&self.db, tenant_id, &d.id).await?,
+                store::deliveries::get(&self.db, tenant_id, &DeliveryId::from(d.id.clone())).await?,
                 "delivery",
             )?));
         }

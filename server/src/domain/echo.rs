@@ -29,7 +29,7 @@ impl Hub {
     /// Records a request the echo inspector received; answers whether its signature verified.
     pub async fn receive_echo(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         path: &str,
         headers: &http::HeaderMap,
         body: &[u8],
@@ -60,13 +60,13 @@ impl Hub {
             received_at: time::now_ms(),
         };
         store::echo::insert(&self.db, &row).await?;
-        self.changes.changed([tenant_id]);
+        self.changes.changed([tenant_id.as_str()]);
         Ok(verified)
     }
 
     /// The secrets (current, and previous during a rotation's grace) of the tenant's endpoints
     /// that point at this echo path.
-    async fn echo_secrets(&self, tenant_id: &str, path: &str) -> Result<Vec<String>> {
+    async fn echo_secrets(&self, tenant_id: &TenantId, path: &str) -> Result<Vec<String>> {
         let now = time::now_ms();
         let webhooks = store::webhooks::list(&self.db, tenant_id, None, 500).await?;
         Ok(webhooks

@@ -58,8 +58,8 @@ impl Hub {
     }
 
     /// Tenants are never deleted, so a tenant seen once needs no second look-up.
-    pub(crate) async fn ensure_tenant_exists(&self, tenant_id: &str) -> Result<()> {
-        if self.known_tenants.lock().expect("not poisoned").contains(tenant_id) {
+    pub(crate) async fn ensure_tenant_exists(&self, tenant_id: &TenantId) -> Result<()> {
+        if self.known_tenants.lock().expect("not poisoned").contains(tenant_id.as_str()) {
             return Ok(());
         }
         store::found(store::tenants::get(&self.db, tenant_id).await?, "tenant")?;

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Notify};
 
+use app::models::TenantId;
+
 use crate::domain::subscriptions::subscribes;
 use crate::error::{Error, Result};
 use crate::store::deliveries::NewDelivery;
@@ -93,7 +95,7 @@ pub async fn store_with_fan_out(tx: &mut store::Tx, events: &[&EventRow]) -> Res
     let mut fanned_out: HashMap<String, Vec<String>> = HashMap::new();
     for event in events {
         if !filters.contains_key(event.tenant_id.as_str()) {
-            let endpoints = store::webhooks::enabled_filters(tx, &event.tenant_id)
+            let endpoints = store::webhooks::enabled_filters(tx, &TenantId::from(event.tenant_id.clone()))
                 .await?
                 .into_iter()
                 .map(|(id, events)| (id, serde_json::from_str(&events).unwrap_or_default()))

@@ -171,7 +171,7 @@ impl Hub {
         Ok(key_out(self.key_row(tenant_id, id).await?))
     }
 
-    async fn key_row(&self, tenant_id: &str, id: &str) -> Result<ApiKeyRow> {
+    async fn key_row(&self, tenant_id: &TenantId, id: &ApiKeyId) -> Result<ApiKeyRow> {
         store::found(store::api_keys::get(&self.db, tenant_id, id).await?, "api key")
     }
 
@@ -237,7 +237,7 @@ impl Hub {
         self.end_key(who, tenant_id, id, "api_key.deleted").await.map(|_| ())
     }
 
-    async fn end_key(&self, who: &Actor, tenant_id: &str, id: &str, action: &str) -> Result<ApiKeyOut> {
+    async fn end_key(&self, who: &Actor, tenant_id: &TenantId, id: &ApiKeyId, action: &str) -> Result<ApiKeyOut> {
         who.authorize(tenant_id, Scope::KeysWrite)?;
         let now = time::now_ms();
         let mut tx = self.db.begin().await?;

@@ -294,7 +294,7 @@ impl Hub {
         self.webhook_out(self.webhook_row(tenant_id, id).await?)
     }
 
-    async fn webhook_row(&self, tenant_id: &str, id: &str) -> Result<WebhookRow> {
+    async fn webhook_row(&self, tenant_id: &TenantId, id: &WebhookId) -> Result<WebhookRow> {
         store::found(store::webhooks::get(&self.db, tenant_id, id).await?, "webhook")
     }
 
@@ -382,7 +382,7 @@ impl Hub {
         row.rate_limit_per_second = input.rate_limit_per_second;
         row.ordering = input.ordering.unwrap_or_default().as_str().into();
         row.updated_at = time::now_ms();
-        let (tenant_id, id) = (row.tenant_id.clone(), row.id.clone());
+        let (tenant_id, id) = (TenantId::from(row.tenant_id.clone()), WebhookId::from(row.id.clone()));
         let mut tx = self.db.begin().await?;
         if let Some(enabled) = enabled {
             store::webhooks::set_enabled(&mut tx, &tenant_id, &id, enabled, row.updated_at).await?;

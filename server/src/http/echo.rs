@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, Uri};
 
 use super::route::Route;
 use super::route::{schema, Auth, Op};
-use super::{AppState, Json, Path, Tenant};
+use super::{AppState, Json, Tenant};
 use crate::domain::auth::Actor;
 use crate::domain::auth::Scope;
 use crate::error::Result;
@@ -37,7 +37,7 @@ pub fn routes() -> Vec<Route> {
 
 async fn receive(
     State(s): State<AppState>,
-    Path((tenant_id, _name)): Path<(String, String)>,
+    Tenant(tenant_id): Tenant,
     uri: Uri,
     headers: HeaderMap,
     body: axum::body::Bytes,

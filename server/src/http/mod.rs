@@ -9,7 +9,7 @@ mod deliveries;
 mod echo;
 mod events;
 pub mod idempotency;
-mod input;
+
 mod keys;
 pub mod openapi;
 mod replay;
@@ -23,10 +23,10 @@ use axum::response::Response;
 use axum::Router;
 
 pub use crate::client::{client_ip, over_https};
+pub use crate::input::{Json, OptionalJson, PageQuery, Path, Query};
 pub use crate::state::AppState;
 pub use auth::Authenticate;
 pub use caller::{Id, Tenant, OWN_TENANT};
-pub use input::{Json, OptionalJson, PageQuery, Path, Query};
 
 use crate::domain::Hub;
 use crate::error::Error;

@@ -1,6 +1,7 @@
 use super::{Db, Tx};
 use crate::error::Result;
 use crate::{on_db, on_tx};
+use app::models::{ApiKeyId, TenantId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiKeyRow {
@@ -42,19 +43,19 @@ pub async fn by_hash(db: &Db, key_hash: &str) -> Result<Option<ApiKeyRow>> {
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(key_hash).fetch_optional(pool).await)?)
 }
 
-pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<ApiKeyRow>> {
+pub async fn get(db: &Db, tenant_id: &TenantId, id: &ApiKeyId) -> Result<Option<ApiKeyRow>> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL");
     Ok(
-        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id).bind(id).fetch_optional(pool).await)?,
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id.as_str()).bind(id.as_str()).fetch_optional(pool).await)?,
     )
 }
 
-pub async fn list(db: &Db, tenant_id: &str, cursor: Option<&str>, limit: i64) -> Result<Vec<ApiKeyRow>> {
+pub async fn list(db: &Db, tenant_id: &TenantId, cursor: Option<&str>, limit: i64) -> Result<Vec<ApiKeyRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3"
     );
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(tenant_id).bind(cursor.unwrap_or("")).bind(limit).fetch_all(pool).await)?)
+        .bind(tenant_id.as_str()).bind(cursor.unwrap_or("")).bind(limit).fetch_all(pool).await)?)
 }
 
 /// Records a rotation: the key's successor, and its expiry brought forward to the grace period's
@@ -63,7 +64,7 @@ pub async fn list(db: &Db, tenant_id: &str, cursor: Option<&str>, limit: i64) ->
 /// whether it was.
 pub async fn mark_rotated(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     id: &str,
     grace_end: i64,
     successor: &str,
@@ -74,7 +75,7 @@ pub async fn mark_rotated(
          expires_at = CASE WHEN expires_at IS NULL OR expires_at > $3 THEN $3 ELSE expires_at END \
          WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND revoked_at IS NULL AND rotated_to IS NULL \
          AND (expires_at IS NULL OR expires_at > $5)")
-        .bind(tenant_id).bind(id).bind(grace_end).bind(successor).bind(now)
+        .bind(tenant_id.as_str()).bind(id).bind(grace_end).bind(successor).bind(now)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
@@ -82,14 +83,14 @@ pub async fn mark_rotated(
 /// Revokes a key (an earlier revocation keeps its time) and, with `delete`, deletes it. Only
 /// those columns are written, so a rotation committed meanwhile keeps its successor and grace.
 /// `None` when there is no such key.
-pub async fn end(tx: &mut Tx, tenant_id: &str, id: &str, delete: bool, now: i64) -> Result<Option<ApiKeyRow>> {
+pub async fn end(tx: &mut Tx, tenant_id: &TenantId, id: &str, delete: bool, now: i64) -> Result<Option<ApiKeyRow>> {
     let sql = format!(
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3), updated_at = $3, \
          deleted_at = CASE WHEN $4 THEN $3 ELSE NULL END \
          WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING {COLUMNS}"
     );
     Ok(on_tx!(tx, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(tenant_id).bind(id).bind(now).bind(delete).fetch_optional(conn).await)?)
+        .bind(tenant_id.as_str()).bind(id).bind(now).bind(delete).fetch_optional(conn).await)?)
 }
 
 /// Adds counted requests and moves `last_used_at` forward, for many keys in one transaction.

@@ -1,6 +1,7 @@
 use super::{Db, Tx};
 use crate::error::Result;
 use crate::{on_db, on_tx};
+use app::models::TenantId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditRow {
@@ -60,7 +61,7 @@ pub struct Filter<'a> {
 /// One statement for every combination of filters: an unset filter compares with itself.
 pub async fn list(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     filter: &Filter<'_>,
     newest_first: bool,
     cursor: Option<&str>,
@@ -78,7 +79,7 @@ pub async fn list(
          ORDER BY id {order} LIMIT $8"
     );
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(tenant_id).bind(cursor).bind(filter.actor).bind(filter.action).bind(filter.target)
+        .bind(tenant_id.as_str()).bind(cursor).bind(filter.actor).bind(filter.action).bind(filter.target)
         .bind(filter.since.unwrap_or(i64::MIN)).bind(filter.until.unwrap_or(i64::MAX)).bind(limit)
         .fetch_all(pool).await)?)
 }

@@ -5,6 +5,7 @@
 use super::{Db, Tx};
 use crate::error::Result;
 use crate::{on_db, on_tx};
+use app::models::{DeliveryId, TenantId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeliveryRow {
@@ -366,7 +367,7 @@ enum Bind {
 /// Newest first; the cursor is the last id seen.
 pub async fn list(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     filter: &Filter,
     cursor: Option<&str>,
     limit: i64,
@@ -412,10 +413,10 @@ pub async fn list(
     })?)
 }
 
-pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<DeliveryRow>> {
+pub async fn get(db: &Db, tenant_id: &TenantId, id: &DeliveryId) -> Result<Option<DeliveryRow>> {
     let sql = format!("SELECT {COLUMNS} FROM deliveries WHERE tenant_id = $1 AND id = $2");
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(tenant_id).bind(id).fetch_optional(pool).await)?)
+        .bind(tenant_id.as_str()).bind(id.as_str()).fetch_optional(pool).await)?)
 }
 
 /// Every attempt of the given deliveries, oldest first.
@@ -465,11 +466,11 @@ pub async fn claim_one(db: &Db, worker: &str, id: &str, now: i64, lease_until: i
 
 /// Makes a waiting delivery (pending, or failed and waiting for its retry) due now; false when
 /// it is in no such state, a worker having claimed it meanwhile, say.
-pub async fn make_due(tx: &mut Tx, tenant_id: &str, id: &str, now: i64) -> Result<bool> {
+pub async fn make_due(tx: &mut Tx, tenant_id: &TenantId, id: &str, now: i64) -> Result<bool> {
     let done = on_tx!(tx, conn => sqlx::query(
         "UPDATE deliveries SET next_attempt_at = $3, updated_at = $3 \
          WHERE tenant_id = $1 AND id = $2 AND status IN ('pending', 'failed')")
-        .bind(tenant_id).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+        .bind(tenant_id.as_str()).bind(id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
 

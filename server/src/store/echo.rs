@@ -3,6 +3,7 @@
 use super::Db;
 use crate::error::Result;
 use crate::on_db;
+use app::models::TenantId;
 
 /// How many received requests a tenant's inspector keeps.
 pub const KEEP: i64 = 100;
@@ -36,9 +37,9 @@ pub async fn insert(db: &Db, row: &EchoRow) -> Result<()> {
 }
 
 /// The newest requests first.
-pub async fn list(db: &Db, tenant_id: &str, limit: i64) -> Result<Vec<EchoRow>> {
+pub async fn list(db: &Db, tenant_id: &TenantId, limit: i64) -> Result<Vec<EchoRow>> {
     Ok(on_db!(db, pool => sqlx::query_as(
         "SELECT id, tenant_id, path, headers, body, signature_verified, received_at FROM echo_requests \
          WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2")
-        .bind(tenant_id).bind(limit).fetch_all(pool).await)?)
+        .bind(tenant_id.as_str()).bind(limit).fetch_all(pool).await)?)
 }

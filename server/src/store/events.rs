@@ -1,6 +1,7 @@
 use super::{Db, Tx};
 use crate::error::Result;
 use crate::{on_db, on_tx};
+use app::models::{EventId, TenantId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
@@ -44,16 +45,16 @@ pub async fn insert_many(tx: &mut Tx, rows: &[EventRow]) -> Result<()> {
     Ok(())
 }
 
-pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<EventRow>> {
+pub async fn get(db: &Db, tenant_id: &TenantId, id: &EventId) -> Result<Option<EventRow>> {
     Ok(on_db!(db, pool => sqlx::query_as(
         "SELECT id, tenant_id, event_type, payload, created_at FROM events WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id).bind(id).fetch_optional(pool).await)?)
+        .bind(tenant_id.as_str()).bind(id.as_str()).fetch_optional(pool).await)?)
 }
 
 /// The event types a tenant has published.
-pub async fn types_used(db: &Db, tenant_id: &str) -> Result<Vec<String>> {
+pub async fn types_used(db: &Db, tenant_id: &TenantId) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = on_db!(db, pool => sqlx::query_as(
         "SELECT DISTINCT event_type FROM events WHERE tenant_id = $1 ORDER BY event_type LIMIT 200")
-        .bind(tenant_id).fetch_all(pool).await)?;
+        .bind(tenant_id.as_str()).fetch_all(pool).await)?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }

@@ -5,6 +5,7 @@
 use super::Tx;
 use crate::error::Result;
 use crate::{on_db, on_tx};
+use app::models::TenantId;
 
 use super::Db;
 
@@ -49,8 +50,8 @@ pub async fn add(tx: &mut Tx, counts: &std::collections::BTreeMap<Key, i64>) -> 
 }
 
 /// Every counter of the tenant from `since` (an hour start) on.
-pub async fn since(db: &Db, tenant_id: &str, since: i64) -> Result<Vec<CounterRow>> {
+pub async fn since(db: &Db, tenant_id: &TenantId, since: i64) -> Result<Vec<CounterRow>> {
     Ok(on_db!(db, pool => sqlx::query_as(
         "SELECT webhook_id, hour, metric, count FROM stats_hourly WHERE tenant_id = $1 AND hour >= $2")
-        .bind(tenant_id).bind(since).fetch_all(pool).await)?)
+        .bind(tenant_id.as_str()).bind(since).fetch_all(pool).await)?)
 }

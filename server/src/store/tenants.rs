@@ -1,6 +1,7 @@
 use super::{Db, Tx};
 use crate::error::Result;
 use crate::{on_db, on_tx};
+use app::models::TenantId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TenantRow {
@@ -22,9 +23,9 @@ pub async fn rename(tx: &mut Tx, id: &str, name: &str) -> Result<bool> {
     Ok(done == 1)
 }
 
-pub async fn get(db: &Db, id: &str) -> Result<Option<TenantRow>> {
+pub async fn get(db: &Db, id: &TenantId) -> Result<Option<TenantRow>> {
     Ok(on_db!(db, pool => sqlx::query_as("SELECT id, name, created_at FROM tenants WHERE id = $1")
-        .bind(id).fetch_optional(pool).await)?)
+        .bind(id.as_str()).fetch_optional(pool).await)?)
 }
 
 /// A page in id order, after `cursor`; with `name`, only the tenants whose name contains it,

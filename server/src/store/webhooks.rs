@@ -1,6 +1,7 @@
 use super::{Db, Tx};
 use crate::error::Result;
 use crate::{on_db, on_tx};
+use app::models::{TenantId, WebhookId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WebhookRow {
@@ -83,7 +84,7 @@ pub async fn update_settings(tx: &mut Tx, w: &WebhookRow) -> Result<Option<Webho
 
 /// Turns an endpoint on by hand (which also forgets why it was off, its failure streak and its
 /// circuit: a fresh start) or off.
-pub async fn set_enabled(tx: &mut Tx, tenant_id: &str, id: &str, enabled: bool, now: i64) -> Result<()> {
+pub async fn set_enabled(tx: &mut Tx, tenant_id: &TenantId, id: &str, enabled: bool, now: i64) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(
         "UPDATE webhooks SET enabled = $2, updated_at = $3, \
          disabled_reason = CASE WHEN $2 THEN NULL ELSE disabled_reason END, \
@@ -92,7 +93,7 @@ pub async fn set_enabled(tx: &mut Tx, tenant_id: &str, id: &str, enabled: bool, 
          circuit_until = CASE WHEN $2 THEN 0 ELSE circuit_until END, \
          circuit_opens = CASE WHEN $2 THEN 0 ELSE circuit_opens END \
          WHERE id = $1 AND tenant_id = $4 AND deleted_at IS NULL")
-        .bind(id).bind(enabled).bind(now).bind(tenant_id).execute(conn).await.map(|r| r.rows_affected()))?;
+        .bind(id).bind(enabled).bind(now).bind(tenant_id.as_str()).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -102,7 +103,7 @@ pub async fn set_enabled(tx: &mut Tx, tenant_id: &str, id: &str, enabled: bool, 
 /// secret in its grace) instead of one losing its secret.
 pub async fn rotate_secret(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     id: &str,
     sealed: &[u8],
     previous_until: i64,
@@ -111,63 +112,63 @@ pub async fn rotate_secret(
     let done = on_tx!(tx, conn => sqlx::query(
         "UPDATE webhooks SET previous_secret = secret, secret = $2, previous_secret_until = $3, updated_at = $4 \
          WHERE id = $1 AND tenant_id = $5 AND kind = $6 AND deleted_at IS NULL")
-        .bind(id).bind(sealed).bind(previous_until).bind(now).bind(tenant_id).bind(WEBHOOK)
+        .bind(id).bind(sealed).bind(previous_until).bind(now).bind(tenant_id.as_str()).bind(WEBHOOK)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
 
 /// Replaces a connector's sealed token (it has no grace period: Slack takes one token).
-pub async fn set_secret(tx: &mut Tx, tenant_id: &str, id: &str, sealed: &[u8], now: i64) -> Result<()> {
+pub async fn set_secret(tx: &mut Tx, tenant_id: &TenantId, id: &str, sealed: &[u8], now: i64) -> Result<()> {
     on_tx!(tx, conn => sqlx::query(
         "UPDATE webhooks SET secret = $2, updated_at = $3 WHERE id = $1 AND tenant_id = $4 AND deleted_at IS NULL")
-        .bind(id).bind(sealed).bind(now).bind(tenant_id).execute(conn).await.map(|r| r.rows_affected()))?;
+        .bind(id).bind(sealed).bind(now).bind(tenant_id.as_str()).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-pub async fn soft_delete(tx: &mut Tx, tenant_id: &str, id: &str, kind: &str, now: i64) -> Result<bool> {
+pub async fn soft_delete(tx: &mut Tx, tenant_id: &TenantId, id: &str, kind: &str, now: i64) -> Result<bool> {
     let done = on_tx!(tx, conn => sqlx::query(
         "UPDATE webhooks SET deleted_at = $3, enabled = $4, updated_at = $3 \
          WHERE tenant_id = $1 AND id = $2 AND kind = $5 AND deleted_at IS NULL")
-        .bind(tenant_id).bind(id).bind(now).bind(false).bind(kind).execute(conn).await.map(|r| r.rows_affected()))?;
+        .bind(tenant_id.as_str()).bind(id).bind(now).bind(false).bind(kind).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
 
 /// An ordinary endpoint (not a connector) of the tenant.
-pub async fn get(db: &Db, tenant_id: &str, id: &str) -> Result<Option<WebhookRow>> {
+pub async fn get(db: &Db, tenant_id: &TenantId, id: &WebhookId) -> Result<Option<WebhookRow>> {
     let sql =
         format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND id = $2 AND kind = $3 AND deleted_at IS NULL");
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(tenant_id).bind(id).bind(WEBHOOK).fetch_optional(pool).await)?)
+        .bind(tenant_id.as_str()).bind(id.as_str()).bind(WEBHOOK).fetch_optional(pool).await)?)
 }
 
 /// The tenant's connector of this kind, if it has one.
-pub async fn connector(db: &Db, tenant_id: &str, kind: &str) -> Result<Option<WebhookRow>> {
+pub async fn connector(db: &Db, tenant_id: &TenantId, kind: &str) -> Result<Option<WebhookRow>> {
     let sql = format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND kind = $2 AND deleted_at IS NULL");
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(tenant_id).bind(kind).fetch_optional(pool).await)?)
+        .bind(tenant_id.as_str()).bind(kind).fetch_optional(pool).await)?)
 }
 
-pub async fn list(db: &Db, tenant_id: &str, cursor: Option<&str>, limit: i64) -> Result<Vec<WebhookRow>> {
+pub async fn list(db: &Db, tenant_id: &TenantId, cursor: Option<&str>, limit: i64) -> Result<Vec<WebhookRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND kind = $4 AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3");
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(tenant_id).bind(cursor.unwrap_or("")).bind(limit).bind(WEBHOOK).fetch_all(pool).await)?)
+        .bind(tenant_id.as_str()).bind(cursor.unwrap_or("")).bind(limit).bind(WEBHOOK).fetch_all(pool).await)?)
 }
 
 /// Every live endpoint of a tenant, connectors included (for the analytics' health list).
-pub async fn all_kinds(db: &Db, tenant_id: &str, limit: i64) -> Result<Vec<WebhookRow>> {
+pub async fn all_kinds(db: &Db, tenant_id: &TenantId, limit: i64) -> Result<Vec<WebhookRow>> {
     let sql =
         format!("SELECT {COLUMNS} FROM webhooks WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT $2");
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(tenant_id).bind(limit).fetch_all(pool).await)?)
+        .bind(tenant_id.as_str()).bind(limit).fetch_all(pool).await)?)
 }
 
 /// The enabled endpoints of a tenant with their event filters, read inside the publish
 /// transaction so the fan-out sees one consistent set.
-pub async fn enabled_filters(tx: &mut Tx, tenant_id: &str) -> Result<Vec<(String, String)>> {
+pub async fn enabled_filters(tx: &mut Tx, tenant_id: &TenantId) -> Result<Vec<(String, String)>> {
     Ok(on_tx!(tx, conn => sqlx::query_as(
         "SELECT id, events FROM webhooks WHERE tenant_id = $1 AND enabled = $2 AND deleted_at IS NULL")
-        .bind(tenant_id).bind(true).fetch_all(conn).await)?)
+        .bind(tenant_id.as_str()).bind(true).fetch_all(conn).await)?)
 }
 
 /// Everything the worker needs to send to an endpoint, for several endpoints at once.

@@ -217,7 +217,9 @@ both!(a_revoke_and_a_rotation_that_cross_keep_both_effects, |backend: Backend| a
     let revoked_id = revoked["id"].as_str().unwrap();
     app.post(&format!("/api/v1/tenants/{tenant}/api-keys/{revoked_id}/revoke"), json!({})).await;
     let mut tx = app.hub.db.begin().await.unwrap();
-    assert!(!mark_rotated(&mut tx, &tenant, revoked_id, now + 3_600_000, "key_late", now).await.unwrap());
+    assert!(!mark_rotated(&mut tx, &tenant.clone().into(), revoked_id, now + 3_600_000, "key_late", now)
+        .await
+        .unwrap());
     tx.commit().await.unwrap();
     let (_, got) = app.get(&format!("/api/v1/tenants/{tenant}/api-keys/{revoked_id}")).await;
     assert_eq!((got["status"].as_str(), &got["rotated_to"]), (Some("revoked"), &Value::Null));
@@ -231,7 +233,7 @@ both!(a_revoke_and_a_rotation_that_cross_keep_both_effects, |backend: Backend| a
         .post(&format!("/api/v1/tenants/{tenant}/api-keys/{rotated_id}/rotate"), json!({ "grace_period_seconds": 60 }))
         .await;
     let mut tx = app.hub.db.begin().await.unwrap();
-    let row = end(&mut tx, &tenant, rotated_id, false, now).await.unwrap().expect("the key exists");
+    let row = end(&mut tx, &tenant.clone().into(), rotated_id, false, now).await.unwrap().expect("the key exists");
     tx.commit().await.unwrap();
     assert_eq!(row.rotated_to.as_deref(), successor["id"].as_str());
     assert!(row.revoked_at.is_some() && row.expires_at.is_some_and(|at| at > now), "{row:?}");

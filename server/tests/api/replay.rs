@@ -236,7 +236,7 @@ both!(a_patch_does_not_undo_a_secret_rotation_or_a_disable_made_while_it_ran, |b
     let id = hook["id"].as_str().unwrap();
     let path = format!("/api/v1/tenants/{tenant}/webhooks/{id}");
     // A PATCH has read the endpoint...
-    let mut copy = get(&app.hub.db, &tenant, id).await.unwrap().unwrap();
+    let mut copy = get(&app.hub.db, &tenant.clone().into(), &id.to_string().into()).await.unwrap().unwrap();
     // ...when its secret is rotated and the worker disables it (the endpoint answered 410)...
     let (_, rotated) = app.post(&format!("{path}/rotate-secret"), json!({})).await;
     let now = integrations_hub::time::now_ms();

@@ -1,5 +1,6 @@
 //! What a request says, read into the typed models: JSON bodies, query strings and path
 //! segments. Every refusal is a problem document that names the field or parameter at fault.
+//! Shared by the REST API and the UI adapter (the UI's live stream reads its query here too).
 
 use axum::body::Bytes;
 use axum::extract::FromRequest;
