@@ -954,6 +954,8 @@ pub enum CircuitState {
 }
 
 impl CircuitState {
+    pub const ALL: [CircuitState; 3] = [CircuitState::Closed, CircuitState::Open, CircuitState::HalfOpen];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CircuitState::Closed => "closed",

@@ -105,7 +105,7 @@ impl Metrics {
         let _ = writeln!(out, "ih_oldest_due_age_seconds {oldest_due_age_seconds}");
         let _ = writeln!(out, "# HELP ih_webhook_circuits Enabled endpoints by circuit-breaker state.");
         let _ = writeln!(out, "# TYPE ih_webhook_circuits gauge");
-        for state in ["closed", "open", "half_open"] {
+        for state in app::models::CircuitState::ALL.map(app::models::CircuitState::as_str) {
             let n = circuits.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
             let _ = writeln!(out, "ih_webhook_circuits{{state=\"{state}\"}} {n}");
         }

@@ -165,7 +165,7 @@ impl Hub {
     ) -> Result<DeliveryOut> {
         who.authorize(tenant_id, Scope::DeliveriesReplay)?;
         let original = store::found(store::deliveries::get(&self.db, tenant_id, id).await?, "delivery")?;
-        if dead_letters_only && original.status != "dead_letter" {
+        if dead_letters_only && DeliveryStatus::parse(&original.status) != Some(DeliveryStatus::DeadLetter) {
             return Err(Error::NotFound("dead letter"));
         }
         let mut replayed = self.replay_rows(who, tenant_id, vec![original]).await?;
@@ -183,8 +183,8 @@ impl Hub {
         let mut tx = self.db.begin().await?;
         if !store::deliveries::make_due(&mut tx, tenant_id, id, now).await? {
             // Failed or pending when read but not waiting now: a worker claimed it meanwhile.
-            return Err(Error::Conflict(match row.status.as_str() {
-                done @ ("delivered" | "dead_letter") => {
+            return Err(Error::Conflict(match DeliveryStatus::parse(&row.status) {
+                Some(done @ (DeliveryStatus::Delivered | DeliveryStatus::DeadLetter)) => {
                     format!("a delivery that is {done} is not retried; replay it instead")
                 }
                 _ => "the delivery is being sent now".into(),

@@ -1,6 +1,6 @@
 //! Dead letters and replay (one, bulk).
 
-use app::models::{BulkReplayIn, BulkReplayOut, DeliveryId, DeliveryOut, EventTypesOut, Page};
+use app::models::{BulkReplayIn, BulkReplayOut, DeliveryId, DeliveryOut, DeliveryStatus, EventTypesOut, Page};
 use axum::extract::State;
 use axum::http::StatusCode;
 
@@ -102,7 +102,7 @@ async fn dead_letters(
     Tenant(tenant_id): Tenant,
     Query(mut q): Query<DeliveryQuery>,
 ) -> Result<Json<Page<DeliveryOut>>> {
-    q.status = Some("dead_letter".into());
+    q.status = Some(DeliveryStatus::DeadLetter.as_str().into());
     Ok(Json(s.hub.list_deliveries(&who, &tenant_id, &q).await?))
 }
 

@@ -144,7 +144,7 @@ impl Op {
     }
     /// The delivery log's filters (and paging).
     pub fn delivery_filters(self) -> Op {
-        self.choice("status", "one status", &["pending", "delivering", "delivered", "failed", "dead_letter"])
+        self.choice("status", "one status", &app::models::DeliveryStatus::ALL.map(app::models::DeliveryStatus::as_str))
             .query("webhook_id", "one endpoint")
             .query("event_type", "one event type")
             .query("event_id", "one event's deliveries (an `evt_` id; another id is a 422)")
