@@ -62,6 +62,19 @@ if [ "$(wasm-opt --version 2>/dev/null | grep -o '[0-9]\+' | head -1)" != "${BIN
   npm install -g "binaryen@$BINARYEN_VERSION"
 fi
 
+# Redoc's standalone bundle from npm, served by the hub at /redoc from its own assets (cargo-leptos
+# copies public/ into the site): the reference works offline, with no CDN.
+REDOC_VERSION=2.5.2   # 3.x ships its standalone bundle as an ES module that no longer reads <redoc>
+if ! grep -qs "$REDOC_VERSION" public/redoc/VERSION; then
+  step "fetching the redoc $REDOC_VERSION bundle from npm into public/redoc/"
+  redoc_tmp=$(mktemp -d)
+  (cd "$redoc_tmp" && npm pack --silent "redoc@$REDOC_VERSION" >/dev/null && tar xzf redoc-*.tgz)
+  mkdir -p public/redoc
+  cp "$redoc_tmp/package/bundles/redoc.standalone.js" "$redoc_tmp/package/LICENSE" public/redoc/
+  echo "$REDOC_VERSION" > public/redoc/VERSION
+  rm -rf "$redoc_tmp"
+fi
+
 # Python tools from PyPI, each into a virtualenv of its own, pinned with every dependency (a newer
 # one may add checks, or break, under a green build); reinstalled when its requirements change.
 pinned_venv() { # folder, requirements file, what it is

@@ -29,7 +29,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/ui-api/live", axum::routing::get(live))
         .route("/admin", axum::routing::get(admin_page))
         .route("/admin/{page}", axum::routing::get(admin_page))
-        .route("/redoc", axum::routing::get(|| async { axum::response::Redirect::to("/docs") }))
         .leptos_routes_with_context(state, ROUTES.clone(), context, move || app::shell(options.clone()))
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), client))

@@ -227,6 +227,10 @@ pub fn routes() -> Vec<Route> {
             .auth(Auth::Public)
             .text("text/html")
             .to(docs_page),
+        Op::get("/redoc", "System", "The API reference rendered by Redoc (HTML; the bundle is served by the hub)")
+            .auth(Auth::Public)
+            .text("text/html")
+            .to(redoc_page),
     ]
 }
 
@@ -237,4 +241,8 @@ async fn openapi_json(axum::extract::State(s): axum::extract::State<AppState>) -
 
 async fn docs_page() -> axum::response::Response {
     Html(include_str!("docs.html")).into_response()
+}
+
+async fn redoc_page() -> axum::response::Response {
+    Html(include_str!("redoc.html")).into_response()
 }

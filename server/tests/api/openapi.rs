@@ -266,6 +266,7 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     tour.call(at(None, "get", "/metrics", &[], ""), None).await;
     tour.call(at(None, "get", "/api-docs/openapi.json", &[], ""), None).await;
     tour.call(at(None, "get", "/docs", &[], ""), None).await;
+    tour.call(at(None, "get", "/redoc", &[], ""), None).await;
     tour.call(at(op, "get", "/api/v1/whoami", &[], ""), None).await;
 
     // Tenants.
