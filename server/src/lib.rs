@@ -73,6 +73,7 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         allowed: config.allowed_target_cidrs.clone(),
         echo_port: Some(addr.port()),
     });
+    let meters = domain::ratelimit::Meters::default();
     let hub = Hub::new(HubInner {
         ingest: Ingest::start(db.clone(), wake.clone()),
         db,
@@ -83,8 +84,11 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         instance_id: ids::new_id("wrk"),
         known_tenants: Default::default(),
         key_cache: Default::default(),
-        meters: Default::default(),
-        operator_meter: Arc::new(domain::ratelimit::Meter::new(config.operator_rate_limit_per_minute)),
+        operator_meter: Arc::new(domain::ratelimit::Meter::new(
+            config.operator_rate_limit_per_minute,
+            meters.totals.clone(),
+        )),
+        meters,
         target_policy,
         echo_base: format!("http://{}", own_address(addr)),
         changes: Default::default(),

@@ -32,6 +32,9 @@ pub struct Metrics {
     /// Circuit-breaker transitions this instance recorded.
     pub circuit_opened: Counter,
     pub circuit_closed: Counter,
+    /// Endpoints this instance disabled: they answered 410 Gone, or failed for too long.
+    pub webhooks_disabled_gone: Counter,
+    pub webhooks_disabled_failing: Counter,
     latency_buckets: [AtomicU64; BUCKETS_MS.len()],
     latency_sum_ms: AtomicU64,
     latency_count: AtomicU64,
@@ -66,7 +69,13 @@ impl Metrics {
 
     /// The Prometheus text exposition format (version 0.0.4).
     /// `circuits`: how many enabled endpoints are in each circuit state, read at scrape time.
-    pub fn render(&self, due: i64, oldest_due_age_seconds: f64, circuits: &[(String, i64)]) -> String {
+    pub fn render(
+        &self,
+        due: i64,
+        oldest_due_age_seconds: f64,
+        circuits: &[(String, i64)],
+        requests: &crate::domain::ratelimit::Outcomes,
+    ) -> String {
         let mut out = String::with_capacity(2048);
         let _ = writeln!(out, "# HELP ih_events_published_total Events accepted for delivery.");
         let _ = writeln!(out, "# TYPE ih_events_published_total counter");
@@ -116,6 +125,20 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE ih_circuit_transitions_total counter");
         let _ = writeln!(out, "ih_circuit_transitions_total{{to=\"open\"}} {}", self.circuit_opened.get());
         let _ = writeln!(out, "ih_circuit_transitions_total{{to=\"closed\"}} {}", self.circuit_closed.get());
+        let _ = writeln!(out, "# HELP ih_webhooks_disabled_total Endpoints this instance disabled, by reason.");
+        let _ = writeln!(out, "# TYPE ih_webhooks_disabled_total counter");
+        for (reason, counter) in [("gone", &self.webhooks_disabled_gone), ("failing", &self.webhooks_disabled_failing)]
+        {
+            let _ = writeln!(out, "ih_webhooks_disabled_total{{reason=\"{reason}\"}} {}", counter.get());
+        }
+        let _ = writeln!(
+            out,
+            "# HELP ih_api_requests_total Requests to /api/v1/ with a credential, by outcome: ok, unauthorized (unknown, revoked or expired), forbidden (IP allow-list), rate_limited (429)."
+        );
+        let _ = writeln!(out, "# TYPE ih_api_requests_total counter");
+        for outcome in crate::domain::ratelimit::Outcome::ALL {
+            let _ = writeln!(out, "ih_api_requests_total{{outcome=\"{}\"}} {}", outcome.name(), requests.get(outcome));
+        }
         let _ = writeln!(out, "# HELP ih_retention_deleted_total Rows deleted because they passed their retention.");
         let _ = writeln!(out, "# TYPE ih_retention_deleted_total counter");
         let kinds = crate::domain::retention::Purged::default().by_kind();

@@ -75,9 +75,11 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
         batch.iter().map(|(r, _)| (&r.attempt, r.webhook_id.as_str(), r.outcome.status == DeliveryStatus::Delivered)),
     );
     store::stats::add(&mut tx, &rollup).await?;
+    let mut gone = 0;
     for webhook_id in batch.iter().filter_map(|(r, _)| r.disable_webhook.as_deref()) {
         if store::webhooks::disable(&mut tx, webhook_id, "the endpoint answered 410 Gone", now).await? {
             tracing::warn!(webhook_id, "endpoint disabled: it answered 410 Gone");
+            gone += 1;
         }
     }
     // Each endpoint's results, in the order the attempts finished; an attempt that never left
@@ -107,10 +109,13 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
         crate::domain::ingest::store_with_fan_out(&mut tx, &events).await?;
     }
     tx.commit().await?;
+    hub.metrics.webhooks_disabled_gone.add(gone);
     for e in &operational {
         match e.event_type.as_str() {
             "webhook.circuit_opened" => hub.metrics.circuit_opened.inc(),
             "webhook.circuit_closed" => hub.metrics.circuit_closed.inc(),
+            // Raised once, when health::apply disables an endpoint after sustained failure.
+            "webhook.disabled" => hub.metrics.webhooks_disabled_failing.inc(),
             _ => {}
         }
     }

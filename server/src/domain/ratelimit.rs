@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, LazyLock, RwLock};
 
 use http::header::{HeaderName, RETRY_AFTER};
@@ -36,7 +36,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    const ALL: [Outcome; 4] = [Outcome::Ok, Outcome::Unauthorized, Outcome::Forbidden, Outcome::RateLimited];
+    pub const ALL: [Outcome; 4] = [Outcome::Ok, Outcome::Unauthorized, Outcome::Forbidden, Outcome::RateLimited];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -54,9 +54,25 @@ const X_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 const X_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
 const X_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
 
+/// Requests by outcome over every caller of this hub, for `/metrics`. Each meter holds the hub's
+/// (an `Arc` given once, when the meter is made), so counting costs one more relaxed add and no
+/// clone per request.
+#[derive(Debug, Default)]
+pub struct Outcomes([AtomicU64; 4]);
+
+impl Outcomes {
+    pub fn add(&self, outcome: Outcome) {
+        self.0[outcome as usize].fetch_add(1, Relaxed);
+    }
+    pub fn get(&self, outcome: Outcome) -> u64 {
+        self.0[outcome as usize].load(Relaxed)
+    }
+}
+
 #[derive(Debug)]
 pub struct Meter {
     pub limit: i64,
+    totals: Arc<Outcomes>,
     /// `"per-minute";q=<limit>;w=60` and the limit itself, built once per meter.
     policy: HeaderValue,
     limit_header: HeaderValue,
@@ -67,9 +83,10 @@ pub struct Meter {
 }
 
 impl Meter {
-    pub fn new(limit: i64) -> Self {
+    pub fn new(limit: i64, totals: Arc<Outcomes>) -> Self {
         Meter {
             limit,
+            totals,
             policy: header_value(format_args!("\"per-minute\";q={limit};w=60")),
             limit_header: HeaderValue::from(limit),
             window: AtomicI64::new(0),
@@ -115,6 +132,7 @@ impl Meter {
 
     pub fn count(&self, outcome: Outcome, now_ms: i64) {
         self.counts[outcome as usize].fetch_add(1, Relaxed);
+        self.totals.add(outcome);
         if outcome == Outcome::Ok {
             self.last_used.fetch_max(now_ms, Relaxed);
         }
@@ -155,21 +173,24 @@ fn seconds(n: i64) -> HeaderValue {
     usize::try_from(n).ok().and_then(|i| TABLE.get(i)).cloned().unwrap_or_else(|| HeaderValue::from(n))
 }
 
-/// The meters of every key seen by this instance, by key id.
+/// The meters of every key seen by this instance, by key id, and their outcome totals.
 #[derive(Default)]
-pub struct Meters(RwLock<HashMap<String, Arc<Meter>>>);
+pub struct Meters {
+    meters: RwLock<HashMap<String, Arc<Meter>>>,
+    pub totals: Arc<Outcomes>,
+}
 
 impl Meters {
     /// The key's meter; created on first sight, and replaced (counts carried over) when the
     /// key's limit is no longer the meter's. Called on key-cache misses only.
     pub fn for_key(&self, key_id: &str, limit: i64) -> Arc<Meter> {
-        if let Some(meter) = self.0.read().expect("not poisoned").get(key_id) {
+        if let Some(meter) = self.meters.read().expect("not poisoned").get(key_id) {
             if meter.limit == limit {
                 return meter.clone();
             }
         }
-        let mut meters = self.0.write().expect("not poisoned");
-        let fresh = Arc::new(Meter::new(limit));
+        let mut meters = self.meters.write().expect("not poisoned");
+        let fresh = Arc::new(Meter::new(limit, self.totals.clone()));
         if let Some(old) = meters.get(key_id) {
             if old.limit == limit {
                 return old.clone(); // another request replaced it meanwhile
@@ -191,7 +212,7 @@ impl Meters {
         let hour = now_ms / 3_600_000;
         let mut counts = Vec::new();
         let mut last_used = Vec::new();
-        for (key_id, meter) in self.0.read().expect("not poisoned").iter() {
+        for (key_id, meter) in self.meters.read().expect("not poisoned").iter() {
             for outcome in Outcome::ALL {
                 let n = meter.counts[outcome as usize].swap(0, Relaxed);
                 if n > 0 {
@@ -215,7 +236,7 @@ impl Meters {
         if written.is_err() {
             // Put the counts back, so the next flush writes them: usage is not lost to a
             // passing database error.
-            let meters = self.0.read().expect("not poisoned");
+            let meters = self.meters.read().expect("not poisoned");
             for (key_id, _, outcome, n) in &counts {
                 if let (Some(meter), Some(i)) =
                     (meters.get(key_id), Outcome::ALL.iter().position(|o| o.name() == *outcome))
@@ -239,7 +260,7 @@ mod tests {
 
     #[test]
     fn the_limit_holds_within_a_window_and_resets_with_the_next() {
-        let meter = Meter::new(2);
+        let meter = Meter::new(2, Default::default());
         let t = 120_000; // the start of a minute
         assert_eq!(meter.check(t).remaining, 1);
         assert!(meter.check(t + 1).allowed);
@@ -251,7 +272,7 @@ mod tests {
 
     #[test]
     fn the_headers_carry_the_limit_the_remainder_and_the_reset() {
-        let meter = Meter::new(2);
+        let meter = Meter::new(2, Default::default());
         let t = 120_000 + 15_000; // 45 s before the window ends
         let mut headers = HeaderMap::new();
         meter.write_headers(&meter.check(t), &mut headers);

@@ -88,7 +88,7 @@ where
         let ip = client_ip(&self.hub, request.headers(), peer);
         let now = time::now_ms();
         match self.hub.authenticate_known(credential, ip, now) {
-            Some(answer) => match admit(answer, &mut request, ip, now) {
+            Some(answer) => match admit(&self.hub, answer, &mut request, ip, now) {
                 Err(refusal) => Metered::Ready { response: Some(refusal) },
                 Ok(finish) if !idempotency::applies(&request) => {
                     Metered::Inner { future: self.inner.call(request), finish: Some(finish) }
@@ -103,7 +103,7 @@ where
                 let (hub, inner, credential) = (self.hub.clone(), take_ready(&mut self.inner), credential.to_owned());
                 Metered::Boxed {
                     future: Box::pin(async move {
-                        match admit(hub.authenticate_from(&credential, ip, now).await, &mut request, ip, now) {
+                        match admit(&hub, hub.authenticate_from(&credential, ip, now).await, &mut request, ip, now) {
                             Err(refusal) => refusal,
                             Ok(finish) => pass(&hub, inner, request, finish).await,
                         }
@@ -127,6 +127,7 @@ fn take_ready<S: Clone>(inner: &mut S) -> S {
 // every refusal.
 #[allow(clippy::result_large_err)]
 fn admit(
+    hub: &Hub,
     answer: Result<Authenticated, Refusal>,
     request: &mut Request,
     ip: Option<IpAddr>,
@@ -135,13 +136,16 @@ fn admit(
     let Authenticated { principal, meter } = match answer {
         Ok(authenticated) => authenticated,
         Err(refusal) => {
-            if let Some(meter) = refusal.meter {
-                let outcome = if matches!(refusal.error, Error::Forbidden(_)) {
-                    Outcome::Forbidden
-                } else {
-                    Outcome::Unauthorized
-                };
-                meter.count(outcome, now);
+            let outcome =
+                if matches!(refusal.error, Error::Forbidden(_)) { Outcome::Forbidden } else { Outcome::Unauthorized };
+            match refusal.meter {
+                Some(meter) => meter.count(outcome, now),
+                // An unknown key has no meter, but a stream of them is worth seeing in /metrics;
+                // a failed look-up (the database away) refused no credential.
+                None if matches!(refusal.error, Error::Unauthorized | Error::Forbidden(_)) => {
+                    hub.meters.totals.add(outcome)
+                }
+                None => {}
             }
             return Err(refusal.error.into_response());
         }

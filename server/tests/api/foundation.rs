@@ -323,6 +323,42 @@ both!(metrics_are_prometheus_text, |backend: Backend| async move {
     }
 });
 
+both!(key_outcomes_are_counted_in_metrics, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let (_, key) = app
+        .post(
+            &format!("/api/v1/tenants/{tenant}/api-keys"),
+            json!({ "name": "m", "role": "admin", "rate_limit_per_minute": 2 }),
+        )
+        .await;
+    let key = key["key"].as_str().unwrap().to_string();
+    let count = |text: &str, outcome: &str| -> u64 {
+        let line = format!("ih_api_requests_total{{outcome=\"{outcome}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(line.as_str()))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {line}"))
+    };
+    let scrape = || async { app.http.get(format!("{}/metrics", app.url)).send().await.unwrap().text().await.unwrap() };
+    let before = scrape().await;
+    crate::helpers::clear_of_a_minute_boundary().await;
+    for _ in 0..3 {
+        app.request(reqwest::Method::GET, "/api/v1/whoami", Some(&key), None).await;
+    }
+    // A key the hub has never seen (well-formed, so it is looked up) and a malformed one.
+    let unknown = "sk_0000000000000000000000000000000000000000000000000";
+    app.request(reqwest::Method::GET, "/api/v1/whoami", Some(unknown), None).await;
+    let after = scrape().await;
+    let moved = |outcome: &str| count(&after, outcome) - count(&before, outcome);
+    // The operator's own calls above count as ok too; the key's two allowed calls at least.
+    assert!(moved("ok") >= 2, "{after}");
+    assert_eq!(moved("rate_limited"), 1, "the third call is over the key's limit of 2");
+    assert_eq!(moved("unauthorized"), 1, "the unknown key");
+    assert_eq!(moved("forbidden"), 0);
+    assert!(after.contains("ih_webhooks_disabled_total{reason=\"gone\"} 0"), "{after}");
+});
+
 #[tokio::test]
 async fn a_generated_operator_token_is_printed_once_and_survives_restarts() {
     let dir = ScratchDir::new();
