@@ -264,11 +264,7 @@ fn EditKey(key: RwSignal<ApiKeyOut>, on_done: impl Fn(bool) + Copy + Send + Sync
     let field = move |name: &str| format!("key-edit-{name}-{id}");
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let rate_limit = match number_field("rate_limit_per_minute", &rate.get_untracked()) {
-            Ok(n) => n,
-            Err(problem) => return local_error.set(Some(problem)),
-        };
-        local_error.set(None);
+        let Some(rate_limit) = rate_field(rate, local_error) else { return };
         let mut patch = ApiKeyPatch::default();
         let new_name = name.get_untracked();
         if new_name != was.name {
@@ -364,17 +360,26 @@ fn AccessFields(
     }
 }
 
-/// A whole number typed into `field`, `None` when left empty; otherwise a 422 naming the field,
-/// shown under it like the server's own.
-fn number_field(field: &str, text: &str) -> Result<Option<i64>, Problem> {
-    match text.trim() {
-        "" => Ok(None),
-        text => text.parse().map(Some).map_err(|_| {
-            let mut problem = Problem::new(422, "Unprocessable Entity", "check the fields");
-            problem.errors.push(FieldError { field: field.into(), message: "must be a whole number".into() });
-            problem
-        }),
-    }
+/// The rate limit typed into a form: a whole number, or `None` when left empty. Anything else
+/// is refused under its field like the server's own refusals (`local_error`, cleared otherwise),
+/// and the answer is `None` then, so that the form is not sent.
+fn rate_field(rate: RwSignal<String>, local_error: RwSignal<Option<Problem>>) -> Option<Option<i64>> {
+    let text = rate.get_untracked();
+    let limit = match text.trim() {
+        "" => None,
+        text => match text.parse() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let mut problem = Problem::new(422, "Unprocessable Entity", "check the fields");
+                let message = "must be a whole number".into();
+                problem.errors.push(FieldError { field: "rate_limit_per_minute".into(), message });
+                local_error.set(Some(problem));
+                return None;
+            }
+        },
+    };
+    local_error.set(None);
+    Some(limit)
 }
 
 /// A `datetime-local` value ("2026-12-01T10:00", read as UTC) as the API's RFC 3339; `None` when empty.
@@ -434,11 +439,7 @@ fn CreateModal(
     let problem = Signal::derive(move || local_error.get().or_else(|| create.value().get().and_then(|r| r.err())));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let rate_limit_per_minute = match number_field("rate_limit_per_minute", &rate.get_untracked()) {
-            Ok(n) => n,
-            Err(problem) => return local_error.set(Some(problem)),
-        };
-        local_error.set(None);
+        let Some(rate_limit_per_minute) = rate_field(rate, local_error) else { return };
         let custom = role.get_untracked() == "custom";
         let input = ApiKeyIn {
             name: name.get_untracked(),
