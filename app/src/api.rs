@@ -259,6 +259,11 @@ pub async fn rotate_api_key(tenant_id: String, id: String, input: RotateIn) -> R
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn update_api_key(tenant_id: String, id: String, patch: ApiKeyPatch) -> Result<ApiKeyOut, Problem> {
+    ssr::admin()?.0.update_api_key(&ssr::request(), &tenant_id, &id, patch).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn revoke_api_key(tenant_id: String, id: String) -> Result<(), Problem> {
     ssr::admin()?.0.revoke_api_key(&ssr::request(), &tenant_id, &id).await
 }

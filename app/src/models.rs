@@ -392,6 +392,12 @@ mod tests {
         assert_eq!(serde_json::from_value::<WebhookPatch>(json).unwrap(), patch);
         let read: WebhookPatch = serde_json::from_str(r#"{"description": null, "enabled": null}"#).unwrap();
         assert_eq!((read.description, read.max_attempts, read.enabled), (Some(None), None, None));
+        let key = ApiKeyPatch { rate_limit_per_minute: Some(None), allowed_ips: Some(None), ..Default::default() };
+        let json = serde_json::to_value(&key).unwrap();
+        assert_eq!(json, serde_json::json!({ "rate_limit_per_minute": null, "allowed_ips": null }));
+        assert_eq!(serde_json::from_value::<ApiKeyPatch>(json).unwrap(), key);
+        let read: ApiKeyPatch = serde_json::from_str(r#"{"expires_at": null, "name": null}"#).unwrap();
+        assert_eq!((read.expires_at, read.name, read.rate_limit_per_minute), (Some(None), None, None));
     }
 }
 
@@ -485,6 +491,40 @@ pub struct ApiKeyOut {
     pub allowed_ips: Vec<String>,
     pub last_used_at: Option<Timestamp>,
     pub created_at: Timestamp,
+}
+
+/// A change to a key's settings, with JSON merge-patch (RFC 7396) meaning: a field left out stays
+/// as it is. `null` on `expires_at` removes the expiry, on `rate_limit_per_minute` goes back to
+/// the hub's default, on `allowed_ips` allows any address; `null` on `name`, `role` or `scopes`
+/// is the same as leaving it out. `role` or `scopes` (not both) replace the key's access. The
+/// key itself never changes (that is what rotate is for), and a revoked or expired key cannot
+/// be changed.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(length(min = 1, max = limits::KEY_NAME)))]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(extend("enum" = ["admin", "read_write", "read_only", null])))]
+    pub role: Option<String>,
+    /// The key's scopes, instead of a role (API_KEYS.md lists them); one named twice counts once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(length(max = SCOPES.len())))]
+    pub scopes: Option<Vec<String>>,
+    /// RFC 3339, in the future; `null` removes the expiry. A key in the grace period of a
+    /// rotation keeps the expiry the rotation gave it (`409`).
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Option<String>>,
+    /// `null` goes back to the hub's default.
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::RATE_LIMIT_PER_MINUTE)))]
+    pub rate_limit_per_minute: Option<Option<i64>>,
+    /// `null` or `[]` allows any address.
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(length(max = limits::ALLOWED_IPS)))]
+    pub allowed_ips: Option<Option<Vec<String>>>,
 }
 
 /// The answer to create and rotate: the only time the plaintext key is shown.
@@ -812,11 +852,12 @@ pub struct AuditFilter {
 }
 
 /// Every action the audit log records.
-pub const AUDIT_ACTIONS: [&str; 16] = [
+pub const AUDIT_ACTIONS: [&str; 17] = [
     "tenant.created",
     "tenant.renamed",
     "session.signed_in",
     "api_key.created",
+    "api_key.updated",
     "api_key.rotated",
     "api_key.revoked",
     "api_key.deleted",

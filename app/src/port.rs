@@ -33,6 +33,14 @@ pub trait AdminPort: Send + Sync + 'static {
         id: &str,
         input: RotateIn,
     ) -> Result<ApiKeyCreated, Problem>;
+    /// Changes a key's settings (never the key itself).
+    async fn update_api_key(
+        &self,
+        cx: &UiRequest,
+        tenant_id: &str,
+        id: &str,
+        patch: ApiKeyPatch,
+    ) -> Result<ApiKeyOut, Problem>;
     async fn revoke_api_key(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<(), Problem>;
     async fn delete_api_key(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<(), Problem>;
     /// A key's requests per hour and outcome over the last 7 days.

@@ -179,6 +179,35 @@ test("a key's name opens its settings, its requests by outcome and its audit ent
   await expect(entries.nth(1)).toHaveAttribute('data-action', 'api_key.created');
 });
 
+test("an admin changes a key's name and rate limit in its settings", async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Key edit e2e');
+  const made = await request.post(`/api/v1/tenants/${tenant}/api-keys`, { headers: auth, data: { name: 'crm', role: 'read_only' } });
+  expect(made.status()).toBe(201);
+  const key = await made.json();
+  await signIn(page);
+  await open(page, `/tenants/${tenant}/api-keys`);
+  const row = page.locator(`tr[data-id="${key.id}"]`);
+  await row.getByRole('button', { name: 'crm' }).click();
+  const detail = page.getByTestId('key-detail');
+  await expect(detail.getByTestId('key-rate')).toHaveText("the hub's default");
+  await detail.getByRole('button', { name: 'Edit' }).click();
+  const form = detail.getByRole('form', { name: 'Edit API key' });
+  // A wrong value is named next to its field.
+  await form.getByLabel('Requests per minute').fill('0');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(form.locator('.field-error[data-field="rate_limit_per_minute"]')).toContainText('between 1 and');
+  await form.getByLabel('Name').fill('crm-sync');
+  await form.getByLabel('Requests per minute').fill('30');
+  await form.getByRole('button', { name: 'Save' }).click();
+  // Saved: the settings stay open and show the change, and so does the row.
+  await expect(detail.getByTestId('key-saved')).toBeVisible();
+  await expect(detail.getByTestId('key-rate')).toHaveText('30 a minute');
+  await expect(row).toHaveAttribute('data-name', 'crm-sync');
+  await expect(row.getByRole('button', { name: 'crm-sync' })).toBeVisible();
+  const got = await (await request.get(`/api/v1/tenants/${tenant}/api-keys/${key.id}`, { headers: auth })).json();
+  expect([got.name, got.rate_limit_per_minute, got.role]).toEqual(['crm-sync', 30, 'read_only']);
+});
+
 /** A new admin key of `tenant` (its id and plaintext), made over REST. */
 async function adminKey(request: APIRequestContext, tenant: string): Promise<{ id: string; key: string }> {
   const res = await request.post(`/api/v1/tenants/${tenant}/api-keys`, { headers: auth, data: { name: 'ui', role: 'admin' } });

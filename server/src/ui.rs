@@ -368,6 +368,17 @@ impl AdminPort for UiPort {
         Ok(self.0.rotate_key(&who, &parse(tenant_id)?, &parse(id)?, input).await?)
     }
 
+    async fn update_api_key(
+        &self,
+        cx: &UiRequest,
+        tenant_id: &str,
+        id: &str,
+        patch: ApiKeyPatch,
+    ) -> Result<ApiKeyOut, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.update_key(&who, &parse(tenant_id)?, &parse(id)?, patch).await?)
+    }
+
     async fn revoke_api_key(&self, cx: &UiRequest, tenant_id: &str, id: &str) -> Result<(), Problem> {
         let who = self.actor(cx).await?;
         self.0.revoke_key(&who, &parse(tenant_id)?, &parse(id)?).await?;

@@ -1,12 +1,14 @@
 //! The API Keys page: list with status, prefix, expiry, last use and usage; a key's name opens
-//! its settings and its requests by outcome; a create modal; the new key shown once with a copy
-//! button; rotate, revoke and delete with confirmation.
+//! its settings (with an edit form) and its requests by outcome; a create modal; the new key
+//! shown once with a copy button; rotate, revoke and delete with confirmation.
 
 use leptos::prelude::*;
 
 use super::layout::{copy_to_clipboard, short_time, tenant_param, FieldMessage, FormProblem, ProblemBox, Shell};
-use crate::api::{api_key_usage, list_api_keys, CreateApiKey, DeleteApiKey, RevokeApiKey, RotateApiKey};
-use crate::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyView, Problem, RotateIn, UsageOut, ROLES, SCOPES};
+use crate::api::{api_key_usage, list_api_keys, CreateApiKey, DeleteApiKey, RevokeApiKey, RotateApiKey, UpdateApiKey};
+use crate::models::{
+    ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, ApiKeyView, FieldError, Problem, RotateIn, UsageOut, ROLES, SCOPES,
+};
 
 #[component]
 pub fn KeysPage() -> impl IntoView {
@@ -75,9 +77,13 @@ fn KeyRow(
     on_changed: impl Fn() + Copy + Send + Sync + 'static,
     on_revealed: impl Fn(ApiKeyCreated) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let key = view.key;
-    let tenant = key.tenant_id.clone();
-    let id = key.id.clone();
+    // The row's copy of the key: an edit updates it in place, so the open settings stay open
+    // with their feedback (reloading the list would build every row afresh, closed).
+    let key = RwSignal::new(view.key);
+    let (tenant, id, status, prefix, rotated_to, last_used) = key.with_untracked(|k| {
+        let last_used = k.last_used_at.as_deref().map(short_time).unwrap_or_else(|| "never".into());
+        (k.tenant_id.clone(), k.id.clone(), k.status.clone(), k.prefix.clone(), k.rotated_to.clone(), last_used)
+    });
     // Which confirmation is open: "revoke", "delete" or "rotate".
     let confirming = RwSignal::new(None::<&'static str>);
     let revoke = ServerAction::<RevokeApiKey>::new();
@@ -108,23 +114,25 @@ fn KeyRow(
         .map(|problem| view! { <ProblemBox problem/> })
     };
     let open = RwSignal::new(false);
-    let active = key.status == "active";
+    let active = status == "active";
     // A key rotated once is in its grace period: its successor is the one to rotate.
-    let rotatable = active && key.rotated_to.is_none();
-    let access = key.role.clone().unwrap_or_else(|| key.scopes.join(" "));
-    let (t1, i1, t2, i2, t3, i3) = (tenant.clone(), id.clone(), tenant.clone(), id.clone(), tenant, id);
+    let rotatable = active && rotated_to.is_none();
+    let name = move || key.with(|k| k.name.clone());
+    let access = move || key.with(|k| k.role.clone().unwrap_or_else(|| k.scopes.join(" ")));
+    let expires = move || key.with(|k| k.expires_at.as_deref().map(short_time).unwrap_or_else(|| "never".into()));
+    let (t1, i1, t2, i2, t3, i3) = (tenant.clone(), id.clone(), tenant.clone(), id.clone(), tenant, id.clone());
     view! {
-        <tr data-id=key.id.clone() data-name=key.name.clone()>
+        <tr data-id=id data-name=name>
             <td>
                 <button class="link" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
-                    {key.name.clone()}
+                    {name}
                 </button>
             </td>
-            <td><code>{key.prefix.clone()}"…"</code></td>
+            <td><code>{prefix}"…"</code></td>
             <td>{access}</td>
-            <td><span class=format!("badge key-{}", key.status) data-testid="key-status">{key.status.clone()}</span></td>
-            <td data-testid="key-expires">{key.expires_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
-            <td data-testid="key-last-used">{key.last_used_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
+            <td><span class=format!("badge key-{status}") data-testid="key-status">{status.clone()}</span></td>
+            <td data-testid="key-expires">{expires}</td>
+            <td data-testid="key-last-used">{last_used}</td>
             <td>{view.requests_7d}</td>
             <td class="actions">
                 {move || match confirming.get() {
@@ -145,7 +153,7 @@ fn KeyRow(
                                     on:input=move |ev| new_expiry.set(event_target_value(&ev))/>
                             </label>
                             <button on:click=move |_| {
-                                let expires_at = Some(new_expiry.get_untracked()).filter(|e| !e.is_empty()).map(|e| format!("{e}:00Z"));
+                                let expires_at = expiry_from_input(&new_expiry.get_untracked());
                                 let input = RotateIn { grace_period_seconds: grace.get_untracked().parse().ok(), expires_at };
                                 rotate.dispatch(RotateApiKey { tenant_id: t.to_string(), id: i.to_string(), input });
                                 confirming.set(None);
@@ -173,31 +181,51 @@ fn KeyRow(
             </td>
         </tr>
         {move || open.get().then(|| view! {
-            <tr class="detail"><td colspan="8"><KeyDetail key=key.clone()/></td></tr>
+            <tr class="detail"><td colspan="8"><KeyDetail key/></td></tr>
         })}
     }
 }
 
-/// A key's settings and its requests over the last 7 days by outcome: whether its clients are
-/// being refused, and why.
+/// A key's settings, an edit form for them, and its requests over the last 7 days by outcome:
+/// whether its clients are being refused, and why.
 #[component]
-fn KeyDetail(key: ApiKeyOut) -> impl IntoView {
+fn KeyDetail(key: RwSignal<ApiKeyOut>) -> impl IntoView {
+    let k = key.get_untracked();
     let usage = LocalResource::new({
-        let (tenant, id) = (key.tenant_id.to_string(), key.id.to_string());
+        let (tenant, id) = (k.tenant_id.to_string(), k.id.to_string());
         move || api_key_usage(tenant.clone(), id.clone())
     });
-    let rate = key.rate_limit_per_minute.map_or_else(|| "the hub's default".into(), |n| format!("{n} a minute"));
-    let ips = if key.allowed_ips.is_empty() { "any".into() } else { key.allowed_ips.join(", ") };
+    let rate = move || {
+        key.with(|k| k.rate_limit_per_minute.map_or_else(|| "the hub's default".into(), |n| format!("{n} a minute")))
+    };
+    let ips = move || key.with(|k| if k.allowed_ips.is_empty() { "any".into() } else { k.allowed_ips.join(", ") });
+    let editing = RwSignal::new(false);
+    let saved = RwSignal::new(false);
+    let active = k.status == "active";
     view! {
         <div class="key-detail" data-testid="key-detail">
             <p>
                 "Rate limit: "<strong data-testid="key-rate">{rate}</strong>
                 " · Allowed IPs: "<strong data-testid="key-ips">{ips}</strong>
-                " · Created "{short_time(&key.created_at)}
-                {key.rotated_to.clone().map(|to| view! { " · Rotated to "<code>{to}</code> })}
-                {key.revoked_at.as_deref().map(|at| format!(" · Revoked {}", short_time(at)))}
-                " · "<a href=format!("/tenants/{}/audit?target={}", key.tenant_id, key.id)>"Its audit log"</a>
+                " · Created "{short_time(&k.created_at)}
+                {k.rotated_to.clone().map(|to| view! { " · Rotated to "<code>{to}</code> })}
+                {k.revoked_at.as_deref().map(|at| format!(" · Revoked {}", short_time(at)))}
+                " · "<a href=format!("/tenants/{}/audit?target={}", k.tenant_id, k.id)>"Its audit log"</a>
             </p>
+            {move || match editing.get() {
+                true => view! {
+                    <EditKey key on_done=move |changed| { editing.set(false); saved.set(changed); }/>
+                }.into_any(),
+                // Only a live key can be changed (the server refuses a revoked or expired one).
+                false => view! {
+                    {active.then(|| view! {
+                        <button class="secondary" on:click=move |_| { saved.set(false); editing.set(true); }>"Edit"</button>
+                    })}
+                    {move || saved.get().then(|| view! {
+                        <span class="muted" role="status" data-testid="key-saved">" Saved: the key's next request follows the new settings."</span>
+                    })}
+                }.into_any(),
+            }}
             <Suspense fallback=|| view! { <p class="muted">"Loading usage…"</p> }>
                 {move || usage.get().map(|r| match r {
                     Err(problem) => view! { <ProblemBox problem/> }.into_any(),
@@ -206,6 +234,167 @@ fn KeyDetail(key: ApiKeyOut) -> impl IntoView {
             </Suspense>
         </div>
     }
+}
+
+/// The edit form of a key's settings. Only what was changed is sent, so a rotated key keeps the
+/// expiry of its grace period (its field is disabled) while its other settings change. The
+/// server's field errors appear under their fields; `on_done(true)` after a save.
+#[component]
+fn EditKey(key: RwSignal<ApiKeyOut>, on_done: impl Fn(bool) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let was = key.get_untracked();
+    let update = ServerAction::<UpdateApiKey>::new();
+    let name = RwSignal::new(was.name.clone());
+    let role = RwSignal::new(was.role.clone().unwrap_or_else(|| "custom".into()));
+    let scopes = RwSignal::new(was.scopes.clone());
+    let was_expiry = was.expires_at.as_deref().map(expiry_to_input).unwrap_or_default();
+    let expires = RwSignal::new(was_expiry.clone());
+    let rate = RwSignal::new(was.rate_limit_per_minute.map(|n| n.to_string()).unwrap_or_default());
+    let ips = RwSignal::new(was.allowed_ips.join(", "));
+    let local_error = RwSignal::new(None::<Problem>);
+    let unchanged = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(changed)) = update.value().get() {
+            key.set(changed);
+            on_done(true);
+        }
+    });
+    let problem = Signal::derive(move || local_error.get().or_else(|| update.value().get().and_then(|r| r.err())));
+    let id = was.id.to_string();
+    let rotated = was.rotated_to.is_some();
+    let field = move |name: &str| format!("key-edit-{name}-{id}");
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(rate_limit) = rate_field(rate, local_error) else { return };
+        let mut patch = ApiKeyPatch::default();
+        let new_name = name.get_untracked();
+        if new_name != was.name {
+            patch.name = Some(new_name);
+        }
+        match role.get_untracked() {
+            custom if custom == "custom" => {
+                let mut chosen = scopes.get_untracked();
+                chosen.sort();
+                if was.role.is_some() || chosen != was.scopes {
+                    patch.scopes = Some(chosen);
+                }
+            }
+            chosen if was.role.as_deref() != Some(chosen.as_str()) => patch.role = Some(chosen),
+            _ => {}
+        }
+        let new_expiry = expires.get_untracked();
+        if new_expiry != was_expiry {
+            patch.expires_at = Some(expiry_from_input(&new_expiry));
+        }
+        if rate_limit != was.rate_limit_per_minute {
+            patch.rate_limit_per_minute = Some(rate_limit);
+        }
+        let new_ips = ip_list(&ips.get_untracked());
+        if new_ips != was.allowed_ips {
+            patch.allowed_ips = Some(Some(new_ips).filter(|list| !list.is_empty()));
+        }
+        unchanged.set(patch == ApiKeyPatch::default());
+        if !unchanged.get_untracked() {
+            update.dispatch(UpdateApiKey { tenant_id: was.tenant_id.to_string(), id: was.id.to_string(), patch });
+        }
+    };
+    view! {
+        <form class="key-edit" on:submit=submit aria-label="Edit API key">
+            <label for=field("name")>"Name"</label>
+            <input id=field("name") type="text" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
+            <FieldMessage problem field="name"/>
+            <AccessFields id=field("role") role scopes problem/>
+            <label for=field("expires")>{if rotated { "Expires (UTC; the end of the rotation's grace period)" } else { "Expires (UTC, empty for never)" }}</label>
+            <input id=field("expires") type="datetime-local" disabled=rotated prop:value=move || expires.get() on:input=move |ev| expires.set(event_target_value(&ev))/>
+            <FieldMessage problem field="expires_at"/>
+            <label for=field("rate")>"Requests per minute (empty for the hub's default)"</label>
+            <input id=field("rate") type="text" inputmode="numeric" prop:value=move || rate.get() on:input=move |ev| rate.set(event_target_value(&ev))/>
+            <FieldMessage problem field="rate_limit_per_minute"/>
+            <label for=field("ips")>"Allowed IPs or CIDRs (comma-separated, empty for any)"</label>
+            <input id=field("ips") type="text" prop:value=move || ips.get() on:input=move |ev| ips.set(event_target_value(&ev))/>
+            <FieldMessage problem field="allowed_ips"/>
+            <FormProblem problem fields=KEY_FIELDS/>
+            {move || unchanged.get().then(|| view! { <p class="muted" role="status">"Nothing was changed."</p> })}
+            <div class="toolbar">
+                <button type="submit" disabled=move || update.pending().get()>
+                    {move || if update.pending().get() { "Saving…" } else { "Save" }}
+                </button>
+                <button type="button" class="secondary" on:click=move |_| on_done(false)>"Cancel"</button>
+            </div>
+        </form>
+    }
+}
+
+/// The fields of the create and edit forms, as the server names them in its refusals.
+const KEY_FIELDS: &[&str] = &["name", "role", "scopes", "expires_at", "rate_limit_per_minute", "allowed_ips"];
+
+/// A role, or "custom" with a checkbox per scope: the access fields of the create and edit forms.
+#[component]
+fn AccessFields(
+    #[prop(into)] id: String,
+    role: RwSignal<String>,
+    scopes: RwSignal<Vec<String>>,
+    problem: Signal<Option<Problem>>,
+) -> impl IntoView {
+    view! {
+        <label for=id.clone()>"Role"</label>
+        <select id=id on:change=move |ev| role.set(event_target_value(&ev))>
+            {ROLES.into_iter().map(|r| view! { <option value=r selected=move || role.get() == r>{r}</option> }).collect_view()}
+            <option value="custom" selected=move || role.get() == "custom">"custom scopes"</option>
+        </select>
+        <FieldMessage problem field="role"/>
+        {move || (role.get() == "custom").then(|| view! {
+            <fieldset class="scopes">
+                {SCOPES.into_iter().map(|scope| view! {
+                    <label class="inline">
+                        <input type="checkbox" value=scope prop:checked=move || scopes.with(|list| list.iter().any(|s| s == scope))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                scopes.update(|list| { list.retain(|s| s != scope); if on { list.push(scope.to_string()); } });
+                            }/>
+                        {scope}
+                    </label>
+                }).collect_view()}
+            </fieldset>
+        })}
+        <FieldMessage problem field="scopes"/>
+    }
+}
+
+/// The rate limit typed into a form: a whole number, or `None` when left empty. Anything else
+/// is refused under its field like the server's own refusals (`local_error`, cleared otherwise),
+/// and the answer is `None` then, so that the form is not sent.
+fn rate_field(rate: RwSignal<String>, local_error: RwSignal<Option<Problem>>) -> Option<Option<i64>> {
+    let text = rate.get_untracked();
+    let limit = match text.trim() {
+        "" => None,
+        text => match text.parse() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let mut problem = Problem::new(422, "Unprocessable Entity", "check the fields");
+                let message = "must be a whole number".into();
+                problem.errors.push(FieldError { field: "rate_limit_per_minute".into(), message });
+                local_error.set(Some(problem));
+                return None;
+            }
+        },
+    };
+    local_error.set(None);
+    Some(limit)
+}
+
+/// A `datetime-local` value ("2026-12-01T10:00", read as UTC) as the API's RFC 3339; `None` when empty.
+fn expiry_from_input(text: &str) -> Option<String> {
+    Some(text).filter(|t| !t.is_empty()).map(|t| format!("{t}:00Z"))
+}
+
+/// An RFC 3339 time of the API as a `datetime-local` value (to the minute, UTC).
+fn expiry_to_input(rfc3339: &str) -> String {
+    rfc3339.get(..16).unwrap_or(rfc3339).to_string()
+}
+
+/// The addresses typed into an allow-list box, separated by commas, spaces or lines.
+fn ip_list(text: &str) -> Vec<String> {
+    text.split([',', '\n', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
 /// The 7-day totals of a key's hourly usage, one counter per outcome.
@@ -250,39 +439,15 @@ fn CreateModal(
     let problem = Signal::derive(move || local_error.get().or_else(|| create.value().get().and_then(|r| r.err())));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let rate_limit = rate.get_untracked();
-        let rate_limit_per_minute = match rate_limit.trim() {
-            "" => None,
-            text => match text.parse() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    let mut p = Problem::new(422, "Unprocessable Entity", "check the fields");
-                    p.errors.push(crate::models::FieldError {
-                        field: "rate_limit_per_minute".into(),
-                        message: "must be a whole number".into(),
-                    });
-                    local_error.set(Some(p));
-                    return;
-                }
-            },
-        };
-        local_error.set(None);
+        let Some(rate_limit_per_minute) = rate_field(rate, local_error) else { return };
         let custom = role.get_untracked() == "custom";
         let input = ApiKeyIn {
             name: name.get_untracked(),
             role: (!custom).then(|| role.get_untracked()),
             scopes: custom.then(|| scopes.get_untracked()),
-            // datetime-local gives "2026-12-01T10:00"; the API wants RFC 3339 (UTC here).
-            expires_at: Some(expires.get_untracked()).filter(|e| !e.is_empty()).map(|e| format!("{e}:00Z")),
+            expires_at: expiry_from_input(&expires.get_untracked()),
             rate_limit_per_minute,
-            allowed_ips: Some(
-                ips.get_untracked()
-                    .split([',', '\n', ' '])
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-            ),
+            allowed_ips: Some(ip_list(&ips.get_untracked())),
         };
         create.dispatch(CreateApiKey { tenant_id: tenant.clone(), input });
     };
@@ -293,26 +458,7 @@ fn CreateModal(
                 <label for="key-name">"Name"</label>
                 <input id="key-name" type="text" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
                 <FieldMessage problem field="name"/>
-                <label for="key-role">"Role"</label>
-                <select id="key-role" on:change=move |ev| role.set(event_target_value(&ev))>
-                    {ROLES.into_iter().map(|r| view! { <option value=r selected=move || role.get() == r>{r}</option> }).collect_view()}
-                    <option value="custom">"custom scopes"</option>
-                </select>
-                <FieldMessage problem field="role"/>
-                {move || (role.get() == "custom").then(|| view! {
-                    <fieldset class="scopes">
-                        {SCOPES.into_iter().map(|scope| view! {
-                            <label class="inline">
-                                <input type="checkbox" value=scope on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    scopes.update(|list| { list.retain(|s| s != scope); if on { list.push(scope.to_string()); } });
-                                }/>
-                                {scope}
-                            </label>
-                        }).collect_view()}
-                    </fieldset>
-                })}
-                <FieldMessage problem field="scopes"/>
+                <AccessFields id="key-role" role scopes problem/>
                 <label for="key-expires">"Expires (UTC, optional)"</label>
                 <input id="key-expires" type="datetime-local" prop:value=move || expires.get() on:input=move |ev| expires.set(event_target_value(&ev))/>
                 <FieldMessage problem field="expires_at"/>
@@ -322,7 +468,7 @@ fn CreateModal(
                 <label for="key-ips">"Allowed IPs or CIDRs (optional, comma-separated)"</label>
                 <input id="key-ips" type="text" placeholder="10.0.0.0/8, 2001:db8::/32" prop:value=move || ips.get() on:input=move |ev| ips.set(event_target_value(&ev))/>
                 <FieldMessage problem field="allowed_ips"/>
-                <FormProblem problem fields=&["name", "role", "scopes", "expires_at", "rate_limit_per_minute", "allowed_ips"]/>
+                <FormProblem problem fields=KEY_FIELDS/>
                 <div class="toolbar">
                     <button type="submit" disabled=move || create.pending().get()>
                         {move || if create.pending().get() { "Creating…" } else { "Create" }}

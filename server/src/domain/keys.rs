@@ -10,11 +10,11 @@ pub use super::key_token::{parse_cidr, ApiKeyToken, KEY_ID_PREFIX, KEY_PREFIX};
 use super::tenants::audit_row;
 use super::{entries_within, every_page, page_cursor, page_limit, paginate, Hub};
 use crate::error::{Error, Result};
-use crate::store::{self, api_keys::ApiKeyRow};
+use crate::store::{self, api_keys::ApiKeyRow, api_keys::KeyChange};
 use crate::time;
 use app::models::{
-    limits, role_scopes, ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyView, FieldError, Page, RotateIn, UsageBucket,
-    UsageOut, SCOPES,
+    limits, role_scopes, ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, ApiKeyView, FieldError, Page, RotateIn,
+    UsageBucket, UsageOut, SCOPES,
 };
 
 pub fn status(row: &ApiKeyRow, now: i64) -> &'static str {
@@ -56,60 +56,33 @@ struct KeySettings {
     allowed_ips: Vec<String>,
 }
 
+/// A request's field errors, gathered to refuse them all at once.
+#[derive(Default)]
+struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    fn fail(&mut self, field: &str, message: String) {
+        self.0.push(FieldError { field: field.into(), message });
+    }
+
+    fn or<T>(self, value: T) -> Result<T> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(Error::Validation(self.0))
+        }
+    }
+}
+
 fn check(input: &ApiKeyIn, now: i64) -> Result<KeySettings> {
-    let mut errors = Vec::new();
-    let mut fail = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
-    let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > limits::KEY_NAME {
-        fail("name", format!("must be 1 to {} characters", limits::KEY_NAME));
-    }
-    let mut scopes: Vec<String> = match (&input.role, &input.scopes) {
-        (Some(role), _) => match role_scopes(role) {
-            Some(scopes) => scopes.into_iter().map(str::to_string).collect(),
-            None => {
-                fail("role", "must be admin, read_write or read_only".into());
-                Vec::new()
-            }
-        },
-        (None, Some(scopes)) => scopes.clone(),
-        (None, None) => {
-            fail("role", "choose a role or a list of scopes".into());
-            Vec::new()
-        }
-    };
-    if input.role.is_some() && input.scopes.is_some() {
-        fail("scopes", "give a role or scopes, not both".into());
-    }
-    let entries = entries_within(&scopes, SCOPES.len(), || {
-        fail("scopes", format!("at most {} scopes, each once: {SCOPES:?}", SCOPES.len()))
-    });
-    for scope in entries {
-        if !SCOPES.contains(&scope.as_str()) {
-            fail("scopes", format!("{scope:?} is not a scope; scopes are {SCOPES:?}"));
-        }
-    }
-    if input.role.is_none() && input.scopes.as_ref().is_some_and(Vec::is_empty) {
-        fail("scopes", "give at least one scope".into());
-    }
-    scopes.sort();
-    scopes.dedup();
-    let expires_at = parse_expiry(input.expires_at.as_deref(), now).map_err(|m| fail("expires_at", m)).ok().flatten();
-    if input.rate_limit_per_minute.is_some_and(|n| !(1..=limits::RATE_LIMIT_PER_MINUTE).contains(&n)) {
-        fail("rate_limit_per_minute", format!("must be between 1 and {}", limits::RATE_LIMIT_PER_MINUTE));
-    }
+    let mut errors = FieldErrors::default();
+    let name = check_name(&input.name, &mut errors);
+    let scopes = check_access(input.role.as_deref(), input.scopes.as_deref(), &mut errors);
+    let expires_at = check_expiry(input.expires_at.as_deref(), now, &mut errors);
+    check_rate_limit(input.rate_limit_per_minute, &mut errors);
     let allowed_ips = input.allowed_ips.clone().unwrap_or_default();
-    let entries = entries_within(&allowed_ips, limits::ALLOWED_IPS, || {
-        fail("allowed_ips", format!("at most {} addresses or CIDRs", limits::ALLOWED_IPS))
-    });
-    for cidr in entries {
-        if parse_cidr(cidr).is_none() {
-            fail("allowed_ips", format!("{cidr:?} is not an IPv4 or IPv6 address or CIDR"));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
-    }
-    Ok(KeySettings {
+    check_allowed_ips(&allowed_ips, &mut errors);
+    errors.or(KeySettings {
         name,
         role: input.role.clone(),
         scopes,
@@ -117,6 +90,90 @@ fn check(input: &ApiKeyIn, now: i64) -> Result<KeySettings> {
         rate_limit_per_minute: input.rate_limit_per_minute,
         allowed_ips,
     })
+}
+
+/// The fields a patch gives, each checked as on a create; the others stay as they are.
+fn check_patch(patch: &ApiKeyPatch, now: i64) -> Result<KeyChange> {
+    let mut errors = FieldErrors::default();
+    let name = patch.name.as_deref().map(|name| check_name(name, &mut errors));
+    let access = (patch.role.is_some() || patch.scopes.is_some()).then(|| {
+        let scopes = check_access(patch.role.as_deref(), patch.scopes.as_deref(), &mut errors);
+        (patch.role.clone(), serde_json::to_string(&scopes).expect("strings serialise"))
+    });
+    let expires_at = patch.expires_at.as_ref().map(|at| check_expiry(at.as_deref(), now, &mut errors));
+    if let Some(limit) = patch.rate_limit_per_minute {
+        check_rate_limit(limit, &mut errors);
+    }
+    let allowed_ips = patch.allowed_ips.as_ref().map(|ips| {
+        let ips = ips.clone().unwrap_or_default();
+        check_allowed_ips(&ips, &mut errors);
+        serde_json::to_string(&ips).expect("strings serialise")
+    });
+    errors.or(KeyChange { name, access, expires_at, rate_limit_per_minute: patch.rate_limit_per_minute, allowed_ips })
+}
+
+fn check_name(name: &str, errors: &mut FieldErrors) -> String {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > limits::KEY_NAME {
+        errors.fail("name", format!("must be 1 to {} characters", limits::KEY_NAME));
+    }
+    name.to_string()
+}
+
+/// The scopes of a role or of a list (sorted, each once); a key needs one or the other.
+fn check_access(role: Option<&str>, scopes: Option<&[String]>, errors: &mut FieldErrors) -> Vec<String> {
+    let mut granted: Vec<String> = match (role, scopes) {
+        (Some(role), _) => match role_scopes(role) {
+            Some(scopes) => scopes.into_iter().map(str::to_string).collect(),
+            None => {
+                errors.fail("role", "must be admin, read_write or read_only".into());
+                Vec::new()
+            }
+        },
+        (None, Some(scopes)) => scopes.to_vec(),
+        (None, None) => {
+            errors.fail("role", "choose a role or a list of scopes".into());
+            Vec::new()
+        }
+    };
+    if role.is_some() && scopes.is_some() {
+        errors.fail("scopes", "give a role or scopes, not both".into());
+    }
+    let entries = entries_within(&granted, SCOPES.len(), || {
+        errors.fail("scopes", format!("at most {} scopes, each once: {SCOPES:?}", SCOPES.len()))
+    });
+    for scope in entries {
+        if !SCOPES.contains(&scope.as_str()) {
+            errors.fail("scopes", format!("{scope:?} is not a scope; scopes are {SCOPES:?}"));
+        }
+    }
+    if role.is_none() && scopes.is_some_and(<[String]>::is_empty) {
+        errors.fail("scopes", "give at least one scope".into());
+    }
+    granted.sort();
+    granted.dedup();
+    granted
+}
+
+fn check_expiry(text: Option<&str>, now: i64, errors: &mut FieldErrors) -> Option<i64> {
+    parse_expiry(text, now).map_err(|message| errors.fail("expires_at", message)).ok().flatten()
+}
+
+fn check_rate_limit(limit: Option<i64>, errors: &mut FieldErrors) {
+    if limit.is_some_and(|n| !(1..=limits::RATE_LIMIT_PER_MINUTE).contains(&n)) {
+        errors.fail("rate_limit_per_minute", format!("must be between 1 and {}", limits::RATE_LIMIT_PER_MINUTE));
+    }
+}
+
+fn check_allowed_ips(allowed_ips: &[String], errors: &mut FieldErrors) {
+    let entries = entries_within(allowed_ips, limits::ALLOWED_IPS, || {
+        errors.fail("allowed_ips", format!("at most {} addresses or CIDRs", limits::ALLOWED_IPS))
+    });
+    for cidr in entries {
+        if parse_cidr(cidr).is_none() {
+            errors.fail("allowed_ips", format!("{cidr:?} is not an IPv4 or IPv6 address or CIDR"));
+        }
+    }
 }
 
 fn parse_expiry(text: Option<&str>, now: i64) -> Result<Option<i64>, String> {
@@ -173,6 +230,50 @@ impl Hub {
 
     async fn key_row(&self, tenant_id: &TenantId, id: &ApiKeyId) -> Result<ApiKeyRow> {
         store::found(store::api_keys::get(&self.db, tenant_id, id).await?, "api key")
+    }
+
+    /// Changes the settings a patch gives (never the key itself), at once on this instance and
+    /// within `KEY_CACHE_TTL` on the others, like a revoke: new scopes, limit and addresses hold
+    /// from the key's next request. A revoked or expired key is not changed, nor the expiry of a
+    /// rotated one (the end of its grace period).
+    pub async fn update_key(
+        &self,
+        who: &Actor,
+        tenant_id: &TenantId,
+        id: &ApiKeyId,
+        patch: ApiKeyPatch,
+    ) -> Result<ApiKeyOut> {
+        who.authorize(tenant_id, Scope::KeysWrite)?;
+        let now = time::now_ms();
+        let change = check_patch(&patch, now)?;
+        let mut tx = self.db.begin().await?;
+        // Checked as it is written, so a revoke or rotation that commits meanwhile is kept.
+        let Some(row) = store::api_keys::change(&mut tx, tenant_id, id, &change, now).await? else {
+            drop(tx);
+            return Err(self.unchangeable(tenant_id, id, &change, now).await);
+        };
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "api_key.updated", Some(id))).await?;
+        tx.commit().await?;
+        self.forget_key_hash(&row.key_hash);
+        Ok(key_out(row))
+    }
+
+    /// Why a change was not written: the key is gone, revoked, expired, or rotated (when the
+    /// change moves its expiry).
+    async fn unchangeable(&self, tenant_id: &TenantId, id: &ApiKeyId, change: &KeyChange, now: i64) -> Error {
+        let row = match self.key_row(tenant_id, id).await {
+            Ok(row) => row,
+            Err(error) => return error,
+        };
+        match (status(&row, now), &row.rotated_to) {
+            ("active", Some(successor)) if change.expires_at.is_some() => Error::Conflict(format!(
+                "the key was rotated to {successor}: its expiry is the end of its grace period and cannot be \
+                 changed (revoke it to stop it now)"
+            )),
+            ("active", _) => Error::Conflict("the key changed while this request ran; nothing was changed".into()),
+            ("expired", _) => Error::Conflict("the key has expired: an expired key cannot be changed".into()),
+            _ => Error::Conflict("the key is revoked: a revoked key cannot be changed".into()),
+        }
     }
 
     /// A new key with the old one's settings; the old one works until the grace period ends.
@@ -359,5 +460,29 @@ mod tests {
         );
         let Err(Error::Validation(errors)) = ips else { panic!() };
         assert_eq!(errors.len(), 1);
+    }
+
+    #[test]
+    fn a_patch_checks_and_changes_only_the_fields_it_gives() {
+        let none = check_patch(&ApiKeyPatch::default(), 0).unwrap();
+        assert!(none.name.is_none() && none.access.is_none() && none.expires_at.is_none());
+        assert!(none.rate_limit_per_minute.is_none() && none.allowed_ips.is_none());
+        let patch = ApiKeyPatch {
+            scopes: Some(vec!["webhooks:read".into(), "keys:read".into(), "keys:read".into()]),
+            expires_at: Some(None),
+            allowed_ips: Some(None),
+            ..Default::default()
+        };
+        let change = check_patch(&patch, 0).unwrap();
+        assert_eq!(change.access, Some((None, r#"["keys:read","webhooks:read"]"#.to_string())));
+        assert_eq!((change.expires_at, change.allowed_ips.as_deref()), (Some(None), Some("[]")));
+        let both =
+            ApiKeyPatch { role: Some("admin".into()), scopes: Some(vec!["keys:read".into()]), ..Default::default() };
+        let Err(Error::Validation(errors)) = check_patch(&both, 0) else { panic!() };
+        assert_eq!(errors[0].field, "scopes");
+        let blank = ApiKeyPatch { name: Some(" ".into()), rate_limit_per_minute: Some(Some(0)), ..Default::default() };
+        let Err(Error::Validation(errors)) = check_patch(&blank, 0) else { panic!() };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "rate_limit_per_minute"]);
     }
 }

@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, Page, RotateIn, UsageOut};
+use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, Page, RotateIn, UsageOut};
 
 use super::route::Route;
 use super::route::{schema, Op};
@@ -41,6 +41,18 @@ pub fn routes() -> Vec<Route> {
             .scope(Scope::KeysRead)
             .answers(200, Some(schema::<ApiKeyOut>))
             .to(one),
+        Op::patch(
+            "/api/v1/tenants/{tenant_id}/api-keys/{id}",
+            KEYS,
+            "Change a key's name, access, rate limit, allowed IPs or expiry (only the fields given; never the key)",
+        )
+        .alias("/api/v1/keys/{id}")
+        .alias("/api/v1/api-keys/{id}")
+        .scope(Scope::KeysWrite)
+        .body(schema::<ApiKeyPatch>)
+        .refuses(409, "the key is revoked or expired, or is rotated and the change moves its expiry")
+        .answers(200, Some(schema::<ApiKeyOut>))
+        .to(patch),
         Op::post(
             "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate",
             KEYS,
@@ -98,6 +110,16 @@ async fn one(
     Id(id): Id<ApiKeyId>,
 ) -> Result<Json<ApiKeyOut>> {
     Ok(Json(s.hub.get_key(&who, &tenant_id, &id).await?))
+}
+
+async fn patch(
+    State(s): State<AppState>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<ApiKeyId>,
+    Json(input): Json<ApiKeyPatch>,
+) -> Result<Json<ApiKeyOut>> {
+    Ok(Json(s.hub.update_key(&who, &tenant_id, &id, input).await?))
 }
 
 async fn rotate(

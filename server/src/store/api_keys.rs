@@ -80,6 +80,48 @@ pub async fn mark_rotated(
     Ok(done == 1)
 }
 
+/// A change to a key's settings; `None` leaves a column as it is.
+#[derive(Debug, Default)]
+pub struct KeyChange {
+    pub name: Option<String>,
+    /// The role (`None` for a list of scopes) and the scopes, a JSON array.
+    pub access: Option<(Option<String>, String)>,
+    pub expires_at: Option<Option<i64>>,
+    pub rate_limit_per_minute: Option<Option<i64>>,
+    /// JSON array of CIDRs.
+    pub allowed_ips: Option<String>,
+}
+
+/// Writes a change to a key's settings, only while the key is live (neither revoked, deleted nor
+/// expired) and, when its expiry changes, not rotated (its expiry is then the end of the grace
+/// period). Only the columns the change names are written, so changes that cross keep each
+/// other's fields, and a revoke or rotation committed since the caller looked is never undone.
+/// `None` when nothing was written.
+pub async fn change(
+    tx: &mut Tx,
+    tenant_id: &TenantId,
+    id: &ApiKeyId,
+    c: &KeyChange,
+    now: i64,
+) -> Result<Option<ApiKeyRow>> {
+    let sql = format!(
+        "UPDATE api_keys SET updated_at = $3, name = COALESCE($4, name), \
+         role = CASE WHEN $5 THEN $6 ELSE role END, scopes = COALESCE($7, scopes), \
+         expires_at = CASE WHEN $8 THEN $9 ELSE expires_at END, \
+         rate_limit_per_minute = CASE WHEN $10 THEN $11 ELSE rate_limit_per_minute END, \
+         allowed_ips = COALESCE($12, allowed_ips) \
+         WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $3) AND (NOT $8 OR rotated_to IS NULL) RETURNING {COLUMNS}"
+    );
+    let (role, scopes) = c.access.clone().unzip();
+    Ok(on_tx!(tx, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id.as_str()).bind(id.as_str()).bind(now).bind(&c.name)
+        .bind(c.access.is_some()).bind(role.flatten()).bind(scopes)
+        .bind(c.expires_at.is_some()).bind(c.expires_at.flatten())
+        .bind(c.rate_limit_per_minute.is_some()).bind(c.rate_limit_per_minute.flatten())
+        .bind(&c.allowed_ips).fetch_optional(conn).await)?)
+}
+
 /// Revokes a key (an earlier revocation keeps its time) and, with `delete`, deletes it. Only
 /// those columns are written, so a rotation committed meanwhile keeps its successor and grace.
 /// `None` when there is no such key.

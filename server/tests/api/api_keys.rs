@@ -610,3 +610,268 @@ both!(a_cached_key_is_stale_when_the_clock_steps_back, |backend: Backend| async 
     // A clock stepped back a minute must not keep that entry fresh for a minute: A reads again.
     assert!(a.hub.authenticate_from(key.as_bytes(), None, now - 60_000).await.is_err());
 });
+
+/// The path of one key of `tenant`.
+fn key_path(tenant: &str, key: &Value) -> String {
+    format!("/api/v1/tenants/{tenant}/api-keys/{}", key["id"].as_str().unwrap())
+}
+
+both!(a_changed_key_follows_its_new_settings_from_its_next_request, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let created = create_key(&app, &tenant, json!({ "name": "svc", "role": "admin" })).await;
+    let (key, path) = (secret(&created), key_path(&tenant, &created));
+    let hooks = format!("/api/v1/tenants/{tenant}/webhooks");
+    let hook = json!({ "url": "https://example.com/a", "events": ["*"] });
+    // Used once, so this instance has the key (and its scopes) in its cache.
+    assert_eq!(app.request(Method::POST, &hooks, Some(&key), Some(hook.clone())).await.0, StatusCode::CREATED);
+
+    // Narrowed to reading, renamed, given an expiry: the very next request is held to it.
+    let change = json!({
+        "name": "  billing  ",
+        "scopes": ["webhooks:read", "deliveries:read", "webhooks:read"],
+        "expires_at": "2999-01-01T00:00:00Z",
+    });
+    let (status, changed) = app.patch(&path, change).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["name"], "billing");
+    assert_eq!((&changed["role"], &changed["scopes"]), (&Value::Null, &json!(["deliveries:read", "webhooks:read"])));
+    assert_eq!(changed["expires_at"], "2999-01-01T00:00:00.000Z");
+    assert_eq!((&changed["prefix"], &changed["status"]), (&created["prefix"], &json!("active")));
+    assert!(changed.get("key").is_none(), "the key itself is never shown again: {changed}");
+    let (status, _, body) = app.request(Method::POST, &hooks, Some(&key), Some(hook)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(app.request(Method::GET, &hooks, Some(&key), None).await.0, StatusCode::OK);
+    let (_, _, whoami) = app.request(Method::GET, "/api/v1/whoami", Some(&key), None).await;
+    assert_eq!(whoami["scopes"], changed["scopes"]);
+    // A role replaces the list of scopes; only the fields given change.
+    let (status, changed) = app.patch(&path, json!({ "role": "read_write" })).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!((changed["role"].as_str(), changed["name"].as_str()), (Some("read_write"), Some("billing")));
+    assert_eq!(changed["scopes"].as_array().unwrap().len(), 5);
+    assert_eq!(changed["expires_at"], "2999-01-01T00:00:00.000Z");
+
+    // An allow-list the client is outside of refuses it at once; `null` allows any address again.
+    let (status, changed) = app.patch(&path, json!({ "allowed_ips": ["10.0.0.0/8", "2001:db8::/32"] })).await;
+    assert_eq!((status, &changed["allowed_ips"]), (StatusCode::OK, &json!(["10.0.0.0/8", "2001:db8::/32"])));
+    assert_eq!(app.request(Method::GET, &hooks, Some(&key), None).await.0, StatusCode::FORBIDDEN);
+    let (status, changed) = app.patch(&path, json!({ "allowed_ips": null, "expires_at": null })).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!((&changed["allowed_ips"], &changed["expires_at"]), (&json!([]), &Value::Null));
+    assert_eq!(app.request(Method::GET, &hooks, Some(&key), None).await.0, StatusCode::OK);
+
+    // The audit log has each change, by whom and from where, and never the key.
+    let (_, log) = app.get(&format!("/api/v1/tenants/{tenant}/audit-log?action=api_key.updated")).await;
+    let entries = log["data"].as_array().unwrap();
+    assert_eq!(entries.len(), 4, "{log}");
+    assert!(entries.iter().all(|e| e["actor"] == "operator" && e["target"] == created["id"]), "{log}");
+    assert_eq!(entries[0]["source_ip"], "127.0.0.1");
+    assert!(!log.to_string().contains(&key));
+});
+
+both!(a_lowered_rate_limit_holds_from_the_next_request, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let created =
+        create_key(&app, &tenant, json!({ "name": "k", "role": "read_only", "rate_limit_per_minute": 100 })).await;
+    let (key, path) = (secret(&created), key_path(&tenant, &created));
+    let hooks = format!("/api/v1/tenants/{tenant}/webhooks");
+    clear_of_a_minute_boundary().await;
+    let (status, headers, _) = app.request(Method::GET, &hooks, Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-ratelimit-limit"], "100");
+    let (status, changed) = app.patch(&path, json!({ "rate_limit_per_minute": 2 })).await;
+    assert_eq!((status, &changed["rate_limit_per_minute"]), (StatusCode::OK, &json!(2)), "{changed}");
+    // The request made before the change counts towards the new limit in this window.
+    let (status, headers, _) = app.request(Method::GET, &hooks, Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-ratelimit-limit"], "2");
+    assert_eq!(headers["x-ratelimit-remaining"], "0");
+    assert_eq!(headers["ratelimit-policy"], "\"per-minute\";q=2;w=60");
+    let (status, headers, _) = app.request(Method::GET, &hooks, Some(&key), None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(headers.contains_key("retry-after"));
+    // `null` goes back to the hub's default.
+    let (status, changed) = app.patch(&path, json!({ "rate_limit_per_minute": null })).await;
+    assert_eq!((status, &changed["rate_limit_per_minute"]), (StatusCode::OK, &Value::Null));
+    let (status, headers, _) = app.request(Method::GET, &hooks, Some(&key), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["x-ratelimit-limit"], app.hub.config.default_rate_limit_per_minute.to_string());
+});
+
+both!(a_change_reaches_another_instance_within_a_second, |backend: Backend| async move {
+    let a = TestApp::spawn(backend).await;
+    let b = TestApp::spawn_on(ScratchDir::new(), a.database_url.clone(), |_| {}).await;
+    let tenant = a.create_tenant("Acme").await;
+    let created = create_key(&a, &tenant, json!({ "name": "k", "role": "read_only" })).await;
+    let key = secret(&created);
+    let hooks = format!("/api/v1/tenants/{tenant}/webhooks");
+    // Instance B has seen (and cached) the key.
+    assert_eq!(b.request(Method::GET, &hooks, Some(&key), None).await.0, StatusCode::OK);
+    let (status, _) = a.patch(&key_path(&tenant, &created), json!({ "scopes": ["deliveries:read"] })).await;
+    assert_eq!(status, StatusCode::OK);
+    let changed_at = Instant::now();
+    assert_eq!(a.request(Method::GET, &hooks, Some(&key), None).await.0, StatusCode::FORBIDDEN);
+    loop {
+        if b.request(Method::GET, &hooks, Some(&key), None).await.0 == StatusCode::FORBIDDEN {
+            break;
+        }
+        assert!(changed_at.elapsed() < Duration::from_secs(1), "instance B still uses the key's old scopes");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+});
+
+both!(a_bad_change_is_refused_by_field_and_changes_nothing, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let created = create_key(&app, &tenant, json!({ "name": "svc", "role": "read_only" })).await;
+    let path = key_path(&tenant, &created);
+    let too_many_ips: Vec<String> = (0..101).map(|i| format!("10.0.0.{}", i % 256)).collect();
+    for (wrong, field) in [
+        (json!({ "name": "" }), "name"),
+        (json!({ "name": "   " }), "name"),
+        (json!({ "name": "n".repeat(101) }), "name"),
+        (json!({ "name": 7 }), "name"),
+        (json!({ "role": "root" }), "role"),
+        (json!({ "role": "admin", "scopes": ["keys:read"] }), "scopes"),
+        (json!({ "scopes": ["root"] }), "scopes"),
+        (json!({ "scopes": [] }), "scopes"),
+        (json!({ "scopes": vec!["keys:read"; 9] }), "scopes"),
+        (json!({ "expires_at": "2000-01-01T00:00:00Z" }), "expires_at"),
+        (json!({ "expires_at": "tomorrow" }), "expires_at"),
+        (json!({ "rate_limit_per_minute": 0 }), "rate_limit_per_minute"),
+        (json!({ "rate_limit_per_minute": 1_000_001 }), "rate_limit_per_minute"),
+        (json!({ "rate_limit_per_minute": "ten" }), "rate_limit_per_minute"),
+        (json!({ "allowed_ips": ["nope"] }), "allowed_ips"),
+        (json!({ "allowed_ips": too_many_ips }), "allowed_ips"),
+        (json!({ "allowed_ips": "10.0.0.0/8" }), "allowed_ips"),
+        // The key itself, or what is derived from it, is not a setting.
+        (json!({ "key": "sk_not_a_setting" }), "key"),
+        (json!({ "prefix": "sk_12345678" }), "prefix"),
+        (json!({ "status": "active" }), "status"),
+        (json!(["svc"]), "body"),
+    ] {
+        let (status, body) = app.patch(&path, wrong.clone()).await;
+        assert_eq!(
+            (status, body["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{wrong}: {body}"
+        );
+    }
+    // Every wrong field at once is named, each in its own entry.
+    let (status, body) = app
+        .patch(&path, json!({ "name": "", "role": "root", "rate_limit_per_minute": -1, "allowed_ips": ["x"] }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "role", "rate_limit_per_minute", "allowed_ips"], "{body}");
+    // Nothing was changed, nor audited.
+    let (_, mut now) = app.get(&path).await;
+    now["key"] = created["key"].clone();
+    assert_eq!(now, created);
+    let (_, log) = app.get(&format!("/api/v1/tenants/{tenant}/audit-log?action=api_key.updated")).await;
+    assert_eq!(log["data"], json!([]));
+});
+
+both!(only_a_live_key_of_ones_own_tenant_can_be_changed, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let globex = app.create_tenant("Globex").await;
+    let rename = json!({ "name": "renamed" });
+    // Revoked: 409, and it stays as it was.
+    let revoked = create_key(&app, &tenant, json!({ "name": "revoked", "role": "read_only" })).await;
+    app.post(&format!("{}/revoke", key_path(&tenant, &revoked)), json!({})).await;
+    let (status, body) = app.patch(&key_path(&tenant, &revoked), rename.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("a revoked key cannot be changed"), "{body}");
+    assert_eq!(app.get(&key_path(&tenant, &revoked)).await.1["name"], "revoked");
+    // Expired: 409 too (a new expiry would bring back a key its owner let lapse).
+    let expired = create_key(&app, &tenant, json!({ "name": "expired", "role": "read_only" })).await;
+    integrations_hub::on_db!(&app.hub.db, pool => sqlx::query("UPDATE api_keys SET expires_at = 1 WHERE id = $1")
+        .bind(expired["id"].as_str().unwrap()).execute(pool).await.map(|r| r.rows_affected()))
+    .unwrap();
+    let (status, body) = app.patch(&key_path(&tenant, &expired), json!({ "expires_at": null })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("expired"), "{body}");
+    // Rotated, in its grace period: its settings change, its expiry (the grace period's end) does not.
+    let rotated = create_key(&app, &tenant, json!({ "name": "rotated", "role": "read_only" })).await;
+    let (_, successor) =
+        app.post(&format!("{}/rotate", key_path(&tenant, &rotated)), json!({ "grace_period_seconds": 3600 })).await;
+    let grace_end = app.get(&key_path(&tenant, &rotated)).await.1["expires_at"].clone();
+    let (status, body) = app.patch(&key_path(&tenant, &rotated), rename.clone()).await;
+    assert_eq!((status, body["name"].as_str()), (StatusCode::OK, Some("renamed")), "{body}");
+    for expiry in [json!(null), json!("2999-01-01T00:00:00Z")] {
+        let (status, body) = app.patch(&key_path(&tenant, &rotated), json!({ "expires_at": expiry })).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert!(body["detail"].as_str().unwrap().contains(successor["id"].as_str().unwrap()), "{body}");
+    }
+    assert_eq!(app.get(&key_path(&tenant, &rotated)).await.1["expires_at"], grace_end);
+    // Deleted, unknown, another tenant's: 404.
+    let deleted = create_key(&app, &tenant, json!({ "name": "deleted", "role": "read_only" })).await;
+    app.request(Method::DELETE, &key_path(&tenant, &deleted), Some(crate::helpers::OPERATOR), None).await;
+    assert_eq!(app.patch(&key_path(&tenant, &deleted), rename.clone()).await.0, StatusCode::NOT_FOUND);
+    let unknown = format!("/api/v1/tenants/{tenant}/api-keys/key_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    assert_eq!(app.patch(&unknown, rename.clone()).await.0, StatusCode::NOT_FOUND);
+    let theirs = create_key(&app, &globex, json!({ "name": "theirs", "role": "read_only" })).await;
+    let theirs_id = theirs["id"].as_str().unwrap();
+    assert_eq!(
+        app.patch(&format!("/api/v1/tenants/{tenant}/api-keys/{theirs_id}"), rename.clone()).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let admin = secret(&create_key(&app, &tenant, json!({ "name": "admin", "role": "admin" })).await);
+    for path in
+        [key_path(&globex, &theirs), format!("/api/v1/keys/{theirs_id}"), format!("/api/v1/api-keys/{theirs_id}")]
+    {
+        let (status, _, body) = app.request(Method::PATCH, &path, Some(&admin), Some(rename.clone())).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+    }
+    assert_eq!(app.get(&key_path(&globex, &theirs)).await.1["name"], "theirs");
+    // A key without keys:write changes none, not even itself.
+    let writer = create_key(&app, &tenant, json!({ "name": "writer", "role": "read_write" })).await;
+    let (status, _, _) = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/keys/{}", writer["id"].as_str().unwrap()),
+            Some(&secret(&writer)),
+            Some(json!({ "role": "admin" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // On the integrator paths, an admin key changes a key of its own tenant.
+    let mine = create_key(&app, &tenant, json!({ "name": "mine", "role": "read_only" })).await;
+    let (status, _, body) = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/api-keys/{}", mine["id"].as_str().unwrap()),
+            Some(&admin),
+            Some(json!({ "rate_limit_per_minute": 60 })),
+        )
+        .await;
+    assert_eq!((status, &body["rate_limit_per_minute"]), (StatusCode::OK, &json!(60)), "{body}");
+});
+
+both!(a_change_that_crosses_a_revoke_or_a_rotation_undoes_neither, |backend: Backend| async move {
+    use integrations_hub::store::api_keys::{change, KeyChange};
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let now = integrations_hub::time::now_ms();
+    let rename = KeyChange { name: Some("late".into()), ..Default::default() };
+    // A change checked before a revoke committed writes nothing: the key stays revoked.
+    let revoked = create_key(&app, &tenant, json!({ "name": "a", "role": "read_only" })).await;
+    app.post(&format!("{}/revoke", key_path(&tenant, &revoked)), json!({})).await;
+    let mut tx = app.hub.db.begin().await.unwrap();
+    let id = revoked["id"].as_str().unwrap().to_string();
+    assert!(change(&mut tx, &tenant.clone().into(), &id.into(), &rename, now).await.unwrap().is_none());
+    tx.commit().await.unwrap();
+    assert_eq!(app.get(&key_path(&tenant, &revoked)).await.1["name"], "a");
+    // A new expiry that crosses a rotation does not undo its grace period; other fields still change.
+    let rotated = create_key(&app, &tenant, json!({ "name": "b", "role": "read_only" })).await;
+    app.post(&format!("{}/rotate", key_path(&tenant, &rotated)), json!({ "grace_period_seconds": 60 })).await;
+    let id: app::models::ApiKeyId = rotated["id"].as_str().unwrap().to_string().into();
+    let later = KeyChange { expires_at: Some(None), ..Default::default() };
+    let mut tx = app.hub.db.begin().await.unwrap();
+    assert!(change(&mut tx, &tenant.clone().into(), &id, &later, now).await.unwrap().is_none());
+    let row = change(&mut tx, &tenant.clone().into(), &id, &rename, now).await.unwrap().expect("still live");
+    tx.commit().await.unwrap();
+    assert!(row.expires_at.is_some_and(|at| at > now && at <= now + 61_000) && row.name == "late", "{row:?}");
+});

@@ -290,6 +290,11 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/api-keys", &t, ""), None).await;
     tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}", &k, ""), None).await;
     tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", &k, ""), None).await;
+    tour.call(
+        at(op, "patch", "/api/v1/tenants/{tenant_id}/api-keys/{id}", &k, ""),
+        Some(json!({ "name": "tour, changed", "rate_limit_per_minute": 600, "expires_at": null })),
+    )
+    .await;
     let rotated = tour
         .call(
             at(op, "post", "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate", &k, ""),
@@ -459,6 +464,10 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
         let one = format!("{base}/{{id}}");
         tour.call(at(kk, "get", base, &[], ""), None).await;
         tour.call(at(kk, "get", &one, &[("id", id.as_str())], ""), None).await;
+        if base != "/api/v1/integration/api-keys" {
+            let change = json!({ "scopes": ["webhooks:read"], "allowed_ips": ["127.0.0.1", "::1"] });
+            tour.call(at(kk, "patch", &one, &[("id", id.as_str())], ""), Some(change)).await;
+        }
         match base {
             "/api/v1/integration/api-keys" => {
                 tour.call(at(kk, "post", &format!("{one}/revoke"), &[("id", id.as_str())], ""), None).await
@@ -568,6 +577,10 @@ both!(every_refusal_the_api_gives_is_documented, |backend| async move {
     // Rotating a key that is no longer active: the spare, rotated above without a grace period.
     let rotate = "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotate";
     tour.refused(at(op, "post", rotate, &k, ""), keep, 409).await;
+    // Changing it, likewise; and a change that is wrong.
+    let change = "/api/v1/tenants/{tenant_id}/api-keys/{id}";
+    tour.refused(at(op, "patch", change, &k, ""), |r| r.json(&json!({ "name": "again" })), 409).await;
+    tour.refused(at(op, "patch", change, &k, ""), |r| r.json(&json!({ "rate_limit_per_minute": 0 })), 422).await;
 });
 
 both!(the_bounds_the_schemas_document_are_the_ones_enforced, |backend| async move {
@@ -581,6 +594,8 @@ both!(the_bounds_the_schemas_document_are_the_ones_enforced, |backend| async mov
     let keys = format!("/api/v1/tenants/{tid}/api-keys");
     let endpoint = json!({ "url": "https://example.com/b", "events": ["*"] });
     let key = json!({ "name": "k", "role": "read_only", "allowed_ips": ["10.0.0.1"] });
+    let (_, changed) = app.post(&keys, json!({ "name": "changed", "role": "read_only" })).await;
+    let changed = format!("{keys}/{}", changed["id"].as_str().unwrap());
     let mut cases = vec![
         ("TenantIn", Method::POST, "/api/v1/tenants".to_string(), json!({ "name": "t" }), "name"),
         ("ApiKeyIn", Method::POST, keys.clone(), key.clone(), "name"),
@@ -590,6 +605,12 @@ both!(the_bounds_the_schemas_document_are_the_ones_enforced, |backend| async mov
         ("WebhookIn", Method::POST, webhooks.clone(), endpoint.clone(), "secret"),
         ("RotateSecretIn", Method::POST, rotate, json!({}), "grace_period_seconds"),
     ];
+    // A key's settings carry their bounds twice too (`ApiKeyIn` above, `ApiKeyPatch`): both are checked.
+    for field in ["name", "rate_limit_per_minute", "allowed_ips"] {
+        let valid = json!({ "allowed_ips": ["10.0.0.1"] });
+        cases.push(("ApiKeyPatch", Method::PATCH, changed.clone(), valid, field));
+    }
+    cases.push(("ApiKeyPatch", Method::PATCH, changed, json!({ "scopes": ["keys:read"] }), "scopes"));
     // The settings an endpoint is created with and patched with carry their bounds twice (one
     // model each): both are checked.
     for field in ["description", "max_attempts", "backoff_base_seconds", "timeout_seconds", "events"] {

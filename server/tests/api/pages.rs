@@ -221,6 +221,41 @@ both!(a_server_function_answers_with_the_status_of_its_problem, |backend: Backen
     assert_eq!(create(&cookie, "Acme").await.unwrap().status(), 200);
 });
 
+// The API Keys page's edit form changes a key through the same domain operation as `PATCH`:
+// its `null` (back to the default) survives the server function's JSON, its refusals keep
+// their status and field, and the change is audited.
+both!(the_ui_changes_a_key_as_the_rest_api_does, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Edit").await;
+    let (_, key) = app
+        .post(
+            &format!("/api/v1/tenants/{tenant}/api-keys"),
+            serde_json::json!({ "name": "crm", "role": "read_only", "allowed_ips": ["10.0.0.0/8"] }),
+        )
+        .await;
+    let cookie = sign_in(&app).await;
+    let update = |patch: serde_json::Value| {
+        let body = serde_json::json!({ "tenant_id": tenant, "id": key["id"], "patch": patch }).to_string();
+        call(&app, app::api::UpdateApiKey::PATH, body, true).header("cookie", &cookie).send()
+    };
+    let changed = update(serde_json::json!({ "name": "crm-sync", "rate_limit_per_minute": 30, "allowed_ips": null }));
+    let changed: serde_json::Value = changed.await.unwrap().json().await.unwrap();
+    assert_eq!((changed["name"].as_str(), changed["rate_limit_per_minute"].as_i64()), (Some("crm-sync"), Some(30)));
+    assert_eq!((&changed["allowed_ips"], &changed["role"]), (&serde_json::json!([]), &key["role"]), "{changed}");
+    let refused = update(serde_json::json!({ "name": "" })).await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert_eq!(refused.json::<serde_json::Value>().await.unwrap()["errors"][0]["field"], "name");
+    app.post(
+        &format!("/api/v1/tenants/{tenant}/api-keys/{}/revoke", key["id"].as_str().unwrap()),
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(update(serde_json::json!({ "name": "late" })).await.unwrap().status(), 409);
+    let (_, log) = app.get(&format!("/api/v1/tenants/{tenant}/audit-log?action=api_key.updated")).await;
+    assert_eq!(log["data"].as_array().unwrap().len(), 1, "{log}");
+    assert_eq!(log["data"][0]["source_ip"], "127.0.0.1");
+});
+
 // Why: a form on another site could post an attacker's admin key to the sign-in (the session
 // cookie's SameSite=Strict guards its use, not its setting) and leave the victim signed in to
 // the attacker's tenant.
