@@ -26,7 +26,10 @@ IH_DATA_DIR=$dir IH_BIND=127.0.0.1:$port IH_ADMIN_TOKEN=$token IH_LOG_LEVEL=warn
   IH_DELIVERY_WORKER_DISABLED=true IH_SLACK_API_BASE=http://127.0.0.1:9/api "$HUB" >"$dir/hub.log" 2>&1 &
 hub=$!; trap 'kill $hub 2>/dev/null; rm -rf "$dir"' EXIT
 base=http://127.0.0.1:$port
-for _ in $(seq 100); do curl -sf $base/health >/dev/null && break; sleep 0.1; done
+# Up to a minute for the first start (migrations on a fresh file; a busy CI machine); a hub that
+# never answers stops the run here with its log, not later with an empty fixture.
+for _ in $(seq 600); do curl -sf $base/health >/dev/null && break; sleep 0.1; done
+curl -sf $base/health >/dev/null || { echo "the hub did not start on $base:" >&2; cat "$dir/hub.log" >&2; exit 1; }
 api() { curl -sf -H "Authorization: Bearer $token" -H 'content-type: application/json' "$@"; }
 field() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
 # Which id each route with an `{id}` is called with (the regexes are TOML strings).
