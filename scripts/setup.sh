@@ -109,3 +109,10 @@ if ! command -v promtool >/dev/null; then
   apt_install() { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
   apt_install 2>/dev/null || { apt-get update -qq && apt_install; }
 fi
+
+# jq reads the echo inspector's answers in the curl example (scripts/examples.sh).
+if ! command -v jq >/dev/null; then
+  step "installing Debian's jq (the curl example)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >/dev/null; }
+fi
