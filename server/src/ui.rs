@@ -279,8 +279,13 @@ impl UiPort {
     /// Who is acting in this call: the session's principal, from the client's address.
     async fn actor(&self, cx: &UiRequest) -> Result<Actor, Problem> {
         let (principal, _) = self.session_of(cx).await?;
-        Ok(Actor { principal, source_ip: cx.client_ip.clone() })
+        Ok(acting(principal, cx))
     }
+}
+
+/// `principal` acting through this call of the UI (its address goes into the audit log).
+fn acting(principal: Principal, cx: &UiRequest) -> Actor {
+    Actor { principal, source_ip: cx.client_ip.clone() }
 }
 
 /// An id from the UI's request, checked as the REST API checks a path's: another kind is a 404.
@@ -299,7 +304,7 @@ impl AdminPort for UiPort {
             return Err(Problem::new(403, "Forbidden", "only the operator token or an admin key may sign in"));
         }
         let token = self.0.start_session(&principal).await.map_err(Problem::from)?;
-        let who = Actor { principal, source_ip: cx.client_ip.clone() };
+        let who = acting(principal, cx);
         self.0.audit(&who, who.tenant_id(), "session.signed_in", None).await?;
         Ok(token)
     }
@@ -313,7 +318,7 @@ impl AdminPort for UiPort {
 
     async fn session(&self, cx: &UiRequest) -> Result<Session, Problem> {
         let (principal, row) = self.session_of(cx).await?;
-        let who = Actor { principal, source_ip: cx.client_ip.clone() };
+        let who = acting(principal, cx);
         let tenants = match who.tenant_id() {
             None => self.0.list_tenants(&who, None, Some(500), None).await?.data,
             Some(tenant_id) => vec![self.0.get_tenant(&who, tenant_id).await?],
