@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # Installs what building and testing the hub needs, from the package registries only
 # (crates.io, npm, Debian). Idempotent: each step checks first and is skipped when done.
+# `scripts/setup.sh run` installs only what building and running the hub needs (scripts/run.sh);
+# with no argument (scripts/test.sh) it adds the test tools: rustfmt, Chromium and Playwright, the
+# Python checkers, promtool, jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for_tests=1
+[ "${1:-}" = run ] && for_tests=0
 
 CARGO_LEPTOS_VERSION=0.3.10      # 0.3.11 needs rustc >= 1.96
 WASM_BINDGEN_VERSION=0.2.130     # must equal the wasm-bindgen crate pinned in Cargo.toml
 BINARYEN_VERSION=132.0.0         # wasm-opt for --release builds; Debian's (108) breaks hydration
-want_chromium=${IH_SETUP_CHROMIUM:-1}
+want_chromium=${IH_SETUP_CHROMIUM:-$for_tests}
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # Debian's chromium and the end-to-end packages are downloads, not compilation: they run in the
 # background while cargo compiles, and are waited for at the end.
 browser_pid=
-if [ "$want_chromium" = 1 ] && { ! command -v chromium >/dev/null || [ ! -d end2end/node_modules/@playwright/test ]; }; then
+if [ "$want_chromium" = 1 ] && { ! command -v chromium >/dev/null || [ ! -d end2end/node_modules/@playwright/test ] \
+  || { [ "$(id -u)" = 0 ] && ! command -v docker-compose >/dev/null; }; }; then
   browser_log=$(mktemp)
   (
     set -e
@@ -23,13 +29,20 @@ if [ "$want_chromium" = 1 ] && { ! command -v chromium >/dev/null || [ ! -d end2
       apt-get update -qq
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
     fi
+    # The Docker engine and docker-compose for the container test (scripts/check-docker.sh): from
+    # Debian, as root only (the test skips itself where no engine can run, except in CI).
+    if [ "$(id -u)" = 0 ] && { ! command -v dockerd >/dev/null || ! command -v docker-compose >/dev/null; }; then
+      echo "==> installing Debian's docker.io and docker-compose"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose >/dev/null
+    fi
     if [ ! -d end2end/node_modules/@playwright/test ]; then
       echo "==> installing the end-to-end test packages (no browser download)"
       cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
     fi
   ) >"$browser_log" 2>&1 &
   browser_pid=$!
-  step "installing chromium and the end-to-end packages in the background"
+  step "installing chromium, the end-to-end packages and Docker in the background"
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
@@ -37,25 +50,34 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-if ! rustup component list --installed | grep -q '^rustfmt'; then
+if [ "$for_tests" = 1 ] && ! rustup component list --installed | grep -q '^rustfmt'; then
   step "adding rustfmt (the test command checks formatting)"
   rustup component add rustfmt
 fi
 
+# The two Rust tools compile at once: each leaves a core idle for minutes (its last crates and its
+# link), and the other fills it. They are build tools: their own speed hardly shows, so they build
+# unoptimised, without LTO and with many codegen units (cargo-leptos's manifest asks for fat LTO and
+# one codegen unit at opt-level 3: 28.6 min on two cores; at opt-level 1 without LTO 17.3 min).
+tool_profile=(env CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false)
+tool_pids=()
 if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
   step "installing cargo-leptos $CARGO_LEPTOS_VERSION (several minutes the first time)"
-  # Its manifest asks for fat LTO and one codegen unit at opt-level 3, which made the install
-  # the slowest step of a fresh set-up on two cores (measured: 28.6 min with them, 19.2 min
-  # without LTO, 17.3 min at opt-level 1); a build tool does not need that last bit of speed.
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  "${tool_profile[@]}" cargo install -q cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked &
+  tool_pids+=($!)
 fi
-
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
   step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-  # Not --locked: its lockfile names a crate version the registry no longer serves.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  # Not --locked: its lockfile names a crate version the registry no longer serves. Optimised
+  # (opt-level 1): it rewrites every wasm the builds make, and it is quick to compile.
+  "${tool_profile[@]}" CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force &
+  tool_pids+=($!)
 fi
+for pid in "${tool_pids[@]}"; do
+  wait "$pid" || { echo "setup: installing a Rust tool failed (output above)" >&2; exit 1; }
+done
 
 if [ "$(wasm-opt --version 2>/dev/null | grep -o '[0-9]\+' | head -1)" != "${BINARYEN_VERSION%%.*}" ]; then
   step "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm"
@@ -73,6 +95,10 @@ if ! grep -qs "$REDOC_VERSION" public/redoc/VERSION; then
   cp "$redoc_tmp/package/bundles/redoc.standalone.js" "$redoc_tmp/package/LICENSE" public/redoc/
   echo "$REDOC_VERSION" > public/redoc/VERSION
   rm -rf "$redoc_tmp"
+fi
+
+if [ "$for_tests" = 0 ]; then
+  exit 0
 fi
 
 # Python tools from PyPI, each into a virtualenv of its own, pinned with every dependency (a newer
