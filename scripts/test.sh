@@ -2,8 +2,9 @@
 # Runs every test: unit and integration tests on SQLite, the same integration tests on
 # PostgreSQL when IH_TEST_DATABASE_URL is set (CI sets it; an unreachable server fails the
 # run), a fuzz of the REST API against its OpenAPI document, the alert rules and the Grafana
-# dashboard against the built hub's /metrics, the examples (examples/) against a live hub, then
-# the Playwright tests in Debian's Chromium against a freshly built hub.
+# dashboard against the built hub's /metrics, the examples (examples/) against a live hub, the
+# container image on a Docker engine (skipped where none can run, except in CI), then the
+# Playwright tests in Debian's Chromium against a freshly built hub.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -34,6 +35,9 @@ scripts/check-monitoring.sh
 
 echo "==> the examples against a live hub"
 scripts/examples.sh
+
+echo "==> the container image on a real Docker engine"
+scripts/check-docker.sh
 
 echo "==> Playwright in Chromium"
 (cd end2end && npx playwright test)

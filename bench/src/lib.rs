@@ -295,3 +295,42 @@ pub fn latencies(sent_at: &SentAt, receiver: &Receiver) -> (Vec<f64>, usize) {
     let lost = sent_at.len() - ms.len();
     (ms, lost)
 }
+
+/// An OTLP/HTTP endpoint for the hub's traces: one that answers every export (and counts them),
+/// or one that accepts connections and never answers, like a collector that hangs.
+pub struct OtlpSink {
+    pub url: String,
+    answered: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl OtlpSink {
+    pub async fn start(answers: bool) -> OtlpSink {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        if answers {
+            let count = answered.clone();
+            let app = axum::Router::new().route(
+                "/v1/traces",
+                axum::routing::post(move |_body: axum::body::Bytes| {
+                    count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    async { [("content-type", "application/x-protobuf")] }
+                }),
+            );
+            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        } else {
+            // Accepts, then holds each connection without reading or answering.
+            tokio::spawn(async move {
+                let mut held = Vec::new();
+                while let Ok((socket, _)) = listener.accept().await {
+                    held.push(socket);
+                }
+            });
+        }
+        OtlpSink { url, answered }
+    }
+
+    pub fn answered(&self) -> usize {
+        self.answered.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}

@@ -6,7 +6,11 @@
 //! - the hub's CPU time per delivered message and its peak RSS.
 //!
 //! Usage: cargo run --release -p bench -- [--database-url URL] [--events N] [--publishers N]
-//!        [--rate N] [--seconds N]      (default: a fresh SQLite file)
+//!        [--rate N] [--seconds N] [--otel off|collector|unreachable]   (default: a fresh SQLite file)
+//!
+//! `--otel collector` turns the hub's OpenTelemetry tracing on, exporting to an OTLP/HTTP sink in
+//! this process (it answers every export); `--otel unreachable` exports to a port that accepts
+//! connections and never answers (every export runs into its timeout).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -28,7 +32,18 @@ async fn main() {
 
     // The receiver: counts, and notes when each sequence number first arrives.
     let (receiver, receiver_url) = Receiver::start().await;
-    let hub = Hub::start(RELEASE_HUB, data.path(), &database_url, &[]);
+    let otel = arg("--otel", "off");
+    let collector = match otel.as_str() {
+        "off" => None,
+        "collector" => Some(bench::OtlpSink::start(true).await),
+        "unreachable" => Some(bench::OtlpSink::start(false).await),
+        other => panic!("--otel takes off, collector or unreachable, not {other}"),
+    };
+    let env: Vec<(&str, &str)> = match &collector {
+        Some(sink) => vec![("OTEL_EXPORTER_OTLP_ENDPOINT", sink.url.as_str()), ("OTEL_BSP_SCHEDULE_DELAY", "1000")],
+        None => Vec::new(),
+    };
+    let hub = Hub::start(RELEASE_HUB, data.path(), &database_url, &env);
     let pid = hub.pid();
     let api = Api::connect(&hub).await;
     let tenant = api.create_tenant("bench").await;
@@ -58,6 +73,10 @@ async fn main() {
 
     println!("backend:                 {backend}");
     println!("events, publishers:      {events}, {publishers} (payload {exact} bytes, one endpoint)");
+    match &collector {
+        Some(sink) => println!("tracing:                 {otel} ({} OTLP exports answered)", sink.answered()),
+        None => println!("tracing:                 off"),
+    }
     println!("ingest:                  {:.0} events/s", events as f64 / ingest.as_secs_f64());
     println!("end to end:              {:.0} deliveries/s", events as f64 / end_to_end.as_secs_f64());
     println!("CPU per delivered msg:   {cpu_ms:.3} ms (hub process, phase 1)");

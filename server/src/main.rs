@@ -4,6 +4,9 @@ use integrations_hub::config::Config;
 
 #[tokio::main]
 async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        std::process::exit(healthcheck());
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => fail(&format!("bad configuration: {e}")),
@@ -31,7 +34,9 @@ async fn main() {
         tracing::info!("shutting down");
         shutdown.cancel();
     });
-    if let Err(e) = app.run().await {
+    let served = app.run().await;
+    integrations_hub::telemetry::shutdown();
+    if let Err(e) = served {
         fail(&format!("server error: {e}"));
     }
 }
@@ -46,6 +51,37 @@ async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// `integrations-hub healthcheck`: exits 0 when this hub's `/health` answers 200 on `IH_BIND`'s
+/// port. The container image's HEALTHCHECK runs it: the image has no shell and no curl.
+fn healthcheck() -> i32 {
+    use std::io::{Read, Write};
+    let port = std::env::var("IH_BIND")
+        .ok()
+        .and_then(|bind| bind.rsplit_once(':').and_then(|(_, port)| port.parse::<u16>().ok()))
+        .unwrap_or(3000);
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let timeout = std::time::Duration::from_secs(3);
+    let answer = (|| -> std::io::Result<String> {
+        let mut stream = std::net::TcpStream::connect_timeout(&address, timeout)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.write_all(b"GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+        let mut answer = String::new();
+        stream.take(4096).read_to_string(&mut answer)?;
+        Ok(answer)
+    })();
+    match answer {
+        Ok(answer) if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") => 0,
+        Ok(answer) => {
+            eprintln!("unhealthy: {}", answer.lines().next().unwrap_or(""));
+            1
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {address}: {e}");
+            1
+        }
+    }
 }
 
 fn fail(message: &str) -> ! {

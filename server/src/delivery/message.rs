@@ -9,6 +9,9 @@ pub struct Message<'a> {
     pub event_type: &'a str,
     pub created_at_ms: i64,
     pub payload: &'a str,
+    /// The W3C `traceparent` of the attempt's span, sent so the receiver can continue the
+    /// trace (tracing on only).
+    pub traceparent: Option<&'a str>,
 }
 
 impl Message<'_> {

@@ -10,6 +10,7 @@ mod recorder;
 pub mod retry;
 pub mod sender;
 pub mod slack;
+mod trace;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -19,6 +20,7 @@ use std::time::Duration;
 use reqwest::header::{HeaderName, HeaderValue};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use app::models::{
     CircuitState, DeliveryOrdering, DeliveryStatus, DeliveryWithAttempts, TenantId, TestSendIn, WebhookId,
@@ -72,6 +74,8 @@ struct Job {
     plan: Plan,
     payload: Arc<str>,
     created_at_ms: i64,
+    /// The publish's `traceparent` (tracing on when it was published).
+    trace_context: Option<Arc<str>>,
 }
 
 /// What this instance will do with an endpoint's deliveries: send them with its retry
@@ -386,16 +390,19 @@ impl Worker {
                 .collect();
             store::deliveries::release(&hub.db, &hub.instance_id, &due).await?;
         }
-        let payloads: HashMap<String, (Arc<str>, i64)> =
-            payloads.into_iter().map(|(id, payload, at)| (id, (Arc::from(payload), at))).collect();
+        type Sendable = (Arc<str>, i64, Option<Arc<str>>);
+        let payloads: HashMap<String, Sendable> = payloads
+            .into_iter()
+            .map(|e| (e.id, (Arc::from(e.payload), e.created_at, e.trace_context.map(Arc::from))))
+            .collect();
         let mut in_flight = self.in_flight.lock().expect("not poisoned");
         Ok(claimed
             .into_iter()
             .filter_map(|claimed| {
                 let plan = plans.get(&claimed.webhook_id)?.clone();
-                let (payload, created_at_ms) = payloads.get(&claimed.event_id)?.clone();
+                let (payload, created_at_ms, trace_context) = payloads.get(&claimed.event_id)?.clone();
                 in_flight.insert(claimed.id.clone());
-                Some(Job { claimed, plan, payload, created_at_ms })
+                Some(Job { claimed, plan, payload, created_at_ms, trace_context })
             })
             .collect())
     }
@@ -467,15 +474,22 @@ impl Worker {
     async fn deliver(self: Arc<Self>, job: Job, mut ticket: Option<Ticket>) {
         let c = &job.claimed;
         let attempt_number = c.attempt_count + 1;
+        let mut span = None;
         let result = match &job.plan.endpoint {
             Ok(endpoint) => {
+                span = trace::attempt_span(c, &endpoint.url, attempt_number, job.trace_context.as_deref());
+                let traceparent = span.as_ref().and_then(crate::telemetry::traceparent);
                 let message = Message {
                     event_id: &c.event_id,
                     event_type: &c.event_type,
                     created_at_ms: job.created_at_ms,
                     payload: &job.payload,
+                    traceparent: traceparent.as_deref(),
                 };
-                self.sender.send(endpoint, &message).await
+                match &span {
+                    Some(span) => self.sender.send(endpoint, &message).instrument(span.clone()).await,
+                    None => self.sender.send(endpoint, &message).await,
+                }
             }
             Err(why) => AttemptResult {
                 error_kind: Some(why.kind),
@@ -503,6 +517,9 @@ impl Worker {
         let earlier_retry = status == DeliveryStatus::Failed
             && self.next_retry_at.fetch_min(next_attempt_at, Ordering::Relaxed) > next_attempt_at;
         self.hub.metrics.record_attempt(status, result.duration_ms);
+        if let Some(span) = &span {
+            trace::finish(span, result.status, status, result.error_kind);
+        }
         let last_error = result
             .error_message
             .clone()

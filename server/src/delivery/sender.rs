@@ -218,6 +218,9 @@ fn signed_headers(
     headers.insert("x-webhook-timestamp", value(&ts));
     headers.insert("x-webhook-event", value(message.event_type));
     headers.insert("x-webhook-event-id", value(message.event_id));
+    if let Some(traceparent) = message.traceparent {
+        headers.insert("traceparent", value(traceparent));
+    }
     headers
 }
 
@@ -264,7 +267,13 @@ mod tests {
 
     #[test]
     fn the_body_wraps_the_payload_as_data() {
-        let message = Message { event_id: "evt_1", event_type: "new_lead", created_at_ms: 0, payload: r#"{"a":1}"# };
+        let message = Message {
+            event_id: "evt_1",
+            event_type: "new_lead",
+            created_at_ms: 0,
+            payload: r#"{"a":1}"#,
+            traceparent: None,
+        };
         let body: serde_json::Value = serde_json::from_str(&message.body()).unwrap();
         assert_eq!(body["id"], "evt_1");
         assert_eq!(body["type"], "new_lead");

@@ -248,7 +248,7 @@ mod tests {
     }
 
     fn message<'a>(event_type: &'a str, payload: &'a str) -> Message<'a> {
-        Message { event_id: "evt_1", event_type, created_at_ms: 0, payload }
+        Message { event_id: "evt_1", event_type, created_at_ms: 0, payload, traceparent: None }
     }
 
     #[test]

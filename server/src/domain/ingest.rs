@@ -37,8 +37,24 @@ impl Ingest {
         Ingest { queue }
     }
 
-    /// Stores the event and its fan-out; returns the delivery ids once committed.
+    /// Stores the event and its fan-out; returns the delivery ids once committed. With tracing
+    /// on, the wait for the group commit is the `ingest.commit` span.
     pub async fn publish(&self, event: EventRow) -> Result<Vec<String>> {
+        if crate::telemetry::tracing() {
+            use tracing::Instrument;
+            let span = tracing::info_span!(target: crate::telemetry::TARGET, "ingest.commit",
+                ih.event_id = event.id.as_str(), ih.event_type = event.event_type.as_str(),
+                ih.deliveries = tracing::field::Empty);
+            let stored = self.queue_and_wait(event).instrument(span.clone()).await;
+            if let Ok(ids) = &stored {
+                span.record("ih.deliveries", ids.len());
+            }
+            return stored;
+        }
+        self.queue_and_wait(event).await
+    }
+
+    async fn queue_and_wait(&self, event: EventRow) -> Result<Vec<String>> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Job { event, reply })

@@ -263,12 +263,23 @@ pub async fn release(db: &Db, worker: &str, due: &[(String, i64)]) -> Result<u64
 }
 
 /// `(id, payload, created_at)` of the events behind a claimed batch.
-pub async fn payloads(db: &Db, event_ids: &[&str]) -> Result<Vec<(String, String, i64)>> {
+/// What sending needs of an event.
+#[derive(sqlx::FromRow)]
+pub struct EventToSend {
+    pub id: String,
+    pub payload: String,
+    pub created_at: i64,
+    pub trace_context: Option<String>,
+}
+
+pub async fn payloads(db: &Db, event_ids: &[&str]) -> Result<Vec<EventToSend>> {
     if event_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql =
-        format!("SELECT id, payload, created_at FROM events WHERE id IN ({})", super::placeholders(1, event_ids.len()));
+    let sql = format!(
+        "SELECT id, payload, created_at, trace_context FROM events WHERE id IN ({})",
+        super::placeholders(1, event_ids.len())
+    );
     Ok(on_db!(db, pool => {
         let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
         for id in event_ids {

@@ -11,6 +11,10 @@ pub struct EventRow {
     /// The payload exactly as accepted (compact JSON).
     pub payload: String,
     pub created_at: i64,
+    /// The W3C `traceparent` of the span that published it, when tracing was on: its deliveries'
+    /// attempts join that trace (see `telemetry`).
+    #[sqlx(default)]
+    pub trace_context: Option<String>,
 }
 
 impl EventRow {
@@ -22,22 +26,24 @@ impl EventRow {
             event_type: event_type.to_string(),
             payload,
             created_at,
+            trace_context: crate::telemetry::current_traceparent(),
         }
     }
 }
 
 /// Inserts several events in one statement (a publish batch).
 pub async fn insert_many(tx: &mut Tx, rows: &[EventRow]) -> Result<()> {
-    // SQLite allows 32766 bound values; 5 columns × 1000 rows stays far below.
+    // SQLite allows 32766 bound values; 6 columns × 1000 rows stays far below.
     for chunk in rows.chunks(1000) {
         let sql = format!(
-            "INSERT INTO events (id, tenant_id, event_type, payload, created_at) VALUES {}",
-            super::value_rows(chunk.len(), 5)
+            "INSERT INTO events (id, tenant_id, event_type, payload, created_at, trace_context) VALUES {}",
+            super::value_rows(chunk.len(), 6)
         );
         on_tx!(tx, conn => {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for e in chunk {
-                query = query.bind(&e.id).bind(&e.tenant_id).bind(&e.event_type).bind(&e.payload).bind(e.created_at);
+                query = query.bind(&e.id).bind(&e.tenant_id).bind(&e.event_type).bind(&e.payload).bind(e.created_at)
+                    .bind(&e.trace_context);
             }
             query.execute(conn).await.map(|r| r.rows_affected())
         })?;

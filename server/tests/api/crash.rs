@@ -2,68 +2,14 @@
 //! still delivered — by the other instance (PostgreSQL) or after a restart (SQLite).
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use crate::both;
 use crate::helpers::{
-    database_url, drop_schema, schema_of, test_client, Backend, Receiver, ScratchDir, OPERATOR, SHARED_MASTER_KEY,
+    database_url, drop_schema, schema_of, test_client, Backend, HubProcess, Receiver, ScratchDir, OPERATOR,
 };
-
-/// One `integrations-hub` process on its own port.
-struct HubProcess {
-    child: Child,
-    url: String,
-}
-
-impl HubProcess {
-    async fn start(database_url: &str, data_dir: &std::path::Path) -> HubProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(env!("CARGO_BIN_EXE_integrations-hub"))
-            .env_clear()
-            .env("IH_BIND", format!("127.0.0.1:{port}"))
-            .env("IH_DATABASE_URL", database_url)
-            .env("IH_DATA_DIR", data_dir)
-            .env("IH_ADMIN_TOKEN", OPERATOR)
-            .env("IH_MASTER_KEY", SHARED_MASTER_KEY)
-            .env("IH_ALLOW_PRIVATE_TARGETS", "true")
-            // A killed instance's leases run out after a second.
-            .env("IH_DELIVERY_LEASE_SECONDS", "1")
-            .env("IH_DELIVERY_POLL_INTERVAL_SECONDS", "0.2")
-            // An attempt cut short by the kill, or failed under the load of the whole suite, is
-            // retried within a second, not after the default 5 s, 10 s, 20 s...
-            .env("IH_DELIVERY_BACKOFF_BASE_SECONDS", "0.2")
-            .env("IH_LOG_LEVEL", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the hub binary starts");
-        let hub = HubProcess { child, url: format!("http://127.0.0.1:{port}") };
-        let client = test_client();
-        tokio::time::timeout(Duration::from_secs(30), async {
-            while !client.get(format!("{}/ready", hub.url)).send().await.is_ok_and(|r| r.status().is_success()) {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        })
-        .await
-        .expect("the hub process becomes ready");
-        hub
-    }
-
-    fn kill(&mut self) {
-        self.child.kill().expect("SIGKILL is delivered");
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for HubProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn post(client: &reqwest::Client, url: String, body: Value) -> Option<Value> {
     let response = client.post(url).bearer_auth(OPERATOR).json(&body).send().await.ok()?;

@@ -1,4 +1,5 @@
 use std::collections::VecDeque;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -525,5 +526,64 @@ impl FakeSlack {
 
     pub fn posts(&self) -> Vec<SlackPost> {
         self.posts.lock().unwrap().clone()
+    }
+}
+
+/// One `integrations-hub` process on its own port.
+pub struct HubProcess {
+    child: Child,
+    pub url: String,
+}
+
+impl HubProcess {
+    pub async fn start(database_url: &str, data_dir: &std::path::Path) -> HubProcess {
+        HubProcess::start_with(database_url, data_dir, &[]).await
+    }
+
+    /// With more environment variables (they win over the defaults above them).
+    pub async fn start_with(database_url: &str, data_dir: &std::path::Path, env: &[(&str, &str)]) -> HubProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(env!("CARGO_BIN_EXE_integrations-hub"))
+            .env_clear()
+            .env("IH_BIND", format!("127.0.0.1:{port}"))
+            .env("IH_DATABASE_URL", database_url)
+            .env("IH_DATA_DIR", data_dir)
+            .env("IH_ADMIN_TOKEN", OPERATOR)
+            .env("IH_MASTER_KEY", SHARED_MASTER_KEY)
+            .env("IH_ALLOW_PRIVATE_TARGETS", "true")
+            // A killed instance's leases run out after a second.
+            .env("IH_DELIVERY_LEASE_SECONDS", "1")
+            .env("IH_DELIVERY_POLL_INTERVAL_SECONDS", "0.2")
+            // An attempt cut short by the kill, or failed under the load of the whole suite, is
+            // retried within a second, not after the default 5 s, 10 s, 20 s...
+            .env("IH_DELIVERY_BACKOFF_BASE_SECONDS", "0.2")
+            .env("IH_LOG_LEVEL", "error")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the hub binary starts");
+        let hub = HubProcess { child, url: format!("http://127.0.0.1:{port}") };
+        let client = test_client();
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while !client.get(format!("{}/ready", hub.url)).send().await.is_ok_and(|r| r.status().is_success()) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("the hub process becomes ready");
+        hub
+    }
+
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL is delivered");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -16,3 +16,4 @@ mod pages;
 mod replay;
 mod retention;
 mod slack;
+mod telemetry;
