@@ -449,6 +449,64 @@ pub fn role_scopes(role: &str) -> Option<Vec<&'static str>> {
     })
 }
 
+/// The window a key's rate limit counts over.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum RateWindow {
+    Second,
+    #[default]
+    Minute,
+    Hour,
+}
+
+impl RateWindow {
+    pub const ALL: [RateWindow; 3] = [RateWindow::Second, RateWindow::Minute, RateWindow::Hour];
+
+    pub fn seconds(self) -> i64 {
+        match self {
+            RateWindow::Second => 1,
+            RateWindow::Minute => 60,
+            RateWindow::Hour => 3600,
+        }
+    }
+
+    pub fn from_seconds(seconds: i64) -> Option<RateWindow> {
+        RateWindow::ALL.into_iter().find(|w| w.seconds() == seconds)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RateWindow::Second => "second",
+            RateWindow::Minute => "minute",
+            RateWindow::Hour => "hour",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RateWindow> {
+        RateWindow::ALL.into_iter().find(|w| w.as_str() == text)
+    }
+
+    /// "a second", "a minute", "an hour": as in "10 requests an hour".
+    pub fn per(self) -> &'static str {
+        match self {
+            RateWindow::Second => "a second",
+            RateWindow::Minute => "a minute",
+            RateWindow::Hour => "an hour",
+        }
+    }
+}
+
+/// A key's rate limit: at most `limit` requests in any sliding `window`.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::RATE_LIMIT_PER_MINUTE)))]
+    pub limit: i64,
+    pub window: RateWindow,
+}
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -464,9 +522,14 @@ pub struct ApiKeyIn {
     pub scopes: Option<Vec<String>>,
     #[serde(default)]
     pub expires_at: Option<String>,
+    /// The same as `rate_limit` with `"window": "minute"`; give one of the two.
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::RATE_LIMIT_PER_MINUTE)))]
     pub rate_limit_per_minute: Option<i64>,
+    /// Requests allowed in any sliding window of a second, a minute or an hour (default: the
+    /// hub's per-minute default).
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schemars(length(max = limits::ALLOWED_IPS)))]
     pub allowed_ips: Option<Vec<String>>,
@@ -487,15 +550,19 @@ pub struct ApiKeyOut {
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
     pub rotated_to: Option<String>,
+    /// The key's own limit when it counts per minute; `null` for the hub's default or another
+    /// window (then `rate_limit` says it).
     pub rate_limit_per_minute: Option<i64>,
+    /// The key's own limit and window; `null` for the hub's default.
+    pub rate_limit: Option<RateLimit>,
     pub allowed_ips: Vec<String>,
     pub last_used_at: Option<Timestamp>,
     pub created_at: Timestamp,
 }
 
 /// A change to a key's settings, with JSON merge-patch (RFC 7396) meaning: a field left out stays
-/// as it is. `null` on `expires_at` removes the expiry, on `rate_limit_per_minute` goes back to
-/// the hub's default, on `allowed_ips` allows any address; `null` on `name`, `role` or `scopes`
+/// as it is. `null` on `expires_at` removes the expiry, on `rate_limit_per_minute` or `rate_limit`
+/// goes back to the hub's default, on `allowed_ips` allows any address; `null` on `name`, `role` or `scopes`
 /// is the same as leaving it out. `role` or `scopes` (not both) replace the key's access. The
 /// key itself never changes (that is what rotate is for), and a revoked or expired key cannot
 /// be changed.
@@ -521,6 +588,10 @@ pub struct ApiKeyPatch {
     #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = limits::RATE_LIMIT_PER_MINUTE)))]
     pub rate_limit_per_minute: Option<Option<i64>>,
+    /// The limit and its window (instead of `rate_limit_per_minute`); `null` goes back to the
+    /// hub's default.
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<Option<RateLimit>>,
     /// `null` or `[]` allows any address.
     #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schemars(length(max = limits::ALLOWED_IPS)))]
@@ -927,6 +998,10 @@ pub struct HealthOut {
 pub struct ReadyOut {
     pub database: bool,
     pub worker: bool,
+    /// Where rate limits are counted: `local` (this instance; no `IH_REDIS_URL`), `shared` (in
+    /// Redis, with every instance), or `local_fallback` (Redis is configured but unreachable, so
+    /// this instance counts alone for now). Informational: it does not make the hub unready.
+    pub rate_limits: String,
 }
 
 /// The event types the hub raises about itself; an endpoint or connector gets them only by

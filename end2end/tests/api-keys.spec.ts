@@ -193,14 +193,28 @@ test("an admin changes a key's name and rate limit in its settings", async ({ pa
   await detail.getByRole('button', { name: 'Edit' }).click();
   const form = detail.getByRole('form', { name: 'Edit API key' });
   // A wrong value is named next to its field.
-  await form.getByLabel('Requests per minute').fill('0');
+  await form.getByLabel('Rate limit').fill('0');
   await form.getByRole('button', { name: 'Save' }).click();
-  await expect(form.locator('.field-error[data-field="rate_limit_per_minute"]')).toContainText('between 1 and');
+  await expect(form.locator('.field-error[data-field="rate_limit.limit"]')).toContainText('between 1 and');
   await form.getByLabel('Name').fill('crm-sync');
-  await form.getByLabel('Requests per minute').fill('30');
+  await form.getByLabel('Rate limit').fill('30');
   await form.getByRole('button', { name: 'Save' }).click();
   // Saved: the settings stay open and show the change, and so does the row.
   await expect(detail.getByTestId('key-saved')).toBeVisible();
+  await expect(detail.getByTestId('key-rate')).toHaveText('30 a minute');
+  // The window is the key's too: 500 an hour.
+  await detail.getByRole('button', { name: 'Edit' }).click();
+  await form.getByLabel('Rate limit').fill('500');
+  await form.getByLabel('per', { exact: true }).selectOption('hour');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(detail.getByTestId('key-rate')).toHaveText('500 an hour');
+  const hourly = await (await request.get(`/api/v1/tenants/${tenant}/api-keys/${key.id}`, { headers: auth })).json();
+  expect(hourly.rate_limit).toEqual({ limit: 500, window: 'hour' });
+  // Back to 30 a minute for the checks below.
+  await detail.getByRole('button', { name: 'Edit' }).click();
+  await form.getByLabel('Rate limit').fill('30');
+  await form.getByLabel('per', { exact: true }).selectOption('minute');
+  await form.getByRole('button', { name: 'Save' }).click();
   await expect(detail.getByTestId('key-rate')).toHaveText('30 a minute');
   await expect(row).toHaveAttribute('data-name', 'crm-sync');
   await expect(row.getByRole('button', { name: 'crm-sync' })).toBeVisible();

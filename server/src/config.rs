@@ -24,6 +24,8 @@ pub struct Config {
     pub allow_private_targets: bool,
     pub delivery: DeliveryConfig,
     pub slack_bot_token: Option<Secret>,
+    /// `IH_REDIS_URL`: rate limits counted in Redis, shared by every instance.
+    pub redis_url: Option<Secret>,
     pub slack_default_channel: Option<String>,
     pub slack_api_base: String,
     /// The hub's address as browsers reach it, for links in Slack messages (`IH_PUBLIC_URL`).
@@ -214,6 +216,7 @@ impl Config {
                     .max(Duration::from_millis(100)),
             },
             slack_bot_token: var("IH_SLACK_BOT_TOKEN").map(Secret::from),
+            redis_url: var("IH_REDIS_URL").map(Secret::from),
             slack_default_channel: var("IH_SLACK_DEFAULT_CHANNEL"),
             slack_api_base: http_url(
                 "IH_SLACK_API_BASE",

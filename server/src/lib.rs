@@ -15,6 +15,7 @@ pub mod input;
 pub mod metrics;
 pub mod scratch;
 pub mod secret;
+pub mod shared_limit;
 pub mod signing;
 pub mod ssrf;
 pub mod state;
@@ -85,15 +86,21 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         known_tenants: Default::default(),
         key_cache: Default::default(),
         operator_meter: Arc::new(domain::ratelimit::Meter::new(
+            "operator",
             config.operator_rate_limit_per_minute,
+            app::models::RateWindow::Minute,
             meters.totals.clone(),
         )),
         meters,
+        shared_limit: config.redis_url.as_ref().map(shared_limit::SharedLimiter::new).transpose()?,
         target_policy,
         echo_base: format!("http://{}", own_address(addr)),
         changes: Default::default(),
         config: config.clone(),
     });
+    if let Some(limiter) = &hub.shared_limit {
+        limiter.probe().await;
+    }
     let resealed = hub.seal_plain_headers().await.map_err(|e| format!("sealing custom headers: {e}"))?;
     if resealed > 0 {
         tracing::info!(endpoints = resealed, "sealed custom headers written before headers were sealed");

@@ -75,6 +75,7 @@ impl Metrics {
         oldest_due_age_seconds: f64,
         circuits: &[(String, i64)],
         requests: &crate::domain::ratelimit::Outcomes,
+        shared_limit: Option<&crate::shared_limit::SharedLimiter>,
     ) -> String {
         let mut out = String::with_capacity(2048);
         let _ = writeln!(out, "# HELP ih_events_published_total Events accepted for delivery.");
@@ -138,6 +139,20 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE ih_api_requests_total counter");
         for outcome in crate::domain::ratelimit::Outcome::ALL {
             let _ = writeln!(out, "ih_api_requests_total{{outcome=\"{}\"}} {}", outcome.name(), requests.get(outcome));
+        }
+        if let Some(limiter) = shared_limit {
+            let _ = writeln!(
+                out,
+                "# HELP ih_rate_limit_shared 1 while rate limits are counted in Redis with every instance; 0 while Redis is unreachable and this instance counts alone."
+            );
+            let _ = writeln!(out, "# TYPE ih_rate_limit_shared gauge");
+            let _ = writeln!(out, "ih_rate_limit_shared {}", u8::from(limiter.is_shared()));
+            let _ = writeln!(
+                out,
+                "# HELP ih_rate_limit_redis_errors_total Requests whose rate limit could not be counted in Redis (judged on this instance's counters instead)."
+            );
+            let _ = writeln!(out, "# TYPE ih_rate_limit_redis_errors_total counter");
+            let _ = writeln!(out, "ih_rate_limit_redis_errors_total {}", limiter.errors());
         }
         let _ = writeln!(out, "# HELP ih_retention_deleted_total Rows deleted because they passed their retention.");
         let _ = writeln!(out, "# TYPE ih_retention_deleted_total counter");

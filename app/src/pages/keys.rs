@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use super::layout::{copy_to_clipboard, short_time, tenant_param, FieldMessage, FormProblem, ProblemBox, Shell};
 use crate::api::{api_key_usage, list_api_keys, CreateApiKey, DeleteApiKey, RevokeApiKey, RotateApiKey, UpdateApiKey};
 use crate::models::{
-    ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, ApiKeyView, FieldError, Problem, RotateIn, UsageOut, ROLES, SCOPES,
+    ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, ApiKeyView, FieldError, Problem, RateLimit, RateWindow, RotateIn,
+    UsageOut, ROLES, SCOPES,
 };
 
 #[component]
@@ -196,7 +197,9 @@ fn KeyDetail(key: RwSignal<ApiKeyOut>) -> impl IntoView {
         move || api_key_usage(tenant.clone(), id.clone())
     });
     let rate = move || {
-        key.with(|k| k.rate_limit_per_minute.map_or_else(|| "the hub's default".into(), |n| format!("{n} a minute")))
+        key.with(|k| {
+            k.rate_limit.map_or_else(|| "the hub's default".into(), |r| format!("{} {}", r.limit, r.window.per()))
+        })
     };
     let ips = move || key.with(|k| if k.allowed_ips.is_empty() { "any".into() } else { k.allowed_ips.join(", ") });
     let editing = RwSignal::new(false);
@@ -248,7 +251,8 @@ fn EditKey(key: RwSignal<ApiKeyOut>, on_done: impl Fn(bool) + Copy + Send + Sync
     let scopes = RwSignal::new(was.scopes.clone());
     let was_expiry = was.expires_at.as_deref().map(expiry_to_input).unwrap_or_default();
     let expires = RwSignal::new(was_expiry.clone());
-    let rate = RwSignal::new(was.rate_limit_per_minute.map(|n| n.to_string()).unwrap_or_default());
+    let rate = RwSignal::new(was.rate_limit.map(|r| r.limit.to_string()).unwrap_or_default());
+    let window = RwSignal::new(was.rate_limit.map(|r| r.window).unwrap_or_default());
     let ips = RwSignal::new(was.allowed_ips.join(", "));
     let local_error = RwSignal::new(None::<Problem>);
     let unchanged = RwSignal::new(false);
@@ -264,7 +268,7 @@ fn EditKey(key: RwSignal<ApiKeyOut>, on_done: impl Fn(bool) + Copy + Send + Sync
     let field = move |name: &str| format!("key-edit-{name}-{id}");
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(rate_limit) = rate_field(rate, local_error) else { return };
+        let Some(rate_limit) = rate_field(rate, window, local_error) else { return };
         let mut patch = ApiKeyPatch::default();
         let new_name = name.get_untracked();
         if new_name != was.name {
@@ -285,8 +289,8 @@ fn EditKey(key: RwSignal<ApiKeyOut>, on_done: impl Fn(bool) + Copy + Send + Sync
         if new_expiry != was_expiry {
             patch.expires_at = Some(expiry_from_input(&new_expiry));
         }
-        if rate_limit != was.rate_limit_per_minute {
-            patch.rate_limit_per_minute = Some(rate_limit);
+        if rate_limit != was.rate_limit {
+            patch.rate_limit = Some(rate_limit);
         }
         let new_ips = ip_list(&ips.get_untracked());
         if new_ips != was.allowed_ips {
@@ -306,9 +310,7 @@ fn EditKey(key: RwSignal<ApiKeyOut>, on_done: impl Fn(bool) + Copy + Send + Sync
             <label for=field("expires")>{if rotated { "Expires (UTC; the end of the rotation's grace period)" } else { "Expires (UTC, empty for never)" }}</label>
             <input id=field("expires") type="datetime-local" disabled=rotated prop:value=move || expires.get() on:input=move |ev| expires.set(event_target_value(&ev))/>
             <FieldMessage problem field="expires_at"/>
-            <label for=field("rate")>"Requests per minute (empty for the hub's default)"</label>
-            <input id=field("rate") type="text" inputmode="numeric" prop:value=move || rate.get() on:input=move |ev| rate.set(event_target_value(&ev))/>
-            <FieldMessage problem field="rate_limit_per_minute"/>
+            <RateFields id=field("rate") label="Rate limit (empty for the hub's default)" rate window problem/>
             <label for=field("ips")>"Allowed IPs or CIDRs (comma-separated, empty for any)"</label>
             <input id=field("ips") type="text" prop:value=move || ips.get() on:input=move |ev| ips.set(event_target_value(&ev))/>
             <FieldMessage problem field="allowed_ips"/>
@@ -325,7 +327,47 @@ fn EditKey(key: RwSignal<ApiKeyOut>, on_done: impl Fn(bool) + Copy + Send + Sync
 }
 
 /// The fields of the create and edit forms, as the server names them in its refusals.
-const KEY_FIELDS: &[&str] = &["name", "role", "scopes", "expires_at", "rate_limit_per_minute", "allowed_ips"];
+const KEY_FIELDS: &[&str] = &[
+    "name",
+    "role",
+    "scopes",
+    "expires_at",
+    "rate_limit",
+    "rate_limit.limit",
+    "rate_limit.window",
+    "rate_limit_per_minute",
+    "allowed_ips",
+];
+
+/// A key's rate limit: how many requests, and per second, minute or hour (the sliding window).
+#[component]
+fn RateFields(
+    #[prop(into)] id: String,
+    label: &'static str,
+    rate: RwSignal<String>,
+    window: RwSignal<RateWindow>,
+    problem: Signal<Option<Problem>>,
+) -> impl IntoView {
+    let window_id = format!("{id}-window");
+    view! {
+        <label for=id.clone()>{label}</label>
+        <div class="inline-fields">
+            <input id=id type="text" inputmode="numeric" placeholder="requests" prop:value=move || rate.get()
+                on:input=move |ev| rate.set(event_target_value(&ev))/>
+            <label for=window_id.clone() class="inline">"per"</label>
+            <select id=window_id on:change=move |ev| {
+                if let Some(w) = RateWindow::parse(&event_target_value(&ev)) { window.set(w) }
+            }>
+                {RateWindow::ALL.into_iter().map(|w| view! {
+                    <option value=w.as_str() selected=move || window.get() == w>{w.as_str()}</option>
+                }).collect_view()}
+            </select>
+        </div>
+        <FieldMessage problem field="rate_limit.limit"/>
+        <FieldMessage problem field="rate_limit.window"/>
+        <FieldMessage problem field="rate_limit"/>
+    }
+}
 
 /// A role, or "custom" with a checkbox per scope: the access fields of the create and edit forms.
 #[component]
@@ -360,10 +402,14 @@ fn AccessFields(
     }
 }
 
-/// The rate limit typed into a form: a whole number, or `None` when left empty. Anything else
-/// is refused under its field like the server's own refusals (`local_error`, cleared otherwise),
-/// and the answer is `None` then, so that the form is not sent.
-fn rate_field(rate: RwSignal<String>, local_error: RwSignal<Option<Problem>>) -> Option<Option<i64>> {
+/// The rate limit typed into a form: a whole number per the chosen window, or `None` when left
+/// empty. Anything else is refused under its field like the server's own refusals
+/// (`local_error`, cleared otherwise), and the answer is `None` then, so that the form is not sent.
+fn rate_field(
+    rate: RwSignal<String>,
+    window: RwSignal<RateWindow>,
+    local_error: RwSignal<Option<Problem>>,
+) -> Option<Option<RateLimit>> {
     let text = rate.get_untracked();
     let limit = match text.trim() {
         "" => None,
@@ -372,14 +418,14 @@ fn rate_field(rate: RwSignal<String>, local_error: RwSignal<Option<Problem>>) ->
             Err(_) => {
                 let mut problem = Problem::new(422, "Unprocessable Entity", "check the fields");
                 let message = "must be a whole number".into();
-                problem.errors.push(FieldError { field: "rate_limit_per_minute".into(), message });
+                problem.errors.push(FieldError { field: "rate_limit.limit".into(), message });
                 local_error.set(Some(problem));
                 return None;
             }
         },
     };
     local_error.set(None);
-    Some(limit)
+    Some(limit.map(|limit| RateLimit { limit, window: window.get_untracked() }))
 }
 
 /// A `datetime-local` value ("2026-12-01T10:00", read as UTC) as the API's RFC 3339; `None` when empty.
@@ -429,6 +475,7 @@ fn CreateModal(
     let scopes = RwSignal::new(Vec::<String>::new());
     let expires = RwSignal::new(String::new());
     let rate = RwSignal::new(String::new());
+    let window = RwSignal::new(RateWindow::Minute);
     let ips = RwSignal::new(String::new());
     let local_error = RwSignal::new(None::<Problem>);
     Effect::new(move |_| {
@@ -439,14 +486,15 @@ fn CreateModal(
     let problem = Signal::derive(move || local_error.get().or_else(|| create.value().get().and_then(|r| r.err())));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(rate_limit_per_minute) = rate_field(rate, local_error) else { return };
+        let Some(rate_limit) = rate_field(rate, window, local_error) else { return };
         let custom = role.get_untracked() == "custom";
         let input = ApiKeyIn {
             name: name.get_untracked(),
             role: (!custom).then(|| role.get_untracked()),
             scopes: custom.then(|| scopes.get_untracked()),
             expires_at: expiry_from_input(&expires.get_untracked()),
-            rate_limit_per_minute,
+            rate_limit_per_minute: None,
+            rate_limit,
             allowed_ips: Some(ip_list(&ips.get_untracked())),
         };
         create.dispatch(CreateApiKey { tenant_id: tenant.clone(), input });
@@ -462,9 +510,7 @@ fn CreateModal(
                 <label for="key-expires">"Expires (UTC, optional)"</label>
                 <input id="key-expires" type="datetime-local" prop:value=move || expires.get() on:input=move |ev| expires.set(event_target_value(&ev))/>
                 <FieldMessage problem field="expires_at"/>
-                <label for="key-rate">"Requests per minute (optional)"</label>
-                <input id="key-rate" type="text" inputmode="numeric" prop:value=move || rate.get() on:input=move |ev| rate.set(event_target_value(&ev))/>
-                <FieldMessage problem field="rate_limit_per_minute"/>
+                <RateFields id="key-rate" label="Rate limit (optional)" rate window problem/>
                 <label for="key-ips">"Allowed IPs or CIDRs (optional, comma-separated)"</label>
                 <input id="key-ips" type="text" placeholder="10.0.0.0/8, 2001:db8::/32" prop:value=move || ips.get() on:input=move |ev| ips.set(event_target_value(&ev))/>
                 <FieldMessage problem field="allowed_ips"/>

@@ -272,8 +272,11 @@ impl Hub {
             return Ok(None);
         }
         let key = store::api_keys::by_hash(&self.db, &hex::encode(hash)).await?.map(|row| {
-            let limit = row.rate_limit_per_minute.unwrap_or(self.config.default_rate_limit_per_minute);
-            let meter = self.meters.for_key(&row.id, limit);
+            let (limit, window) = match super::keys::rate_limit_of(&row) {
+                Some(own) => (own.limit, own.window),
+                None => (self.config.default_rate_limit_per_minute, app::models::RateWindow::Minute),
+            };
+            let meter = self.meters.for_key(&row.id, limit, window);
             (key_principal(row), meter)
         });
         let mut cache = self.key_cache.0.write().expect("not poisoned");

@@ -106,7 +106,7 @@ impl Hub {
         let (due, oldest) = store::deliveries::due_stats(&self.db, now).await.unwrap_or((0, None));
         let age = oldest.map_or(0.0, |at| (now - at).max(0) as f64 / 1000.0);
         let circuits = store::webhooks::circuit_counts(&self.db).await.unwrap_or_default();
-        self.metrics.render(due, age, &circuits, &self.meters.totals)
+        self.metrics.render(due, age, &circuits, &self.meters.totals, self.shared_limit.as_ref())
     }
 
     pub async fn list_deliveries(

@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::store::{self, api_keys::ApiKeyRow, api_keys::KeyChange};
 use crate::time;
 use app::models::{
-    limits, role_scopes, ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, ApiKeyView, FieldError, Page, RotateIn,
-    UsageBucket, UsageOut, SCOPES,
+    limits, role_scopes, ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, ApiKeyView, FieldError, Page, RateLimit,
+    RateWindow, RotateIn, UsageBucket, UsageOut, SCOPES,
 };
 
 pub fn status(row: &ApiKeyRow, now: i64) -> &'static str {
@@ -27,8 +27,15 @@ pub fn status(row: &ApiKeyRow, now: i64) -> &'static str {
     }
 }
 
+/// A key's own limit and window (`None`: the hub's default).
+pub fn rate_limit_of(row: &ApiKeyRow) -> Option<RateLimit> {
+    let window = row.rate_limit_window_seconds.and_then(RateWindow::from_seconds).unwrap_or_default();
+    row.rate_limit_per_minute.map(|limit| RateLimit { limit, window })
+}
+
 pub fn key_out(row: ApiKeyRow) -> ApiKeyOut {
     let status = status(&row, time::now_ms()).to_string();
+    let rate_limit = rate_limit_of(&row);
     ApiKeyOut {
         status,
         id: row.id.into(),
@@ -40,7 +47,8 @@ pub fn key_out(row: ApiKeyRow) -> ApiKeyOut {
         expires_at: row.expires_at.map(time::rfc3339),
         revoked_at: row.revoked_at.map(time::rfc3339),
         rotated_to: row.rotated_to,
-        rate_limit_per_minute: row.rate_limit_per_minute,
+        rate_limit_per_minute: rate_limit.filter(|r| r.window == RateWindow::Minute).map(|r| r.limit),
+        rate_limit,
         allowed_ips: serde_json::from_str(&row.allowed_ips).unwrap_or_default(),
         last_used_at: row.last_used_at.map(time::rfc3339),
         created_at: time::rfc3339(row.created_at),
@@ -52,7 +60,7 @@ struct KeySettings {
     role: Option<String>,
     scopes: Vec<String>,
     expires_at: Option<i64>,
-    rate_limit_per_minute: Option<i64>,
+    rate_limit: Option<RateLimit>,
     allowed_ips: Vec<String>,
 }
 
@@ -79,7 +87,7 @@ fn check(input: &ApiKeyIn, now: i64) -> Result<KeySettings> {
     let name = check_name(&input.name, &mut errors);
     let scopes = check_access(input.role.as_deref(), input.scopes.as_deref(), &mut errors);
     let expires_at = check_expiry(input.expires_at.as_deref(), now, &mut errors);
-    check_rate_limit(input.rate_limit_per_minute, &mut errors);
+    let rate_limit = check_rate_limit(input.rate_limit_per_minute.map(Some), input.rate_limit.map(Some), &mut errors);
     let allowed_ips = input.allowed_ips.clone().unwrap_or_default();
     check_allowed_ips(&allowed_ips, &mut errors);
     errors.or(KeySettings {
@@ -87,7 +95,7 @@ fn check(input: &ApiKeyIn, now: i64) -> Result<KeySettings> {
         role: input.role.clone(),
         scopes,
         expires_at,
-        rate_limit_per_minute: input.rate_limit_per_minute,
+        rate_limit: rate_limit.flatten(),
         allowed_ips,
     })
 }
@@ -101,15 +109,14 @@ fn check_patch(patch: &ApiKeyPatch, now: i64) -> Result<KeyChange> {
         (patch.role.clone(), serde_json::to_string(&scopes).expect("strings serialise"))
     });
     let expires_at = patch.expires_at.as_ref().map(|at| check_expiry(at.as_deref(), now, &mut errors));
-    if let Some(limit) = patch.rate_limit_per_minute {
-        check_rate_limit(limit, &mut errors);
-    }
+    let rate_limit = check_rate_limit(patch.rate_limit_per_minute, patch.rate_limit, &mut errors);
     let allowed_ips = patch.allowed_ips.as_ref().map(|ips| {
         let ips = ips.clone().unwrap_or_default();
         check_allowed_ips(&ips, &mut errors);
         serde_json::to_string(&ips).expect("strings serialise")
     });
-    errors.or(KeyChange { name, access, expires_at, rate_limit_per_minute: patch.rate_limit_per_minute, allowed_ips })
+    let rate_limit = rate_limit.map(|r| r.map(|r| (r.limit, r.window.seconds())));
+    errors.or(KeyChange { name, access, expires_at, rate_limit, allowed_ips })
 }
 
 fn check_name(name: &str, errors: &mut FieldErrors) -> String {
@@ -159,9 +166,28 @@ fn check_expiry(text: Option<&str>, now: i64, errors: &mut FieldErrors) -> Optio
     parse_expiry(text, now).map_err(|message| errors.fail("expires_at", message)).ok().flatten()
 }
 
-fn check_rate_limit(limit: Option<i64>, errors: &mut FieldErrors) {
-    if limit.is_some_and(|n| !(1..=limits::RATE_LIMIT_PER_MINUTE).contains(&n)) {
-        errors.fail("rate_limit_per_minute", format!("must be between 1 and {}", limits::RATE_LIMIT_PER_MINUTE));
+/// The limit that `rate_limit_per_minute` or `rate_limit` gives (one of them; `Some(None)`: back
+/// to the default), each within range.
+fn check_rate_limit(
+    per_minute: Option<Option<i64>>,
+    rate_limit: Option<Option<RateLimit>>,
+    errors: &mut FieldErrors,
+) -> Option<Option<RateLimit>> {
+    let in_range = |n: i64| (1..=limits::RATE_LIMIT_PER_MINUTE).contains(&n);
+    let range = format!("must be between 1 and {}", limits::RATE_LIMIT_PER_MINUTE);
+    if per_minute.flatten().is_some_and(|n| !in_range(n)) {
+        errors.fail("rate_limit_per_minute", range.clone());
+    }
+    if rate_limit.flatten().is_some_and(|r| !in_range(r.limit)) {
+        errors.fail("rate_limit.limit", range);
+    }
+    match (per_minute, rate_limit) {
+        (Some(_), Some(_)) => {
+            errors.fail("rate_limit", "give rate_limit or rate_limit_per_minute, not both".into());
+            None
+        }
+        (Some(per_minute), None) => Some(per_minute.map(|limit| RateLimit { limit, window: RateWindow::Minute })),
+        (None, rate_limit) => rate_limit,
     }
 }
 
@@ -305,7 +331,7 @@ impl Hub {
             role: old.role.clone(),
             scopes: serde_json::from_str(&old.scopes).unwrap_or_default(),
             expires_at: expires_at.or(old.expires_at),
-            rate_limit_per_minute: old.rate_limit_per_minute,
+            rate_limit: rate_limit_of(&old),
             allowed_ips: serde_json::from_str(&old.allowed_ips).unwrap_or_default(),
         };
         let (new, token) = new_key_row(tenant_id, settings, now);
@@ -415,7 +441,8 @@ fn new_key_row(tenant_id: &str, s: KeySettings, now: i64) -> (ApiKeyRow, ApiKeyT
         revoked_at: None,
         deleted_at: None,
         rotated_to: None,
-        rate_limit_per_minute: s.rate_limit_per_minute,
+        rate_limit_per_minute: s.rate_limit.map(|r| r.limit),
+        rate_limit_window_seconds: s.rate_limit.map(|r| r.window.seconds()),
         allowed_ips: serde_json::to_string(&s.allowed_ips).expect("strings serialise"),
         last_used_at: None,
         created_at: now,
@@ -466,7 +493,7 @@ mod tests {
     fn a_patch_checks_and_changes_only_the_fields_it_gives() {
         let none = check_patch(&ApiKeyPatch::default(), 0).unwrap();
         assert!(none.name.is_none() && none.access.is_none() && none.expires_at.is_none());
-        assert!(none.rate_limit_per_minute.is_none() && none.allowed_ips.is_none());
+        assert!(none.rate_limit.is_none() && none.allowed_ips.is_none());
         let patch = ApiKeyPatch {
             scopes: Some(vec!["webhooks:read".into(), "keys:read".into(), "keys:read".into()]),
             expires_at: Some(None),
@@ -484,5 +511,17 @@ mod tests {
         let Err(Error::Validation(errors)) = check_patch(&blank, 0) else { panic!() };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "rate_limit_per_minute"]);
+        let hourly = ApiKeyPatch {
+            rate_limit: Some(Some(RateLimit { limit: 500, window: RateWindow::Hour })),
+            ..Default::default()
+        };
+        assert_eq!(check_patch(&hourly, 0).unwrap().rate_limit, Some(Some((500, 3600))));
+        let per_minute = ApiKeyPatch { rate_limit_per_minute: Some(Some(30)), ..Default::default() };
+        assert_eq!(check_patch(&per_minute, 0).unwrap().rate_limit, Some(Some((30, 60))));
+        let default = ApiKeyPatch { rate_limit: Some(None), ..Default::default() };
+        assert_eq!(check_patch(&default, 0).unwrap().rate_limit, Some(None));
+        let twice = ApiKeyPatch { rate_limit_per_minute: Some(Some(30)), ..hourly };
+        let Err(Error::Validation(errors)) = check_patch(&twice, 0) else { panic!() };
+        assert_eq!(errors[0].field, "rate_limit");
     }
 }

@@ -53,6 +53,8 @@ pub struct HubInner {
     /// Rate limits and usage counts of the keys this instance has seen.
     pub meters: ratelimit::Meters,
     pub operator_meter: std::sync::Arc<ratelimit::Meter>,
+    /// With `IH_REDIS_URL`: the rate limits every instance counts together.
+    pub shared_limit: Option<crate::shared_limit::SharedLimiter>,
     /// Where deliveries may go (the SSRF guard): the worker's sender and endpoint validation
     /// share it.
     pub target_policy: Arc<crate::ssrf::TargetPolicy>,

@@ -1,11 +1,12 @@
-//! Per-caller meters: the rate limit over fixed one-minute windows, and the usage counts by
-//! outcome. Each key has one `Meter`, found through the key cache, so the request path only
-//! touches atomics — no lock, no allocation.
+//! Per-caller meters: the rate limit over a sliding window (a second, a minute or an hour), and
+//! the usage counts by outcome. Each key has one `Meter`, found through the key cache, so the
+//! request path only touches atomics — no lock, no allocation.
 //!
-//! A fixed window gives exact `remaining` and `reset` values for the headers; its known cost —
-//! up to twice the limit across a window boundary — is documented in API_KEYS.md. Meters live in
-//! each instance's memory: with N instances behind a balancer, a key can make up to N × its
-//! limit per minute.
+//! The sliding window is the two-window estimate: the current fixed window's count, plus the
+//! previous window's count weighted by the share of it the sliding window still covers. It never
+//! lets a burst at a window's edge through twice, as a fixed window does, and needs two counters.
+//! The counters are this instance's; with `IH_REDIS_URL` every instance counts the same ones in
+//! Redis instead (`crate::shared_limit`), and falls back to these while Redis is unreachable.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -14,6 +15,8 @@ use std::sync::{Arc, LazyLock, RwLock};
 
 use http::header::{HeaderName, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue};
+
+use app::models::RateWindow;
 
 use crate::error::Result;
 use crate::store::{self, Db};
@@ -71,48 +74,61 @@ impl Outcomes {
 
 #[derive(Debug)]
 pub struct Meter {
+    /// What its shared counters are called (the key's id; `operator` for the operator token).
+    pub name: Box<str>,
     pub limit: i64,
+    pub window: RateWindow,
+    window_ms: i64,
     totals: Arc<Outcomes>,
     /// `"per-minute";q=<limit>;w=60` and the limit itself, built once per meter.
     policy: HeaderValue,
     limit_header: HeaderValue,
-    window: AtomicI64,
+    /// The current fixed window (its index since the epoch), its count, and the previous one's.
+    current: AtomicI64,
     used: AtomicI64,
+    previous: AtomicI64,
     counts: [AtomicI64; 4],
     last_used: AtomicI64,
 }
 
 impl Meter {
-    pub fn new(limit: i64, totals: Arc<Outcomes>) -> Self {
+    pub fn new(name: &str, limit: i64, window: RateWindow, totals: Arc<Outcomes>) -> Self {
+        let seconds = window.seconds();
         Meter {
+            name: name.into(),
             limit,
+            window,
+            window_ms: seconds * 1000,
             totals,
-            policy: header_value(format_args!("\"per-minute\";q={limit};w=60")),
+            policy: header_value(format_args!("\"{}\";q={limit};w={seconds}", policy_name(window))),
             limit_header: HeaderValue::from(limit),
-            window: AtomicI64::new(0),
+            current: AtomicI64::new(0),
             used: AtomicI64::new(0),
+            previous: AtomicI64::new(0),
             counts: Default::default(),
             last_used: AtomicI64::new(0),
         }
     }
 
+    pub fn window_ms(&self) -> i64 {
+        self.window_ms
+    }
+
+    /// Counts a request on this instance's counters; refused requests are not counted.
     pub fn check(&self, now_ms: i64) -> RateState {
-        let window = now_ms / 60_000;
-        let seen = self.window.load(Relaxed);
-        if seen != window && self.window.compare_exchange(seen, window, Relaxed, Relaxed).is_ok() {
-            self.used.store(0, Relaxed);
+        let index = now_ms / self.window_ms;
+        let seen = self.current.load(Relaxed);
+        if seen != index && self.current.compare_exchange(seen, index, Relaxed, Relaxed).is_ok() {
+            let ended = self.used.swap(0, Relaxed);
+            self.previous.store(if index == seen + 1 { ended } else { 0 }, Relaxed);
         }
+        let previous = self.previous.load(Relaxed);
         let used = self.used.fetch_add(1, Relaxed) + 1;
-        let allowed = used <= self.limit;
-        if !allowed {
+        let state = sliding(self.limit, self.window_ms, now_ms, previous, used);
+        if !state.allowed {
             self.used.fetch_sub(1, Relaxed); // refused requests do not use up the next ones
         }
-        RateState {
-            allowed,
-            limit: self.limit,
-            remaining: (self.limit - used).max(0),
-            reset: 60 - (now_ms / 1000) % 60,
-        }
+        state
     }
 
     /// Sets the rate-limit headers of an authenticated answer — IETF `RateLimit-Policy` and
@@ -121,7 +137,7 @@ impl Meter {
     /// (one allocation each); the rest are shared.
     pub fn write_headers(&self, rate: &RateState, headers: &mut HeaderMap) {
         headers.insert(RATELIMIT_POLICY, self.policy.clone());
-        headers.insert(RATELIMIT, ratelimit_value(rate));
+        headers.insert(RATELIMIT, ratelimit_value(policy_name(self.window), rate));
         headers.insert(X_LIMIT, self.limit_header.clone());
         headers.insert(X_REMAINING, HeaderValue::from(rate.remaining));
         headers.insert(X_RESET, seconds(rate.reset));
@@ -139,6 +155,42 @@ impl Meter {
     }
 }
 
+fn policy_name(window: RateWindow) -> &'static str {
+    match window {
+        RateWindow::Second => "per-second",
+        RateWindow::Minute => "per-minute",
+        RateWindow::Hour => "per-hour",
+    }
+}
+
+/// The sliding-window verdict on a request, given the previous fixed window's count and the
+/// current one's *with* this request: allowed when `previous × (share of the previous window the
+/// sliding window still covers) + current ≤ limit` (in integers: × `window_ms`). `reset` is the
+/// end of the current fixed window for an allowed request, and for a refused one how long until
+/// a request would be allowed (`Retry-After`).
+pub fn sliding(limit: i64, window_ms: i64, now_ms: i64, previous: i64, current: i64) -> RateState {
+    let elapsed = now_ms.rem_euclid(window_ms);
+    let left = window_ms - elapsed;
+    let load = previous * left + current * window_ms;
+    let allowed = load <= limit * window_ms;
+    let wait_ms = if allowed {
+        left
+    } else if current <= limit && previous > 0 {
+        // Within this window, once the previous window's weight has fallen far enough.
+        left - (limit - current) * window_ms / previous
+    } else {
+        // Only in the next window, where this window's count is the weighted one.
+        let counted = current - 1;
+        left + if counted > 0 { (window_ms - (limit - 1) * window_ms / counted).max(0) } else { 0 }
+    };
+    RateState {
+        allowed,
+        limit,
+        remaining: if allowed { (limit * window_ms - load) / window_ms } else { 0 },
+        reset: ((wait_ms + 999) / 1000).max(1),
+    }
+}
+
 /// A short header value formatted on the stack: its only allocation is the value's own.
 fn header_value(args: std::fmt::Arguments) -> HeaderValue {
     let mut buf = [0u8; 96];
@@ -150,10 +202,12 @@ fn header_value(args: std::fmt::Arguments) -> HeaderValue {
 
 /// `"per-minute";r=<remaining>;t=<reset>`, put together on the stack without `fmt` (which cost
 /// more than the rest of this header's work, measured with callgrind).
-fn ratelimit_value(rate: &RateState) -> HeaderValue {
+fn ratelimit_value(policy: &str, rate: &RateState) -> HeaderValue {
     let (mut remaining, mut reset) = (itoa::Buffer::new(), itoa::Buffer::new());
     let parts = [
-        &b"\"per-minute\";r="[..],
+        &b"\""[..],
+        policy.as_bytes(),
+        b"\";r=",
         remaining.format(rate.remaining).as_bytes(),
         b";t=",
         reset.format(rate.reset).as_bytes(),
@@ -182,21 +236,25 @@ pub struct Meters {
 
 impl Meters {
     /// The key's meter; created on first sight, and replaced (counts carried over) when the
-    /// key's limit is no longer the meter's. Called on key-cache misses only.
-    pub fn for_key(&self, key_id: &str, limit: i64) -> Arc<Meter> {
+    /// key's limit or window is no longer the meter's. Called on key-cache misses only.
+    pub fn for_key(&self, key_id: &str, limit: i64, window: RateWindow) -> Arc<Meter> {
+        let same = |meter: &Meter| meter.limit == limit && meter.window == window;
         if let Some(meter) = self.meters.read().expect("not poisoned").get(key_id) {
-            if meter.limit == limit {
+            if same(meter) {
                 return meter.clone();
             }
         }
         let mut meters = self.meters.write().expect("not poisoned");
-        let fresh = Arc::new(Meter::new(limit, self.totals.clone()));
+        let fresh = Arc::new(Meter::new(key_id, limit, window, self.totals.clone()));
         if let Some(old) = meters.get(key_id) {
-            if old.limit == limit {
+            if same(old) {
                 return old.clone(); // another request replaced it meanwhile
             }
-            fresh.window.store(old.window.load(Relaxed), Relaxed);
-            fresh.used.store(old.used.load(Relaxed), Relaxed);
+            if old.window == window {
+                fresh.current.store(old.current.load(Relaxed), Relaxed);
+                fresh.used.store(old.used.load(Relaxed), Relaxed);
+                fresh.previous.store(old.previous.load(Relaxed), Relaxed);
+            }
             for (to, from) in fresh.counts.iter().zip(&old.counts) {
                 to.store(from.swap(0, Relaxed), Relaxed);
             }
@@ -258,21 +316,57 @@ impl Meters {
 mod tests {
     use super::*;
 
+    fn meter(limit: i64, window: RateWindow) -> Meter {
+        Meter::new("key_1", limit, window, Default::default())
+    }
+
     #[test]
-    fn the_limit_holds_within_a_window_and_resets_with_the_next() {
-        let meter = Meter::new(2, Default::default());
+    fn a_burst_at_a_window_edge_does_not_pass_twice() {
+        let meter = meter(2, RateWindow::Minute);
         let t = 120_000; // the start of a minute
         assert_eq!(meter.check(t).remaining, 1);
         assert!(meter.check(t + 1).allowed);
         let third = meter.check(t + 2);
         assert!(!third.allowed);
-        assert_eq!(third.reset, 60);
-        assert!(meter.check(t + 60_000).allowed);
+        // Allowed again once the two requests weigh at most one: halfway through the next minute.
+        assert_eq!(third.reset, 90);
+        assert!(!meter.check(t + 60_000).allowed, "a fixed window would allow two more here");
+        assert!(!meter.check(t + 89_000).allowed);
+        assert!(meter.check(t + 90_000).allowed);
+        assert!(!meter.check(t + 90_001).allowed);
+    }
+
+    #[test]
+    fn the_window_can_be_a_second_or_an_hour() {
+        let second = meter(3, RateWindow::Second);
+        assert!((0..3).all(|i| second.check(5_000 + i).allowed));
+        assert!(!second.check(5_010).allowed);
+        assert!(second.check(7_000).allowed, "two seconds later the earlier ones weigh nothing");
+        let hour = meter(1, RateWindow::Hour);
+        assert!(hour.check(3_600_000).allowed);
+        let refused = hour.check(3_600_000 + 60_000);
+        assert!(!refused.allowed);
+        assert_eq!(
+            refused.reset,
+            3_540 + 3_600,
+            "the rest of this hour, then all of the next (1 weighs until it ends)"
+        );
+    }
+
+    #[test]
+    fn the_estimate_weighs_the_previous_window_by_what_the_sliding_window_still_covers() {
+        // 10 in the previous minute; 15 s into this one, 3/4 of it is still covered: 7.5 counted.
+        let state = sliding(10, 60_000, 60_000 * 7 + 15_000, 10, 2);
+        assert!(state.allowed);
+        assert_eq!(state.remaining, 0); // 10 - 7.5 - 2 = 0.5
+        assert!(!sliding(10, 60_000, 60_000 * 7 + 15_000, 10, 3).allowed);
+        // Refused at 9.5: allowed once the previous minute weighs 7, at 18 s (3 s from now).
+        assert_eq!(sliding(10, 60_000, 60_000 * 7 + 15_000, 10, 3).reset, 3);
     }
 
     #[test]
     fn the_headers_carry_the_limit_the_remainder_and_the_reset() {
-        let meter = Meter::new(2, Default::default());
+        let meter = meter(2, RateWindow::Minute);
         let t = 120_000 + 15_000; // 45 s before the window ends
         let mut headers = HeaderMap::new();
         meter.write_headers(&meter.check(t), &mut headers);
@@ -285,18 +379,25 @@ mod tests {
         meter.check(t);
         meter.write_headers(&meter.check(t), &mut headers);
         assert_eq!(headers["x-ratelimit-remaining"], "0");
-        assert_eq!(headers["retry-after"], "45");
+        assert_eq!(headers["retry-after"], "75", "45 s to the next minute, then 30 s until the two weigh one");
+        let hourly = Meter::new("key_2", 5, RateWindow::Hour, Default::default());
+        hourly.write_headers(&hourly.check(t), &mut headers);
+        assert_eq!(headers["ratelimit-policy"], "\"per-hour\";q=5;w=3600");
+        assert!(headers["ratelimit"].to_str().unwrap().starts_with("\"per-hour\";r=4;"));
     }
 
     #[test]
     fn a_changed_limit_takes_effect_and_keeps_the_counts() {
         let meters = Meters::default();
-        let old = meters.for_key("key_1", 2);
+        let old = meters.for_key("key_1", 2, RateWindow::Minute);
         old.count(Outcome::Ok, 1);
-        assert!(Arc::ptr_eq(&old, &meters.for_key("key_1", 2)));
-        let new = meters.for_key("key_1", 5);
+        assert!(Arc::ptr_eq(&old, &meters.for_key("key_1", 2, RateWindow::Minute)));
+        let new = meters.for_key("key_1", 5, RateWindow::Minute);
         assert_eq!(new.limit, 5);
         assert_eq!(new.counts[Outcome::Ok as usize].load(Relaxed), 1);
+        let hourly = meters.for_key("key_1", 5, RateWindow::Hour);
+        assert_eq!(hourly.window, RateWindow::Hour);
+        assert_eq!(hourly.counts[Outcome::Ok as usize].load(Relaxed), 1, "usage counts carry over too");
     }
 
     #[tokio::test]
@@ -304,10 +405,10 @@ mod tests {
         let dir = crate::scratch::ScratchDir::new();
         let db = Db::connect(&format!("sqlite://{}", dir.path().join("u.db").display()), false).await.unwrap();
         let meters = Meters::default();
-        meters.for_key("key_1", 10).count(Outcome::Ok, 7);
+        meters.for_key("key_1", 10, RateWindow::Minute).count(Outcome::Ok, 7);
         db.close().await;
         assert!(meters.flush(&db, 0).await.is_err());
-        let meter = meters.for_key("key_1", 10);
+        let meter = meters.for_key("key_1", 10, RateWindow::Minute);
         assert_eq!(meter.counts[Outcome::Ok as usize].load(Relaxed), 1, "the count was put back");
         assert_eq!(meter.last_used.load(Relaxed), 7);
     }

@@ -125,8 +125,13 @@ where
         let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let ip = client_ip(&self.hub, request.headers(), peer);
         let now = time::now_ms();
+        // Limits counted in Redis need a round trip, so those requests take the boxed path.
+        let shared = self.hub.shared_limit.is_some();
         match self.hub.authenticate_known(credential, ip, now) {
-            Some(answer) => match admit(&self.hub, answer, &mut request, ip, now) {
+            Some(answer) if !shared => match accepted(&self.hub, answer, now).and_then(|caller| {
+                let rate = caller.meter.check(now);
+                limited(caller, rate, &mut request, ip, now)
+            }) {
                 Err(refusal) => Metered::Ready { response: Some(refusal) },
                 Ok(finish) if !idempotency::applies(&request) => {
                     Metered::Inner { future: self.inner.call(request), finish: Some(finish) }
@@ -136,12 +141,24 @@ where
                     Metered::Boxed { future: Box::pin(async move { pass(&hub, inner, request, finish).await }) }
                 }
             },
+            Some(answer) => {
+                let (hub, inner) = (self.hub.clone(), take_ready(&mut self.inner));
+                Metered::Boxed {
+                    future: Box::pin(async move {
+                        match admit(&hub, answer, &mut request, ip, now).await {
+                            Err(refusal) => refusal,
+                            Ok(finish) => pass(&hub, inner, request, finish).await,
+                        }
+                    }),
+                }
+            }
             None => {
                 // A key this instance has not seen within the cache's lifetime: read it first.
                 let (hub, inner, credential) = (self.hub.clone(), take_ready(&mut self.inner), credential.to_owned());
                 Metered::Boxed {
                     future: Box::pin(async move {
-                        match admit(&hub, hub.authenticate_from(&credential, ip, now).await, &mut request, ip, now) {
+                        let answer = hub.authenticate_from(&credential, ip, now).await;
+                        match admit(&hub, answer, &mut request, ip, now).await {
                             Err(refusal) => refusal,
                             Ok(finish) => pass(&hub, inner, request, finish).await,
                         }
@@ -159,39 +176,63 @@ fn take_ready<S: Clone>(inner: &mut S) -> S {
     std::mem::replace(inner, clone)
 }
 
-/// Counts a refusal and returns its answer, or applies the caller's rate limit and attaches the
-/// [`Actor`] to the request (which stays in place: it is a few hundred bytes).
+/// Counts a refusal and returns its answer, or applies the caller's rate limit — counted where
+/// `IH_REDIS_URL` says (every instance together), or on this instance's counters without it —
+/// and attaches the [`Actor`] to the request (which stays in place: it is a few hundred bytes).
+/// The fast path (no Redis, a cached key) does the same without a future: `accepted`, then
+/// `limited` with the meter's own check.
 // The Err is the finished refusal, sent as it is; boxing it would only add an allocation to
 // every refusal.
 #[allow(clippy::result_large_err)]
-fn admit(
+async fn admit(
     hub: &Hub,
     answer: Result<Authenticated, Refusal>,
     request: &mut Request,
     ip: Option<IpAddr>,
     now: i64,
 ) -> Result<Finish, Response> {
-    let Authenticated { principal, meter } = match answer {
-        Ok(authenticated) => authenticated,
-        Err(refusal) => {
-            let outcome =
-                if matches!(refusal.error, Error::Forbidden(_)) { Outcome::Forbidden } else { Outcome::Unauthorized };
-            match refusal.meter {
-                Some(meter) => meter.count(outcome, now),
-                // An unknown key has no meter, but a stream of them is worth seeing in /metrics;
-                // a failed look-up (the database away) refused no credential.
-                None if matches!(refusal.error, Error::Unauthorized | Error::Forbidden(_)) => {
-                    hub.meters.totals.add(outcome)
-                }
-                None => {}
-            }
-            return Err(refusal.error.into_response());
-        }
+    let caller = accepted(hub, answer, now)?;
+    let rate = match &hub.shared_limit {
+        Some(limiter) => limiter.check(&caller.meter, now).await,
+        None => caller.meter.check(now),
     };
-    let finish = Finish { rate: meter.check(now), meter, now };
+    limited(caller, rate, request, ip, now)
+}
+
+/// The authenticated caller, or the refusal's answer (counted).
+#[allow(clippy::result_large_err)]
+fn accepted(hub: &Hub, answer: Result<Authenticated, Refusal>, now: i64) -> Result<Authenticated, Response> {
+    answer.map_err(|refusal| {
+        let outcome =
+            if matches!(refusal.error, Error::Forbidden(_)) { Outcome::Forbidden } else { Outcome::Unauthorized };
+        match refusal.meter {
+            Some(meter) => meter.count(outcome, now),
+            // An unknown key has no meter, but a stream of them is worth seeing in /metrics;
+            // a failed look-up (the database away) refused no credential.
+            None if matches!(refusal.error, Error::Unauthorized | Error::Forbidden(_)) => {
+                hub.meters.totals.add(outcome)
+            }
+            None => {}
+        }
+        refusal.error.into_response()
+    })
+}
+
+/// A 429 when the rate limit refused the request; otherwise the request carries its [`Actor`].
+#[allow(clippy::result_large_err)]
+fn limited(
+    caller: Authenticated,
+    rate: RateState,
+    request: &mut Request,
+    ip: Option<IpAddr>,
+    now: i64,
+) -> Result<Finish, Response> {
+    let Authenticated { principal, meter } = caller;
+    let finish = Finish { rate, meter, now };
     if !finish.rate.allowed {
         let mut response =
-            Error::RateLimited(format!("more than {} requests a minute", finish.rate.limit)).into_response();
+            Error::RateLimited(format!("more than {} requests {}", finish.rate.limit, finish.meter.window.per()))
+                .into_response();
         finish.apply(&mut response);
         return Err(response);
     }

@@ -37,7 +37,12 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     let worker =
         !config.worker_enabled || time::now_ms() - state.worker.heartbeat.load(Ordering::Relaxed) < stale_after;
     let status = if database && worker { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, axum::Json(ReadyOut { database, worker }))
+    let rate_limits = match &state.hub.shared_limit {
+        None => "local",
+        Some(limiter) if limiter.is_shared() => "shared",
+        Some(_) => "local_fallback",
+    };
+    (status, axum::Json(ReadyOut { database, worker, rate_limits: rate_limits.into() }))
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

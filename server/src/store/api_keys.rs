@@ -17,7 +17,11 @@ pub struct ApiKeyRow {
     pub revoked_at: Option<i64>,
     pub deleted_at: Option<i64>,
     pub rotated_to: Option<String>,
+    /// The key's own limit: requests per `rate_limit_window_seconds` (the column was named when
+    /// every window was a minute); `None` for the hub's default.
     pub rate_limit_per_minute: Option<i64>,
+    /// 1, 60 or 3600; `None` is a minute.
+    pub rate_limit_window_seconds: Option<i64>,
     /// JSON array of CIDRs.
     pub allowed_ips: String,
     pub last_used_at: Option<i64>,
@@ -26,14 +30,15 @@ pub struct ApiKeyRow {
 }
 
 const COLUMNS: &str = "id, tenant_id, name, prefix, key_hash, role, scopes, expires_at, revoked_at, \
-    deleted_at, rotated_to, rate_limit_per_minute, allowed_ips, last_used_at, created_at, updated_at";
+    deleted_at, rotated_to, rate_limit_per_minute, rate_limit_window_seconds, allowed_ips, last_used_at, created_at, \
+    updated_at";
 
 pub async fn insert(tx: &mut Tx, k: &ApiKeyRow) -> Result<()> {
-    let sql = format!("INSERT INTO api_keys ({COLUMNS}) VALUES ({})", super::placeholders(1, 16));
+    let sql = format!("INSERT INTO api_keys ({COLUMNS}) VALUES ({})", super::placeholders(1, 17));
     on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&k.id).bind(&k.tenant_id).bind(&k.name).bind(&k.prefix).bind(&k.key_hash).bind(&k.role)
         .bind(&k.scopes).bind(k.expires_at).bind(k.revoked_at).bind(k.deleted_at).bind(&k.rotated_to)
-        .bind(k.rate_limit_per_minute).bind(&k.allowed_ips).bind(k.last_used_at).bind(k.created_at).bind(k.updated_at)
+        .bind(k.rate_limit_per_minute).bind(k.rate_limit_window_seconds).bind(&k.allowed_ips).bind(k.last_used_at).bind(k.created_at).bind(k.updated_at)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -87,7 +92,8 @@ pub struct KeyChange {
     /// The role (`None` for a list of scopes) and the scopes, a JSON array.
     pub access: Option<(Option<String>, String)>,
     pub expires_at: Option<Option<i64>>,
-    pub rate_limit_per_minute: Option<Option<i64>>,
+    /// The limit and its window in seconds; `Some(None)` goes back to the default.
+    pub rate_limit: Option<Option<(i64, i64)>>,
     /// JSON array of CIDRs.
     pub allowed_ips: Option<String>,
 }
@@ -109,17 +115,19 @@ pub async fn change(
          role = CASE WHEN $5 THEN $6 ELSE role END, scopes = COALESCE($7, scopes), \
          expires_at = CASE WHEN $8 THEN $9 ELSE expires_at END, \
          rate_limit_per_minute = CASE WHEN $10 THEN $11 ELSE rate_limit_per_minute END, \
+         rate_limit_window_seconds = CASE WHEN $10 THEN $13 ELSE rate_limit_window_seconds END, \
          allowed_ips = COALESCE($12, allowed_ips) \
          WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND revoked_at IS NULL \
          AND (expires_at IS NULL OR expires_at > $3) AND (NOT $8 OR rotated_to IS NULL) RETURNING {COLUMNS}"
     );
     let (role, scopes) = c.access.clone().unzip();
+    let (limit, window) = c.rate_limit.flatten().unzip();
     Ok(on_tx!(tx, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(tenant_id.as_str()).bind(id.as_str()).bind(now).bind(&c.name)
         .bind(c.access.is_some()).bind(role.flatten()).bind(scopes)
         .bind(c.expires_at.is_some()).bind(c.expires_at.flatten())
-        .bind(c.rate_limit_per_minute.is_some()).bind(c.rate_limit_per_minute.flatten())
-        .bind(&c.allowed_ips).fetch_optional(conn).await)?)
+        .bind(c.rate_limit.is_some()).bind(limit)
+        .bind(&c.allowed_ips).bind(window).fetch_optional(conn).await)?)
 }
 
 /// Revokes a key (an earlier revocation keeps its time) and, with `delete`, deletes it. Only

@@ -15,5 +15,6 @@ mod operations;
 mod pages;
 mod replay;
 mod retention;
+mod shared_limits;
 mod slack;
 mod telemetry;
