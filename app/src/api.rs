@@ -200,6 +200,11 @@ pub async fn rotate_webhook_secret(tenant_id: String, id: String, input: RotateS
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn set_webhook_paused(tenant_id: String, id: String, paused: bool) -> Result<WebhookOut, Problem> {
+    ssr::admin()?.0.set_webhook_paused(&ssr::request(), &tenant_id, &id, paused).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn test_webhook(tenant_id: String, id: String, input: TestSendIn) -> Result<DeliveryWithAttempts, Problem> {
     ssr::admin()?.0.test_webhook(&ssr::request(), &tenant_id, &id, input).await
 }

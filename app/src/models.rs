@@ -36,6 +36,8 @@ pub mod limits {
     pub const GRACE_PERIOD_SECONDS: i64 = 30 * 86_400;
     /// Characters of an endpoint's URL.
     pub const URL: usize = 2048;
+    /// Maintenance windows of one endpoint.
+    pub const MAINTENANCE_WINDOWS: usize = 20;
     /// Characters of a signing secret given by the caller (and at most 256 bytes).
     pub const SECRET_MIN: usize = 16;
     pub const SECRET_MAX: usize = 256;
@@ -140,6 +142,8 @@ pub struct WebhookOut {
     pub ordering: DeliveryOrdering,
     /// The endpoint's circuit breaker: `open` while its deliveries wait out a run of failures.
     pub circuit: CircuitOut,
+    /// Paused by hand or in a maintenance window: its deliveries wait, without attempts.
+    pub maintenance: MaintenanceOut,
     pub disabled_reason: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -889,6 +893,9 @@ pub struct EndpointStatsOut {
     pub enabled: bool,
     /// Its circuit breaker's state now (`closed` for a deleted endpoint).
     pub circuit: CircuitState,
+    /// Paused now (by hand or in a maintenance window): its deliveries wait.
+    #[serde(default)]
+    pub paused: bool,
     #[serde(flatten)]
     pub stats: StatsSummaryOut,
 }
@@ -1088,6 +1095,51 @@ impl CircuitState {
             _ => CircuitState::Closed,
         }
     }
+}
+
+/// A time an endpoint takes no deliveries: from `start` to `end` (RFC 3339), once, or every week
+/// from then on (`weekly`; such a window is at most 7 days long).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceWindow {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    #[serde(default)]
+    pub weekly: bool,
+}
+
+/// `PUT …/webhooks/{id}/maintenance`: the endpoint's maintenance windows, replacing the ones it had
+/// (`[]` removes them).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceIn {
+    #[cfg_attr(feature = "ssr", schemars(length(max = limits::MAINTENANCE_WINDOWS)))]
+    pub windows: Vec<MaintenanceWindow>,
+}
+
+/// `POST …/webhooks/{id}/pause`: pause now, until `until` (RFC 3339, in the future) or, without it,
+/// until resumed.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PauseIn {
+    #[serde(default)]
+    pub until: Option<Timestamp>,
+}
+
+/// Whether an endpoint's deliveries wait now, and its maintenance windows.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct MaintenanceOut {
+    /// Deliveries wait now: paused by hand, or inside a window.
+    pub paused: bool,
+    /// `manual` (paused by hand) or `window` while paused; `null` otherwise.
+    pub reason: Option<String>,
+    /// When they go out again; `null` when not paused, or paused by hand until resumed.
+    pub until: Option<Timestamp>,
+    pub windows: Vec<MaintenanceWindow>,
 }
 
 /// An endpoint's circuit as the API shows it.

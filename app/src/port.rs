@@ -80,6 +80,14 @@ pub trait AdminPort: Send + Sync + 'static {
         id: &str,
         input: RotateSecretIn,
     ) -> Result<String, Problem>;
+    /// Pauses the endpoint until resumed (`paused`), or resumes it.
+    async fn set_webhook_paused(
+        &self,
+        cx: &UiRequest,
+        tenant_id: &str,
+        id: &str,
+        paused: bool,
+    ) -> Result<WebhookOut, Problem>;
     /// Sends a sample event now and answers with the delivery and its attempt.
     async fn test_webhook(
         &self,

@@ -471,3 +471,29 @@ test('the Webhooks page sets FIFO ordering and shows an open circuit, as does th
   await expect(page.getByTestId('endpoint-health').locator(`tr[data-webhook="${id}"]`).getByTestId('endpoint-state')).toHaveText('circuit open');
   await receiver.close();
 });
+
+test('an admin pauses an endpoint, its deliveries wait and the dashboard says so, then resumes it', async ({ page, request }) => {
+  const tenant = await createTenant(request, 'Pause e2e');
+  const receiver = await startReceiver();
+  const created = await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: { url: receiver.url, events: ['new_lead'] } });
+  expect(created.status()).toBe(201);
+  const id = (await created.json()).id;
+  await signIn(page);
+  await open(page, `/tenants/${tenant}/webhooks`);
+  const row = page.locator(`tr[data-id="${id}"]`);
+  await row.getByRole('button', { name: 'Pause' }).click();
+  await expect(row.getByTestId('paused')).toHaveText('Paused until resumed: deliveries wait');
+  const published = await request.post(`/api/v1/tenants/${tenant}/events`, { headers: auth, data: { event_type: 'new_lead', payload: { n: 1 } } });
+  expect(published.status()).toBe(202);
+  const delivery = (await published.json()).deliveries[0];
+  await open(page, `/tenants/${tenant}/dashboard`);
+  await expect(page.getByTestId('endpoint-health').locator(`tr[data-webhook="${id}"]`).getByTestId('endpoint-state')).toHaveText('paused');
+  const waiting = await (await request.get(`/api/v1/tenants/${tenant}/webhook-deliveries/${delivery}`, { headers: auth })).json();
+  expect([waiting.status, waiting.attempt_count, receiver.received.length]).toEqual(['pending', 0, 0]);
+
+  await open(page, `/tenants/${tenant}/webhooks`);
+  await row.getByRole('button', { name: 'Resume' }).click();
+  await expect(row.getByTestId('paused')).toHaveCount(0);
+  await expect.poll(() => receiver.received.length).toBe(1);
+  await receiver.close();
+});

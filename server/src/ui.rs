@@ -493,6 +493,21 @@ impl AdminPort for UiPort {
         Ok(self.0.rotate_webhook_secret(&who, &parse(tenant_id)?, &parse(id)?, input).await?)
     }
 
+    async fn set_webhook_paused(
+        &self,
+        cx: &UiRequest,
+        tenant_id: &str,
+        id: &str,
+        paused: bool,
+    ) -> Result<WebhookOut, Problem> {
+        let who = self.actor(cx).await?;
+        let (tenant_id, id) = (parse(tenant_id)?, parse(id)?);
+        Ok(match paused {
+            true => self.0.pause_webhook(&who, &tenant_id, &id, Default::default()).await?,
+            false => self.0.resume_webhook(&who, &tenant_id, &id).await?,
+        })
+    }
+
     async fn test_webhook(
         &self,
         cx: &UiRequest,

@@ -122,6 +122,7 @@ fn Figures(stats: StatsOut) -> impl IntoView {
                             <td class="mono"><a href=log title="Its deliveries">{url}</a></td>
                             <td data-testid="endpoint-state"><span class=health>{match (e.enabled, e.circuit) {
                                 (false, _) => "disabled",
+                                (true, _) if e.paused => "paused",
                                 (true, CircuitState::Closed) => "enabled",
                                 (true, CircuitState::Open) => "circuit open",
                                 (true, CircuitState::HalfOpen) => "circuit half-open",

@@ -12,7 +12,7 @@ use super::layout::{
 };
 use crate::api::{
     event_types, list_webhooks, tenant_stats, CreateWebhook, DeleteWebhook, EchoRequests, RotateWebhookSecret,
-    TestWebhook, UpdateWebhook, WebhookSecret,
+    SetWebhookPaused, TestWebhook, UpdateWebhook, WebhookSecret,
 };
 use crate::models::*;
 
@@ -89,10 +89,14 @@ fn EndpointRow(
 ) -> impl IntoView {
     let toggle = ServerAction::<UpdateWebhook>::new();
     let delete = ServerAction::<DeleteWebhook>::new();
+    let pause = ServerAction::<SetWebhookPaused>::new();
     let show_secret = RwSignal::new(false);
     let confirm_delete = RwSignal::new(false);
     Effect::new(move |_| {
-        if matches!(toggle.value().get(), Some(Ok(_))) || matches!(delete.value().get(), Some(Ok(()))) {
+        if matches!(toggle.value().get(), Some(Ok(_)))
+            || matches!(delete.value().get(), Some(Ok(())))
+            || matches!(pause.value().get(), Some(Ok(_)))
+        {
             on_changed();
         }
     });
@@ -102,6 +106,7 @@ fn EndpointRow(
             .get()
             .and_then(|r| r.err())
             .or_else(|| delete.value().get().and_then(|r| r.err()))
+            .or_else(|| pause.value().get().and_then(|r| r.err()))
             .map(|problem| view! { <ProblemBox problem/> })
     };
     let (tenant, id) = (webhook.tenant_id.clone(), webhook.id.clone());
@@ -109,6 +114,8 @@ fn EndpointRow(
     let own_id = webhook.id.clone();
     let enabled = webhook.enabled;
     let (for_edit, for_test) = (webhook.clone(), webhook.clone());
+    let (t3, i3) = (tenant.clone(), id.clone());
+    let paused_by_hand = webhook.maintenance.reason.as_deref() == Some("manual");
     view! {
         <tr data-id=webhook.id.clone()>
             <td>
@@ -118,6 +125,7 @@ fn EndpointRow(
                 {webhook.rate_limit_per_second.map(|n| view! { <div class="muted" data-testid="rate-limit">{format!("at most {n} a second")}</div> })}
                 {(webhook.ordering == DeliveryOrdering::Fifo).then(|| view! { <div class="muted" data-testid="ordering">"FIFO: one at a time, in publish order"</div> })}
                 <CircuitBadge circuit=webhook.circuit.clone()/>
+                <MaintenanceBadge maintenance=webhook.maintenance.clone()/>
                 {webhook.disabled_reason.clone().map(|r| view! { <div class="warning" data-testid="disabled-reason">{format!("Disabled: {r}")}</div> })}
             </td>
             <td>{webhook.events.join(", ")}</td>
@@ -148,6 +156,9 @@ fn EndpointRow(
                 <button class="secondary" on:click=move |_| on_dialog(Dialog::Edit(for_edit.clone()))>"Edit"</button>
                 <button class="secondary" on:click=move |_| on_dialog(Dialog::Test(for_test.clone()))>"Test"</button>
                 <button class="secondary" on:click=move |_| show_secret.update(|s| *s = !*s)>"Secret"</button>
+                <button class="secondary" disabled=move || pause.pending().get() on:click=move |_| {
+                    pause.dispatch(SetWebhookPaused { tenant_id: t3.to_string(), id: i3.to_string(), paused: !paused_by_hand });
+                }>{if paused_by_hand { "Resume" } else { "Pause" }}</button>
                 {move || if confirm_delete.get() {
                     let (t, i) = (t2.clone(), i2.clone());
                     view! {
@@ -168,6 +179,33 @@ fn EndpointRow(
             <tr class="detail"><td colspan="6"><SecretPanel webhook=webhook.clone()/></td></tr>
         })}
     }
+}
+
+/// Paused by hand or in a maintenance window: deliveries wait, without attempts; and the
+/// endpoint's windows.
+#[component]
+pub fn MaintenanceBadge(maintenance: MaintenanceOut) -> impl IntoView {
+    let until = maintenance.until.as_deref().map(short_time);
+    let state = maintenance.reason.as_deref().map(|reason| {
+        let text = match (reason, until) {
+            ("manual", Some(until)) => format!("Paused until {until}: deliveries wait"),
+            ("manual", None) => "Paused until resumed: deliveries wait".to_string(),
+            (_, until) => format!("In a maintenance window until {}: deliveries wait", until.unwrap_or_default()),
+        };
+        view! { <div class="warning" data-testid="paused" data-reason=reason.to_string()>{text}</div> }
+    });
+    let windows = (!maintenance.windows.is_empty()).then(|| {
+        let list = maintenance
+            .windows
+            .iter()
+            .map(|w| {
+                format!("{} – {}{}", short_time(&w.start), short_time(&w.end), if w.weekly { ", weekly" } else { "" })
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        view! { <div class="muted" data-testid="maintenance-windows">{format!("Maintenance: {list}")}</div> }
+    });
+    view! { {state} {windows} }
 }
 
 /// The circuit breaker's state, when it is not closed: deliveries wait until the probe.

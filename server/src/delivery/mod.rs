@@ -92,6 +92,8 @@ struct Plan {
     probe: bool,
     /// How long one attempt may take, for the probe's turn.
     timeout: Duration,
+    /// Paused (by hand or in a maintenance window): its deliveries wait until then (Unix ms).
+    paused_until: Option<i64>,
 }
 
 #[derive(Clone, Copy)]
@@ -190,7 +192,9 @@ impl Worker {
     /// skips it until it has room).
     async fn start(self: &Arc<Self>, jobs: Vec<Job>) {
         let now = time::now_ms();
+        let (jobs, held) = hold_paused(jobs);
         let (jobs, mut busy) = self.settle_probes(jobs, now).await;
+        busy.extend(held);
         // Paced deliveries of this batch waiting, per endpoint: each comes back one interval
         // after the one before it.
         let mut paced: HashMap<String, i64> = HashMap::new();
@@ -297,8 +301,10 @@ impl Worker {
             if jobs.is_empty() {
                 return Ok(total);
             }
+            let (jobs, held) = hold_paused(jobs);
             total += jobs.len();
-            let (jobs, wait) = self.settle_probes(jobs, time::now_ms()).await;
+            let (jobs, mut wait) = self.settle_probes(jobs, time::now_ms()).await;
+            wait.extend(held);
             self.defer(wait).await;
             futures::future::join_all(jobs.into_iter().map(|job| self.clone().deliver(job, None))).await;
         }
@@ -420,7 +426,10 @@ impl Worker {
         let timeout = w.timeout_seconds.map_or(defaults.timeout, |s| Duration::from_secs(s as u64));
         let fifo = DeliveryOrdering::parse(&w.ordering) == DeliveryOrdering::Fifo;
         let probe = CircuitState::parse(&w.circuit_state) != CircuitState::Closed;
-        let plan = |endpoint, per_second| Some(Plan { endpoint, settings, per_second, fifo, probe, timeout });
+        let paused_until = crate::domain::maintenance::paused(w, now)
+            .map(|(_, until)| until.min(now + crate::domain::maintenance::LONGEST_DEFERRAL_MS));
+        let plan =
+            |endpoint, per_second| Some(Plan { endpoint, settings, per_second, fifo, probe, timeout, paused_until });
         if !w.enabled {
             return plan(Err(DISABLED), None);
         }
@@ -564,6 +573,13 @@ impl Worker {
         drop(ticket);
         self.freed.notify_one();
     }
+}
+
+/// Splits off the deliveries of paused endpoints, each to be given back due when its pause ends:
+/// no attempt, no failure counted, no probe taken.
+fn hold_paused(jobs: Vec<Job>) -> (Vec<Job>, Vec<(String, i64)>) {
+    let (paused, go): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|job| job.plan.paused_until.is_some());
+    (go, paused.into_iter().filter_map(|job| Some((job.claimed.id, job.plan.paused_until?))).collect())
 }
 
 /// Wakes this instance's worker when another instance commits new deliveries (PostgreSQL

@@ -175,6 +175,8 @@ impl Hub {
             circuit_state: app::models::CircuitState::Closed.as_str().into(),
             circuit_until: 0,
             circuit_opens: 0,
+            paused_until: None,
+            maintenance_windows: None,
         });
         if let Some(token) = token {
             row.secret = self.master_key.seal(token.as_bytes());

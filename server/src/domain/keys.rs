@@ -202,7 +202,7 @@ fn check_allowed_ips(allowed_ips: &[String], errors: &mut FieldErrors) {
     }
 }
 
-fn parse_expiry(text: Option<&str>, now: i64) -> Result<Option<i64>, String> {
+pub(super) fn parse_expiry(text: Option<&str>, now: i64) -> Result<Option<i64>, String> {
     let Some(text) = text else { return Ok(None) };
     let at = time::parse_rfc3339(text).ok_or("must be an RFC 3339 time")?;
     if at <= now {

@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod key_token;
 pub mod keys;
 pub mod leads;
+pub mod maintenance;
 pub mod ratelimit;
 pub mod retention;
 pub mod sessions;

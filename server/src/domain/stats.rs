@@ -149,6 +149,7 @@ impl Hub {
         // Every live endpoint (the Slack connector too) is listed, idle ones as well: "no
         // traffic" is health information.
         let webhooks = store::webhooks::all_kinds(&self.db, tenant_id, 500).await?;
+        let now = time::now_ms();
         let mut endpoints: Vec<EndpointStatsOut> = webhooks
             .iter()
             .map(|w| EndpointStatsOut {
@@ -156,6 +157,7 @@ impl Hub {
                 url: w.url.clone(),
                 enabled: w.enabled,
                 circuit: app::models::CircuitState::parse(&w.circuit_state),
+                paused: super::maintenance::paused(w, now).is_some(),
                 stats: by_endpoint.remove(&w.id).unwrap_or_default().summary(),
             })
             .collect();
@@ -165,6 +167,7 @@ impl Hub {
             url: String::new(),
             enabled: false,
             circuit: app::models::CircuitState::Closed,
+            paused: false,
             stats: tally.summary(),
         }));
         Ok(StatsOut {

@@ -197,6 +197,7 @@ impl Hub {
 
 fn webhook_out(row: WebhookRow, headers: BTreeMap<String, String>) -> WebhookOut {
     let circuit = circuit_out(&row);
+    let maintenance = super::maintenance::maintenance_out(&row, time::now_ms());
     WebhookOut {
         id: row.id.into(),
         tenant_id: row.tenant_id.into(),
@@ -212,6 +213,7 @@ fn webhook_out(row: WebhookRow, headers: BTreeMap<String, String>) -> WebhookOut
         rate_limit_per_second: row.rate_limit_per_second,
         ordering: DeliveryOrdering::parse(&row.ordering),
         circuit,
+        maintenance,
         disabled_reason: row.disabled_reason,
         created_at: time::rfc3339(row.created_at),
         updated_at: time::rfc3339(row.updated_at),
@@ -265,6 +267,8 @@ impl Hub {
             circuit_state: CircuitState::Closed.as_str().into(),
             circuit_until: 0,
             circuit_opens: 0,
+            paused_until: None,
+            maintenance_windows: None,
         };
         let mut tx = self.db.begin().await?;
         store::webhooks::insert(&mut tx, &row).await?;

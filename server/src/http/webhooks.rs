@@ -1,5 +1,6 @@
 use app::models::{
-    DeliveryOut, DeliveryWithAttempts, Page, RotateSecretIn, SecretOut, TestSendIn, WebhookIn, WebhookOut, WebhookPatch,
+    DeliveryOut, DeliveryWithAttempts, MaintenanceIn, Page, PauseIn, RotateSecretIn, SecretOut, TestSendIn, WebhookIn,
+    WebhookOut, WebhookPatch,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -82,6 +83,35 @@ pub fn routes() -> Vec<Route> {
         .optional_body(schema::<TestSendIn>)
         .answers(200, Some(schema::<DeliveryWithAttempts>))
         .to(test_send),
+        Op::post(
+            "/api/v1/tenants/{tenant_id}/webhooks/{id}/pause",
+            HOOKS,
+            "Pause the endpoint now, until a time or until resumed: its deliveries wait, without attempts",
+        )
+        .alias("/api/v1/webhooks/{id}/pause")
+        .scope(Scope::WebhooksWrite)
+        .optional_body(schema::<PauseIn>)
+        .answers(200, Some(schema::<WebhookOut>))
+        .to(pause),
+        Op::post(
+            "/api/v1/tenants/{tenant_id}/webhooks/{id}/resume",
+            HOOKS,
+            "End a pause: the waiting deliveries go out (unless a maintenance window holds them)",
+        )
+        .alias("/api/v1/webhooks/{id}/resume")
+        .scope(Scope::WebhooksWrite)
+        .answers(200, Some(schema::<WebhookOut>))
+        .to(resume),
+        Op::put(
+            "/api/v1/tenants/{tenant_id}/webhooks/{id}/maintenance",
+            HOOKS,
+            "Set the endpoint's maintenance windows (once or weekly), replacing its others",
+        )
+        .alias("/api/v1/webhooks/{id}/maintenance")
+        .scope(Scope::WebhooksWrite)
+        .body(schema::<MaintenanceIn>)
+        .answers(200, Some(schema::<WebhookOut>))
+        .to(maintenance),
         Op::get("/api/v1/tenants/{tenant_id}/webhooks/{id}/deliveries", HOOKS, "The endpoint's deliveries")
             .scope(Scope::DeliveriesRead)
             .paged()
@@ -158,6 +188,35 @@ async fn test_send(
     OptionalJson(input): OptionalJson<TestSendIn>,
 ) -> Result<Json<DeliveryWithAttempts>> {
     Ok(Json(s.worker.test_send(&who, &tenant_id, &id, input).await?))
+}
+
+async fn pause(
+    State(s): State<AppState>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<WebhookId>,
+    OptionalJson(input): OptionalJson<PauseIn>,
+) -> Result<Json<WebhookOut>> {
+    Ok(Json(s.hub.pause_webhook(&who, &tenant_id, &id, input).await?))
+}
+
+async fn resume(
+    State(s): State<AppState>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<WebhookId>,
+) -> Result<Json<WebhookOut>> {
+    Ok(Json(s.hub.resume_webhook(&who, &tenant_id, &id).await?))
+}
+
+async fn maintenance(
+    State(s): State<AppState>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<WebhookId>,
+    Json(input): Json<MaintenanceIn>,
+) -> Result<Json<WebhookOut>> {
+    Ok(Json(s.hub.set_maintenance(&who, &tenant_id, &id, input).await?))
 }
 
 async fn remove(

@@ -485,6 +485,16 @@ pub async fn make_due(tx: &mut Tx, tenant_id: &TenantId, id: &str, now: i64) -> 
     Ok(done == 1)
 }
 
+/// Makes the endpoint's waiting deliveries that were put off (`pending`, due later) due now: when
+/// it is resumed or its maintenance windows change, they need not wait for the end of a pause
+/// that no longer holds. Returns how many.
+pub async fn due_now_for_webhook(tx: &mut Tx, webhook_id: &str, now: i64) -> Result<u64> {
+    Ok(on_tx!(tx, conn => sqlx::query(
+        "UPDATE deliveries SET next_attempt_at = $2 \
+         WHERE webhook_id = $1 AND status = 'pending' AND next_attempt_at > $2")
+        .bind(webhook_id).bind(now).execute(conn).await.map(|r| r.rows_affected()))?)
+}
+
 /// The ids of the deliveries that replay `id`.
 pub async fn replays_of(db: &Db, id: &str) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = on_db!(db, pool => sqlx::query_as(

@@ -3,7 +3,7 @@ use crate::error::Result;
 use crate::{on_db, on_tx};
 use app::models::{TenantId, WebhookId};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct WebhookRow {
     pub id: String,
     pub tenant_id: String,
@@ -41,6 +41,10 @@ pub struct WebhookRow {
     pub circuit_until: i64,
     /// Openings since the circuit last closed; each cool-down doubles.
     pub circuit_opens: i64,
+    /// Paused by hand until then (Unix ms; `i64::MAX`: until resumed); `None`: not paused.
+    pub paused_until: Option<i64>,
+    /// JSON array of maintenance windows, `[{"start": ms, "end": ms, "weekly": bool}]`.
+    pub maintenance_windows: Option<String>,
 }
 
 /// The kind of an ordinary endpoint; the webhook routes see only these.
@@ -50,10 +54,10 @@ pub const SLACK: &str = "slack";
 const COLUMNS: &str = "id, tenant_id, url, description, events, enabled, secret, previous_secret, \
     previous_secret_until, headers, max_attempts, backoff_base_seconds, timeout_seconds, \
     disabled_reason, consecutive_failures, created_at, updated_at, kind, channel, rate_limit_per_second, \
-    ordering, circuit_state, circuit_until, circuit_opens, name";
+    ordering, circuit_state, circuit_until, circuit_opens, name, paused_until, maintenance_windows";
 
 pub async fn insert(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
-    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 25));
+    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 27));
     on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&w.id).bind(&w.tenant_id).bind(&w.url).bind(&w.description).bind(&w.events)
         .bind(w.enabled).bind(&w.secret).bind(&w.previous_secret).bind(w.previous_secret_until)
@@ -61,6 +65,7 @@ pub async fn insert(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
         .bind(&w.disabled_reason).bind(w.consecutive_failures).bind(w.created_at).bind(w.updated_at)
         .bind(&w.kind).bind(&w.channel).bind(w.rate_limit_per_second)
         .bind(&w.ordering).bind(&w.circuit_state).bind(w.circuit_until).bind(w.circuit_opens).bind(&w.name)
+        .bind(w.paused_until).bind(&w.maintenance_windows)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -113,6 +118,34 @@ pub async fn rotate_secret(
         "UPDATE webhooks SET previous_secret = secret, secret = $2, previous_secret_until = $3, updated_at = $4 \
          WHERE id = $1 AND tenant_id = $5 AND kind = $6 AND deleted_at IS NULL")
         .bind(id).bind(sealed).bind(previous_until).bind(now).bind(tenant_id.as_str()).bind(WEBHOOK)
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Pauses the endpoint until `until` (Unix ms; `i64::MAX`: until resumed), or resumes it (`None`).
+/// False when there is no such endpoint.
+pub async fn set_pause(tx: &mut Tx, tenant_id: &TenantId, id: &str, until: Option<i64>, now: i64) -> Result<bool> {
+    let done = on_tx!(tx, conn => sqlx::query(
+        "UPDATE webhooks SET paused_until = $3, updated_at = $4 \
+         WHERE tenant_id = $1 AND id = $2 AND kind = $5 AND deleted_at IS NULL")
+        .bind(tenant_id.as_str()).bind(id).bind(until).bind(now).bind(WEBHOOK)
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Replaces the endpoint's maintenance windows (a JSON array; `None`: none). False when there is
+/// no such endpoint.
+pub async fn set_maintenance_windows(
+    tx: &mut Tx,
+    tenant_id: &TenantId,
+    id: &str,
+    windows: Option<&str>,
+    now: i64,
+) -> Result<bool> {
+    let done = on_tx!(tx, conn => sqlx::query(
+        "UPDATE webhooks SET maintenance_windows = $3, updated_at = $4 \
+         WHERE tenant_id = $1 AND id = $2 AND kind = $5 AND deleted_at IS NULL")
+        .bind(tenant_id.as_str()).bind(id).bind(windows).bind(now).bind(WEBHOOK)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }

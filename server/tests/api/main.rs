@@ -10,6 +10,7 @@ mod echo;
 mod fairness;
 mod foundation;
 mod integrators;
+mod maintenance;
 mod openapi;
 mod operations;
 mod pages;

@@ -333,6 +333,16 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
         Some(json!({ "event_type": "new_lead" })),
     )
     .await;
+    let window =
+        json!({ "windows": [{ "start": "2026-12-24T22:00:00Z", "end": "2026-12-25T02:00:00Z", "weekly": true }] });
+    tour.call(at(op, "put", "/api/v1/tenants/{tenant_id}/webhooks/{id}/maintenance", &w, ""), Some(window)).await;
+    tour.call(
+        at(op, "put", "/api/v1/tenants/{tenant_id}/webhooks/{id}/maintenance", &w, ""),
+        Some(json!({ "windows": [] })),
+    )
+    .await;
+    tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/webhooks/{id}/pause", &w, ""), Some(json!({}))).await;
+    tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/webhooks/{id}/resume", &w, ""), None).await;
     tour.call(
         at(Some(&key), "post", "/api/v1/subscriptions", &[], ""),
         Some(json!({ "url": receiver.url, "events": ["new_lead"], "secret": "a-secret-of-16-chars-or-more" })),
@@ -490,6 +500,10 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
         tour.call(at(kk, "put", &one, &i, ""), Some(put.clone())).await;
         if base == "/api/v1/webhooks" {
             tour.call(at(kk, "patch", &one, &i, ""), Some(json!({ "name": "patched" }))).await;
+            let until = json!({ "until": "2099-01-01T00:00:00Z" });
+            tour.call(at(kk, "post", &format!("{one}/pause"), &i, ""), Some(until)).await;
+            tour.call(at(kk, "post", &format!("{one}/resume"), &i, ""), None).await;
+            tour.call(at(kk, "put", &format!("{one}/maintenance"), &i, ""), Some(json!({ "windows": [] }))).await;
         }
         tour.call(at(kk, "delete", &one, &i, ""), None).await;
     }
@@ -740,6 +754,7 @@ both!(every_operation_refuses_a_key_without_its_documented_scope, |backend: Back
         let method = Method::from_bytes(op.method.to_uppercase().as_bytes()).unwrap();
         // A body the operation can read, so that its scope, not its input, decides.
         let body = match (op.method, op.path) {
+            (_, p) if p.ends_with("/maintenance") => Some(json!({ "windows": [] })),
             (m, p)
                 if p.ends_with("/webhooks")
                     || p == "/api/v1/subscriptions"
