@@ -144,6 +144,8 @@ pub struct WebhookOut {
     pub circuit: CircuitOut,
     /// Paused by hand or in a maintenance window: its deliveries wait, without attempts.
     pub maintenance: MaintenanceOut,
+    /// The signing secret's rotation schedule, if it has one: the hub rotates it on time.
+    pub secret_rotation: Option<RotationScheduleOut>,
     pub disabled_reason: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -559,6 +561,9 @@ pub struct ApiKeyOut {
     pub rate_limit_per_minute: Option<i64>,
     /// The key's own limit and window; `null` for the hub's default.
     pub rate_limit: Option<RateLimit>,
+    /// The key's rotation schedule, if it has one: when it is due the hub tells the owner
+    /// (`api_key.rotation_due`), who rotates it (the hub cannot hand a new key to its user).
+    pub rotation: Option<RotationScheduleOut>,
     pub allowed_ips: Vec<String>,
     pub last_used_at: Option<Timestamp>,
     pub created_at: Timestamp,
@@ -1013,7 +1018,7 @@ pub struct ReadyOut {
 
 /// The event types the hub raises about itself; an endpoint or connector gets them only by
 /// naming them (`*` does not include them).
-pub const OPERATIONAL_EVENT_TYPES: [&str; 11] = [
+pub const OPERATIONAL_EVENT_TYPES: [&str; 13] = [
     "webhook.failing",
     "webhook.disabled",
     "delivery.dead_lettered",
@@ -1026,6 +1031,9 @@ pub const OPERATIONAL_EVENT_TYPES: [&str; 11] = [
     "api_key.created",
     "api_key.revoked",
     "api_key.rotated",
+    // Scheduled rotations: an endpoint's secret was rotated on schedule; a key's rotation is due.
+    "webhook.secret_rotated",
+    "api_key.rotation_due",
 ];
 
 /// How long an admin UI session lasts (the cookie and the session row alike).
@@ -1095,6 +1103,30 @@ impl CircuitState {
             _ => CircuitState::Closed,
         }
     }
+}
+
+/// A rotation schedule (`PUT …/rotation-schedule`): every `every_days` days (1 to 365), counted
+/// from now; the replaced secret keeps signing (a replaced key keeps working, once rotated) for
+/// `grace_period_seconds` (default a day, at most 30 days).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RotationScheduleIn {
+    #[cfg_attr(feature = "ssr", schemars(range(min = 1, max = 365)))]
+    pub every_days: i64,
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(range(min = 0, max = limits::GRACE_PERIOD_SECONDS)))]
+    pub grace_period_seconds: Option<i64>,
+}
+
+/// A schedule and its next turn.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct RotationScheduleOut {
+    pub every_days: i64,
+    pub grace_period_seconds: i64,
+    /// When the next rotation (an endpoint's secret) or reminder (an API key's) is due.
+    pub next_at: Timestamp,
 }
 
 /// A time an endpoint takes no deliveries: from `start` to `end` (RFC 3339), once, or every week

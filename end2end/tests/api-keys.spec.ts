@@ -184,12 +184,15 @@ test("an admin changes a key's name and rate limit in its settings", async ({ pa
   const made = await request.post(`/api/v1/tenants/${tenant}/api-keys`, { headers: auth, data: { name: 'crm', role: 'read_only' } });
   expect(made.status()).toBe(201);
   const key = await made.json();
+  const scheduled = await request.put(`/api/v1/tenants/${tenant}/api-keys/${key.id}/rotation-schedule`, { headers: auth, data: { every_days: 90 } });
+  expect(scheduled.status()).toBe(200);
   await signIn(page);
   await open(page, `/tenants/${tenant}/api-keys`);
   const row = page.locator(`tr[data-id="${key.id}"]`);
   await row.getByRole('button', { name: 'crm' }).click();
   const detail = page.getByTestId('key-detail');
   await expect(detail.getByTestId('key-rate')).toHaveText("the hub's default");
+  await expect(detail).toContainText('Rotation due every 90 days, next');
   await detail.getByRole('button', { name: 'Edit' }).click();
   const form = detail.getByRole('form', { name: 'Edit API key' });
   // A wrong value is named next to its field.

@@ -472,15 +472,19 @@ test('the Webhooks page sets FIFO ordering and shows an open circuit, as does th
   await receiver.close();
 });
 
-test('an admin pauses an endpoint, its deliveries wait and the dashboard says so, then resumes it', async ({ page, request }) => {
+test('an admin pauses an endpoint, its deliveries wait and the dashboard says so, then resumes it; its secret rotation schedule shows', async ({ page, request }) => {
   const tenant = await createTenant(request, 'Pause e2e');
   const receiver = await startReceiver();
   const created = await request.post(`/api/v1/tenants/${tenant}/webhooks`, { headers: auth, data: { url: receiver.url, events: ['new_lead'] } });
   expect(created.status()).toBe(201);
   const id = (await created.json()).id;
+  // A secret rotation schedule shows its next turn on the row.
+  const scheduled = await request.put(`/api/v1/tenants/${tenant}/webhooks/${id}/rotation-schedule`, { headers: auth, data: { every_days: 30 } });
+  expect(scheduled.status()).toBe(200);
   await signIn(page);
   await open(page, `/tenants/${tenant}/webhooks`);
   const row = page.locator(`tr[data-id="${id}"]`);
+  await expect(row.getByTestId('secret-rotation')).toContainText('Secret rotates every 30 days; next');
   await row.getByRole('button', { name: 'Pause' }).click();
   await expect(row.getByTestId('paused')).toHaveText('Paused until resumed: deliveries wait');
   const published = await request.post(`/api/v1/tenants/${tenant}/events`, { headers: auth, data: { event_type: 'new_lead', payload: { n: 1 } } });

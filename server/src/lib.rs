@@ -168,6 +168,7 @@ impl App {
             self.hub.config.delivery.worker_enabled.then(|| tokio::spawn(self.worker.clone().run(shutdown.clone())));
         tokio::spawn(flush_usage(self.hub.clone(), shutdown.clone()));
         tokio::spawn(domain::retention::run(self.hub.clone(), shutdown.clone()));
+        tokio::spawn(domain::rotation::run(self.hub.clone(), shutdown.clone()));
         if let store::Db::Postgres(pool) = &self.hub.db {
             tokio::spawn(delivery::listen_for_wakeups(pool.clone(), self.hub.wake.clone(), shutdown.clone()));
         }

@@ -211,6 +211,10 @@ fn KeyDetail(key: RwSignal<ApiKeyOut>) -> impl IntoView {
                 "Rate limit: "<strong data-testid="key-rate">{rate}</strong>
                 " · Allowed IPs: "<strong data-testid="key-ips">{ips}</strong>
                 " · Created "{short_time(&k.created_at)}
+                {k.rotation.clone().map(|r| view! {
+                    " · Rotation due every "{r.every_days}" days, next "
+                    <span data-testid="key-rotation-next">{short_time(&r.next_at)}</span>
+                })}
                 {k.rotated_to.clone().map(|to| view! { " · Rotated to "<code>{to}</code> })}
                 {k.revoked_at.as_deref().map(|at| format!(" · Revoked {}", short_time(at)))}
                 " · "<a href=format!("/tenants/{}/audit?target={}", k.tenant_id, k.id)>"Its audit log"</a>

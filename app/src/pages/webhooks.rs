@@ -126,6 +126,11 @@ fn EndpointRow(
                 {(webhook.ordering == DeliveryOrdering::Fifo).then(|| view! { <div class="muted" data-testid="ordering">"FIFO: one at a time, in publish order"</div> })}
                 <CircuitBadge circuit=webhook.circuit.clone()/>
                 <MaintenanceBadge maintenance=webhook.maintenance.clone()/>
+                {webhook.secret_rotation.clone().map(|r| view! {
+                    <div class="muted" data-testid="secret-rotation">{format!(
+                        "Secret rotates every {} days; next {}", r.every_days, short_time(&r.next_at)
+                    )}</div>
+                })}
                 {webhook.disabled_reason.clone().map(|r| view! { <div class="warning" data-testid="disabled-reason">{format!("Disabled: {r}")}</div> })}
             </td>
             <td>{webhook.events.join(", ")}</td>

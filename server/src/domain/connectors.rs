@@ -177,6 +177,9 @@ impl Hub {
             circuit_opens: 0,
             paused_until: None,
             maintenance_windows: None,
+            rotation_every_days: None,
+            rotation_grace_seconds: None,
+            rotation_next_at: None,
         });
         if let Some(token) = token {
             row.secret = self.master_key.seal(token.as_bytes());

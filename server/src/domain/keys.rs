@@ -49,6 +49,11 @@ pub fn key_out(row: ApiKeyRow) -> ApiKeyOut {
         rotated_to: row.rotated_to,
         rate_limit_per_minute: rate_limit.filter(|r| r.window == RateWindow::Minute).map(|r| r.limit),
         rate_limit,
+        rotation: super::rotation::schedule_out(
+            row.rotation_every_days,
+            row.rotation_grace_seconds,
+            row.rotation_next_at,
+        ),
         allowed_ips: serde_json::from_str(&row.allowed_ips).unwrap_or_default(),
         last_used_at: row.last_used_at.map(time::rfc3339),
         created_at: time::rfc3339(row.created_at),
@@ -334,7 +339,13 @@ impl Hub {
             rate_limit: rate_limit_of(&old),
             allowed_ips: serde_json::from_str(&old.allowed_ips).unwrap_or_default(),
         };
-        let (new, token) = new_key_row(tenant_id, settings, now);
+        let (mut new, token) = new_key_row(tenant_id, settings, now);
+        // The successor keeps the schedule, its first reminder a full period from now.
+        if let Some(every) = old.rotation_every_days {
+            new.rotation_every_days = Some(every);
+            new.rotation_grace_seconds = old.rotation_grace_seconds;
+            new.rotation_next_at = Some(now + every * 86_400_000);
+        }
         let mut tx = self.db.begin().await?;
         store::api_keys::insert(&mut tx, &new).await?;
         // Checked again as it is written: a revoke or rotation since the read above wins, and
@@ -443,6 +454,9 @@ fn new_key_row(tenant_id: &str, s: KeySettings, now: i64) -> (ApiKeyRow, ApiKeyT
         rotated_to: None,
         rate_limit_per_minute: s.rate_limit.map(|r| r.limit),
         rate_limit_window_seconds: s.rate_limit.map(|r| r.window.seconds()),
+        rotation_every_days: None,
+        rotation_grace_seconds: None,
+        rotation_next_at: None,
         allowed_ips: serde_json::to_string(&s.allowed_ips).expect("strings serialise"),
         last_used_at: None,
         created_at: now,

@@ -17,6 +17,7 @@ pub mod leads;
 pub mod maintenance;
 pub mod ratelimit;
 pub mod retention;
+pub mod rotation;
 pub mod sessions;
 pub mod stats;
 pub mod subscriptions;

@@ -198,6 +198,8 @@ impl Hub {
 fn webhook_out(row: WebhookRow, headers: BTreeMap<String, String>) -> WebhookOut {
     let circuit = circuit_out(&row);
     let maintenance = super::maintenance::maintenance_out(&row, time::now_ms());
+    let secret_rotation =
+        super::rotation::schedule_out(row.rotation_every_days, row.rotation_grace_seconds, row.rotation_next_at);
     WebhookOut {
         id: row.id.into(),
         tenant_id: row.tenant_id.into(),
@@ -214,6 +216,7 @@ fn webhook_out(row: WebhookRow, headers: BTreeMap<String, String>) -> WebhookOut
         ordering: DeliveryOrdering::parse(&row.ordering),
         circuit,
         maintenance,
+        secret_rotation,
         disabled_reason: row.disabled_reason,
         created_at: time::rfc3339(row.created_at),
         updated_at: time::rfc3339(row.updated_at),
@@ -269,6 +272,9 @@ impl Hub {
             circuit_opens: 0,
             paused_until: None,
             maintenance_windows: None,
+            rotation_every_days: None,
+            rotation_grace_seconds: None,
+            rotation_next_at: None,
         };
         let mut tx = self.db.begin().await?;
         store::webhooks::insert(&mut tx, &row).await?;

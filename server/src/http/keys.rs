@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, Page, RotateIn, UsageOut};
+use app::models::{ApiKeyCreated, ApiKeyIn, ApiKeyOut, ApiKeyPatch, Page, RotateIn, RotationScheduleIn, UsageOut};
 
 use super::route::Route;
 use super::route::{schema, Op};
@@ -78,6 +78,21 @@ pub fn routes() -> Vec<Route> {
             .scope(Scope::KeysWrite)
             .answers(204, None)
             .to(remove),
+        Op::put(
+            "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotation-schedule",
+            KEYS,
+            "Remind the owner to rotate the key every N days (api_key.rotation_due); the successor keeps it",
+        )
+        .scope(Scope::KeysWrite)
+        .body(schema::<RotationScheduleIn>)
+        .refuses(409, "the key is revoked")
+        .answers(200, Some(schema::<ApiKeyOut>))
+        .to(schedule_rotation),
+        Op::delete("/api/v1/tenants/{tenant_id}/api-keys/{id}/rotation-schedule", KEYS, "Stop the rotation reminders")
+            .scope(Scope::KeysWrite)
+            .refuses(409, "the key is revoked")
+            .answers(200, Some(schema::<ApiKeyOut>))
+            .to(unschedule_rotation),
         Op::get("/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", KEYS, "Requests per hour by outcome")
             .scope(Scope::KeysRead)
             .answers(200, Some(schema::<UsageOut>))
@@ -130,6 +145,25 @@ async fn rotate(
     OptionalJson(input): OptionalJson<RotateIn>,
 ) -> Result<(StatusCode, Json<ApiKeyCreated>)> {
     Ok((StatusCode::CREATED, Json(s.hub.rotate_key(&who, &tenant_id, &id, input).await?)))
+}
+
+async fn schedule_rotation(
+    State(s): State<AppState>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<ApiKeyId>,
+    Json(input): Json<RotationScheduleIn>,
+) -> Result<Json<ApiKeyOut>> {
+    Ok(Json(s.hub.schedule_key_rotation(&who, &tenant_id, &id, Some(input)).await?))
+}
+
+async fn unschedule_rotation(
+    State(s): State<AppState>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<ApiKeyId>,
+) -> Result<Json<ApiKeyOut>> {
+    Ok(Json(s.hub.schedule_key_rotation(&who, &tenant_id, &id, None).await?))
 }
 
 async fn revoke(

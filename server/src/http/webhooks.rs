@@ -1,6 +1,6 @@
 use app::models::{
-    DeliveryOut, DeliveryWithAttempts, MaintenanceIn, Page, PauseIn, RotateSecretIn, SecretOut, TestSendIn, WebhookIn,
-    WebhookOut, WebhookPatch,
+    DeliveryOut, DeliveryWithAttempts, MaintenanceIn, Page, PauseIn, RotateSecretIn, RotationScheduleIn, SecretOut,
+    TestSendIn, WebhookIn, WebhookOut, WebhookPatch,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -74,6 +74,23 @@ pub fn routes() -> Vec<Route> {
         .optional_body(schema::<RotateSecretIn>)
         .answers(200, Some(schema::<SecretOut>))
         .to(rotate_secret),
+        Op::put(
+            "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotation-schedule",
+            HOOKS,
+            "Rotate the signing secret every N days (webhook.secret_rotated tells subscribers)",
+        )
+        .scope(Scope::WebhooksWrite)
+        .body(schema::<RotationScheduleIn>)
+        .answers(200, Some(schema::<WebhookOut>))
+        .to(schedule_rotation),
+        Op::delete(
+            "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotation-schedule",
+            HOOKS,
+            "Stop rotating the signing secret on schedule",
+        )
+        .scope(Scope::WebhooksWrite)
+        .answers(200, Some(schema::<WebhookOut>))
+        .to(unschedule_rotation),
         Op::post(
             "/api/v1/tenants/{tenant_id}/webhooks/{id}/test",
             HOOKS,
@@ -188,6 +205,25 @@ async fn test_send(
     OptionalJson(input): OptionalJson<TestSendIn>,
 ) -> Result<Json<DeliveryWithAttempts>> {
     Ok(Json(s.worker.test_send(&who, &tenant_id, &id, input).await?))
+}
+
+async fn schedule_rotation(
+    State(s): State<AppState>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<WebhookId>,
+    Json(input): Json<RotationScheduleIn>,
+) -> Result<Json<WebhookOut>> {
+    Ok(Json(s.hub.schedule_secret_rotation(&who, &tenant_id, &id, Some(input)).await?))
+}
+
+async fn unschedule_rotation(
+    State(s): State<AppState>,
+    who: Actor,
+    Tenant(tenant_id): Tenant,
+    Id(id): Id<WebhookId>,
+) -> Result<Json<WebhookOut>> {
+    Ok(Json(s.hub.schedule_secret_rotation(&who, &tenant_id, &id, None).await?))
 }
 
 async fn pause(

@@ -22,6 +22,10 @@ pub struct ApiKeyRow {
     pub rate_limit_per_minute: Option<i64>,
     /// 1, 60 or 3600; `None` is a minute.
     pub rate_limit_window_seconds: Option<i64>,
+    /// The rotation schedule: every so many days, the grace (s), the next reminder (ms).
+    pub rotation_every_days: Option<i64>,
+    pub rotation_grace_seconds: Option<i64>,
+    pub rotation_next_at: Option<i64>,
     /// JSON array of CIDRs.
     pub allowed_ips: String,
     pub last_used_at: Option<i64>,
@@ -31,14 +35,15 @@ pub struct ApiKeyRow {
 
 const COLUMNS: &str = "id, tenant_id, name, prefix, key_hash, role, scopes, expires_at, revoked_at, \
     deleted_at, rotated_to, rate_limit_per_minute, rate_limit_window_seconds, allowed_ips, last_used_at, created_at, \
-    updated_at";
+    updated_at, rotation_every_days, rotation_grace_seconds, rotation_next_at";
 
 pub async fn insert(tx: &mut Tx, k: &ApiKeyRow) -> Result<()> {
-    let sql = format!("INSERT INTO api_keys ({COLUMNS}) VALUES ({})", super::placeholders(1, 17));
+    let sql = format!("INSERT INTO api_keys ({COLUMNS}) VALUES ({})", super::placeholders(1, 20));
     on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&k.id).bind(&k.tenant_id).bind(&k.name).bind(&k.prefix).bind(&k.key_hash).bind(&k.role)
         .bind(&k.scopes).bind(k.expires_at).bind(k.revoked_at).bind(k.deleted_at).bind(&k.rotated_to)
         .bind(k.rate_limit_per_minute).bind(k.rate_limit_window_seconds).bind(&k.allowed_ips).bind(k.last_used_at).bind(k.created_at).bind(k.updated_at)
+        .bind(k.rotation_every_days).bind(k.rotation_grace_seconds).bind(k.rotation_next_at)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -61,6 +66,41 @@ pub async fn list(db: &Db, tenant_id: &TenantId, cursor: Option<&str>, limit: i6
     );
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(tenant_id.as_str()).bind(cursor.unwrap_or("")).bind(limit).fetch_all(pool).await)?)
+}
+
+/// Sets (or, with `None`, removes) a live key's rotation schedule: `(every_days, grace_seconds,
+/// next_at)`. False when there is no such live key.
+pub async fn set_rotation(
+    tx: &mut Tx,
+    tenant_id: &TenantId,
+    id: &str,
+    schedule: Option<(i64, i64, i64)>,
+    now: i64,
+) -> Result<bool> {
+    let (every, grace, next) = (schedule.map(|s| s.0), schedule.map(|s| s.1), schedule.map(|s| s.2));
+    let done = on_tx!(tx, conn => sqlx::query(
+        "UPDATE api_keys SET rotation_every_days = $3, rotation_grace_seconds = $4, rotation_next_at = $5, \
+         updated_at = $6 WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND revoked_at IS NULL")
+        .bind(tenant_id.as_str()).bind(id).bind(every).bind(grace).bind(next).bind(now)
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Live keys whose rotation reminder is due, oldest turn first.
+pub async fn rotation_due(db: &Db, now: i64, limit: i64) -> Result<Vec<ApiKeyRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE rotation_next_at <= $1 AND deleted_at IS NULL AND revoked_at IS NULL \
+         AND rotated_to IS NULL ORDER BY rotation_next_at LIMIT $2"
+    );
+    Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(pool).await)?)
+}
+
+/// Moves a key's reminder from the turn `due` to `next`, only if no other instance took it.
+pub async fn take_rotation(tx: &mut Tx, id: &str, due: i64, next: i64) -> Result<bool> {
+    let done = on_tx!(tx, conn => sqlx::query(
+        "UPDATE api_keys SET rotation_next_at = $3 WHERE id = $1 AND rotation_next_at = $2")
+        .bind(id).bind(due).bind(next).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
 }
 
 /// Records a rotation: the key's successor, and its expiry brought forward to the grace period's

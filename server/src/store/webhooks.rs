@@ -45,6 +45,10 @@ pub struct WebhookRow {
     pub paused_until: Option<i64>,
     /// JSON array of maintenance windows, `[{"start": ms, "end": ms, "weekly": bool}]`.
     pub maintenance_windows: Option<String>,
+    /// The secret's rotation schedule: every so many days, the grace (s), the next turn (ms).
+    pub rotation_every_days: Option<i64>,
+    pub rotation_grace_seconds: Option<i64>,
+    pub rotation_next_at: Option<i64>,
 }
 
 /// The kind of an ordinary endpoint; the webhook routes see only these.
@@ -54,10 +58,11 @@ pub const SLACK: &str = "slack";
 const COLUMNS: &str = "id, tenant_id, url, description, events, enabled, secret, previous_secret, \
     previous_secret_until, headers, max_attempts, backoff_base_seconds, timeout_seconds, \
     disabled_reason, consecutive_failures, created_at, updated_at, kind, channel, rate_limit_per_second, \
-    ordering, circuit_state, circuit_until, circuit_opens, name, paused_until, maintenance_windows";
+    ordering, circuit_state, circuit_until, circuit_opens, name, paused_until, maintenance_windows, \
+    rotation_every_days, rotation_grace_seconds, rotation_next_at";
 
 pub async fn insert(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
-    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 27));
+    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 30));
     on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&w.id).bind(&w.tenant_id).bind(&w.url).bind(&w.description).bind(&w.events)
         .bind(w.enabled).bind(&w.secret).bind(&w.previous_secret).bind(w.previous_secret_until)
@@ -66,6 +71,7 @@ pub async fn insert(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
         .bind(&w.kind).bind(&w.channel).bind(w.rate_limit_per_second)
         .bind(&w.ordering).bind(&w.circuit_state).bind(w.circuit_until).bind(w.circuit_opens).bind(&w.name)
         .bind(w.paused_until).bind(&w.maintenance_windows)
+        .bind(w.rotation_every_days).bind(w.rotation_grace_seconds).bind(w.rotation_next_at)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -147,6 +153,44 @@ pub async fn set_maintenance_windows(
          WHERE tenant_id = $1 AND id = $2 AND kind = $5 AND deleted_at IS NULL")
         .bind(tenant_id.as_str()).bind(id).bind(windows).bind(now).bind(WEBHOOK)
         .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Sets (or, with `None`, removes) the rotation schedule of an ordinary endpoint: `(every_days,
+/// grace_seconds, next_at)`. False when there is no such endpoint.
+pub async fn set_rotation(
+    tx: &mut Tx,
+    tenant_id: &TenantId,
+    id: &str,
+    schedule: Option<(i64, i64, i64)>,
+    now: i64,
+) -> Result<bool> {
+    let (every, grace, next) = (schedule.map(|s| s.0), schedule.map(|s| s.1), schedule.map(|s| s.2));
+    let done = on_tx!(tx, conn => sqlx::query(
+        "UPDATE webhooks SET rotation_every_days = $3, rotation_grace_seconds = $4, rotation_next_at = $5, \
+         updated_at = $6 WHERE tenant_id = $1 AND id = $2 AND kind = $7 AND deleted_at IS NULL")
+        .bind(tenant_id.as_str()).bind(id).bind(every).bind(grace).bind(next).bind(now).bind(WEBHOOK)
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// Endpoints whose scheduled rotation is due, oldest turn first.
+pub async fn rotation_due(db: &Db, now: i64, limit: i64) -> Result<Vec<WebhookRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM webhooks WHERE rotation_next_at <= $1 AND kind = $2 AND deleted_at IS NULL \
+         ORDER BY rotation_next_at LIMIT $3"
+    );
+    Ok(
+        on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(WEBHOOK).bind(limit).fetch_all(pool).await)?,
+    )
+}
+
+/// Moves an endpoint's rotation from the turn `due` to `next`, only if no one (another instance)
+/// has taken that turn: true for the one that takes it.
+pub async fn take_rotation(tx: &mut Tx, id: &str, due: i64, next: i64) -> Result<bool> {
+    let done = on_tx!(tx, conn => sqlx::query(
+        "UPDATE webhooks SET rotation_next_at = $3 WHERE id = $1 AND rotation_next_at = $2")
+        .bind(id).bind(due).bind(next).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
 

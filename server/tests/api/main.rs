@@ -16,6 +16,7 @@ mod operations;
 mod pages;
 mod replay;
 mod retention;
+mod rotation;
 mod shared_limits;
 mod slack;
 mod telemetry;

@@ -290,6 +290,9 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/api-keys", &t, ""), None).await;
     tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}", &k, ""), None).await;
     tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", &k, ""), None).await;
+    let key_rotation = "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotation-schedule";
+    tour.call(at(op, "put", key_rotation, &k, ""), Some(json!({ "every_days": 90 }))).await;
+    tour.call(at(op, "delete", key_rotation, &k, ""), None).await;
     tour.call(
         at(op, "patch", "/api/v1/tenants/{tenant_id}/api-keys/{id}", &k, ""),
         Some(json!({ "name": "tour, changed", "rate_limit_per_minute": 600, "expires_at": null })),
@@ -342,6 +345,10 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     )
     .await;
     tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/webhooks/{id}/pause", &w, ""), Some(json!({}))).await;
+    let schedule = json!({ "every_days": 30, "grace_period_seconds": 3600 });
+    let rotation = "/api/v1/tenants/{tenant_id}/webhooks/{id}/rotation-schedule";
+    tour.call(at(op, "put", rotation, &w, ""), Some(schedule.clone())).await;
+    tour.call(at(op, "delete", rotation, &w, ""), None).await;
     tour.call(at(op, "post", "/api/v1/tenants/{tenant_id}/webhooks/{id}/resume", &w, ""), None).await;
     tour.call(
         at(Some(&key), "post", "/api/v1/subscriptions", &[], ""),
@@ -755,6 +762,7 @@ both!(every_operation_refuses_a_key_without_its_documented_scope, |backend: Back
         // A body the operation can read, so that its scope, not its input, decides.
         let body = match (op.method, op.path) {
             (_, p) if p.ends_with("/maintenance") => Some(json!({ "windows": [] })),
+            ("put", p) if p.ends_with("/rotation-schedule") => Some(json!({ "every_days": 30 })),
             (m, p)
                 if p.ends_with("/webhooks")
                     || p == "/api/v1/subscriptions"

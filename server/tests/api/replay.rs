@@ -155,7 +155,9 @@ both!(the_seed_integrator_routes_take_the_tenant_from_the_key, |backend: Backend
             "webhook.deleted",
             "api_key.created",
             "api_key.revoked",
-            "api_key.rotated"
+            "api_key.rotated",
+            "webhook.secret_rotated",
+            "api_key.rotation_due"
         ])
     );
 });
