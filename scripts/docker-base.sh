@@ -17,8 +17,9 @@ done
 mkdir -p "$root/etc/ssl/certs" "$root/tmp" "$root/home/nonroot"
 cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
 chmod 1777 "$root/tmp"
-chown 65532:65532 "$root/home/nonroot"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > "$root/etc/passwd"
 printf 'root:x:0:\nnonroot:x:65532:\n' > "$root/etc/group"
-tar -C "$root" -c . | docker import --change 'USER 65532:65532' - "$tag" >/dev/null
+# Owned by root whoever runs this (no chown needed: the image's /data is given to 65532 by the
+# Dockerfile, and the hub needs no home).
+tar -C "$root" --owner=0 --group=0 --numeric-owner -c . | docker import --change 'USER 65532:65532' - "$tag" >/dev/null
 echo "made $tag from this machine's files ($(du -sh "$root" | cut -f1))"

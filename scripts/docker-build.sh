@@ -19,10 +19,13 @@ fi
   exit 1
 }
 
+# IH_DOCKER_BASE names another base; integrations-hub-base:local always makes one from this
+# machine's files (for a host whose glibc is newer than Debian 12's, say).
+local_base=integrations-hub-base:local
 base=${IH_DOCKER_BASE:-gcr.io/distroless/cc-debian12:nonroot}
-if ! docker image inspect "$base" >/dev/null 2>&1 && ! docker pull -q "$base" >/dev/null 2>&1; then
-  echo "docker-build: cannot pull $base; making a local equivalent from this machine's files"
-  base=integrations-hub-base:local
+if [ "$base" = "$local_base" ] || { ! docker image inspect "$base" >/dev/null 2>&1 && ! docker pull -q "$base" >/dev/null 2>&1; }; then
+  [ "$base" = "$local_base" ] || echo "docker-build: cannot pull $base; making a local equivalent from this machine's files"
+  base=$local_base
   scripts/docker-base.sh "target/$profile/integrations-hub" "$base"
 fi
 DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0} docker build -q --build-arg "BASE_IMAGE=$base" --build-arg "PROFILE=$profile" \

@@ -116,6 +116,8 @@ impl Hub {
         let schedule = input.as_ref().map(|input| check(input, now)).transpose()?;
         let mut tx = self.db.begin().await?;
         if !store::api_keys::set_rotation(&mut tx, tenant_id, id, schedule, now).await? {
+            // The transaction goes first: SQLite's pool has one connection, which it holds.
+            drop(tx);
             let exists = store::api_keys::get(&self.db, tenant_id, id).await?.is_some();
             return Err(if exists {
                 Error::Conflict("the key is revoked; only a live key can have a rotation schedule".into())

@@ -122,4 +122,21 @@ both!(rotations_happen_on_time_once_over_two_instances_and_subscribers_are_told,
         .await;
     assert_eq!(status, 200);
     assert_eq!(stopped["secret_rotation"], Value::Null);
+
+    // A revoked key has no schedule to set (409), an unknown one is not found (404): answered, not
+    // left waiting (the look-up runs after the write's transaction ends).
+    let (status, _) = app.post(&format!("{key_path}/revoke"), json!({})).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("{key_path}/rotation-schedule"),
+            Some(crate::helpers::OPERATOR),
+            Some(json!({ "every_days": 30 })),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let unknown = format!("/api/v1/tenants/{tenant}/api-keys/key_01JABCDEFGHJKMNPQRSTVWXYZ0/rotation-schedule");
+    let (status, _, _) = app.request(reqwest::Method::DELETE, &unknown, Some(crate::helpers::OPERATOR), None).await;
+    assert_eq!(status, 404);
 });
