@@ -23,7 +23,7 @@ use super::auth::{Actor, Scope};
 use super::tenants::audit_row;
 use super::Hub;
 use crate::error::{Error, Result};
-use crate::store::{self, audit::AuditRow};
+use crate::store::{self, audit::AuditRow, rotation::Scheduled};
 use crate::{signing, time};
 
 const DAY_MS: i64 = 86_400_000;
@@ -94,7 +94,7 @@ impl Hub {
         let now = time::now_ms();
         let schedule = input.as_ref().map(|input| check(input, now)).transpose()?;
         let mut tx = self.db.begin().await?;
-        if !store::webhooks::set_rotation(&mut tx, tenant_id, id, schedule, now).await? {
+        if !store::rotation::set(&mut tx, Scheduled::Webhook, tenant_id, id, schedule, now).await? {
             return Err(Error::NotFound("webhook"));
         }
         let action = if schedule.is_some() { "webhook.rotation_scheduled" } else { "webhook.rotation_unscheduled" };
@@ -115,7 +115,7 @@ impl Hub {
         let now = time::now_ms();
         let schedule = input.as_ref().map(|input| check(input, now)).transpose()?;
         let mut tx = self.db.begin().await?;
-        if !store::api_keys::set_rotation(&mut tx, tenant_id, id, schedule, now).await? {
+        if !store::rotation::set(&mut tx, Scheduled::ApiKey, tenant_id, id, schedule, now).await? {
             // The transaction goes first: SQLite's pool has one connection, which it holds.
             drop(tx);
             let exists = store::api_keys::get(&self.db, tenant_id, id).await?.is_some();
@@ -141,7 +141,7 @@ impl Hub {
             let grace = w.rotation_grace_seconds.unwrap_or(DEFAULT_GRACE_SECONDS);
             let tenant_id = TenantId::from(w.tenant_id.clone());
             let mut tx = self.db.begin().await?;
-            if !store::webhooks::take_rotation(&mut tx, &w.id, due, next).await? {
+            if !store::rotation::take(&mut tx, Scheduled::Webhook, &w.id, due, next).await? {
                 continue; // another instance took this turn
             }
             let sealed = self.master_key.seal(signing::generate_secret().as_bytes());
@@ -164,7 +164,7 @@ impl Hub {
             let next = next_turn(due, every, now);
             let tenant_id = TenantId::from(k.tenant_id.clone());
             let mut tx = self.db.begin().await?;
-            if !store::api_keys::take_rotation(&mut tx, &k.id, due, next).await? {
+            if !store::rotation::take(&mut tx, Scheduled::ApiKey, &k.id, due, next).await? {
                 continue;
             }
             let audit = AuditRow::now(Some(&k.tenant_id), "system".into(), "api_key.rotation_due", Some(&k.id), None);

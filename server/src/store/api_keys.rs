@@ -68,24 +68,6 @@ pub async fn list(db: &Db, tenant_id: &TenantId, cursor: Option<&str>, limit: i6
         .bind(tenant_id.as_str()).bind(cursor.unwrap_or("")).bind(limit).fetch_all(pool).await)?)
 }
 
-/// Sets (or, with `None`, removes) a live key's rotation schedule: `(every_days, grace_seconds,
-/// next_at)`. False when there is no such live key.
-pub async fn set_rotation(
-    tx: &mut Tx,
-    tenant_id: &TenantId,
-    id: &str,
-    schedule: Option<(i64, i64, i64)>,
-    now: i64,
-) -> Result<bool> {
-    let (every, grace, next) = (schedule.map(|s| s.0), schedule.map(|s| s.1), schedule.map(|s| s.2));
-    let done = on_tx!(tx, conn => sqlx::query(
-        "UPDATE api_keys SET rotation_every_days = $3, rotation_grace_seconds = $4, rotation_next_at = $5, \
-         updated_at = $6 WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL AND revoked_at IS NULL")
-        .bind(tenant_id.as_str()).bind(id).bind(every).bind(grace).bind(next).bind(now)
-        .execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(done == 1)
-}
-
 /// Live keys whose rotation reminder is due, oldest turn first.
 pub async fn rotation_due(db: &Db, now: i64, limit: i64) -> Result<Vec<ApiKeyRow>> {
     let sql = format!(
@@ -93,14 +75,6 @@ pub async fn rotation_due(db: &Db, now: i64, limit: i64) -> Result<Vec<ApiKeyRow
          AND rotated_to IS NULL ORDER BY rotation_next_at LIMIT $2"
     );
     Ok(on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(limit).fetch_all(pool).await)?)
-}
-
-/// Moves a key's reminder from the turn `due` to `next`, only if no other instance took it.
-pub async fn take_rotation(tx: &mut Tx, id: &str, due: i64, next: i64) -> Result<bool> {
-    let done = on_tx!(tx, conn => sqlx::query(
-        "UPDATE api_keys SET rotation_next_at = $3 WHERE id = $1 AND rotation_next_at = $2")
-        .bind(id).bind(due).bind(next).execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(done == 1)
 }
 
 /// Records a rotation: the key's successor, and its expiry brought forward to the grace period's

@@ -9,6 +9,7 @@ pub mod echo;
 pub mod events;
 pub mod idempotency;
 pub mod retention;
+pub mod rotation;
 pub mod sessions;
 pub mod stats;
 pub mod tenants;

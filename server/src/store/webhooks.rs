@@ -156,24 +156,6 @@ pub async fn set_maintenance_windows(
     Ok(done == 1)
 }
 
-/// Sets (or, with `None`, removes) the rotation schedule of an ordinary endpoint: `(every_days,
-/// grace_seconds, next_at)`. False when there is no such endpoint.
-pub async fn set_rotation(
-    tx: &mut Tx,
-    tenant_id: &TenantId,
-    id: &str,
-    schedule: Option<(i64, i64, i64)>,
-    now: i64,
-) -> Result<bool> {
-    let (every, grace, next) = (schedule.map(|s| s.0), schedule.map(|s| s.1), schedule.map(|s| s.2));
-    let done = on_tx!(tx, conn => sqlx::query(
-        "UPDATE webhooks SET rotation_every_days = $3, rotation_grace_seconds = $4, rotation_next_at = $5, \
-         updated_at = $6 WHERE tenant_id = $1 AND id = $2 AND kind = $7 AND deleted_at IS NULL")
-        .bind(tenant_id.as_str()).bind(id).bind(every).bind(grace).bind(next).bind(now).bind(WEBHOOK)
-        .execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(done == 1)
-}
-
 /// Endpoints whose scheduled rotation is due, oldest turn first.
 pub async fn rotation_due(db: &Db, now: i64, limit: i64) -> Result<Vec<WebhookRow>> {
     let sql = format!(
@@ -183,15 +165,6 @@ pub async fn rotation_due(db: &Db, now: i64, limit: i64) -> Result<Vec<WebhookRo
     Ok(
         on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).bind(WEBHOOK).bind(limit).fetch_all(pool).await)?,
     )
-}
-
-/// Moves an endpoint's rotation from the turn `due` to `next`, only if no one (another instance)
-/// has taken that turn: true for the one that takes it.
-pub async fn take_rotation(tx: &mut Tx, id: &str, due: i64, next: i64) -> Result<bool> {
-    let done = on_tx!(tx, conn => sqlx::query(
-        "UPDATE webhooks SET rotation_next_at = $3 WHERE id = $1 AND rotation_next_at = $2")
-        .bind(id).bind(due).bind(next).execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(done == 1)
 }
 
 /// Replaces a connector's sealed token (it has no grace period: Slack takes one token).

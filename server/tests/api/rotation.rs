@@ -8,6 +8,19 @@ use crate::helpers::{Backend, Receiver, ScratchDir, TestApp};
 
 const DAY_MS: i64 = 86_400_000;
 
+/// `PUT` with the operator token: status, headers, body.
+async fn put(
+    app: &TestApp,
+    path: &str,
+    body: Option<Value>,
+) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
+    app.request(reqwest::Method::PUT, path, Some(crate::helpers::OPERATOR), body).await
+}
+
+async fn delete(app: &TestApp, path: &str) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
+    app.request(reqwest::Method::DELETE, path, Some(crate::helpers::OPERATOR), None).await
+}
+
 both!(rotations_happen_on_time_once_over_two_instances_and_subscribers_are_told, |backend: Backend| async move {
     let app = TestApp::spawn(backend).await;
     let other = TestApp::spawn_on(ScratchDir::new(), app.database_url.clone(), |_| {}).await;
@@ -41,28 +54,15 @@ both!(rotations_happen_on_time_once_over_two_instances_and_subscribers_are_told,
     let now = integrations_hub::time::now_ms();
 
     let schedule = json!({ "every_days": 7, "grace_period_seconds": 3600 });
-    let (status, _, scheduled) = app
-        .request(
-            reqwest::Method::PUT,
-            &format!("{hook_path}/rotation-schedule"),
-            Some(crate::helpers::OPERATOR),
-            Some(schedule),
-        )
-        .await;
+    let (status, _, scheduled) = put(&app, &format!("{hook_path}/rotation-schedule"), Some(schedule)).await;
     assert_eq!(status, 200, "{scheduled}");
     assert_eq!(scheduled["secret_rotation"]["every_days"], 7);
     assert_eq!(scheduled["secret_rotation"]["grace_period_seconds"], 3600);
     let (_, key) =
         app.post(&format!("/api/v1/tenants/{tenant}/api-keys"), json!({ "name": "crm", "role": "read_only" })).await;
     let key_path = format!("/api/v1/tenants/{tenant}/api-keys/{}", key["id"].as_str().unwrap());
-    let (status, _, reminded) = app
-        .request(
-            reqwest::Method::PUT,
-            &format!("{key_path}/rotation-schedule"),
-            Some(crate::helpers::OPERATOR),
-            Some(json!({ "every_days": 30 })),
-        )
-        .await;
+    let (status, _, reminded) =
+        put(&app, &format!("{key_path}/rotation-schedule"), Some(json!({ "every_days": 30 }))).await;
     assert_eq!(status, 200, "{reminded}");
     assert_eq!(reminded["rotation"]["every_days"], 30);
 
@@ -102,24 +102,11 @@ both!(rotations_happen_on_time_once_over_two_instances_and_subscribers_are_told,
     // A successor keeps its key's schedule; a schedule is checked; and it can be stopped.
     let (_, successor) = app.post(&format!("{key_path}/rotate"), json!({})).await;
     assert_eq!(successor["rotation"]["every_days"], 30, "{successor}");
-    let (status, _, problem) = app
-        .request(
-            reqwest::Method::PUT,
-            &format!("{hook_path}/rotation-schedule"),
-            Some(crate::helpers::OPERATOR),
-            Some(json!({ "every_days": 0 })),
-        )
-        .await;
+    let (status, _, problem) =
+        put(&app, &format!("{hook_path}/rotation-schedule"), Some(json!({ "every_days": 0 }))).await;
     assert_eq!(status, 422);
     assert_eq!(problem["errors"][0]["field"], "every_days");
-    let (status, _, stopped) = app
-        .request(
-            reqwest::Method::DELETE,
-            &format!("{hook_path}/rotation-schedule"),
-            Some(crate::helpers::OPERATOR),
-            None,
-        )
-        .await;
+    let (status, _, stopped) = delete(&app, &format!("{hook_path}/rotation-schedule")).await;
     assert_eq!(status, 200);
     assert_eq!(stopped["secret_rotation"], Value::Null);
 
@@ -127,16 +114,9 @@ both!(rotations_happen_on_time_once_over_two_instances_and_subscribers_are_told,
     // left waiting (the look-up runs after the write's transaction ends).
     let (status, _) = app.post(&format!("{key_path}/revoke"), json!({})).await;
     assert_eq!(status, 200);
-    let (status, _, _) = app
-        .request(
-            reqwest::Method::PUT,
-            &format!("{key_path}/rotation-schedule"),
-            Some(crate::helpers::OPERATOR),
-            Some(json!({ "every_days": 30 })),
-        )
-        .await;
+    let (status, _, _) = put(&app, &format!("{key_path}/rotation-schedule"), Some(json!({ "every_days": 30 }))).await;
     assert_eq!(status, 409);
     let unknown = format!("/api/v1/tenants/{tenant}/api-keys/key_01JABCDEFGHJKMNPQRSTVWXYZ0/rotation-schedule");
-    let (status, _, _) = app.request(reqwest::Method::DELETE, &unknown, Some(crate::helpers::OPERATOR), None).await;
+    let (status, _, _) = delete(&app, &unknown).await;
     assert_eq!(status, 404);
 });
