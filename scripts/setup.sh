@@ -75,6 +75,21 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGE
     cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force &
   tool_pids+=($!)
 fi
+# cargo-llvm-cov measures the tests' coverage (scripts/test.sh writes target/coverage/); with the
+# llvm-tools component it needs. Test mode only, beside the other two tools.
+CARGO_LLVM_COV_VERSION=0.9.1
+if [ "$for_tests" = 1 ]; then
+  if ! rustup component list --installed | grep -q '^llvm-tools'; then
+    step "adding the llvm-tools component (coverage)"
+    rustup component add llvm-tools-preview
+  fi
+  if [ "$(cargo llvm-cov --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LLVM_COV_VERSION" ]; then
+    step "installing cargo-llvm-cov $CARGO_LLVM_COV_VERSION"
+    "${tool_profile[@]}" CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+      cargo install -q cargo-llvm-cov --version "$CARGO_LLVM_COV_VERSION" --locked &
+    tool_pids+=($!)
+  fi
+fi
 for pid in "${tool_pids[@]}"; do
   wait "$pid" || { echo "setup: installing a Rust tool failed (output above)" >&2; exit 1; }
 done

@@ -18,8 +18,15 @@ fi
 echo "==> formatting (cargo fmt --check; run cargo fmt --all to fix)"
 cargo fmt --all --check
 
-echo "==> Rust tests (unit, integration)"
-cargo test -p integrations-hub -p app
+echo "==> Rust tests (unit, integration), measured for coverage (cargo llvm-cov)"
+# One instrumented build (in target/llvm-cov-target) runs every unit and integration test; the
+# hubs the tests start are that build's binary, so their code counts too. The HTML report goes to
+# target/coverage/html/, the total to target/coverage/summary.txt and the log.
+cargo llvm-cov --no-report -p integrations-hub -p app
+mkdir -p target/coverage
+cargo llvm-cov report --html --output-dir target/coverage
+cargo llvm-cov report --summary-only | tee target/coverage/summary.txt | tail -n 1 \
+  | awk '{print "==> coverage (lines): " $10 " of lines, " $4 " of regions, " $7 " of functions"}'
 
 echo "==> validating the OpenAPI document (openapi-spec-validator)"
 .venv-spec/bin/openapi-spec-validator docs/openapi.json
