@@ -829,7 +829,8 @@ pub fn sample_payload(event_type: &str) -> serde_json::Value {
     }
 }
 
-/// The window of the analytics.
+/// The window of the analytics. The 24-hour and 7-day windows are read hour by hour; the 30- and
+/// 90-day ones day by day (UTC days), from daily roll-ups, within the data's retention.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub enum StatsWindow {
@@ -838,20 +839,40 @@ pub enum StatsWindow {
     Day,
     #[serde(rename = "7d")]
     Week,
+    #[serde(rename = "30d")]
+    Month,
+    #[serde(rename = "90d")]
+    Quarter,
 }
 
 impl StatsWindow {
+    pub const ALL: [StatsWindow; 4] = [Self::Day, Self::Week, Self::Month, Self::Quarter];
+
     pub fn hours(self) -> i64 {
+        self.days() * 24
+    }
+
+    /// The days the window covers (the 24-hour window: one).
+    pub fn days(self) -> i64 {
         match self {
-            Self::Day => 24,
-            Self::Week => 7 * 24,
+            Self::Day => 1,
+            Self::Week => 7,
+            Self::Month => 30,
+            Self::Quarter => 90,
         }
+    }
+
+    /// Read hour by hour (`hours`), or else day by day (`days`).
+    pub fn hourly(self) -> bool {
+        matches!(self, Self::Day | Self::Week)
     }
 
     pub fn label(self) -> &'static str {
         match self {
             Self::Day => "24 hours",
             Self::Week => "7 days",
+            Self::Month => "30 days",
+            Self::Quarter => "90 days",
         }
     }
 }
@@ -905,16 +926,70 @@ pub struct EndpointStatsOut {
     pub stats: StatsSummaryOut,
 }
 
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct DayStatsOut {
+    /// The start of the (UTC) day.
+    pub day: Timestamp,
+    #[serde(flatten)]
+    pub stats: StatsSummaryOut,
+}
+
+/// Replays made in the window by one caller (an API key's id, or `operator`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ReplayTally {
+    /// Replays made.
+    pub replays: i64,
+    /// Of which delivered.
+    pub delivered: i64,
+    /// Of which dead-lettered again.
+    pub dead_letter: i64,
+    /// Of which still on their way (pending, being sent or waiting to retry).
+    pub in_flight: i64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ReplayActorOut {
+    /// The caller that replayed: an API key's id, `operator`, or null for replays made before
+    /// the hub recorded it.
+    pub actor: Option<String>,
+    /// The API key's name, when the actor is a key that still exists.
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub tally: ReplayTally,
+}
+
+/// Replays made in the window (one or in bulk), what became of them, and who made them (most
+/// replays first).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct ReplayStatsOut {
+    #[serde(flatten)]
+    pub tally: ReplayTally,
+    /// `delivered / (delivered + dead_letter)`, or null while none has finished.
+    pub success_rate: Option<f64>,
+    pub by_actor: Vec<ReplayActorOut>,
+}
+
 /// `GET /api/v1/tenants/{tid}/stats`: the tenant's deliveries over a window, overall, per hour
-/// (every hour of the window, oldest first) and per endpoint.
+/// (24 h and 7 d windows: every hour of the window, oldest first) or per day (30 d and 90 d
+/// windows: every UTC day, oldest first), per endpoint, and the replays made in the window.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
 pub struct StatsOut {
     pub window: StatsWindow,
     pub since: Timestamp,
     pub overall: StatsSummaryOut,
+    /// Filled for the 24-hour and 7-day windows; empty for the longer ones.
     pub hours: Vec<HourStatsOut>,
+    /// Filled for the 30-day and 90-day windows; empty for the shorter ones.
+    #[serde(default)]
+    pub days: Vec<DayStatsOut>,
     pub endpoints: Vec<EndpointStatsOut>,
+    #[serde(default)]
+    pub replays: ReplayStatsOut,
 }
 
 /// The audit log's filters. `action` matches exactly, or a whole area (`webhook` matches

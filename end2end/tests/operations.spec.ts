@@ -39,6 +39,20 @@ test('the dashboard counts deliveries live and draws them', async ({ page, reque
   await page.getByRole('button', { name: '7 days' }).click();
   await expect(page.getByTestId('counter-attempts')).toHaveText('6');
 
+  // The long windows go day by day: today's one bar; the replays made show who made them.
+  await page.getByRole('button', { name: '30 days' }).click();
+  await expect(page.getByTestId('counter-attempts')).toHaveText('6');
+  await expect(page.getByTestId('chart-volume')).toHaveAttribute('aria-label', 'Attempts per day');
+  await expect(page.getByTestId('chart-volume').locator('g[data-slot]')).toHaveCount(1);
+  await expect(page.getByTestId('replays-made')).toHaveText('0');
+  const dead = await (await request.get(`/api/v1/tenants/${tenant}/dead-letters`, { headers: auth })).json();
+  const replayed = await request.post(`/api/v1/tenants/${tenant}/dead-letters/${dead.data[0].id}/replay`, { headers: auth });
+  expect(replayed.status()).toBe(201);
+  await page.getByRole('button', { name: '90 days' }).click();
+  await expect(page.getByTestId('replays-made')).toHaveText('1');
+  await expect(page.getByTestId('replays-by-actor')).toContainText('operator');
+  await page.getByRole('button', { name: '24 hours' }).click();
+
   // The Webhooks page shows each endpoint's last 24 hours beside it.
   await open(page, `/tenants/${tenant}/webhooks`);
   const endpoints = page.getByTestId('webhooks');
@@ -49,8 +63,8 @@ test('the dashboard counts deliveries live and draws them', async ({ page, reque
   // An endpoint opens the delivery log on its deliveries: the failing one's 3 dead letters.
   await health.getByRole('link', { name: bad.url }).click();
   await expect(page).toHaveURL(/\/deliveries\?webhook_id=wh_/);
-  await expect(page.getByTestId('deliveries').locator('tbody tr[data-id]')).toHaveCount(3);
-  await expect(page.getByTestId('deliveries').locator('.badge.dead_letter')).toHaveCount(3);
+  await expect(page.getByTestId('deliveries').locator('tbody tr[data-id]')).toHaveCount(4);
+  await expect(page.getByTestId('deliveries').locator('.badge.dead_letter')).toHaveCount(4);
   await good.close();
   await bad.close();
 });

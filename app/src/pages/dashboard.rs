@@ -1,12 +1,14 @@
-//! The dashboard: live counters, hourly charts (volume, success rate, latency) and the health
-//! of every endpoint, over the last 24 hours or 7 days, refreshed as deliveries complete.
+//! The dashboard: live counters, charts (volume, success rate, latency) and the health of every
+//! endpoint, hour by hour over the last 24 hours or 7 days and day by day over 30 or 90 days
+//! (those the retention keeps), with the replays made in the window; refreshed as deliveries
+//! complete.
 
 use leptos::prelude::*;
 
 use super::charts::{Lines, Series, StackedBars};
-use super::layout::{live_updates, tenant_param, LiveBadge, ProblemBox, Shell};
+use super::layout::{live_updates, tenant_param, LiveBadge, ProblemBox, Shell, SignedIn};
 use crate::api::tenant_stats;
-use crate::models::{CircuitState, EndpointStatsOut, StatsOut, StatsSummaryOut, StatsWindow};
+use crate::models::{CircuitState, EndpointStatsOut, ReplayStatsOut, StatsOut, StatsSummaryOut, StatsWindow};
 
 /// The badge class of an endpoint's health: disabled, no attempts, ≥ 99 % delivered, or failing.
 pub fn health_badge(e: &EndpointStatsOut) -> &'static str {
@@ -59,8 +61,11 @@ pub fn DashboardPage() -> impl IntoView {
             <div class="toolbar">
                 <h1>"Dashboard"</h1>
                 <span class="spacer"></span>
-                {choose(StatsWindow::Day)}
-                {choose(StatsWindow::Week)}
+                {move || {
+                    // The windows the retention keeps data for (statistics stay 7 days at least).
+                    let kept = use_context::<SignedIn>().and_then(|s| s.retention.delivery_days).map(|d| d.max(7));
+                    StatsWindow::ALL.into_iter().filter(|w| kept.is_none_or(|d| w.days() <= d)).map(choose).collect_view()
+                }}
                 <LiveBadge live/>
             </div>
             {move || failure.get().map(|problem| view! { <ProblemBox problem/> })}
@@ -76,19 +81,31 @@ pub fn DashboardPage() -> impl IntoView {
 fn Figures(stats: StatsOut) -> impl IntoView {
     let tenant = untrack(tenant_param());
     let overall = stats.overall.clone();
-    let labels: Vec<String> =
-        stats.hours.iter().map(|h| h.hour.get(5..13).unwrap_or(&h.hour).replace('T', " ") + ":00").collect();
-    let good: Vec<i64> = stats.hours.iter().map(|h| h.stats.succeeded).collect();
-    let bad: Vec<i64> = stats.hours.iter().map(|h| h.stats.failed).collect();
+    // Hours (`MM-DD HH:00`) over the short windows, days (`MM-DD`) over the long ones.
+    let (volume_title, slots): (&'static str, Vec<(String, &StatsSummaryOut)>) = if stats.window.hourly() {
+        let hours = stats.hours.iter();
+        (
+            "Attempts per hour",
+            hours.map(|h| (h.hour.get(5..13).unwrap_or(&h.hour).replace('T', " ") + ":00", &h.stats)).collect(),
+        )
+    } else {
+        (
+            "Attempts per day",
+            stats.days.iter().map(|d| (d.day.get(5..10).unwrap_or(&d.day).to_string(), &d.stats)).collect(),
+        )
+    };
+    let labels: Vec<String> = slots.iter().map(|(label, _)| label.clone()).collect();
+    let good: Vec<i64> = slots.iter().map(|(_, s)| s.succeeded).collect();
+    let bad: Vec<i64> = slots.iter().map(|(_, s)| s.failed).collect();
     let rate = Series {
         name: "success rate",
         class: "line-good",
-        values: stats.hours.iter().map(|h| h.stats.success_rate.map(|r| r * 100.0)).collect(),
+        values: slots.iter().map(|(_, s)| s.success_rate.map(|r| r * 100.0)).collect(),
     };
     let latency = |name, class, pick: fn(&StatsSummaryOut) -> Option<i64>| Series {
         name,
         class,
-        values: stats.hours.iter().map(|h| pick(&h.stats).map(|v| v as f64)).collect(),
+        values: slots.iter().map(|(_, s)| pick(s).map(|v| v as f64)).collect(),
     };
     let latencies = vec![
         latency("p50", "line-p50", |s| s.latency_ms.p50),
@@ -105,7 +122,7 @@ fn Figures(stats: StatsOut) -> impl IntoView {
                 <strong data-testid="counter-latency">{format!("{} / {} / {}", millis(overall.latency_ms.p50), millis(overall.latency_ms.p95), millis(overall.latency_ms.p99))}</strong></div>
         </section>
         <div class="charts">
-            <StackedBars title="Attempts per hour" labels=labels.clone() good bad testid="chart-volume"/>
+            <StackedBars title=volume_title labels=labels.clone() good bad testid="chart-volume"/>
             <Lines title="Success rate" labels=labels.clone() series=vec![rate] max=Some(100.0) unit=" %" testid="chart-success"/>
             <Lines title="Attempt latency" labels series=latencies max=None unit=" ms" testid="chart-latency"/>
         </div>
@@ -136,5 +153,45 @@ fn Figures(stats: StatsOut) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+        <Replays replays=stats.replays/>
+    }
+}
+
+/// The replays made in the window: how many, how they ended, and who made them.
+#[component]
+fn Replays(replays: ReplayStatsOut) -> impl IntoView {
+    let total = replays.tally.clone();
+    view! {
+        <h2>"Replays"</h2>
+        <section class="counters" data-testid="replay-counters">
+            <div class="counter"><span class="label">"Replays"</span><strong data-testid="replays-made">{total.replays}</strong></div>
+            <div class="counter"><span class="label">"Delivered"</span><strong data-testid="replays-delivered">{total.delivered}</strong></div>
+            <div class="counter"><span class="label">"Dead-lettered again"</span><strong data-testid="replays-dead">{total.dead_letter}</strong></div>
+            <div class="counter"><span class="label">"On their way"</span><strong>{total.in_flight}</strong></div>
+            <div class="counter"><span class="label">"Success rate"</span><strong data-testid="replays-rate">{percent(replays.success_rate)}</strong></div>
+        </section>
+        {(!replays.by_actor.is_empty()).then(|| view! {
+            <table class="table" data-testid="replays-by-actor">
+                <thead><tr><th>"Replayed by"</th><th>"Replays"</th><th>"Delivered"</th><th>"Dead-lettered"</th><th>"On their way"</th></tr></thead>
+                <tbody>
+                    {replays.by_actor.into_iter().map(|a| {
+                        let who = match (a.actor, a.name) {
+                            (Some(id), Some(name)) => format!("{name} ({id})"),
+                            (Some(actor), None) => actor,
+                            (None, _) => "unrecorded (before replays were attributed)".to_string(),
+                        };
+                        view! {
+                            <tr>
+                                <td class="mono">{who}</td>
+                                <td>{a.tally.replays}</td>
+                                <td>{a.tally.delivered}</td>
+                                <td>{a.tally.dead_letter}</td>
+                                <td>{a.tally.in_flight}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        })}
     }
 }

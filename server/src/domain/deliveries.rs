@@ -238,6 +238,7 @@ impl Hub {
                 webhook_id: o.webhook_id.clone(),
                 event_type: o.event_type.clone(),
                 replay_of: Some(o.id.clone()),
+                replayed_by: Some(who.actor()),
                 created_at: now,
             })
             .collect();

@@ -130,6 +130,7 @@ pub async fn store_with_fan_out(tx: &mut store::Tx, events: &[&EventRow]) -> Res
                     webhook_id: webhook_id.clone(),
                     event_type: event.event_type.clone(),
                     replay_of: None,
+                    replayed_by: None,
                     created_at: event.created_at,
                 });
             }

@@ -4,8 +4,9 @@
 //!   finished (delivered or dead-lettered) more than `IH_RETENTION_DAYS` ago. A delivery still
 //!   pending, failing or being sent keeps its event however old it is, so nothing in flight is
 //!   lost; a dead letter can be replayed for the whole period after it was dead-lettered.
-//! - The hourly **statistics** and API key **usage** go after the same number of days, but never
-//!   sooner than 7 days (the longest window the UI shows).
+//! - The daily **statistics** and API key **usage** go after the same number of days, but never
+//!   sooner than 7 days; the hourly statistics, once added up into daily ones (which the pass
+//!   does first, see `domain::stats`), after 8 days, whatever the retention.
 //! - **Audit entries** go after `IH_AUDIT_RETENTION_DAYS`.
 //! - Kept **Idempotency-Key** answers go after their 24 hours, **sessions** once expired.
 //!
@@ -23,8 +24,8 @@ use crate::{ids, store, time};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 const HOUR_MS: i64 = 3600 * 1000;
-/// Statistics and usage are read over at most 7 days.
-const MIN_STATS_DAYS: i64 = 7;
+/// Statistics and usage are kept at least this long, whatever the retention.
+pub const MIN_STATS_DAYS: i64 = 7;
 /// The first pass waits a minute so that a start is not slowed by it; later passes are hourly.
 const FIRST_PASS_AFTER: Duration = Duration::from_secs(60);
 const EVERY: Duration = Duration::from_secs(3600);
@@ -68,6 +69,14 @@ impl Hub {
     pub async fn purge_expired(&self, now: i64) -> Result<Purged> {
         let retention = self.config.retention;
         let mut purged = Purged::default();
+        // Hourly counters go only once their day is in the daily ones: an error here ends the
+        // pass before anything is deleted.
+        let rolled = self.roll_up_stats(now).await?;
+        if rolled > 0 {
+            tracing::debug!(days = rolled, "rolled up hourly statistics into daily ones");
+        }
+        let hourly_before = now - super::stats::HOURLY_KEPT_DAYS * DAY_MS;
+        purged.stats_rows = self.delete_older(sql::STATS, Before::Value(hourly_before)).await?;
         if let Some(days) = retention.delivery_days {
             let finished_before = now - days * DAY_MS;
             let before_id = ids::floor_at(ids::EVENT, finished_before);
@@ -86,7 +95,8 @@ impl Hub {
                 tokio::task::yield_now().await;
             }
             let stats_before = now - days.max(MIN_STATS_DAYS) * DAY_MS;
-            purged.stats_rows = self.delete_older(sql::STATS, Before::Value(stats_before)).await?;
+            purged.stats_rows += self.delete_older(sql::STATS_DAILY, Before::Value(stats_before)).await?;
+            self.delete_older(sql::STATS_ROLLUPS, Before::Value(stats_before)).await?;
             purged.usage_rows = self.delete_older(sql::KEY_USAGE, Before::Value(stats_before / HOUR_MS)).await?;
         }
         if let Some(days) = retention.audit_days {

@@ -1,20 +1,30 @@
-//! Delivery analytics from hourly roll-ups: success rate, attempt latency percentiles, volume
-//! per hour and errors by kind, per tenant and per endpoint, over 24 hours or 7 days.
+//! Delivery analytics from roll-ups: success rate, attempt latency percentiles, volume and errors
+//! by kind, per tenant and per endpoint; hour by hour over 24 hours or 7 days, day by day over 30
+//! or 90 days; and the replays made in the window, by whom and with what result.
+//!
+//! Attempts are counted per hour as they are recorded (`stats_hourly`). Once a UTC day has been
+//! over for two hours, its hours are added up into daily counters (`stats_daily`), once whatever
+//! the number of instances; the hourly counters are then kept 8 days (the 7-day window's reach)
+//! and the daily ones for the retention period, so a 90-day window reads at most 90 rows per
+//! counter instead of 2,160. The days not rolled up yet (today, yesterday) are read from hours.
 //!
 //! Latency is kept as a histogram with fixed bucket bounds, so roll-ups can be added together
 //! across hours, endpoints and instances; a percentile is reported as the upper bound of the
 //! bucket it falls in ("p95 ≤ 50 ms"), which is exact about what it claims.
 
 use app::models::TenantId;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use app::models::{EndpointStatsOut, HourStatsOut, LatencyOut, StatsOut, StatsSummaryOut, StatsWindow};
+use app::models::{
+    DayStatsOut, EndpointStatsOut, HourStatsOut, LatencyOut, ReplayActorOut, ReplayStatsOut, ReplayTally, StatsOut,
+    StatsSummaryOut, StatsWindow,
+};
 
 use super::auth::{Actor, Scope};
 use super::Hub;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::deliveries::AttemptRow;
-use crate::store::stats::Key;
+use crate::store::stats::{CounterRow, Key};
 use crate::{store, time};
 
 /// Upper bounds of the latency buckets, in milliseconds; one more bucket holds the rest.
@@ -22,9 +32,20 @@ pub const LATENCY_BOUNDS_MS: [i64; 24] =
     [1, 2, 3, 5, 7, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10_000, 30_000];
 const BUCKETS: usize = LATENCY_BOUNDS_MS.len() + 1;
 const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+/// A day is rolled up once it has been over this long: an attempt is counted under the hour it
+/// started in, and recorded within seconds of its end (30 s at most for a request), so no count
+/// for the day can arrive later.
+const ROLL_UP_AFTER_MS: i64 = 2 * HOUR_MS;
+/// Hourly counters are kept this long (the 7-day window reaches 168 hours back), once rolled up.
+pub const HOURLY_KEPT_DAYS: i64 = 8;
 
 pub fn hour_of(ms: i64) -> i64 {
     ms - ms.rem_euclid(HOUR_MS)
+}
+
+pub fn day_of(ms: i64) -> i64 {
+    ms - ms.rem_euclid(DAY_MS)
 }
 
 fn bucket_of(duration_ms: i64) -> usize {
@@ -128,20 +149,44 @@ impl Tally {
     }
 }
 
+fn count_replays(tally: &mut ReplayTally, status: &str, count: i64) {
+    tally.replays += count;
+    match status {
+        "delivered" => tally.delivered += count,
+        "dead_letter" => tally.dead_letter += count,
+        _ => tally.in_flight += count,
+    }
+}
+
 impl Hub {
     pub async fn stats(&self, who: &Actor, tenant_id: &TenantId, window: StatsWindow) -> Result<StatsOut> {
         who.authorize(tenant_id, Scope::DeliveriesRead)?;
         self.ensure_tenant_exists(tenant_id).await?;
-        let hours = window.hours();
-        let first_hour = hour_of(time::now_ms()) - (hours - 1) * HOUR_MS;
-        let counters = store::stats::since(&self.db, tenant_id, first_hour).await?;
+        if let Some(days) = self.config.retention.delivery_days.map(|d| d.max(super::retention::MIN_STATS_DAYS)) {
+            if window.days() > days {
+                return Err(Error::field(
+                    "window",
+                    format!(
+                        "the {} window reaches past the data's {days}-day retention (IH_RETENTION_DAYS)",
+                        window.label()
+                    ),
+                ));
+            }
+        }
+        let now = time::now_ms();
+        let (first, step, buckets, counters) = if window.hourly() {
+            let first = hour_of(now) - (window.hours() - 1) * HOUR_MS;
+            (first, HOUR_MS, window.hours(), store::stats::since(&self.db, tenant_id, first).await?)
+        } else {
+            let first = day_of(now) - (window.days() - 1) * DAY_MS;
+            (first, DAY_MS, window.days(), self.daily_counters(tenant_id, first, now).await?)
+        };
         let mut overall = Tally::default();
-        let mut by_hour = vec![Tally::default(); hours as usize];
+        let mut by_bucket = vec![Tally::default(); buckets as usize];
         let mut by_endpoint: BTreeMap<String, Tally> = BTreeMap::new();
         for c in &counters {
             overall.add(&c.metric, c.count);
-            if let Some(tally) = usize::try_from((c.hour - first_hour) / HOUR_MS).ok().and_then(|i| by_hour.get_mut(i))
-            {
+            if let Some(tally) = usize::try_from((c.hour - first) / step).ok().and_then(|i| by_bucket.get_mut(i)) {
                 tally.add(&c.metric, c.count);
             }
             by_endpoint.entry(c.webhook_id.clone()).or_default().add(&c.metric, c.count);
@@ -149,7 +194,6 @@ impl Hub {
         // Every live endpoint (the Slack connector too) is listed, idle ones as well: "no
         // traffic" is health information.
         let webhooks = store::webhooks::all_kinds(&self.db, tenant_id, 500).await?;
-        let now = time::now_ms();
         let mut endpoints: Vec<EndpointStatsOut> = webhooks
             .iter()
             .map(|w| EndpointStatsOut {
@@ -170,20 +214,81 @@ impl Hub {
             paused: false,
             stats: tally.summary(),
         }));
+        let starts =
+            by_bucket.iter().enumerate().map(|(i, tally)| (time::rfc3339(first + i as i64 * step), tally.summary()));
+        let (hours, days) = if window.hourly() {
+            (starts.map(|(hour, stats)| HourStatsOut { hour, stats }).collect(), Vec::new())
+        } else {
+            (Vec::new(), starts.map(|(day, stats)| DayStatsOut { day, stats }).collect())
+        };
         Ok(StatsOut {
             window,
-            since: time::rfc3339(first_hour),
+            since: time::rfc3339(first),
             overall: overall.summary(),
-            hours: by_hour
-                .iter()
-                .enumerate()
-                .map(|(i, tally)| HourStatsOut {
-                    hour: time::rfc3339(first_hour + i as i64 * HOUR_MS),
-                    stats: tally.summary(),
-                })
-                .collect(),
+            hours,
+            days,
             endpoints,
+            replays: self.replay_stats(tenant_id, first).await?,
         })
+    }
+
+    /// The tenant's counters from `first_day` on, each under its day: the rolled-up days from
+    /// their daily counters, the others added up from their hours.
+    async fn daily_counters(&self, tenant_id: &TenantId, first_day: i64, now: i64) -> Result<Vec<CounterRow>> {
+        let rolled: BTreeSet<i64> = store::stats::rolled_days(&self.db, first_day).await?.into_iter().collect();
+        let mut counters = store::stats::daily_since(&self.db, tenant_id, first_day).await?;
+        let first_unrolled =
+            (0..).map(|i| first_day + i * DAY_MS).take_while(|&day| day <= now).find(|day| !rolled.contains(day));
+        if let Some(from) = first_unrolled {
+            for mut c in store::stats::since(&self.db, tenant_id, from).await? {
+                c.hour = day_of(c.hour);
+                if !rolled.contains(&c.hour) {
+                    counters.push(c);
+                }
+            }
+        }
+        Ok(counters)
+    }
+
+    /// Replays made from `since` on: how many, what became of them, and by whom.
+    async fn replay_stats(&self, tenant_id: &TenantId, since: i64) -> Result<ReplayStatsOut> {
+        let mut total = ReplayTally::default();
+        let mut by_actor: BTreeMap<Option<String>, ReplayTally> = BTreeMap::new();
+        for (actor, status, count) in store::deliveries::replay_counts(&self.db, tenant_id, since).await? {
+            count_replays(&mut total, &status, count);
+            count_replays(by_actor.entry(actor).or_default(), &status, count);
+        }
+        let keys: Vec<&str> = by_actor.keys().flatten().map(String::as_str).filter(|a| *a != "operator").collect();
+        let names: BTreeMap<String, String> =
+            store::api_keys::names(&self.db, tenant_id, &keys).await?.into_iter().collect();
+        let mut by_actor: Vec<ReplayActorOut> = by_actor
+            .into_iter()
+            .map(|(actor, tally)| ReplayActorOut {
+                name: actor.as_ref().and_then(|a| names.get(a).cloned()),
+                actor,
+                tally,
+            })
+            .collect();
+        by_actor.sort_by(|a, b| b.tally.replays.cmp(&a.tally.replays));
+        let finished = total.delivered + total.dead_letter;
+        Ok(ReplayStatsOut {
+            success_rate: (finished > 0).then(|| total.delivered as f64 / finished as f64),
+            tally: total,
+            by_actor,
+        })
+    }
+
+    /// Adds up every day that has been over for [`ROLL_UP_AFTER_MS`] and is not rolled up yet
+    /// into daily counters; returns the days this call rolled up (another instance may have done
+    /// some). Run by the retention pass, before it deletes old hourly counters.
+    pub async fn roll_up_stats(&self, now: i64) -> Result<u64> {
+        let mut rolled = 0;
+        for day in store::stats::days_to_roll_up(&self.db, day_of(now - ROLL_UP_AFTER_MS), DAY_MS).await? {
+            if store::stats::roll_up_day(&self.db, day, DAY_MS, now).await? {
+                rolled += 1;
+            }
+        }
+        Ok(rolled)
     }
 }
 

@@ -474,6 +474,7 @@ impl Hub {
             webhook_id,
             event_type,
             replay_of: None,
+            replayed_by: None,
             created_at: now,
         };
         let mut tx = self.db.begin().await?;

@@ -201,3 +201,19 @@ pub async fn request_totals(db: &Db, key_ids: &[String], since_hour: i64) -> Res
         query.fetch_all(pool).await
     })?)
 }
+
+/// The names of those of the tenant's keys that exist, by id, in one query.
+pub async fn names(db: &Db, tenant_id: &TenantId, ids: &[&str]) -> Result<Vec<(String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql =
+        format!("SELECT id, name FROM api_keys WHERE tenant_id = $1 AND id IN ({})", super::placeholders(2, ids.len()));
+    Ok(on_db!(db, pool => {
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant_id.as_str());
+        for id in ids {
+            query = query.bind(*id);
+        }
+        query.fetch_all(pool).await
+    })?)
+}

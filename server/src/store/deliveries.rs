@@ -36,29 +36,23 @@ pub struct NewDelivery {
     pub webhook_id: String,
     pub event_type: String,
     pub replay_of: Option<String>,
+    /// Who replayed (the audit log's actor), for a replay.
+    pub replayed_by: Option<String>,
     pub created_at: i64,
 }
 
 pub async fn insert_many(tx: &mut Tx, rows: &[NewDelivery]) -> Result<()> {
     for chunk in rows.chunks(1000) {
         let sql = format!(
-            "INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, replay_of, \
+            "INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, event_type, replay_of, replayed_by, \
              created_at, updated_at, next_attempt_at, status, attempt_count) VALUES {}",
             (0..chunk.len())
                 .map(|r| {
-                    let b = r * 7;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0)",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 7,
-                        b + 7
-                    )
+                    let b = r * 8;
+                    // created_at also serves as updated_at and next_attempt_at (due at once).
+                    let [id, tenant, event, webhook, kind, replay_of, replayed_by, at] =
+                        std::array::from_fn(|i| b + i + 1);
+                    format!("(${id}, ${tenant}, ${event}, ${webhook}, ${kind}, ${replay_of}, ${replayed_by}, ${at}, ${at}, ${at}, 'pending', 0)")
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -67,7 +61,7 @@ pub async fn insert_many(tx: &mut Tx, rows: &[NewDelivery]) -> Result<()> {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for d in chunk {
                 query = query.bind(&d.id).bind(&d.tenant_id).bind(&d.event_id).bind(&d.webhook_id)
-                    .bind(&d.event_type).bind(&d.replay_of).bind(d.created_at);
+                    .bind(&d.event_type).bind(&d.replay_of).bind(&d.replayed_by).bind(d.created_at);
             }
             query.execute(conn).await.map(|r| r.rows_affected())
         })?;
@@ -500,4 +494,12 @@ pub async fn replays_of(db: &Db, id: &str) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = on_db!(db, pool => sqlx::query_as(
         "SELECT id FROM deliveries WHERE replay_of = $1 ORDER BY id").bind(id).fetch_all(pool).await)?;
     Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Replays of the tenant made from `since` on, counted by who made them and where they are now.
+pub async fn replay_counts(db: &Db, tenant_id: &TenantId, since: i64) -> Result<Vec<(Option<String>, String, i64)>> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT replayed_by, status, COUNT(*) FROM deliveries \
+         WHERE tenant_id = $1 AND replay_of IS NOT NULL AND created_at >= $2 GROUP BY replayed_by, status")
+        .bind(tenant_id.as_str()).bind(since).fetch_all(pool).await)?)
 }

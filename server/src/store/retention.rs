@@ -104,6 +104,9 @@ pub struct Aged {
 pub const AUDIT_LOG: Aged = Aged { table: "audit_log", key: "id", column: "id" };
 /// `hour` here is Unix milliseconds at the start of the hour.
 pub const STATS: Aged = Aged { table: "stats_hourly", key: "tenant_id, hour, webhook_id, metric", column: "hour" };
+/// `day` here is Unix milliseconds at the start of the UTC day.
+pub const STATS_DAILY: Aged = Aged { table: "stats_daily", key: "tenant_id, day, webhook_id, metric", column: "day" };
+pub const STATS_ROLLUPS: Aged = Aged { table: "stats_rollups", key: "day", column: "day" };
 /// `hour` here is hours since the epoch.
 pub const KEY_USAGE: Aged = Aged { table: "api_key_usage", key: "key_id, hour, outcome", column: "hour" };
 pub const IDEMPOTENCY_KEYS: Aged = Aged { table: "idempotency_keys", key: "scope, key", column: "created_at" };

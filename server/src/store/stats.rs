@@ -55,3 +55,47 @@ pub async fn since(db: &Db, tenant_id: &TenantId, since: i64) -> Result<Vec<Coun
         "SELECT webhook_id, hour, metric, count FROM stats_hourly WHERE tenant_id = $1 AND hour >= $2")
         .bind(tenant_id.as_str()).bind(since).fetch_all(pool).await)?)
 }
+
+/// Every daily counter of the tenant from `since` (a UTC day's start) on; `hour` is the day.
+pub async fn daily_since(db: &Db, tenant_id: &TenantId, since: i64) -> Result<Vec<CounterRow>> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT webhook_id, day AS hour, metric, count FROM stats_daily WHERE tenant_id = $1 AND day >= $2")
+        .bind(tenant_id.as_str()).bind(since).fetch_all(pool).await)?)
+}
+
+/// The days from `since` on that have been rolled up.
+pub async fn rolled_days(db: &Db, since: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT day FROM stats_rollups WHERE day >= $1 ORDER BY day").bind(since).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(|(day,)| day).collect())
+}
+
+/// The days (starts, `day_ms` long) that have hourly counters before `before` and are not rolled
+/// up yet, oldest first.
+pub async fn days_to_roll_up(db: &Db, before: i64, day_ms: i64) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = on_db!(db, pool => sqlx::query_as(
+        "SELECT DISTINCT hour - hour % $2 AS day FROM stats_hourly h WHERE hour < $1 \
+         AND NOT EXISTS (SELECT 1 FROM stats_rollups r WHERE r.day = h.hour - h.hour % $2) ORDER BY day")
+        .bind(before).bind(day_ms).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(|(day,)| day).collect())
+}
+
+/// Adds the day's hourly counters up into daily ones, once: the day is claimed in
+/// `stats_rollups` in the same transaction, so of several instances one does it (on PostgreSQL
+/// the others wait for its commit, then find the day claimed). False when it was done before.
+pub async fn roll_up_day(db: &Db, day: i64, day_ms: i64, now: i64) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let claimed = on_tx!(&mut tx, conn => sqlx::query(
+        "INSERT INTO stats_rollups (day, rolled_at) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING")
+        .bind(day).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    if claimed == 0 {
+        return Ok(false);
+    }
+    on_tx!(&mut tx, conn => sqlx::query(
+        "INSERT INTO stats_daily (tenant_id, webhook_id, day, metric, count) \
+         SELECT tenant_id, webhook_id, $1, metric, CAST(SUM(count) AS BIGINT) FROM stats_hourly \
+         WHERE hour >= $1 AND hour < $2 GROUP BY tenant_id, webhook_id, metric")
+        .bind(day).bind(day + day_ms).execute(conn).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(true)
+}

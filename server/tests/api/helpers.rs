@@ -587,3 +587,12 @@ impl Drop for HubProcess {
         let _ = self.child.wait();
     }
 }
+
+/// The one number a `SELECT COUNT(*) …` (or any one-`BIGINT` query) gives on the hub's database.
+pub async fn count(app: &TestApp, sql: impl Into<String>) -> i64 {
+    let sql = sql.into();
+    let row: (i64,) = integrations_hub::on_db!(&app.hub.db, pool =>
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_one(pool).await)
+    .unwrap();
+    row.0
+}

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod analytics;
 mod api_keys;
 mod crash;
 mod delivery;

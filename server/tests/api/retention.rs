@@ -4,20 +4,13 @@
 
 use axum::http::StatusCode;
 use integrations_hub::domain::retention::Purged;
-use integrations_hub::{on_db, store, time};
+use integrations_hub::{store, time};
 use serde_json::json;
 
 use crate::both;
-use crate::helpers::{Backend, Receiver, TestApp};
+use crate::helpers::{count, Backend, Receiver, TestApp};
 
 const DAY: i64 = 24 * 3600 * 1000;
-
-async fn count(app: &TestApp, sql: impl Into<String>) -> i64 {
-    let sql = sql.into();
-    let row: (i64,) =
-        on_db!(&app.hub.db, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_one(pool).await).unwrap();
-    row.0
-}
 
 async fn event_status(app: &TestApp, tenant: &str, id: &str) -> StatusCode {
     app.get(&format!("/api/v1/tenants/{tenant}/events/{id}")).await.0
@@ -85,9 +78,12 @@ both!(finished_deliveries_go_with_their_events_and_nothing_in_flight_does, |back
     let purged = app.hub.purge_expired(start + DAY + 3600 * 1000).await.unwrap();
     assert_eq!(purged, Purged { idempotency_keys: 1, sessions: 1, ..Purged::default() });
 
-    // At 29 days every event is younger than its 30 days.
+    // At 29 days every event is younger than its 30 days; the hourly statistics, added up into
+    // daily ones first, have gone after their 8 days.
+    let hourly = count(&app, "SELECT COUNT(*) FROM stats_hourly").await as u64;
     let purged = app.hub.purge_expired(start + 29 * DAY).await.unwrap();
-    assert_eq!(purged, Purged::default());
+    assert_eq!(purged, Purged { stats_rows: hourly, ..Purged::default() });
+    assert!(count(&app, "SELECT COUNT(*) FROM stats_daily").await > 0);
 
     // At 31 days: the delivered, the dead-lettered and the unheard events go with their
     // deliveries and attempts (the idempotent publish's too); the failing one waiting for its
@@ -117,7 +113,7 @@ both!(finished_deliveries_go_with_their_events_and_nothing_in_flight_does, |back
     assert_eq!(attempts["data"].as_array().unwrap().len(), 1, "the kept event keeps its attempts: {attempts}");
     let (_, dead_letters) = app.get(&format!("/api/v1/tenants/{tenant}/dead-letters")).await;
     assert_eq!(dead_letters["data"], json!([]));
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM stats_hourly").await, 0);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM stats_daily").await, 0);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM api_key_usage").await, 0);
     let (_, metrics) = app.get("/metrics").await;
     let metrics = metrics.as_str().unwrap().to_string();
@@ -172,8 +168,11 @@ both!(statistics_outlive_a_short_retention_and_zero_keeps_for_ever, |backend: Ba
     app.create_webhook(&tenant, json!({ "url": receiver.url, "events": ["*"] })).await;
     app.publish(&tenant, "ok.one", json!({})).await;
     app.drain().await;
+    let hourly = count(&app, "SELECT COUNT(*) FROM stats_hourly").await as u64;
     let purged = app.hub.purge_expired(start + 3650 * DAY).await.unwrap();
-    assert_eq!(purged, Purged::default(), "nothing is deleted in ten years");
+    let only_hours = Purged { stats_rows: hourly, ..Purged::default() };
+    assert_eq!(purged, only_hours, "in ten years only the hourly statistics go, added up into daily ones first");
+    assert!(count(&app, "SELECT COUNT(*) FROM stats_daily").await > 0, "kept for ever");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM events").await, 1);
 });
 
@@ -226,6 +225,7 @@ both!(a_write_that_refers_to_a_deleted_event_is_a_conflict_not_a_500, |backend: 
         webhook_id: webhook["id"].as_str().unwrap().to_string(),
         event_type: "new_lead".into(),
         replay_of: None,
+        replayed_by: None,
         created_at: time::now_ms(),
     };
     let mut tx = app.hub.db.begin().await.unwrap();
