@@ -1060,6 +1060,69 @@ pub struct EventTypesOut {
     pub data: Vec<String>,
 }
 
+/// `POST /api/v1/tenants/{tid}/event-types`: registers an event type of the tenant.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EventTypeIn {
+    /// Lowercase letters, digits, `_`, `.`, `-`; not a built-in or operational type's name.
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// A JSON Schema (draft 2020-12) for the events' `data`; no remote `$ref`s.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(with = "Option<serde_json::Map<String, serde_json::Value>>"))]
+    pub schema: Option<serde_json::Value>,
+    /// An example `data`; it must satisfy the schema.
+    #[serde(default)]
+    pub example: Option<serde_json::Value>,
+    /// Publishing checks `data` against the schema: a payload that fails is a 422 naming the
+    /// failing paths. Off by default.
+    #[serde(default)]
+    pub validate: Option<bool>,
+}
+
+/// `PATCH …/event-types/{name}`: only the fields given change; `null` clears a description,
+/// schema or example; `archived: false` restores an archived type.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EventTypePatch {
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(with = "Option<serde_json::Map<String, serde_json::Value>>"))]
+    pub schema: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    pub example: Option<Option<serde_json::Value>>,
+    #[serde(default)]
+    pub validate: Option<bool>,
+    #[serde(default)]
+    pub archived: Option<bool>,
+}
+
+/// An event type of the catalogue: a tenant's, or one the hub ships (`built_in`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct EventTypeOut {
+    pub name: String,
+    pub description: Option<String>,
+    pub schema: Option<serde_json::Value>,
+    pub example: Option<serde_json::Value>,
+    pub validate: bool,
+    /// Shipped with the hub (`request_submitted`, the operational types, ...): read-only.
+    pub built_in: bool,
+    pub archived: bool,
+    pub created_at: Option<Timestamp>,
+    pub updated_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]
+pub struct EventTypeListOut {
+    pub data: Vec<EventTypeOut>,
+}
+
 /// Who a credential is: `operator`, or a key with its tenant and scopes.
 // Borrowed (`Cow`) so that the server answers from the cached key without copying it on every
 // call; the doc comment above is the OpenAPI description, hence this plain comment.

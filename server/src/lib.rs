@@ -84,6 +84,7 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         metrics: Default::default(),
         instance_id: ids::new_id("wrk"),
         known_tenants: Default::default(),
+        schemas: Default::default(),
         key_cache: Default::default(),
         operator_meter: Arc::new(domain::ratelimit::Meter::new(
             "operator",

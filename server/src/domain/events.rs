@@ -30,6 +30,7 @@ impl Hub {
             )));
         }
         self.ensure_tenant_exists(tenant_id).await?;
+        self.check_payload(tenant_id, event_type, &input.payload).await?;
         let event = EventRow::new(tenant_id, event_type, payload, time::now_ms());
         let id = event.id.clone();
         let deliveries = self.ingest.publish(event).await?;

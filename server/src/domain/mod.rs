@@ -7,6 +7,7 @@ pub mod changes;
 pub mod connectors;
 pub mod deliveries;
 pub mod echo;
+pub mod event_types;
 pub mod events;
 pub mod health;
 pub mod idempotency;
@@ -65,6 +66,8 @@ pub struct HubInner {
     /// Counts, per tenant, commits that change what the delivery log or the echo inspector
     /// shows; the admin UI's live stream follows it.
     pub changes: changes::Changes,
+    /// Compiled schemas of the event types publishing validates, per tenant.
+    pub schemas: event_types::SchemaCache,
 }
 
 impl Deref for Hub {

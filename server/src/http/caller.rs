@@ -65,3 +65,15 @@ async fn path_param(parts: &mut Parts, state: &AppState, name: &str) -> Result<O
     let Ok(params) = RawPathParams::from_request_parts(parts, state).await else { return Ok(None) };
     Ok(params.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string()))
 }
+
+/// The path's `{name}` (an event type's): a name no event type could have answers 404.
+pub struct Name(pub String);
+
+impl FromRequestParts<AppState> for Name {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let text = path_param(parts, state, "name").await?.ok_or(Error::NotFound("event type"))?;
+        Some(text).filter(|t| app::models::valid_event_type(t)).map(Name).ok_or(Error::NotFound("event type"))
+    }
+}

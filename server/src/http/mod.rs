@@ -7,6 +7,7 @@ mod connectors;
 mod cors;
 mod deliveries;
 mod echo;
+mod event_types;
 mod events;
 pub mod idempotency;
 
@@ -26,7 +27,7 @@ pub use crate::client::{client_ip, over_https};
 pub use crate::input::{Json, OptionalJson, PageQuery, Path, Query};
 pub use crate::state::AppState;
 pub use auth::Authenticate;
-pub use caller::{Id, Tenant, OWN_TENANT};
+pub use caller::{Id, Name, Tenant, OWN_TENANT};
 
 use crate::domain::Hub;
 use crate::error::Error;
@@ -63,6 +64,7 @@ pub fn table() -> Vec<route::Route> {
         keys::routes(),
         webhooks::routes(),
         events::routes(),
+        event_types::routes(),
         deliveries::routes(),
         replay::routes(),
         echo::routes(),

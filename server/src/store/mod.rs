@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod deliveries;
 pub mod echo;
+pub mod event_types;
 pub mod events;
 pub mod idempotency;
 pub mod retention;

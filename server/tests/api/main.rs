@@ -8,6 +8,7 @@ mod api_keys;
 mod crash;
 mod delivery;
 mod echo;
+mod event_types;
 mod fairness;
 mod foundation;
 mod integrators;

@@ -290,6 +290,19 @@ both!(every_documented_operation_answers_in_its_documented_shape, |backend| asyn
     tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/api-keys", &t, ""), None).await;
     tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}", &k, ""), None).await;
     tour.call(at(op, "get", "/api/v1/tenants/{tenant_id}/api-keys/{id}/usage", &k, ""), None).await;
+    // Event types.
+    let types = "/api/v1/tenants/{tenant_id}/event-types";
+    let paid = json!({
+        "name": "order.paid", "description": "An order was paid", "validate": true, "example": { "amount": 12.5 },
+        "schema": { "type": "object", "properties": { "amount": { "type": "number" } } }
+    });
+    tour.call(at(op, "post", types, &t, ""), Some(paid)).await;
+    tour.call(at(op, "get", types, &t, "?archived=true"), None).await;
+    let named = [("tenant_id", tid.as_str()), ("name", "order.paid")];
+    let one_type = "/api/v1/tenants/{tenant_id}/event-types/{name}";
+    tour.call(at(op, "get", one_type, &named, ""), None).await;
+    tour.call(at(op, "patch", one_type, &named, ""), Some(json!({ "description": null }))).await;
+    tour.call(at(op, "delete", one_type, &named, ""), None).await;
     let key_rotation = "/api/v1/tenants/{tenant_id}/api-keys/{id}/rotation-schedule";
     tour.call(at(op, "put", key_rotation, &k, ""), Some(json!({ "every_days": 90 }))).await;
     tour.call(at(op, "delete", key_rotation, &k, ""), None).await;
@@ -757,7 +770,7 @@ both!(every_operation_refuses_a_key_without_its_documented_scope, |backend: Back
             _ if path.contains("/events/{id}") => event["id"].as_str().unwrap().to_string(),
             _ => delivery.clone(),
         };
-        path = path.replace("{id}", &id);
+        path = path.replace("{id}", &id).replace("{name}", "scope.check");
         let method = Method::from_bytes(op.method.to_uppercase().as_bytes()).unwrap();
         // A body the operation can read, so that its scope, not its input, decides.
         let body = match (op.method, op.path) {
@@ -771,7 +784,9 @@ both!(every_operation_refuses_a_key_without_its_documented_scope, |backend: Back
                 Some(json!({ "url": "https://example.com/x", "events": ["*"] }))
             }
             (_, p) if p.ends_with("/events") => Some(json!({ "event_type": "new_lead", "payload": {} })),
-            (_, p) if p.ends_with("/api-keys") || p.ends_with("/keys") => Some(json!({ "name": "x" })),
+            (_, p) if p.ends_with("/api-keys") || p.ends_with("/keys") || p.ends_with("/event-types") => {
+                Some(json!({ "name": "x" }))
+            }
             (_, p) if p.ends_with("/leads") => Some(json!({ "id": 7, "name": "Ada", "email": "ada@example.com" })),
             (_, p) if p.ends_with("/leads/updates") => {
                 Some(json!({ "id": 7, "name": "Ada", "email": "ada@example.com", "changes": { "stage": "won" } }))
