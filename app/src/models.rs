@@ -121,6 +121,13 @@ pub struct WebhookIn {
     /// dead-lettered.
     #[serde(default)]
     pub ordering: Option<DeliveryOrdering>,
+    /// A condition on the event besides its type, e.g. `data.amount > 100 and data.country ==
+    /// "DE"` (paths into `{id, type, timestamp, data}`; `==` `!=` `>` `>=` `<` `<=` `in`, `and`
+    /// `or` `not`, parentheses). An event it refuses gets no delivery (counted as `filtered`).
+    /// A filter that does not parse is a 422 giving the character position.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(length(max = 2000)))]
+    pub filter: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -146,6 +153,9 @@ pub struct WebhookOut {
     pub maintenance: MaintenanceOut,
     /// The signing secret's rotation schedule, if it has one: the hub rotates it on time.
     pub secret_rotation: Option<RotationScheduleOut>,
+    /// The payload filter, as written; null: every event of its types.
+    #[serde(default)]
+    pub filter: Option<String>,
     pub disabled_reason: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -715,6 +725,10 @@ pub struct WebhookPatch {
     /// `parallel` or `fifo`. Turning FIFO on orders the deliveries still waiting by publish order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordering: Option<DeliveryOrdering>,
+    /// The payload filter (as on create); `null` or `""` removes it.
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(length(max = 2000)))]
+    pub filter: Option<Option<String>>,
 }
 
 /// A `PATCH` field that can be reset: serde reads a missing field and `null` alike as `None`, so
@@ -899,6 +913,9 @@ pub struct StatsSummaryOut {
     pub latency_ms: LatencyOut,
     /// Failed attempts by kind: `timeout`, `connect`, `http_4xx`, `http_5xx`, ...
     pub errors: BTreeMap<String, i64>,
+    /// Events of the endpoint's types that its payload filter let pass by (no delivery made).
+    #[serde(default)]
+    pub filtered: i64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -123,6 +123,7 @@ fn EndpointRow(
                 <code class="url">{webhook.url.clone()}</code>
                 {webhook.description.clone().map(|d| view! { <div class="muted">{d}</div> })}
                 {webhook.rate_limit_per_second.map(|n| view! { <div class="muted" data-testid="rate-limit">{format!("at most {n} a second")}</div> })}
+                {webhook.filter.clone().map(|f| view! { <div class="muted mono" data-testid="filter">{format!("only if {f}")}</div> })}
                 {(webhook.ordering == DeliveryOrdering::Fifo).then(|| view! { <div class="muted" data-testid="ordering">"FIFO: one at a time, in publish order"</div> })}
                 <CircuitBadge circuit=webhook.circuit.clone()/>
                 <MaintenanceBadge maintenance=webhook.maintenance.clone()/>
@@ -302,6 +303,7 @@ fn EndpointForm(
         existing.as_ref().and_then(|w| w.rate_limit_per_second).map(|n| n.to_string()).unwrap_or_default(),
     );
     let headers = RwSignal::new(existing.as_ref().map(|w| headers_text(&w.headers)).unwrap_or_default());
+    let filter = RwSignal::new(existing.as_ref().and_then(|w| w.filter.clone()).unwrap_or_default());
     let ordering = RwSignal::new(existing.as_ref().map(|w| w.ordering).unwrap_or_default());
     let local_error = RwSignal::new(None::<Problem>);
     Effect::new(move |_| {
@@ -350,6 +352,7 @@ fn EndpointForm(
             local_error.set(None);
             let description = Some(description.get_untracked()).filter(|d| !d.trim().is_empty());
             let name = Some(name.get_untracked()).filter(|n| !n.trim().is_empty());
+            let payload_filter = Some(filter.get_untracked()).filter(|f| !f.trim().is_empty());
             match &editing {
                 None => {
                     let input = WebhookIn {
@@ -364,6 +367,7 @@ fn EndpointForm(
                         rate_limit_per_second,
                         headers: Some(custom_headers).filter(|h| !h.is_empty()),
                         ordering: Some(ordering.get_untracked()),
+                        filter: payload_filter,
                         ..Default::default()
                     };
                     create.dispatch(CreateWebhook { tenant_id: tenant.clone(), input });
@@ -382,6 +386,7 @@ fn EndpointForm(
                         // An emptied box removes every custom header.
                         headers: Some(custom_headers),
                         ordering: Some(ordering.get_untracked()),
+                        filter: Some(payload_filter),
                         ..Default::default()
                     };
                     update.dispatch(UpdateWebhook { tenant_id: tenant.clone(), id: w.id.to_string(), patch });
@@ -461,7 +466,11 @@ fn EndpointForm(
                 <textarea id="wh-headers" rows="3" spellcheck="false" placeholder="Authorization: Bearer …" prop:value=move || headers.get()
                     on:input=move |ev| headers.set(event_target_value(&ev))></textarea>
                 <FieldMessage problem field="headers"/>
-                <FormProblem problem fields=&["url", "name", "description", "events", "secret", "max_attempts", "timeout_seconds", "backoff_base_seconds", "rate_limit_per_second", "ordering", "headers"]/>
+                <label for="wh-filter">"Payload filter (optional; e.g. data.amount > 100 and data.country == \"DE\")"</label>
+                <input id="wh-filter" type="text" spellcheck="false" class="mono" data-testid="payload-filter" prop:value=move || filter.get()
+                    on:input=move |ev| filter.set(event_target_value(&ev))/>
+                <FieldMessage problem field="filter"/>
+                <FormProblem problem fields=&["url", "name", "description", "events", "secret", "max_attempts", "timeout_seconds", "backoff_base_seconds", "rate_limit_per_second", "ordering", "headers", "filter"]/>
                 <div class="toolbar">
                     <button type="submit" disabled=pending>{move || if pending() { "Saving…" } else { "Save" }}</button>
                     <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>

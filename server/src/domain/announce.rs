@@ -19,7 +19,7 @@ pub async fn announce(tx: &mut Tx, tenant_id: &TenantId, event_type: &str, data:
     debug_assert!(app::models::OPERATIONAL_EVENT_TYPES.contains(&event_type), "{event_type} is not in the catalogue");
     // Most changes have no subscriber: then nothing is stored (no event row for each change).
     let endpoints = crate::store::webhooks::enabled_filters(tx, tenant_id).await?;
-    let wanted = endpoints.iter().any(|(_, filters)| {
+    let wanted = endpoints.iter().any(|(_, filters, _)| {
         super::subscriptions::subscribes(&serde_json::from_str::<Vec<String>>(filters).unwrap_or_default(), event_type)
     });
     if !wanted {

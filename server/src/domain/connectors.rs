@@ -180,6 +180,7 @@ impl Hub {
             rotation_every_days: None,
             rotation_grace_seconds: None,
             rotation_next_at: None,
+            payload_filter: None,
         });
         if let Some(token) = token {
             row.secret = self.master_key.seal(token.as_bytes());

@@ -3,17 +3,19 @@
 //! On SQLite (one writer, an fsync per commit) this is what makes ingest fast; on PostgreSQL
 //! it saves a round trip and a WAL flush per event. Nothing is answered before it is committed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use app::models::TenantId;
 
+use crate::domain::payload_filter;
 use crate::domain::subscriptions::subscribes;
 use crate::error::{Error, Result};
 use crate::store::deliveries::NewDelivery;
 use crate::store::events::EventRow;
+use crate::store::stats::Key;
 use crate::store::{self, Db};
 use crate::{ids, on_tx};
 
@@ -106,41 +108,78 @@ async fn commit(db: &Db, events: &[&EventRow]) -> Result<HashMap<String, Vec<Str
 pub async fn store_with_fan_out(tx: &mut store::Tx, events: &[&EventRow]) -> Result<HashMap<String, Vec<String>>> {
     let rows: Vec<EventRow> = events.iter().map(|e| (*e).clone()).collect();
     store::events::insert_many(tx, &rows).await?;
-    let mut filters: HashMap<&str, Vec<(String, Vec<String>)>> = HashMap::new();
+    let mut endpoints: HashMap<&str, Vec<Endpoint>> = HashMap::new();
     let mut deliveries = Vec::new();
+    let mut filtered: BTreeMap<Key, i64> = BTreeMap::new();
     let mut fanned_out: HashMap<String, Vec<String>> = HashMap::new();
     for event in events {
-        if !filters.contains_key(event.tenant_id.as_str()) {
-            let endpoints = store::webhooks::enabled_filters(tx, &TenantId::from(event.tenant_id.clone()))
-                .await?
-                .into_iter()
-                .map(|(id, events)| (id, serde_json::from_str(&events).unwrap_or_default()))
-                .collect();
-            filters.insert(&event.tenant_id, endpoints);
+        if !endpoints.contains_key(event.tenant_id.as_str()) {
+            let tenant_id = TenantId::from(event.tenant_id.clone());
+            let rows = store::webhooks::enabled_filters(tx, &tenant_id).await?;
+            endpoints.insert(&event.tenant_id, rows.into_iter().map(Endpoint::new).collect());
         }
         let ids = fanned_out.entry(event.id.clone()).or_default();
-        for (webhook_id, types) in &filters[event.tenant_id.as_str()] {
-            if subscribes(types, &event.event_type) {
-                let id = ids::new_id(ids::DELIVERY);
-                ids.push(id.clone());
-                deliveries.push(NewDelivery {
-                    id,
-                    tenant_id: event.tenant_id.clone(),
-                    event_id: event.id.clone(),
-                    webhook_id: webhook_id.clone(),
-                    event_type: event.event_type.clone(),
-                    replay_of: None,
-                    replayed_by: None,
-                    created_at: event.created_at,
-                });
+        // The event as payload filters see it, made once and only when a filter asks.
+        let mut seen_as: Option<serde_json::Value> = None;
+        for endpoint in &endpoints[event.tenant_id.as_str()] {
+            if !subscribes(&endpoint.types, &event.event_type) {
+                continue;
             }
+            if let Some(filter) = &endpoint.filter {
+                let seen_as = seen_as.get_or_insert_with(|| payload_filter::event_view(event));
+                if !payload_filter::matches(filter, seen_as) {
+                    let key = Key {
+                        tenant_id: event.tenant_id.clone(),
+                        webhook_id: endpoint.id.clone(),
+                        hour: super::stats::hour_of(event.created_at),
+                        metric: "filtered".to_string(),
+                    };
+                    *filtered.entry(key).or_insert(0) += 1;
+                    continue;
+                }
+            }
+            let id = ids::new_id(ids::DELIVERY);
+            ids.push(id.clone());
+            deliveries.push(NewDelivery {
+                id,
+                tenant_id: event.tenant_id.clone(),
+                event_id: event.id.clone(),
+                webhook_id: endpoint.id.clone(),
+                event_type: event.event_type.clone(),
+                replay_of: None,
+                replayed_by: None,
+                created_at: event.created_at,
+            });
         }
     }
     store::deliveries::insert_many(tx, &deliveries).await?;
+    if !filtered.is_empty() {
+        store::stats::add(tx, &filtered).await?;
+    }
     if !deliveries.is_empty() {
         notify_other_instances(tx).await?;
     }
     Ok(fanned_out)
+}
+
+/// An enabled endpoint as the fan-out sees it: its event types and its payload filter.
+struct Endpoint {
+    id: String,
+    types: Vec<String>,
+    filter: Option<payload_filter::Expr>,
+}
+
+impl Endpoint {
+    fn new((id, types, filter): (String, String, Option<String>)) -> Self {
+        // Filters are checked when saved; one that no longer parses (a later version's grammar)
+        // lets every event through rather than losing any, and says so.
+        let filter = filter.and_then(|text| {
+            payload_filter::parse(&text)
+                .map_err(|e| tracing::warn!(webhook_id = %id, error = %e, "stored payload filter does not parse: not applied"))
+                .ok()
+        });
+        Endpoint { types: serde_json::from_str(&types).unwrap_or_default(), filter, id }
+    }
 }
 
 /// The channel the delivery workers of every instance LISTEN on.

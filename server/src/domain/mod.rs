@@ -16,6 +16,7 @@ pub mod key_token;
 pub mod keys;
 pub mod leads;
 pub mod maintenance;
+pub mod payload_filter;
 pub mod ratelimit;
 pub mod retention;
 pub mod rotation;

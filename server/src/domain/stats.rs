@@ -95,6 +95,8 @@ pub fn rollup<'a>(attempts: impl IntoIterator<Item = (&'a AttemptRow, &'a str, b
 struct Tally {
     ok: i64,
     failed: i64,
+    /// Events an endpoint's payload filter let pass by (no delivery was made).
+    filtered: i64,
     latency: [i64; BUCKETS],
     errors: BTreeMap<String, i64>,
 }
@@ -104,6 +106,7 @@ impl Tally {
         match metric.split_once(':') {
             None if metric == "ok" => self.ok += count,
             None if metric == "failed" => self.failed += count,
+            None if metric == "filtered" => self.filtered += count,
             Some(("lat", bucket)) => {
                 if let Some(slot) = bucket.parse::<usize>().ok().and_then(|b| self.latency.get_mut(b)) {
                     *slot += count;
@@ -145,6 +148,7 @@ impl Tally {
                 p99: self.percentile(0.99),
             },
             errors: self.errors.clone(),
+            filtered: self.filtered,
         }
     }
 }

@@ -68,6 +68,8 @@ struct Settings {
     secret: Option<String>,
     description: Option<String>,
     headers: BTreeMap<String, String>,
+    /// The payload filter as written, checked to parse; `None`: none.
+    filter: Option<String>,
 }
 
 /// `policy`, when given, also refuses a URL the SSRF guard would never let through.
@@ -128,6 +130,10 @@ fn check(input: &WebhookIn, policy: Option<&TargetPolicy>) -> Result<Settings> {
     range("backoff_base_seconds", input.backoff_base_seconds, 0, limits::BACKOFF_BASE_SECONDS, &mut fail);
     range("timeout_seconds", input.timeout_seconds, 1, limits::TIMEOUT_SECONDS, &mut fail);
     range("rate_limit_per_second", input.rate_limit_per_second, 1, limits::RATE_PER_SECOND, &mut fail);
+    let filter = input.filter.as_deref().map(str::trim).filter(|f| !f.is_empty());
+    if let Err(e) = filter.map(super::payload_filter::parse).transpose() {
+        fail("filter", e.to_string());
+    }
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
@@ -141,6 +147,7 @@ fn check(input: &WebhookIn, policy: Option<&TargetPolicy>) -> Result<Settings> {
         secret: input.secret.clone(),
         description: input.description.clone().filter(|d| !d.trim().is_empty()),
         headers,
+        filter: filter.map(str::to_string),
     })
 }
 
@@ -217,6 +224,7 @@ fn webhook_out(row: WebhookRow, headers: BTreeMap<String, String>) -> WebhookOut
         circuit,
         maintenance,
         secret_rotation,
+        filter: row.payload_filter,
         disabled_reason: row.disabled_reason,
         created_at: time::rfc3339(row.created_at),
         updated_at: time::rfc3339(row.updated_at),
@@ -275,6 +283,7 @@ impl Hub {
             rotation_every_days: None,
             rotation_grace_seconds: None,
             rotation_next_at: None,
+            payload_filter: settings.filter,
         };
         let mut tx = self.db.begin().await?;
         store::webhooks::insert(&mut tx, &row).await?;
@@ -347,6 +356,7 @@ impl Hub {
             timeout_seconds: patch.timeout_seconds.unwrap_or(current.timeout_seconds),
             rate_limit_per_second: patch.rate_limit_per_second.unwrap_or(current.rate_limit_per_second),
             ordering: Some(patch.ordering.unwrap_or(current.ordering)),
+            filter: patch.filter.unwrap_or(current.filter),
         };
         self.save_settings(who, row, merged, patch.enabled, url_set).await
     }
@@ -391,6 +401,7 @@ impl Hub {
         row.timeout_seconds = input.timeout_seconds;
         row.rate_limit_per_second = input.rate_limit_per_second;
         row.ordering = input.ordering.unwrap_or_default().as_str().into();
+        row.payload_filter = settings.filter;
         row.updated_at = time::now_ms();
         let (tenant_id, id) = (TenantId::from(row.tenant_id.clone()), WebhookId::from(row.id.clone()));
         let mut tx = self.db.begin().await?;

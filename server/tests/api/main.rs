@@ -16,6 +16,7 @@ mod maintenance;
 mod openapi;
 mod operations;
 mod pages;
+mod payload_filters;
 mod replay;
 mod retention;
 mod rotation;
