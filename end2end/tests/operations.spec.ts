@@ -48,7 +48,10 @@ test('the dashboard counts deliveries live and draws them', async ({ page, reque
   const dead = await (await request.get(`/api/v1/tenants/${tenant}/dead-letters`, { headers: auth })).json();
   const replayed = await request.post(`/api/v1/tenants/${tenant}/dead-letters/${dead.data[0].id}/replay`, { headers: auth });
   expect(replayed.status()).toBe(201);
-  await page.getByRole('button', { name: '90 days' }).click();
+  // The hub under test keeps 45 days (IH_RETENTION_DAYS): no 90-day window is offered.
+  await expect(page.getByRole('button', { name: '90 days' })).toHaveCount(0);
+  await page.getByRole('button', { name: '7 days' }).click();
+  await page.getByRole('button', { name: '30 days' }).click();
   await expect(page.getByTestId('replays-made')).toHaveText('1');
   await expect(page.getByTestId('replays-by-actor')).toContainText('operator');
   await page.getByRole('button', { name: '24 hours' }).click();
@@ -178,6 +181,13 @@ test('the API reference renders offline from the OpenAPI document and can send a
   await op.getByRole('button', { name: 'Send' }).click();
   await expect(op.getByTestId('try-status')).toHaveText(/^200/);
   await expect(op.locator('pre').first()).toContainText('operator');
+
+  // The webhooks a receiver gets, from the document's 3.1 `webhooks` section: body and headers.
+  const lead = page.locator('section.op', { has: page.locator('.path', { hasText: 'your endpoint ← new_lead' }) });
+  await lead.locator('header').click();
+  await expect(lead.getByTestId('webhook-schema')).toContainText('lead_id');
+  await expect(lead).toContainText('webhook-signature');
+  await expect(lead.getByRole('button', { name: 'Send' })).toHaveCount(0);
   expect(foreign).toEqual([]);
 });
 

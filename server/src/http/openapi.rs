@@ -206,6 +206,7 @@ pub fn document(operations: Vec<Op>) -> Value {
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }, { "apiKey": [] }],
         "paths": paths,
+        "webhooks": webhooks(),
         "components": {
             "schemas": schemas,
             "headers": header_components(),
@@ -215,6 +216,74 @@ pub fn document(operations: Vec<Op>) -> Value {
             },
         },
     })
+}
+
+/// The 3.1 `webhooks` section: one request a receiver gets per event type of the built-in
+/// catalogue, with its body (the envelope around the type's `data` schema) and the headers every
+/// delivery carries. A tenant's own types are in `GET …/event-types` (they differ per tenant; this
+/// document is the same for all).
+fn webhooks() -> Value {
+    let header =
+        |description: &str| json!({ "required": true, "schema": { "type": "string" }, "description": description });
+    let headers = [
+        ("webhook-id", header("The event id: the same on every retry and replay (de-duplicate on it)")),
+        ("webhook-timestamp", header("Unix seconds when this attempt was signed")),
+        ("webhook-signature", header("v1,<base64 HMAC-SHA256 of {webhook-id}.{webhook-timestamp}.{body}>; two, space-separated, during a secret rotation's grace period")),
+        ("X-Webhook-Signature", header("hex HMAC-SHA256 of {timestamp}.{body}, keyed by the secret string")),
+        ("X-Webhook-Timestamp", header("The timestamp signed by X-Webhook-Signature")),
+        ("X-Webhook-Event", header("The event type")),
+        ("X-Webhook-Event-Id", header("The event id")),
+    ];
+    let parameters: Vec<Value> = headers
+        .into_iter()
+        .map(|(name, h)| {
+            let mut p = json!({ "name": name, "in": "header" });
+            p.as_object_mut().expect("an object").extend(h.as_object().expect("an object").clone());
+            p
+        })
+        .collect();
+    let mut webhooks = Map::new();
+    for t in crate::domain::event_types::built_in() {
+        let mut data = t.schema.clone().unwrap_or(json!({}));
+        // `$schema` belongs at a document's root, not inside another schema's properties.
+        if let Some(object) = data.as_object_mut() {
+            object.remove("$schema");
+        }
+        let body = json!({
+            "type": "object",
+            "required": ["id", "type", "event", "timestamp", "data"],
+            "properties": {
+                "id": { "type": "string", "description": "The event id (evt_…)" },
+                "type": { "const": t.name },
+                "event": { "const": t.name, "description": "Repeats type, for receivers written for {event, timestamp, data}" },
+                "timestamp": { "type": "string", "format": "date-time" },
+                "data": data,
+            },
+        });
+        let mut content = json!({ "schema": body });
+        if let Some(example) = &t.example {
+            content["example"] = json!({
+                "id": "evt_01JD0000000000000000000000", "type": t.name, "event": t.name,
+                "timestamp": "2026-11-22T08:15:02.123Z", "data": example,
+            });
+        }
+        webhooks.insert(
+            t.name.clone(),
+            json!({ "post": {
+                "summary": t.description,
+                "operationId": format!("webhook_{}", t.name.replace('.', "_")),
+                "tags": ["Webhooks you receive"],
+                "security": [],
+                "parameters": parameters,
+                "requestBody": { "required": true, "content": { "application/json": content } },
+                "responses": {
+                    "2XX": { "description": "Accepted: the delivery is done" },
+                    "default": { "description": "Anything else is a failed attempt, retried with backoff" },
+                },
+            } }),
+        );
+    }
+    Value::Object(webhooks)
 }
 
 pub fn routes() -> Vec<Route> {

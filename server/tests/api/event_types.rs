@@ -162,3 +162,27 @@ both!(publishing_validates_only_where_asked_and_names_every_failing_path, |backe
     let (status, _) = app.post(&events, bad).await;
     assert_eq!(status, StatusCode::ACCEPTED, "an archived type does not validate");
 });
+
+both!(the_openapi_document_lists_every_built_in_webhook_with_its_schema, |backend: Backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let (_, doc) = app.get("/api-docs/openapi.json").await;
+    let webhooks = doc["webhooks"].as_object().unwrap();
+    let (_, catalogue) = app.get(&format!("/api/v1/tenants/{}/event-types", app.create_tenant("Acme").await)).await;
+    let built_in: Vec<&Value> =
+        catalogue["data"].as_array().unwrap().iter().filter(|t| t["built_in"] == true).collect();
+    assert_eq!(webhooks.len(), built_in.len());
+    for t in built_in {
+        let name = t["name"].as_str().unwrap();
+        let post = &webhooks[name]["post"];
+        let body = &post["requestBody"]["content"]["application/json"];
+        assert_eq!(body["schema"]["properties"]["type"]["const"], name);
+        assert_eq!(body["schema"]["properties"]["data"]["required"], t["schema"]["required"], "{name}");
+        let headers: Vec<&str> =
+            post["parameters"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+        assert!(headers.contains(&"webhook-signature") && headers.contains(&"webhook-id"), "{name}: {headers:?}");
+    }
+    assert_eq!(
+        webhooks["new_lead"]["post"]["requestBody"]["content"]["application/json"]["example"]["data"]["lead_id"],
+        "lead_77"
+    );
+});
