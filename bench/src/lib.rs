@@ -30,9 +30,27 @@ pub fn payload(seq: u64, size: usize) -> Value {
     json!({ "seq": seq, "customer": "Ada Lovelace", "email": "ada@example.com", "pad": "x".repeat(pad) })
 }
 
-/// The body of a publish: every benchmark sends one event type, from the hub's catalogue.
+/// The event type every publish of a run uses: `new_lead` from the hub's catalogue, unless a run
+/// registers its own (the delivery benchmark's `--validate`).
+pub static EVENT_TYPE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The body of a publish: every benchmark sends one event type.
 pub fn event(seq: u64, size: usize) -> Value {
-    json!({ "event_type": "new_lead", "payload": payload(seq, size) })
+    json!({ "event_type": EVENT_TYPE.get().map_or("new_lead", String::as_str), "payload": payload(seq, size) })
+}
+
+/// A JSON Schema that [`payload`] satisfies, as a tenant would register it.
+pub fn payload_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["seq", "customer", "email"],
+        "properties": {
+            "seq": { "type": "integer", "minimum": 0 },
+            "customer": { "type": "string", "minLength": 1 },
+            "email": { "type": "string", "format": "email" },
+            "pad": { "type": "string" }
+        }
+    })
 }
 
 /// utime + stime of a process, in seconds.

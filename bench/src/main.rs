@@ -6,7 +6,13 @@
 //! - the hub's CPU time per delivered message and its peak RSS.
 //!
 //! Usage: cargo run --release -p bench -- [--database-url URL] [--events N] [--publishers N]
-//!        [--rate N] [--seconds N] [--otel off|collector|unreachable]   (default: a fresh SQLite file)
+//!        [--rate N] [--seconds N] [--otel off|collector|unreachable] [--validate off|on]
+//!        [--filter off|on]   (default: a fresh SQLite file)
+//!
+//! `--validate` publishes a type of the tenant's own (`bench.lead`) registered with a JSON Schema
+//! that the payloads satisfy, validated on publish (`on`) or not (`off`): the cost of validation.
+//! `--filter on` gives the endpoint a payload filter every event passes (`data.seq >= 0 and
+//! data.customer != ""`): the cost of evaluating one.
 //!
 //! `--otel collector` turns the hub's OpenTelemetry tracing on, exporting to an OTLP/HTTP sink in
 //! this process (it answers every export); `--otel unreachable` exports to a port that accepts
@@ -47,7 +53,22 @@ async fn main() {
     let pid = hub.pid();
     let api = Api::connect(&hub).await;
     let tenant = api.create_tenant("bench").await;
-    api.create_webhook(&tenant, &serde_json::json!({ "url": receiver_url, "events": ["*"] })).await;
+    let validate = arg("--validate", "none");
+    if validate != "none" {
+        let registered = api
+            .post(
+                &format!("/api/v1/tenants/{tenant}/event-types"),
+                &serde_json::json!({ "name": "bench.lead", "schema": bench::payload_schema(), "validate": validate == "on" }),
+            )
+            .await;
+        assert_eq!(registered.status(), 201, "registering bench.lead");
+        bench::EVENT_TYPE.set("bench.lead".into()).unwrap();
+    }
+    let mut endpoint = serde_json::json!({ "url": receiver_url, "events": ["*"] });
+    if arg("--filter", "off") == "on" {
+        endpoint["filter"] = "data.seq >= 0 and data.customer != \"\"".into();
+    }
+    api.create_webhook(&tenant, &endpoint).await;
     let publish_url = api.events_url(&tenant);
     let exact = payload(0, size).to_string().len();
 
@@ -77,6 +98,11 @@ async fn main() {
         Some(sink) => println!("tracing:                 {otel} ({} OTLP exports answered)", sink.answered()),
         None => println!("tracing:                 off"),
     }
+    println!(
+        "event type:              {} (validate {validate}, filter {})",
+        bench::EVENT_TYPE.get().map_or("new_lead", String::as_str),
+        arg("--filter", "off")
+    );
     println!("ingest:                  {:.0} events/s", events as f64 / ingest.as_secs_f64());
     println!("end to end:              {:.0} deliveries/s", events as f64 / end_to_end.as_secs_f64());
     println!("CPU per delivered msg:   {cpu_ms:.3} ms (hub process, phase 1)");

@@ -270,6 +270,8 @@ impl SchemaCache {
 }
 
 impl Hub {
+    /// The catalogue as the tenant sees it: the built-in types (with the tenant's choice of
+    /// validating the four publishable ones), then its own.
     pub async fn list_event_types(
         &self,
         who: &Actor,
@@ -278,24 +280,75 @@ impl Hub {
     ) -> Result<Vec<EventTypeOut>> {
         who.authorize(tenant_id, Scope::WebhooksRead)?;
         self.ensure_tenant_exists(tenant_id).await?;
+        let (choices, own): (Vec<EventTypeRow>, Vec<EventTypeRow>) =
+            store::event_types::list(&self.db, tenant_id).await?.into_iter().partition(|r| is_built_in(&r.name));
         let mut types = built_in();
-        types.extend(
-            store::event_types::list(&self.db, tenant_id)
-                .await?
-                .into_iter()
-                .map(out)
-                .filter(|t| archived || !t.archived),
-        );
+        for t in &mut types {
+            t.validate = choices.iter().any(|c| c.name == t.name && c.validate);
+        }
+        types.extend(own.into_iter().map(out).filter(|t| archived || !t.archived));
         Ok(types)
     }
 
     pub async fn get_event_type(&self, who: &Actor, tenant_id: &TenantId, name: &str) -> Result<EventTypeOut> {
         who.authorize(tenant_id, Scope::WebhooksRead)?;
         self.ensure_tenant_exists(tenant_id).await?;
-        if let Some(t) = built_in().into_iter().find(|t| t.name == name) {
+        let row = store::event_types::get(&self.db, tenant_id, name).await?;
+        if let Some(mut t) = built_in().into_iter().find(|t| t.name == name) {
+            t.validate = row.is_some_and(|r| r.validate);
             return Ok(t);
         }
-        Ok(out(store::found(store::event_types::get(&self.db, tenant_id, name).await?, "event type")?))
+        Ok(out(store::found(row, "event type")?))
+    }
+
+    /// A built-in type keeps its schema; a tenant chooses only whether its publishes of one of
+    /// the four publishable types are validated against it (a row with no schema of its own).
+    async fn choose_built_in_validation(
+        &self,
+        who: &Actor,
+        tenant_id: &TenantId,
+        name: &str,
+        patch: EventTypePatch,
+    ) -> Result<EventTypeOut> {
+        if OPERATIONAL_EVENT_TYPES.contains(&name) {
+            return Err(Error::Conflict(format!("{name} is published by the hub itself: it cannot be changed")));
+        }
+        let only_validate = patch.description.is_none()
+            && patch.schema.is_none()
+            && patch.example.is_none()
+            && patch.archived.is_none();
+        let Some(validate) = patch.validate.filter(|_| only_validate) else {
+            return Err(Error::Conflict(format!(
+                "{name} is a built-in type: it keeps its schema; only validate can change"
+            )));
+        };
+        let now = time::now_ms();
+        let existing = store::event_types::get(&self.db, tenant_id, name).await?;
+        let mut tx = self.db.begin().await?;
+        match existing {
+            Some(mut row) => {
+                row.validate = validate;
+                row.updated_at = now;
+                store::event_types::update(&mut tx, &row).await?;
+            }
+            None => {
+                let row = EventTypeRow {
+                    tenant_id: tenant_id.to_string(),
+                    name: name.to_string(),
+                    validate,
+                    created_at: now,
+                    updated_at: now,
+                    ..EventTypeRow::default()
+                };
+                store::event_types::insert(&mut tx, &row).await?;
+            }
+        }
+        store::audit::insert(&mut tx, &audit_row(who, Some(tenant_id), "event_type.updated", Some(name))).await?;
+        tx.commit().await?;
+        self.schemas.forget(tenant_id);
+        let mut t = built_in().into_iter().find(|t| t.name == name).expect("a built-in type");
+        t.validate = validate;
+        Ok(t)
     }
 
     pub async fn create_event_type(
@@ -352,7 +405,7 @@ impl Hub {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         self.ensure_tenant_exists(tenant_id).await?;
         if is_built_in(name) {
-            return Err(Error::Conflict(format!("{name} is a built-in type: it cannot be changed")));
+            return self.choose_built_in_validation(who, tenant_id, name, patch).await;
         }
         let mut row = store::found(store::event_types::get(&self.db, tenant_id, name).await?, "event type")?;
         let mut schema = parse_json("schema", &row.schema);
@@ -385,6 +438,9 @@ impl Hub {
 
     /// Archives the type (DELETE): kept for the events that named it, no longer validated.
     pub async fn archive_event_type(&self, who: &Actor, tenant_id: &TenantId, name: &str) -> Result<()> {
+        if is_built_in(name) {
+            return Err(Error::Conflict(format!("{name} is a built-in type: it cannot be archived")));
+        }
         let archive = EventTypePatch { archived: Some(true), ..EventTypePatch::default() };
         self.patch_event_type(who, tenant_id, name, archive).await.map(|_| ())
     }
@@ -414,9 +470,14 @@ impl Hub {
         }
         let mut validators = HashMap::new();
         for (name, schema) in store::event_types::validated(&self.db, tenant_id).await? {
+            // A built-in type's row holds no schema: its schema is the hub's.
+            let schema = match schema {
+                Some(text) => serde_json::from_str(&text).ok(),
+                None => built_in().into_iter().find(|t| t.name == name).and_then(|t| t.schema),
+            };
             // A stored schema compiled when it was saved; one that no longer does (a newer
             // validator's rules) is logged and not enforced rather than refusing every publish.
-            match serde_json::from_str(&schema).ok().map(|s: Value| compile(&s)) {
+            match schema.map(|s: Value| compile(&s)) {
                 Some(Ok(v)) => {
                     validators.insert(name, Arc::new(v));
                 }

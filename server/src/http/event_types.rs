@@ -38,11 +38,11 @@ pub fn routes() -> Vec<Route> {
         Op::patch(
             "/api/v1/tenants/{tenant_id}/event-types/{name}",
             TYPES,
-            "Change an event type (only the fields given; archived: false restores it)",
+            "Change an event type (only the fields given; archived: false restores it); a built-in type: validate only",
         )
         .scope(Scope::WebhooksWrite)
         .body(schema::<EventTypePatch>)
-        .refuses(409, "built-in types cannot be changed")
+        .refuses(409, "built-in types keep their schema: only validate changes, and not on the hub's own types")
         .answers(200, Some(schema::<EventTypeOut>))
         .to(patch),
         Op::delete(

@@ -56,10 +56,10 @@ pub async fn list(db: &Db, tenant_id: &TenantId) -> Result<Vec<EventTypeRow>> {
         .bind(tenant_id.as_str()).fetch_all(pool).await)?)
 }
 
-/// The tenant's types that publishing validates: name and schema.
-pub async fn validated(db: &Db, tenant_id: &TenantId) -> Result<Vec<(String, String)>> {
+/// The tenant's types that publishing validates: name and schema (none for a built-in type,
+/// whose schema is the hub's).
+pub async fn validated(db: &Db, tenant_id: &TenantId) -> Result<Vec<(String, Option<String>)>> {
     Ok(on_db!(db, pool => sqlx::query_as(
-        "SELECT name, schema FROM event_types WHERE tenant_id = $1 AND validate AND schema IS NOT NULL \
-         AND archived_at IS NULL")
+        "SELECT name, schema FROM event_types WHERE tenant_id = $1 AND validate AND archived_at IS NULL")
         .bind(tenant_id.as_str()).fetch_all(pool).await)?)
 }

@@ -86,7 +86,25 @@ both!(the_catalogue_ships_schemas_and_takes_a_tenants_types, |backend: Backend| 
     let (status, problem) = app.patch(&format!("{types}/order.paid"), strict).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(fields(&problem), ["example"]);
-    let (status, _) = app.patch(&format!("{types}/new_lead"), json!({ "validate": true })).await;
+    // A built-in type keeps its schema: only whether the tenant validates it can change, and
+    // not for the hub's own types.
+    let (status, _) = app.patch(&format!("{types}/new_lead"), json!({ "description": "mine" })).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = app.patch(&format!("{types}/webhook.created"), json!({ "validate": true })).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let events = format!("/api/v1/tenants/{tenant}/events");
+    let nameless = json!({ "event_type": "new_lead", "payload": { "name": "Ada" } });
+    assert_eq!(app.post(&events, nameless.clone()).await.0, StatusCode::ACCEPTED, "not validated by default");
+    let (status, lead) = app.patch(&format!("{types}/new_lead"), json!({ "validate": true })).await;
+    assert_eq!((status, &lead["validate"], &lead["built_in"]), (StatusCode::OK, &json!(true), &json!(true)), "{lead}");
+    let (status, problem) = app.post(&events, nameless).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(problem.to_string().contains("lead_id"), "{problem}");
+    let (_, listed) = app.get(&types).await;
+    let lead = listed["data"].as_array().unwrap().iter().find(|t| t["name"] == "new_lead").unwrap().clone();
+    assert_eq!(lead["validate"], true);
+    let (status, _, _) =
+        app.request(Method::DELETE, &format!("{types}/new_lead"), Some(crate::helpers::OPERATOR), None).await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     // DELETE archives: listed only on request, still readable, restorable.
@@ -102,7 +120,7 @@ both!(the_catalogue_ships_schemas_and_takes_a_tenants_types, |backend: Backend| 
     let (_, restored) = app.patch(&format!("{types}/order.paid"), json!({ "archived": false })).await;
     assert_eq!(restored["archived"], false);
     let actions = "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'event_type.%'";
-    assert_eq!(count(&app, actions).await, 4, "created, changed, archived, restored");
+    assert_eq!(count(&app, actions).await, 5, "created, changed, new_lead validated, archived, restored");
 });
 
 both!(publishing_validates_only_where_asked_and_names_every_failing_path, |backend: Backend| async move {
