@@ -215,6 +215,21 @@ pub async fn echo_requests(tenant_id: String) -> Result<(String, Vec<EchoRequest
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn event_type_catalogue(tenant_id: String) -> Result<Vec<EventTypeOut>, Problem> {
+    ssr::admin()?.0.event_type_catalogue(&ssr::request(), &tenant_id).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn save_event_type(tenant_id: String, input: EventTypeIn, existing: bool) -> Result<EventTypeOut, Problem> {
+    ssr::admin()?.0.save_event_type(&ssr::request(), &tenant_id, input, existing).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn archive_event_type(tenant_id: String, name: String, archived: bool) -> Result<EventTypeOut, Problem> {
+    ssr::admin()?.0.archive_event_type(&ssr::request(), &tenant_id, &name, archived).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn tenant_stats(tenant_id: String, window: StatsWindow) -> Result<StatsOut, Problem> {
     ssr::admin()?.0.stats(&ssr::request(), &tenant_id, window).await
 }

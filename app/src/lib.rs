@@ -50,6 +50,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=pages::tenants::TenantsPage/>
                 <Route path=path!("/tenants/:tid/dashboard") view=pages::dashboard::DashboardPage/>
                 <Route path=path!("/tenants/:tid/webhooks") view=pages::webhooks::WebhooksPage/>
+                <Route path=path!("/tenants/:tid/event-types") view=pages::event_types::EventTypesPage/>
                 <Route path=path!("/tenants/:tid/deliveries") view=pages::deliveries::DeliveriesPage/>
                 <Route path=path!("/tenants/:tid/dead-letters") view=pages::deliveries::DeadLettersPage/>
                 <Route path=path!("/tenants/:tid/echo") view=pages::echo::EchoPage/>

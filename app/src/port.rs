@@ -63,6 +63,25 @@ pub trait AdminPort: Send + Sync + 'static {
         -> Result<BulkReplayOut, Problem>;
     /// The event-type catalogue the tenant's endpoints may subscribe to.
     async fn event_types(&self, cx: &UiRequest, tenant_id: &str) -> Result<Vec<String>, Problem>;
+    /// The catalogue with schemas: built-in types, then the tenant's (archived ones too).
+    async fn event_type_catalogue(&self, cx: &UiRequest, tenant_id: &str) -> Result<Vec<EventTypeOut>, Problem>;
+    /// Registers a type (`existing`: false) or replaces an existing one's description, schema,
+    /// example and `validate` (a built-in type: `validate` only).
+    async fn save_event_type(
+        &self,
+        cx: &UiRequest,
+        tenant_id: &str,
+        input: EventTypeIn,
+        existing: bool,
+    ) -> Result<EventTypeOut, Problem>;
+    /// Archives a type (`archived`: true) or restores it.
+    async fn archive_event_type(
+        &self,
+        cx: &UiRequest,
+        tenant_id: &str,
+        name: &str,
+        archived: bool,
+    ) -> Result<EventTypeOut, Problem>;
     async fn create_webhook(&self, cx: &UiRequest, tenant_id: &str, input: WebhookIn) -> Result<WebhookOut, Problem>;
     async fn update_webhook(
         &self,

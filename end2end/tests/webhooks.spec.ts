@@ -33,7 +33,11 @@ test('an admin adds an endpoint on the echo inspector, tests it, and manages its
   await dialog.getByLabel('Payload').fill('{"title": ');
   await expect(dialog.getByTestId('json-error')).toContainText('Not valid JSON');
   await expect(dialog.getByRole('button', { name: 'Send' })).toBeDisabled();
+  // Checked against the type's schema before it is sent: request_submitted needs a request_id.
   await dialog.getByLabel('Payload').fill('{"title": "Desk chair", "requester": {"name": "Ada"}}');
+  await dialog.getByRole('button', { name: 'Send' }).click();
+  await expect(dialog.getByTestId('problem-fields')).toContainText('request_id');
+  await dialog.getByLabel('Payload').fill('{"request_id": "req_9", "title": "Desk chair", "requester": {"name": "Ada"}}');
   await dialog.getByRole('button', { name: 'Send' }).click();
   await expect(dialog.getByTestId('test-result')).toContainText('HTTP 200');
   await expect(dialog.getByTestId('signature-verdict')).toHaveText('Signature verified by the echo inspector');

@@ -456,6 +456,50 @@ impl AdminPort for UiPort {
         Ok(self.0.event_types(&who, Some(&parse(tenant_id)?)).await?)
     }
 
+    async fn event_type_catalogue(&self, cx: &UiRequest, tenant_id: &str) -> Result<Vec<EventTypeOut>, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.list_event_types(&who, &parse(tenant_id)?, true).await?)
+    }
+
+    async fn save_event_type(
+        &self,
+        cx: &UiRequest,
+        tenant_id: &str,
+        input: EventTypeIn,
+        existing: bool,
+    ) -> Result<EventTypeOut, Problem> {
+        let who = self.actor(cx).await?;
+        let tenant_id = parse(tenant_id)?;
+        if !existing {
+            return Ok(self.0.create_event_type(&who, &tenant_id, input).await?);
+        }
+        let built_in = self.0.get_event_type(&who, &tenant_id, &input.name).await?.built_in;
+        let patch = if built_in {
+            EventTypePatch { validate: input.validate, ..EventTypePatch::default() }
+        } else {
+            EventTypePatch {
+                description: Some(input.description),
+                schema: Some(input.schema),
+                example: Some(input.example),
+                validate: input.validate,
+                archived: None,
+            }
+        };
+        Ok(self.0.patch_event_type(&who, &tenant_id, &input.name, patch).await?)
+    }
+
+    async fn archive_event_type(
+        &self,
+        cx: &UiRequest,
+        tenant_id: &str,
+        name: &str,
+        archived: bool,
+    ) -> Result<EventTypeOut, Problem> {
+        let who = self.actor(cx).await?;
+        let patch = EventTypePatch { archived: Some(archived), ..EventTypePatch::default() };
+        Ok(self.0.patch_event_type(&who, &parse(tenant_id)?, name, patch).await?)
+    }
+
     async fn create_webhook(&self, cx: &UiRequest, tenant_id: &str, input: WebhookIn) -> Result<WebhookOut, Problem> {
         let who = self.actor(cx).await?;
         Ok(self.0.create_webhook(&who, &parse(tenant_id)?, input).await?)
@@ -516,7 +560,13 @@ impl AdminPort for UiPort {
         input: TestSendIn,
     ) -> Result<DeliveryWithAttempts, Problem> {
         let who = self.actor(cx).await?;
-        Ok(self.1.test_send(&who, &parse(tenant_id)?, &parse(id)?, input).await?)
+        let tenant_id = parse(tenant_id)?;
+        // The Test dialog checks the payload against its type's schema before sending, validated
+        // on publish or not (the REST test route sends what it is given, as it always has).
+        if let (Some(event_type), Some(payload)) = (&input.event_type, &input.payload) {
+            self.0.check_against_schema(&who, &tenant_id, event_type, payload).await?;
+        }
+        Ok(self.1.test_send(&who, &tenant_id, &parse(id)?, input).await?)
     }
 
     async fn echo_requests(&self, cx: &UiRequest, tenant_id: &str) -> Result<(String, Vec<EchoRequestOut>), Problem> {

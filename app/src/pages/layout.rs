@@ -104,6 +104,7 @@ fn Nav(session: Session, signed_in: SignedIn) -> impl IntoView {
                 view! {
                     <a href=format!("/tenants/{tid}/dashboard")>"Dashboard"</a>
                     <a href=format!("/tenants/{tid}/webhooks")>"Webhooks"</a>
+                    <a href=format!("/tenants/{tid}/event-types")>"Event types"</a>
                     <a href=format!("/tenants/{tid}/deliveries")>"Deliveries"</a>
                     <a href=format!("/tenants/{tid}/dead-letters")>"Dead letters"</a>
                     <a href=format!("/tenants/{tid}/echo")>"Echo inspector"</a>
@@ -198,6 +199,20 @@ pub fn ProblemBox(problem: Problem) -> impl IntoView {
     // An ended session is the one error the admin can mend from here.
     let sign_in = (problem.status == 401).then(|| view! { " " <SignInAgain/> });
     view! { <p class="error" role="alert">{problem.title}": "{problem.detail}{sign_in}</p> }
+}
+
+/// A refusal with every field it names (a schema's problems are many, each at its own path).
+#[component]
+pub fn ProblemWithFields(problem: Problem) -> impl IntoView {
+    let errors = problem.errors.clone();
+    view! {
+        <div class="error" role="alert" data-testid="problem-fields">
+            <p>{problem.title}": "{problem.detail}</p>
+            {(!errors.is_empty()).then(|| view! {
+                <ul>{errors.into_iter().map(|e| view! { <li><code>{e.field}</code>" "{e.message}</li> }).collect_view()}</ul>
+            })}
+        </div>
+    }
 }
 
 /// A datetime-local input's value (`2026-11-22T10:00`, read as UTC) as RFC 3339; empty → none.

@@ -5,6 +5,7 @@ pub mod charts;
 pub mod dashboard;
 pub mod deliveries;
 pub mod echo;
+pub mod event_types;
 pub mod keys;
 pub mod layout;
 pub mod login;

@@ -8,11 +8,11 @@ use leptos::prelude::*;
 use super::dashboard::{health_badge, percent};
 use super::layout::{
     copy_to_clipboard, latest, short_time, tenant_param, toggle_event, EventChoices, FieldMessage, FormProblem,
-    ProblemBox, Shell,
+    ProblemBox, ProblemWithFields, Shell,
 };
 use crate::api::{
-    event_types, list_webhooks, tenant_stats, CreateWebhook, DeleteWebhook, EchoRequests, RotateWebhookSecret,
-    SetWebhookPaused, TestWebhook, UpdateWebhook, WebhookSecret,
+    event_type_catalogue, event_types, list_webhooks, tenant_stats, CreateWebhook, DeleteWebhook, EchoRequests,
+    RotateWebhookSecret, SetWebhookPaused, TestWebhook, UpdateWebhook, WebhookSecret,
 };
 use crate::models::*;
 
@@ -536,8 +536,30 @@ fn TestDialog(webhook: WebhookOut, on_close: impl Fn() + Copy + Send + Sync + 's
         .find(|e| valid_event_type(e))
         .cloned()
         .unwrap_or_else(|| BUILTIN_EVENT_TYPES[0].to_string());
+    // The types with their examples: a type's example is where its payload starts (the
+    // server then checks the payload against the type's schema before sending).
+    let examples = LocalResource::new({
+        let tenant = tenant.clone();
+        move || event_type_catalogue(tenant.to_string())
+    });
+    let example_of = move |name: &str| {
+        examples
+            .get_untracked()
+            .and_then(|r| r.ok())
+            .and_then(|types| types.into_iter().find(|t| t.name == name).and_then(|t| t.example))
+            .unwrap_or_else(|| sample_payload(name))
+    };
     let event_type = RwSignal::new(first.clone());
     let payload = RwSignal::new(pretty(&sample_payload(&first)));
+    Effect::new({
+        let first = first.clone();
+        move |_| {
+            // Once the catalogue is in, a type of the tenant's own starts from its example.
+            if examples.get().is_some() && event_type.get_untracked() == first {
+                payload.set(pretty(&example_of(&first)));
+            }
+        }
+    });
     let send = ServerAction::<TestWebhook>::new();
     let parsed = move || payload.with(|text| serde_json::from_str::<serde_json::Value>(text));
     let json_error = move || parsed().err().map(|e| format!("Not valid JSON: {e}"));
@@ -555,7 +577,7 @@ fn TestDialog(webhook: WebhookOut, on_close: impl Fn() + Copy + Send + Sync + 's
                 <label for="test-type">"Event type"</label>
                 <select id="test-type" on:change=move |ev| {
                     let chosen = event_target_value(&ev);
-                    payload.set(pretty(&sample_payload(&chosen)));
+                    payload.set(pretty(&example_of(&chosen)));
                     event_type.set(chosen);
                 }>
                     <Suspense fallback=|| ()>
@@ -576,7 +598,7 @@ fn TestDialog(webhook: WebhookOut, on_close: impl Fn() + Copy + Send + Sync + 's
                     <button type="button" class="secondary" on:click=move |_| on_close()>"Close"</button>
                 </div>
                 {move || send.value().get().map(|result| match result {
-                    Err(problem) => view! { <ProblemBox problem/> }.into_any(),
+                    Err(problem) => view! { <ProblemWithFields problem/> }.into_any(),
                     Ok(sent) => view! { <TestResult sent/> }.into_any(),
                 })}
             </div>

@@ -462,6 +462,29 @@ impl Hub {
         }
     }
 
+    /// Checks `data` against the type's schema (the hub's for a built-in type, the tenant's own
+    /// otherwise), whether or not publishing validates it; a type without one passes.
+    pub async fn check_against_schema(
+        &self,
+        who: &Actor,
+        tenant_id: &TenantId,
+        event_type: &str,
+        data: &Value,
+    ) -> Result<()> {
+        let t = match self.get_event_type(who, tenant_id, event_type).await {
+            Ok(t) => t,
+            Err(Error::NotFound(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let Some(Ok(validator)) = t.schema.filter(|_| !t.archived).map(|s| compile(&s)) else { return Ok(()) };
+        let failed = failures(&validator, "payload", data);
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(failed))
+        }
+    }
+
     async fn validators(&self, tenant_id: &TenantId) -> Result<Arc<HashMap<String, Arc<Validator>>>> {
         if let Some((read, validators)) = self.schemas.0.lock().expect("not poisoned").get(tenant_id.as_str()) {
             if read.elapsed() < CACHE_FOR {
