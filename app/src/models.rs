@@ -128,6 +128,13 @@ pub struct WebhookIn {
     #[serde(default)]
     #[cfg_attr(feature = "ssr", schemars(length(max = 2000)))]
     pub filter: Option<String>,
+    /// A jq program that maps the event `{id, type, timestamp, data}` to the body the endpoint
+    /// receives (signed as sent); to set headers too it outputs `{"$body": …, "$headers": {…}}`;
+    /// `null` or no output sends nothing for that event. Checked when saved (422 with jq's
+    /// message); at most 10,000 bytes; a run is bounded to 1 s.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", schemars(length(max = 10000)))]
+    pub transformation: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -156,6 +163,9 @@ pub struct WebhookOut {
     /// The payload filter, as written; null: every event of its types.
     #[serde(default)]
     pub filter: Option<String>,
+    /// The transformation (a jq program), as written; null: the standard body.
+    #[serde(default)]
+    pub transformation: Option<String>,
     pub disabled_reason: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -729,6 +739,10 @@ pub struct WebhookPatch {
     #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schemars(length(max = 2000)))]
     pub filter: Option<Option<String>>,
+    /// The transformation (as on create); `null` or `""` removes it.
+    #[serde(default, deserialize_with = "resettable::deserialize", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schemars(length(max = 10000)))]
+    pub transformation: Option<Option<String>>,
 }
 
 /// A `PATCH` field that can be reset: serde reads a missing field and `null` alike as `None`, so

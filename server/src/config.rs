@@ -26,6 +26,9 @@ pub struct Config {
     pub slack_bot_token: Option<Secret>,
     /// `IH_REDIS_URL`: rate limits counted in Redis, shared by every instance.
     pub redis_url: Option<Secret>,
+    /// The binary whose `transform-worker` subcommand runs transformations: this one (tests,
+    /// which run the hub inside their own binary, point it at the built hub).
+    pub transform_worker: PathBuf,
     pub slack_default_channel: Option<String>,
     pub slack_api_base: String,
     /// The hub's address as browsers reach it, for links in Slack messages (`IH_PUBLIC_URL`).
@@ -217,6 +220,7 @@ impl Config {
             },
             slack_bot_token: var("IH_SLACK_BOT_TOKEN").map(Secret::from),
             redis_url: var("IH_REDIS_URL").map(Secret::from),
+            transform_worker: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("integrations-hub")),
             slack_default_channel: var("IH_SLACK_DEFAULT_CHANNEL"),
             slack_api_base: http_url(
                 "IH_SLACK_API_BASE",

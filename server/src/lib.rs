@@ -22,6 +22,7 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod time;
+pub mod transform;
 mod ui;
 
 use std::net::SocketAddr;
@@ -85,6 +86,7 @@ pub async fn build(config: Config, listener: TcpListener) -> Result<App, String>
         instance_id: ids::new_id("wrk"),
         known_tenants: Default::default(),
         schemas: Default::default(),
+        transformer: Arc::new(transform::Transformer::new(config.transform_worker.clone())),
         key_cache: Default::default(),
         operator_meter: Arc::new(domain::ratelimit::Meter::new(
             "operator",

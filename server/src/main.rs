@@ -4,8 +4,11 @@ use integrations_hub::config::Config;
 
 #[tokio::main]
 async fn main() {
-    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        std::process::exit(healthcheck());
+    match std::env::args().nth(1).as_deref() {
+        Some("healthcheck") => std::process::exit(healthcheck()),
+        // Runs tenants' transformations, apart from the hub (server/src/transform.rs).
+        Some("transform-worker") => std::process::exit(integrations_hub::transform::worker_main()),
+        _ => {}
     }
     let config = match Config::from_env() {
         Ok(config) => config,

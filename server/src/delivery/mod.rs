@@ -125,7 +125,7 @@ impl Worker {
         let delivery = &hub.config.delivery;
         Arc::new(Worker {
             recorder: Recorder::start(hub.clone()),
-            sender: Sender::new(hub.target_policy.clone()),
+            sender: Sender::new(hub.target_policy.clone(), hub.transformer.clone(), hub.config.max_payload_bytes * 4),
             admission: Admission::new(delivery.concurrency, delivery.concurrency_per_endpoint),
             hub,
             pacer: Pacer::default(),
@@ -473,7 +473,12 @@ impl Worker {
             return plan(Err(DISABLED), None);
         };
         plan(
-            Ok(Arc::new(Endpoint { url, headers, timeout, target: Target::Webhook { secrets } })),
+            Ok(Arc::new(Endpoint {
+                url,
+                headers,
+                timeout,
+                target: Target::Webhook { secrets, transformation: w.transformation.as_deref().map(Arc::from) },
+            })),
             w.rate_limit_per_second,
         )
     }
@@ -508,6 +513,8 @@ impl Worker {
             },
         };
         let verdict = match (&job.plan.endpoint, result.refusal) {
+            // The transformation sent nothing, on purpose: the delivery is done.
+            _ if result.dropped => Verdict::Delivered,
             (Err(_), _) | (Ok(_), Some(Refusal::Final)) => Verdict::Rejected,
             (Ok(_), Some(Refusal::Retryable)) => {
                 Verdict::Retry(retry::delay(attempt_number, job.plan.settings.backoff_base, result.retry_after))

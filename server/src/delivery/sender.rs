@@ -13,6 +13,10 @@ use super::retry::parse_retry_after;
 use super::slack::{self, Answer, Destination};
 use crate::signing;
 use crate::ssrf::{Blocked, GuardedResolver, TargetPolicy};
+use crate::transform::{Transformed, Transformer};
+
+/// The error kind of an attempt whose transformation dropped the event (nothing sent).
+pub const TRANSFORMATION_DROPPED: &str = "transformation_dropped";
 
 /// Response bodies are kept up to this many bytes.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -27,8 +31,9 @@ pub struct Endpoint {
 }
 
 pub enum Target {
-    /// A signed webhook: current secret first; the previous one while its grace period lasts.
-    Webhook { secrets: Vec<String> },
+    /// A signed webhook: current secret first; the previous one while its grace period lasts;
+    /// the endpoint's transformation (a jq program), if it has one.
+    Webhook { secrets: Vec<String>, transformation: Option<Arc<str>> },
     /// The Slack connector: a `chat.postMessage` call.
     Slack(Destination),
 }
@@ -37,7 +42,7 @@ pub enum Target {
 impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Target::Webhook { secrets } => write!(f, "Webhook {{ {} secret(s) }}", secrets.len()),
+            Target::Webhook { secrets, .. } => write!(f, "Webhook {{ {} secret(s) }}", secrets.len()),
             Target::Slack(d) => write!(f, "Slack {{ channel: {:?} }}", d.channel),
         }
     }
@@ -61,6 +66,8 @@ pub struct AttemptResult {
     pub refusal: Option<Refusal>,
     pub started_at_ms: i64,
     pub duration_ms: i64,
+    /// The endpoint's transformation gave nothing to send: the delivery is done, no request made.
+    pub dropped: bool,
 }
 
 pub struct Sender {
@@ -69,10 +76,13 @@ pub struct Sender {
     /// tenant's input: the SSRF guard is for the latter, and tests run a fake Slack locally.
     operator_client: reqwest::Client,
     policy: Arc<TargetPolicy>,
+    transformer: Arc<Transformer>,
+    /// The largest body a transformation may make.
+    max_body_bytes: usize,
 }
 
 impl Sender {
-    pub fn new(policy: Arc<TargetPolicy>) -> Self {
+    pub fn new(policy: Arc<TargetPolicy>, transformer: Arc<Transformer>, max_body_bytes: usize) -> Self {
         let client = reqwest::Client::builder()
             .dns_resolver(Arc::new(GuardedResolver(policy.clone())))
             // Redirects could lead past the SSRF guard's literal-IP check; receivers get none.
@@ -86,21 +96,40 @@ impl Sender {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("the HTTP client builds");
-        Sender { client, operator_client, policy }
+        Sender { client, operator_client, policy, transformer, max_body_bytes }
     }
 
     pub async fn send(&self, endpoint: &Endpoint, message: &Message<'_>) -> AttemptResult {
         let started = Instant::now();
         let mut result = AttemptResult { started_at_ms: crate::time::now_ms(), ..Default::default() };
         let (client, body, headers) = match &endpoint.target {
-            Target::Webhook { secrets } => {
+            Target::Webhook { secrets, transformation } => {
                 if let Some(reason) = self.refused_literal(&endpoint.url) {
                     result.error_kind = Some("blocked");
                     result.error_message = Some(reason);
                     return result;
                 }
-                let body = message.body();
-                let headers = signed_headers(endpoint, secrets, message, &body, result.started_at_ms / 1000);
+                let (body, extra) = match transformation {
+                    None => (message.body(), Vec::new()),
+                    // The signature below covers the body as transformed, as sent.
+                    Some(program) => match self.transform(program, message).await {
+                        Ok(Transformed::Send { body, headers }) => (body, headers),
+                        Ok(Transformed::Drop) => {
+                            result.dropped = true;
+                            result.error_kind = Some(TRANSFORMATION_DROPPED);
+                            result.error_message = Some("the transformation gave no output: nothing was sent".into());
+                            result.duration_ms = started.elapsed().as_millis() as i64;
+                            return result;
+                        }
+                        Err(e) => {
+                            result.error_kind = Some("transformation");
+                            result.error_message = Some(e);
+                            result.duration_ms = started.elapsed().as_millis() as i64;
+                            return result;
+                        }
+                    },
+                };
+                let headers = signed_headers(endpoint, secrets, message, &body, &extra, result.started_at_ms / 1000);
                 (&self.client, body, headers)
             }
             Target::Slack(destination) => {
@@ -156,6 +185,12 @@ impl Sender {
         result
     }
 
+    async fn transform(&self, program: &str, message: &Message<'_>) -> Result<Transformed, String> {
+        let event: serde_json::Value =
+            serde_json::from_str(&message.body()).map_err(|e| format!("the event is not JSON: {e}"))?;
+        self.transformer.apply(program, event, self.max_body_bytes).await
+    }
+
     /// reqwest does not resolve literal IPs, so the resolver's guard must be repeated here.
     fn refused_literal(&self, url: &Url) -> Option<String> {
         self.policy.refused_literal(url).map(|ip| Blocked(ip.to_string()).to_string())
@@ -184,11 +219,22 @@ fn signed_headers(
     secrets: &[String],
     message: &Message<'_>,
     body: &str,
+    extra: &[(String, String)],
     timestamp: i64,
 ) -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(12 + endpoint.headers.len());
+    let mut headers = HeaderMap::with_capacity(12 + endpoint.headers.len() + extra.len());
     for (name, value) in &endpoint.headers {
         headers.insert(name.clone(), value.clone());
+    }
+    // A transformation's headers: after the endpoint's, before the hub's own (which it cannot
+    // replace); never the framing or the host.
+    for (name, value) in extra {
+        let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
+            continue;
+        };
+        if !matches!(name.as_str(), "host" | "content-length" | "transfer-encoding" | "connection") {
+            headers.insert(name, value);
+        }
     }
     let standard = secrets
         .iter()

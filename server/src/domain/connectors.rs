@@ -181,6 +181,7 @@ impl Hub {
             rotation_grace_seconds: None,
             rotation_next_at: None,
             payload_filter: None,
+            transformation: None,
         });
         if let Some(token) = token {
             row.secret = self.master_key.seal(token.as_bytes());

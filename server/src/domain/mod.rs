@@ -69,6 +69,8 @@ pub struct HubInner {
     pub changes: changes::Changes,
     /// Compiled schemas of the event types publishing validates, per tenant.
     pub schemas: event_types::SchemaCache,
+    /// Runs endpoints' transformations in worker processes.
+    pub transformer: Arc<crate::transform::Transformer>,
 }
 
 impl Deref for Hub {

@@ -75,6 +75,11 @@ pub fn rollup<'a>(attempts: impl IntoIterator<Item = (&'a AttemptRow, &'a str, b
             hour: hour_of(attempt.started_at),
             metric,
         };
+        // A transformation that dropped the event sent nothing: counted as filtered, no attempt.
+        if attempt.error_kind.as_deref() == Some(crate::delivery::sender::TRANSFORMATION_DROPPED) {
+            *counts.entry(key("filtered".to_string())).or_insert(0) += 1;
+            continue;
+        }
         let error = error_of(attempt, accepted);
         // No request left the hub for these; their "latency" would only drag the figures down.
         let sent = !matches!(attempt.error_kind.as_deref(), Some("endpoint_disabled" | "blocked"));

@@ -225,6 +225,7 @@ fn webhook_out(row: WebhookRow, headers: BTreeMap<String, String>) -> WebhookOut
         maintenance,
         secret_rotation,
         filter: row.payload_filter,
+        transformation: row.transformation,
         disabled_reason: row.disabled_reason,
         created_at: time::rfc3339(row.created_at),
         updated_at: time::rfc3339(row.updated_at),
@@ -246,6 +247,16 @@ fn circuit_out(row: &WebhookRow) -> CircuitOut {
 }
 
 impl Hub {
+    /// The input's transformation, compiled once by a worker to check it: jaq's message is a
+    /// 422 on `transformation`.
+    async fn checked_transformation(&self, input: &WebhookIn) -> Result<Option<String>> {
+        let Some(program) = input.transformation.as_deref().map(str::trim).filter(|p| !p.is_empty()) else {
+            return Ok(None);
+        };
+        self.transformer.check(program).await.map_err(|e| Error::field("transformation", e))?;
+        Ok(Some(program.to_string()))
+    }
+
     pub async fn create_webhook(&self, who: &Actor, tenant_id: &TenantId, input: WebhookIn) -> Result<WebhookOut> {
         who.authorize(tenant_id, Scope::WebhooksWrite)?;
         store::found(store::tenants::get(&self.db, tenant_id).await?, "tenant")?;
@@ -284,6 +295,7 @@ impl Hub {
             rotation_grace_seconds: None,
             rotation_next_at: None,
             payload_filter: settings.filter,
+            transformation: self.checked_transformation(&input).await?,
         };
         let mut tx = self.db.begin().await?;
         store::webhooks::insert(&mut tx, &row).await?;
@@ -357,6 +369,7 @@ impl Hub {
             rate_limit_per_second: patch.rate_limit_per_second.unwrap_or(current.rate_limit_per_second),
             ordering: Some(patch.ordering.unwrap_or(current.ordering)),
             filter: patch.filter.unwrap_or(current.filter),
+            transformation: patch.transformation.unwrap_or(current.transformation),
         };
         self.save_settings(who, row, merged, patch.enabled, url_set).await
     }
@@ -402,6 +415,7 @@ impl Hub {
         row.rate_limit_per_second = input.rate_limit_per_second;
         row.ordering = input.ordering.unwrap_or_default().as_str().into();
         row.payload_filter = settings.filter;
+        row.transformation = self.checked_transformation(&input).await?;
         row.updated_at = time::now_ms();
         let (tenant_id, id) = (TenantId::from(row.tenant_id.clone()), WebhookId::from(row.id.clone()));
         let mut tx = self.db.begin().await?;

@@ -51,6 +51,8 @@ pub struct WebhookRow {
     pub rotation_next_at: Option<i64>,
     /// The payload filter as written (`domain::payload_filter`); `None`: every event of its types.
     pub payload_filter: Option<String>,
+    /// The transformation (a jq program, `crate::transform`); `None`: the standard body.
+    pub transformation: Option<String>,
 }
 
 /// The kind of an ordinary endpoint; the webhook routes see only these.
@@ -61,10 +63,10 @@ const COLUMNS: &str = "id, tenant_id, url, description, events, enabled, secret,
     previous_secret_until, headers, max_attempts, backoff_base_seconds, timeout_seconds, \
     disabled_reason, consecutive_failures, created_at, updated_at, kind, channel, rate_limit_per_second, \
     ordering, circuit_state, circuit_until, circuit_opens, name, paused_until, maintenance_windows, \
-    rotation_every_days, rotation_grace_seconds, rotation_next_at, payload_filter";
+    rotation_every_days, rotation_grace_seconds, rotation_next_at, payload_filter, transformation";
 
 pub async fn insert(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
-    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 31));
+    let sql = format!("INSERT INTO webhooks ({COLUMNS}) VALUES ({})", super::placeholders(1, 32));
     on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&w.id).bind(&w.tenant_id).bind(&w.url).bind(&w.description).bind(&w.events)
         .bind(w.enabled).bind(&w.secret).bind(&w.previous_secret).bind(w.previous_secret_until)
@@ -74,6 +76,7 @@ pub async fn insert(tx: &mut Tx, w: &WebhookRow) -> Result<()> {
         .bind(&w.ordering).bind(&w.circuit_state).bind(w.circuit_until).bind(w.circuit_opens).bind(&w.name)
         .bind(w.paused_until).bind(&w.maintenance_windows)
         .bind(w.rotation_every_days).bind(w.rotation_grace_seconds).bind(w.rotation_next_at).bind(&w.payload_filter)
+        .bind(&w.transformation)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -86,12 +89,13 @@ pub async fn update_settings(tx: &mut Tx, w: &WebhookRow) -> Result<Option<Webho
     let sql = format!(
         "UPDATE webhooks SET url = $2, description = $3, events = $4, headers = $5, max_attempts = $6, \
          backoff_base_seconds = $7, timeout_seconds = $8, rate_limit_per_second = $9, channel = $10, \
-         updated_at = $11, ordering = $13, name = $14, payload_filter = $15 WHERE id = $1 AND tenant_id = $12 AND deleted_at IS NULL RETURNING {COLUMNS}"
+         updated_at = $11, ordering = $13, name = $14, payload_filter = $15, transformation = $16 WHERE id = $1 AND tenant_id = $12 AND deleted_at IS NULL RETURNING {COLUMNS}"
     );
     Ok(on_tx!(tx, conn => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(&w.id).bind(&w.url).bind(&w.description).bind(&w.events).bind(&w.headers)
         .bind(w.max_attempts).bind(w.backoff_base_seconds).bind(w.timeout_seconds).bind(w.rate_limit_per_second)
         .bind(&w.channel).bind(w.updated_at).bind(&w.tenant_id).bind(&w.ordering).bind(&w.name).bind(&w.payload_filter)
+        .bind(&w.transformation)
         .fetch_optional(conn).await)?)
 }
 

@@ -167,6 +167,8 @@ impl TestApp {
         config.delivery.worker_enabled = false;
         config.delivery.backoff_base = Duration::from_millis(10);
         config.delivery.timeout = Duration::from_secs(5);
+        // The hub runs inside this test binary: transformations run in the built hub's workers.
+        config.transform_worker = env!("CARGO_BIN_EXE_integrations-hub").into();
         tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let app = integrations_hub::build(config, listener).await.expect("the hub builds");

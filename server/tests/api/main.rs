@@ -23,3 +23,4 @@ mod rotation;
 mod shared_limits;
 mod slack;
 mod telemetry;
+mod transformations;
