@@ -215,6 +215,11 @@ pub async fn echo_requests(tenant_id: String) -> Result<(String, Vec<EchoRequest
 }
 
 #[server(prefix = "/ui-api", input = server_fn::codec::Json)]
+pub async fn try_transformation(tenant_id: String, input: TransformTryIn) -> Result<Vec<TransformTryOut>, Problem> {
+    ssr::admin()?.0.try_transformation(&ssr::request(), &tenant_id, input).await
+}
+
+#[server(prefix = "/ui-api", input = server_fn::codec::Json)]
 pub async fn event_type_catalogue(tenant_id: String) -> Result<Vec<EventTypeOut>, Problem> {
     ssr::admin()?.0.event_type_catalogue(&ssr::request(), &tenant_id).await
 }

@@ -1091,6 +1091,29 @@ pub struct EventTypesOut {
     pub data: Vec<String>,
 }
 
+/// The endpoint form's "Try it": a transformation run on the tenant's latest events (of one type
+/// when given; the type's example when there are none).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct TransformTryIn {
+    pub program: String,
+    #[serde(default)]
+    pub event_type: Option<String>,
+}
+
+/// What a transformation made of one event.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TransformTryOut {
+    /// The event's id, or `example` for a type's example.
+    pub event_id: String,
+    pub event_type: String,
+    /// The body as it would be sent (JSON), unless dropped or failed.
+    pub body: Option<String>,
+    pub headers: Vec<(String, String)>,
+    /// `null` or no output: nothing would be sent.
+    pub dropped: bool,
+    pub error: Option<String>,
+}
+
 /// `POST /api/v1/tenants/{tid}/event-types`: registers an event type of the tenant.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "ssr", derive(schemars::JsonSchema))]

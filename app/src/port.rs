@@ -63,6 +63,13 @@ pub trait AdminPort: Send + Sync + 'static {
         -> Result<BulkReplayOut, Problem>;
     /// The event-type catalogue the tenant's endpoints may subscribe to.
     async fn event_types(&self, cx: &UiRequest, tenant_id: &str) -> Result<Vec<String>, Problem>;
+    /// Runs a transformation on the tenant's latest events (the endpoint form's "Try it").
+    async fn try_transformation(
+        &self,
+        cx: &UiRequest,
+        tenant_id: &str,
+        input: TransformTryIn,
+    ) -> Result<Vec<TransformTryOut>, Problem>;
     /// The catalogue with schemas: built-in types, then the tenant's (archived ones too).
     async fn event_type_catalogue(&self, cx: &UiRequest, tenant_id: &str) -> Result<Vec<EventTypeOut>, Problem>;
     /// Registers a type (`existing`: false) or replaces an existing one's description, schema,

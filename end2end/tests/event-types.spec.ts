@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { auth, createTenant, signIn, startReceiver, open } from './helpers';
 
-test('an admin registers an event type with a schema, and a test event that fails it is refused with the reason', async ({ page, request }) => {
+test('an admin registers an event type with a schema, a test event that fails it is refused with the reason, and a transformation is tried before it is saved', async ({ page, request }) => {
   const tenant = await createTenant(request, 'Event types e2e');
   const receiver = await startReceiver();
   await signIn(page);
@@ -46,6 +46,22 @@ test('an admin registers an event type with a schema, and a test event that fail
   await dialog.getByLabel('Payload').fill('{"order_id": "o_2", "amount": 3}');
   await dialog.getByRole('button', { name: 'Send' }).click();
   await expect(dialog.getByTestId('test-result')).toContainText('delivered');
+
+  await dialog.getByRole('button', { name: 'Close' }).click();
+
+  // A transformation, tried on the latest events before it is saved.
+  await page.getByTestId('webhooks').locator('tr[data-id]').first().getByRole('button', { name: 'Edit' }).click();
+  const edit = page.getByRole('form', { name: 'Edit endpoint' });
+  await edit.getByTestId('transformation').fill('{');
+  await edit.getByRole('button', { name: 'Try it on the latest events' }).click();
+  await expect(edit.getByTestId('problem-fields')).toContainText('transformation');
+  await edit.getByTestId('transformation').fill('{kind: .type, amount: .data.amount}');
+  await edit.getByRole('button', { name: 'Try it on the latest events' }).click();
+  await expect(edit.getByTestId('try-results')).toContainText('"kind":"order.paid"');
+  await expect(edit.getByTestId('try-results')).toContainText('"amount":3');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await expect(edit).toHaveCount(0);
+  await expect(page.getByTestId('webhooks').locator('tr[data-id]').first().getByTestId('transformed')).toBeVisible();
 
   // Publishing through the API is refused the same way.
   const refused = await request.post(`/api/v1/tenants/${tenant}/events`, { headers: auth, data: { event_type: 'order.paid', payload: { amount: 1 } } });

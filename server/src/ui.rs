@@ -456,6 +456,16 @@ impl AdminPort for UiPort {
         Ok(self.0.event_types(&who, Some(&parse(tenant_id)?)).await?)
     }
 
+    async fn try_transformation(
+        &self,
+        cx: &UiRequest,
+        tenant_id: &str,
+        input: TransformTryIn,
+    ) -> Result<Vec<TransformTryOut>, Problem> {
+        let who = self.actor(cx).await?;
+        Ok(self.0.try_transformation(&who, &parse(tenant_id)?, input).await?)
+    }
+
     async fn event_type_catalogue(&self, cx: &UiRequest, tenant_id: &str) -> Result<Vec<EventTypeOut>, Problem> {
         let who = self.actor(cx).await?;
         Ok(self.0.list_event_types(&who, &parse(tenant_id)?, true).await?)

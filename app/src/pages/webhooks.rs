@@ -12,7 +12,7 @@ use super::layout::{
 };
 use crate::api::{
     event_type_catalogue, event_types, list_webhooks, tenant_stats, CreateWebhook, DeleteWebhook, EchoRequests,
-    RotateWebhookSecret, SetWebhookPaused, TestWebhook, UpdateWebhook, WebhookSecret,
+    RotateWebhookSecret, SetWebhookPaused, TestWebhook, TryTransformation, UpdateWebhook, WebhookSecret,
 };
 use crate::models::*;
 
@@ -124,6 +124,7 @@ fn EndpointRow(
                 {webhook.description.clone().map(|d| view! { <div class="muted">{d}</div> })}
                 {webhook.rate_limit_per_second.map(|n| view! { <div class="muted" data-testid="rate-limit">{format!("at most {n} a second")}</div> })}
                 {webhook.filter.clone().map(|f| view! { <div class="muted mono" data-testid="filter">{format!("only if {f}")}</div> })}
+                {webhook.transformation.is_some().then(|| view! { <div class="muted" data-testid="transformed">"transformed (jq)"</div> })}
                 {(webhook.ordering == DeliveryOrdering::Fifo).then(|| view! { <div class="muted" data-testid="ordering">"FIFO: one at a time, in publish order"</div> })}
                 <CircuitBadge circuit=webhook.circuit.clone()/>
                 <MaintenanceBadge maintenance=webhook.maintenance.clone()/>
@@ -304,6 +305,8 @@ fn EndpointForm(
     );
     let headers = RwSignal::new(existing.as_ref().map(|w| headers_text(&w.headers)).unwrap_or_default());
     let filter = RwSignal::new(existing.as_ref().and_then(|w| w.filter.clone()).unwrap_or_default());
+    let transformation = RwSignal::new(existing.as_ref().and_then(|w| w.transformation.clone()).unwrap_or_default());
+    let try_it = ServerAction::<TryTransformation>::new();
     let ordering = RwSignal::new(existing.as_ref().map(|w| w.ordering).unwrap_or_default());
     let local_error = RwSignal::new(None::<Problem>);
     Effect::new(move |_| {
@@ -353,6 +356,7 @@ fn EndpointForm(
             let description = Some(description.get_untracked()).filter(|d| !d.trim().is_empty());
             let name = Some(name.get_untracked()).filter(|n| !n.trim().is_empty());
             let payload_filter = Some(filter.get_untracked()).filter(|f| !f.trim().is_empty());
+            let program = Some(transformation.get_untracked()).filter(|p| !p.trim().is_empty());
             match &editing {
                 None => {
                     let input = WebhookIn {
@@ -368,6 +372,7 @@ fn EndpointForm(
                         headers: Some(custom_headers).filter(|h| !h.is_empty()),
                         ordering: Some(ordering.get_untracked()),
                         filter: payload_filter,
+                        transformation: program,
                         ..Default::default()
                     };
                     create.dispatch(CreateWebhook { tenant_id: tenant.clone(), input });
@@ -387,6 +392,7 @@ fn EndpointForm(
                         headers: Some(custom_headers),
                         ordering: Some(ordering.get_untracked()),
                         filter: Some(payload_filter),
+                        transformation: Some(program),
                         ..Default::default()
                     };
                     update.dispatch(UpdateWebhook { tenant_id: tenant.clone(), id: w.id.to_string(), patch });
@@ -470,7 +476,40 @@ fn EndpointForm(
                 <input id="wh-filter" type="text" spellcheck="false" class="mono" data-testid="payload-filter" prop:value=move || filter.get()
                     on:input=move |ev| filter.set(event_target_value(&ev))/>
                 <FieldMessage problem field="filter"/>
-                <FormProblem problem fields=&["url", "name", "description", "events", "secret", "max_attempts", "timeout_seconds", "backoff_base_seconds", "rate_limit_per_second", "ordering", "headers", "filter"]/>
+                <label for="wh-transformation">"Transformation (optional; a jq program from the event {id, type, timestamp, data} to the body sent, e.g. {event: .type, payload: .data})"</label>
+                <textarea id="wh-transformation" rows="4" spellcheck="false" class="mono" data-testid="transformation"
+                    prop:value=move || transformation.get() on:input=move |ev| transformation.set(event_target_value(&ev))></textarea>
+                <FieldMessage problem field="transformation"/>
+                <button type="button" class="secondary" disabled=move || try_it.pending().get() on:click={
+                    let tenant = tenant.clone();
+                    move |_| {
+                        // The latest events of the first type the endpoint names (any, for "*").
+                        let event_type = events.get_untracked().into_iter().find(|e| !e.contains('*'));
+                        let input = TransformTryIn { program: transformation.get_untracked(), event_type };
+                        try_it.dispatch(TryTransformation { tenant_id: tenant.clone(), input });
+                    }
+                }>{move || if try_it.pending().get() { "Trying…" } else { "Try it on the latest events" }}</button>
+                {move || try_it.value().get().map(|result| match result {
+                    Err(problem) => view! { <ProblemWithFields problem/> }.into_any(),
+                    Ok(tried) => view! {
+                        <ul class="try-results" data-testid="try-results">
+                            {tried.into_iter().map(|t| view! {
+                                <li>
+                                    <span class="mono">{format!("{} {}", t.event_type, t.event_id)}</span>" → "
+                                    {match (t.error, t.dropped, t.body) {
+                                        (Some(error), _, _) => view! { <span class="field-error">{error}</span> }.into_any(),
+                                        (None, true, _) => view! { <span class="muted">"dropped: nothing would be sent"</span> }.into_any(),
+                                        (None, false, body) => view! {
+                                            <pre class="body">{body.unwrap_or_default()}</pre>
+                                            {(!t.headers.is_empty()).then(|| view! { <p class="muted mono">{t.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ")}</p> })}
+                                        }.into_any(),
+                                    }}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                })}
+                <FormProblem problem fields=&["url", "name", "description", "events", "secret", "max_attempts", "timeout_seconds", "backoff_base_seconds", "rate_limit_per_second", "ordering", "headers", "filter", "transformation"]/>
                 <div class="toolbar">
                     <button type="submit" disabled=pending>{move || if pending() { "Saving…" } else { "Save" }}</button>
                     <button type="button" class="secondary" on:click=move |_| on_close()>"Cancel"</button>

@@ -4,7 +4,7 @@
 //! at least once, and nothing accepted is lost.
 
 mod admission;
-mod message;
+pub mod message;
 pub mod pacing;
 mod recorder;
 pub mod retry;

@@ -24,6 +24,7 @@ pub mod sessions;
 pub mod stats;
 pub mod subscriptions;
 pub mod tenants;
+pub mod transformations;
 pub mod webhooks;
 
 use std::ops::Deref;

@@ -64,3 +64,11 @@ pub async fn types_used(db: &Db, tenant_id: &TenantId) -> Result<Vec<String>> {
         .bind(tenant_id.as_str()).fetch_all(pool).await)?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
+
+/// The tenant's latest events, newest first, of one type when given (the ids sort by time).
+pub async fn latest(db: &Db, tenant_id: &TenantId, event_type: Option<&str>, limit: i64) -> Result<Vec<EventRow>> {
+    Ok(on_db!(db, pool => sqlx::query_as(
+        "SELECT id, tenant_id, event_type, payload, created_at FROM events \
+         WHERE tenant_id = $1 AND ($2 IS NULL OR event_type = $2) ORDER BY id DESC LIMIT $3")
+        .bind(tenant_id.as_str()).bind(event_type).bind(limit).fetch_all(pool).await)?)
+}
