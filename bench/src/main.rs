@@ -12,7 +12,9 @@
 //! `--validate` publishes a type of the tenant's own (`bench.lead`) registered with a JSON Schema
 //! that the payloads satisfy, validated on publish (`on`) or not (`off`): the cost of validation.
 //! `--filter on` gives the endpoint a payload filter every event passes (`data.seq >= 0 and
-//! data.customer != ""`): the cost of evaluating one.
+//! data.customer != ""`): the cost of evaluating one. `--transform on` gives it a typical
+//! transformation (`{event: .type, at: .timestamp, data: {seq: .data.seq, name: .data.customer}}`),
+//! run in the hub's transformation workers: the cost of a transformation per delivery.
 //!
 //! `--otel collector` turns the hub's OpenTelemetry tracing on, exporting to an OTLP/HTTP sink in
 //! this process (it answers every export); `--otel unreachable` exports to a port that accepts
@@ -67,6 +69,10 @@ async fn main() {
     let mut endpoint = serde_json::json!({ "url": receiver_url, "events": ["*"] });
     if arg("--filter", "off") == "on" {
         endpoint["filter"] = "data.seq >= 0 and data.customer != \"\"".into();
+    }
+    if arg("--transform", "off") == "on" {
+        endpoint["transformation"] =
+            "{event: .type, at: .timestamp, data: {seq: .data.seq, name: .data.customer}}".into();
     }
     api.create_webhook(&tenant, &endpoint).await;
     let publish_url = api.events_url(&tenant);
