@@ -105,9 +105,10 @@ async fn main() {
         None => println!("tracing:                 off"),
     }
     println!(
-        "event type:              {} (validate {validate}, filter {})",
+        "event type:              {} (validate {validate}, filter {}, transform {})",
         bench::EVENT_TYPE.get().map_or("new_lead", String::as_str),
-        arg("--filter", "off")
+        arg("--filter", "off"),
+        arg("--transform", "off")
     );
     println!("ingest:                  {:.0} events/s", events as f64 / ingest.as_secs_f64());
     println!("end to end:              {:.0} deliveries/s", events as f64 / end_to_end.as_secs_f64());
