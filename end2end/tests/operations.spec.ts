@@ -54,13 +54,15 @@ test('the dashboard counts deliveries live and draws them', async ({ page, reque
   await page.getByRole('button', { name: '30 days' }).click();
   await expect(page.getByTestId('replays-made')).toHaveText('1');
   await expect(page.getByTestId('replays-by-actor')).toContainText('operator');
+  // The replay went to the failing endpoint: dead-lettered again (a fourth attempt there).
+  await expect(page.getByTestId('replays-dead')).toHaveText('1');
   await page.getByRole('button', { name: '24 hours' }).click();
 
   // The Webhooks page shows each endpoint's last 24 hours beside it.
   await open(page, `/tenants/${tenant}/webhooks`);
   const endpoints = page.getByTestId('webhooks');
   await expect(endpoints.locator('tr', { hasText: good.url }).getByTestId('endpoint-24h')).toHaveText('100.0 % of 3');
-  await expect(endpoints.locator('tr', { hasText: bad.url }).getByTestId('endpoint-24h')).toHaveText('0.0 % of 3');
+  await expect(endpoints.locator('tr', { hasText: bad.url }).getByTestId('endpoint-24h')).toHaveText('0.0 % of 4');
   await open(page, `/tenants/${tenant}/dashboard`);
 
   // An endpoint opens the delivery log on its deliveries: the failing one's 3 dead letters.

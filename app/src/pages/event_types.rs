@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::layout::{tenant_param, ProblemBox, ProblemWithFields, Shell};
+use super::layout::{latest, tenant_param, ProblemBox, ProblemWithFields, Shell};
 use crate::api::{event_type_catalogue, ArchiveEventType, SaveEventType};
 use crate::models::{EventTypeIn, EventTypeOut, FieldError, Problem};
 
@@ -27,6 +27,7 @@ pub fn EventTypesPage() -> impl IntoView {
         archive.version().track();
         event_type_catalogue(tenant.get())
     });
+    let listed = latest(catalogue);
     // `Some(None)`: a new type; `Some(Some(t))`: editing `t`.
     let editing = RwSignal::new(None::<Option<EventTypeOut>>);
     let shown = RwSignal::new(None::<String>);
@@ -39,10 +40,12 @@ pub fn EventTypesPage() -> impl IntoView {
             </div>
             <p class="muted">"Each type can carry a JSON Schema (draft 2020-12) for its data and an example. With “validate”, a publish whose payload fails the schema is refused (422) with every failing path."</p>
             {move || archive.value().get().and_then(|r| r.err()).map(|problem| view! { <ProblemBox problem/> })}
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || catalogue.get().map(|result| match result {
-                    Err(problem) => view! { <ProblemBox problem/> }.into_any(),
-                    Ok(types) => {
+            // No <Suspense>: around a LocalResource in server-rendered content it keeps its
+            // fallback after hydration (see `latest`); the page-owned memo updates reliably.
+            {move || match listed.get() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(Err(problem)) => view! { <ProblemBox problem/> }.into_any(),
+                    Some(Ok(types)) => {
                         view! {
                             <table class="table" data-testid="event-types">
                                 <thead><tr><th>"Name"</th><th>"Description"</th><th>"Schema"</th><th>"Validate"</th><th></th></tr></thead>
@@ -97,8 +100,7 @@ pub fn EventTypesPage() -> impl IntoView {
                             </table>
                         }.into_any()
                     }
-                })}
-            </Suspense>
+            }}
             {move || editing.get().map(|existing| view! { <EventTypeForm existing save on_close=move || editing.set(None)/> })}
         </Shell>
     }

@@ -7,9 +7,10 @@ use crate::both;
 use crate::helpers::*;
 
 /// Every page under `/tenants/{tid}/`, as the navigation links them.
-const PAGES: [(&str, &str); 8] = [
+const PAGES: [(&str, &str); 9] = [
     ("dashboard", "Dashboard"),
     ("webhooks", "Webhooks"),
+    ("event-types", "Event types"),
     ("deliveries", "Deliveries"),
     ("dead-letters", "Dead letters"),
     ("echo", "Echo inspector"),
