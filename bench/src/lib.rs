@@ -54,12 +54,26 @@ pub fn payload_schema() -> Value {
 }
 
 /// utime + stime of a process, in seconds.
+/// utime + stime of a process and of its live children (the hub's transformation workers), in
+/// seconds.
 pub fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: f64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0.0)
-        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0.0);
-    ticks / 100.0 // USER_HZ is 100 on Linux
+    let stat = |path: &std::path::Path| -> Option<(u32, f64)> {
+        let stat = std::fs::read_to_string(path).ok()?;
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let parent = fields.get(1)?.parse().ok()?;
+        let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        Some((parent, ticks / 100.0)) // USER_HZ is 100 on Linux
+    };
+    let own = stat(std::path::Path::new(&format!("/proc/{pid}/stat"))).map_or(0.0, |(_, s)| s);
+    let children: f64 = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| stat(&entry.path().join("stat")))
+        .filter(|(parent, _)| *parent == pid)
+        .map(|(_, seconds)| seconds)
+        .sum();
+    own + children
 }
 
 pub fn peak_rss_mib(pid: u32) -> f64 {

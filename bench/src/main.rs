@@ -112,7 +112,7 @@ async fn main() {
     );
     println!("ingest:                  {:.0} events/s", events as f64 / ingest.as_secs_f64());
     println!("end to end:              {:.0} deliveries/s", events as f64 / end_to_end.as_secs_f64());
-    println!("CPU per delivered msg:   {cpu_ms:.3} ms (hub process, phase 1)");
+    println!("CPU per delivered msg:   {cpu_ms:.3} ms (hub process and its workers, phase 1)");
     println!(
         "phase 1 timing:          ingest done at {:.2} s, last delivery at {:.2} s, {deferred} deferrals",
         ingest.as_secs_f64(),
