@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod input;
+pub mod message;
 pub mod metrics;
 pub mod scratch;
 pub mod secret;

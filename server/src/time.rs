@@ -15,3 +15,8 @@ pub fn rfc3339(ms: i64) -> String {
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
 }
+
+/// The start of the hour `ms` falls in (Unix ms): the key of the hourly statistics.
+pub fn hour_start(ms: i64) -> i64 {
+    ms - ms.rem_euclid(3_600_000)
+}

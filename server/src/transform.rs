@@ -21,6 +21,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::Semaphore;
 
+/// The error kind of an attempt whose transformation dropped the event (nothing was sent).
+pub const TRANSFORMATION_DROPPED: &str = "transformation_dropped";
 /// How long one run may take, compiling included.
 pub const TIME_LIMIT: Duration = Duration::from_millis(1000);
 /// A program is at most this long.

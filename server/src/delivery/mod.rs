@@ -4,7 +4,6 @@
 //! at least once, and nothing accepted is lost.
 
 mod admission;
-pub mod message;
 pub mod pacing;
 mod recorder;
 pub mod retry;

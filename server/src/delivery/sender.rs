@@ -8,15 +8,12 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 use reqwest::Url;
 
-pub use super::message::{Message, USER_AGENT_VALUE};
 use super::retry::parse_retry_after;
 use super::slack::{self, Answer, Destination};
+pub use crate::message::{Message, USER_AGENT_VALUE};
 use crate::signing;
 use crate::ssrf::{Blocked, GuardedResolver, TargetPolicy};
-use crate::transform::{Transformed, Transformer};
-
-/// The error kind of an attempt whose transformation dropped the event (nothing sent).
-pub const TRANSFORMATION_DROPPED: &str = "transformation_dropped";
+use crate::transform::{Transformed, Transformer, TRANSFORMATION_DROPPED};
 
 /// Response bodies are kept up to this many bytes.
 pub const BODY_LIMIT: usize = 16 * 1024;

@@ -5,7 +5,7 @@
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use serde_json::{json, Value};
 
-use super::message::{Message, USER_AGENT_VALUE};
+use crate::message::{Message, USER_AGENT_VALUE};
 
 /// Where and as whom a Slack message is posted, decrypted once per claimed batch.
 pub struct Destination {

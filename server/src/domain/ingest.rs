@@ -131,7 +131,7 @@ pub async fn store_with_fan_out(tx: &mut store::Tx, events: &[&EventRow]) -> Res
                     let key = Key {
                         tenant_id: event.tenant_id.clone(),
                         webhook_id: endpoint.id.clone(),
-                        hour: super::stats::hour_of(event.created_at),
+                        hour: crate::time::hour_start(event.created_at),
                         metric: "filtered".to_string(),
                     };
                     *filtered.entry(key).or_insert(0) += 1;

@@ -41,7 +41,7 @@ const ROLL_UP_AFTER_MS: i64 = 2 * HOUR_MS;
 pub const HOURLY_KEPT_DAYS: i64 = 8;
 
 pub fn hour_of(ms: i64) -> i64 {
-    ms - ms.rem_euclid(HOUR_MS)
+    time::hour_start(ms)
 }
 
 pub fn day_of(ms: i64) -> i64 {
@@ -76,7 +76,7 @@ pub fn rollup<'a>(attempts: impl IntoIterator<Item = (&'a AttemptRow, &'a str, b
             metric,
         };
         // A transformation that dropped the event sent nothing: counted as filtered, no attempt.
-        if attempt.error_kind.as_deref() == Some(crate::delivery::sender::TRANSFORMATION_DROPPED) {
+        if attempt.error_kind.as_deref() == Some(crate::transform::TRANSFORMATION_DROPPED) {
             *counts.entry(key("filtered".to_string())).or_insert(0) += 1;
             continue;
         }

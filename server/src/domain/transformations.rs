@@ -5,8 +5,8 @@ use app::models::{TenantId, TransformTryIn, TransformTryOut};
 
 use super::auth::{Actor, Scope};
 use super::Hub;
-use crate::delivery::message::Message;
 use crate::error::{Error, Result};
+use crate::message::Message;
 use crate::store::events::EventRow;
 use crate::transform::Transformed;
 use crate::{store, time};

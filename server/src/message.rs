@@ -1,5 +1,6 @@
 //! What a receiver gets: the message body, and the name the hub sends as its `User-Agent`.
-//! Shared by the webhook sender and the Slack connector.
+//! Shared by the webhook sender, the Slack connector and the transformation editor (which shows
+//! a program what the sender would give it).
 
 pub const USER_AGENT_VALUE: &str = concat!("IntegrationsHub/", env!("CARGO_PKG_VERSION"));
 
