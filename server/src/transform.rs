@@ -23,6 +23,16 @@ use tokio::sync::Semaphore;
 
 /// The error kind of an attempt whose transformation dropped the event (nothing was sent).
 pub const TRANSFORMATION_DROPPED: &str = "transformation_dropped";
+/// The error kind of an attempt whose program failed (nothing was sent; dead-lettered at once).
+pub const TRANSFORMATION_FAILED: &str = "transformation";
+/// The error kind of an attempt that found no transformation worker free (retried).
+pub const TRANSFORMATION_UNAVAILABLE: &str = "transformation_unavailable";
+
+/// Whether an attempt's error kind says no request left the hub because of the transformation:
+/// such an attempt says nothing of the endpoint's health or latency.
+pub fn sent_nothing(error_kind: Option<&str>) -> bool {
+    matches!(error_kind, Some(TRANSFORMATION_DROPPED | TRANSFORMATION_FAILED | TRANSFORMATION_UNAVAILABLE))
+}
 /// How long one run may take, compiling included.
 pub const TIME_LIMIT: Duration = Duration::from_millis(1000);
 /// A program is at most this long.
@@ -49,6 +59,37 @@ enum Answer {
     /// The program's outputs: none, or one.
     Output(Option<Value>),
     Error(String),
+}
+
+/// Why a transformation gave no body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TransformError {
+    /// The program's fault (jq's error, the time limit, a worker it crashed, an output that is not
+    /// JSON): it would fail again on the same event.
+    Program(String),
+    /// No worker could take it (all busy, or none could start): worth trying again later.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for TransformError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransformError::Program(m) | TransformError::Unavailable(m) => f.write_str(m),
+        }
+    }
+}
+
+/// How long a run waits for a free worker before it is given up (and retried later).
+const WAIT_FOR_WORKER: Duration = Duration::from_secs(2);
+/// Error texts are cut to this many characters (a parse error can quote the whole program).
+const MAX_ERROR: usize = 1000;
+
+fn cut(mut text: String) -> String {
+    if let Some((i, _)) = text.char_indices().nth(MAX_ERROR) {
+        text.truncate(i);
+        text.push('…');
+    }
+    text
 }
 
 /// What a transformation made of an event.
@@ -79,32 +120,40 @@ impl Transformer {
         Transformer { exe, idle: Mutex::new(Vec::new()), slots: Semaphore::new(WORKERS) }
     }
 
-    fn spawn(&self) -> Result<Worker, String> {
+    fn spawn(&self) -> Result<Worker, TransformError> {
+        let unavailable = |m: String| TransformError::Unavailable(m);
+        // A clean environment: a tenant's program never sees the hub's settings or secrets.
         let mut child = Command::new(&self.exe)
             .arg("transform-worker")
+            .env_clear()
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| format!("starting a transformation worker: {e}"))?;
-        let stdin = child.stdin.take().ok_or("a worker without stdin")?;
-        let stdout = BufReader::new(child.stdout.take().ok_or("a worker without stdout")?);
+            .map_err(|e| unavailable(format!("starting a transformation worker: {e}")))?;
+        let stdin = child.stdin.take().ok_or_else(|| unavailable("a worker without stdin".into()))?;
+        let stdout = BufReader::new(child.stdout.take().ok_or_else(|| unavailable("a worker without stdout".into()))?);
         Ok(Worker { child, stdin, stdout })
     }
 
-    async fn call(&self, request: &Request) -> Result<Answer, String> {
-        let _slot = self.slots.acquire().await.map_err(|_| "the transformer is shut down".to_string())?;
+    async fn call(&self, request: &Request) -> Result<Answer, TransformError> {
+        let busy =
+            || TransformError::Unavailable("the transformation workers are all busy; it is tried again later".into());
+        let _slot = tokio::time::timeout(WAIT_FOR_WORKER, self.slots.acquire())
+            .await
+            .map_err(|_| busy())?
+            .map_err(|_| busy())?;
         let pooled = self.idle.lock().expect("not poisoned").pop();
         let mut worker = match pooled {
             Some(worker) => worker,
             None => self.spawn()?,
         };
-        let mut line = serde_json::to_string(request).map_err(|e| e.to_string())?;
+        let mut line = serde_json::to_string(request).map_err(|e| TransformError::Program(e.to_string()))?;
         line.push('\n');
         // The answer is read with a bound too: a worker never writes more than `max_bytes` of
         // output, but one that went wrong is not trusted to.
-        let limit = request.max_bytes as u64 * 2 + 4096;
+        let limit = request.max_bytes as u64 * 2 + 64 * 1024;
         let exchange = async {
             worker.stdin.write_all(line.as_bytes()).await?;
             worker.stdin.flush().await?;
@@ -114,40 +163,46 @@ impl Transformer {
         };
         match tokio::time::timeout(TIME_LIMIT, exchange).await {
             Ok(Ok(answer)) if answer.ends_with('\n') => {
-                let answer = serde_json::from_str(&answer).map_err(|e| format!("a worker's answer: {e}"));
+                let answer = serde_json::from_str(&answer)
+                    .map_err(|e| TransformError::Program(format!("a worker's answer: {e}")));
                 self.idle.lock().expect("not poisoned").push(worker);
                 answer
             }
             Ok(_) => {
                 let _ = worker.child.start_kill();
-                Err("the transformation's process ended before answering (it ran out of memory or stack)".into())
+                Err(TransformError::Program(
+                    "the transformation's process ended before answering (it ran out of memory or stack)".into(),
+                ))
             }
             Err(_) => {
                 let _ = worker.child.start_kill();
-                Err(format!("the transformation ran longer than {} ms and was stopped", TIME_LIMIT.as_millis()))
+                Err(TransformError::Program(format!(
+                    "the transformation ran longer than {} ms and was stopped",
+                    TIME_LIMIT.as_millis()
+                )))
             }
         }
     }
 
     /// Checks that `program` compiles (when an endpoint is saved): jaq's message otherwise.
-    pub async fn check(&self, program: &str) -> Result<(), String> {
+    pub async fn check(&self, program: &str) -> Result<(), TransformError> {
         if program.len() > MAX_PROGRAM {
-            return Err(format!("a transformation is at most {MAX_PROGRAM} bytes"));
+            return Err(TransformError::Program(format!("a transformation is at most {MAX_PROGRAM} bytes")));
         }
         match self.call(&Request { program: program.into(), input: None, max_bytes: 0 }).await? {
-            Answer::Error(e) => Err(e),
+            Answer::Error(e) => Err(TransformError::Program(e)),
             _ => Ok(()),
         }
     }
 
     /// Runs `program` on `event`; the output is the body, or `{"$body": …, "$headers": {…}}`.
-    pub async fn apply(&self, program: &str, event: Value, max_bytes: usize) -> Result<Transformed, String> {
+    pub async fn apply(&self, program: &str, event: Value, max_bytes: usize) -> Result<Transformed, TransformError> {
         let request = Request { program: program.into(), input: Some(event), max_bytes };
         match self.call(&request).await? {
-            Answer::Error(e) => Err(e),
-            Answer::Compiled => Err("a worker compiled instead of running".into()),
+            Answer::Error(e) => Err(TransformError::Program(e)),
+            Answer::Compiled => Err(TransformError::Unavailable("a worker compiled instead of running".into())),
             Answer::Output(None | Some(Value::Null)) => Ok(Transformed::Drop),
-            Answer::Output(Some(out)) => shape(out),
+            Answer::Output(Some(out)) => shape(out).map_err(TransformError::Program),
         }
     }
 }
@@ -238,6 +293,15 @@ fn error_text(e: jaq_core::Exn<jaq_json::Val>) -> String {
 pub fn worker_main() -> i32 {
     // Memory: a program that builds an enormous value fails here, not in the hub.
     let _ = rlimit::setrlimit(rlimit::Resource::AS, MEMORY_LIMIT, MEMORY_LIMIT);
+    // A worker whose hub is gone (killed without closing its pipe first, while a program spins)
+    // ends itself: it is re-parented, and its parent id changes.
+    let parent = std::os::unix::process::parent_id();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_millis(500));
+        if std::os::unix::process::parent_id() != parent {
+            std::process::exit(1);
+        }
+    });
     let mut kept: HashMap<String, jaq_core::compile::Filter<jaq_core::Native<Data>>> = HashMap::new();
     let stdin = std::io::stdin().lock();
     let mut stdout = std::io::stdout().lock();
@@ -264,7 +328,10 @@ pub fn worker_main() -> i32 {
                 }
                 match &request.input {
                     None => Answer::Compiled,
-                    Some(input) => run(&kept[&request.program], input, request.max_bytes),
+                    Some(input) => match run(&kept[&request.program], input, request.max_bytes) {
+                        Answer::Error(e) => Answer::Error(cut(e)),
+                        answer => answer,
+                    },
                 }
             }
         };

@@ -86,7 +86,10 @@ async fn write(hub: &Hub, batch: &[(Record, oneshot::Sender<()>)]) -> crate::err
     // (the endpoint is disabled) says nothing of its health.
     let mut results: Vec<health::Results> = Vec::new();
     for (r, _) in batch {
-        if r.attempt.error_kind.as_deref() == Some("endpoint_disabled") {
+        // Nor one whose transformation kept it from leaving: the program's fault, not the
+        // receiver's (a failing program must not open the circuit or disable the endpoint).
+        let kind = r.attempt.error_kind.as_deref();
+        if kind == Some("endpoint_disabled") || crate::transform::sent_nothing(kind) {
             continue;
         }
         let i = results.iter().position(|s| s.webhook_id == r.webhook_id).unwrap_or_else(|| {

@@ -13,7 +13,9 @@ use super::slack::{self, Answer, Destination};
 pub use crate::message::{Message, USER_AGENT_VALUE};
 use crate::signing;
 use crate::ssrf::{Blocked, GuardedResolver, TargetPolicy};
-use crate::transform::{Transformed, Transformer, TRANSFORMATION_DROPPED};
+use crate::transform::{
+    TransformError, Transformed, Transformer, TRANSFORMATION_DROPPED, TRANSFORMATION_FAILED, TRANSFORMATION_UNAVAILABLE,
+};
 
 /// Response bodies are kept up to this many bytes.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -118,8 +120,17 @@ impl Sender {
                             result.duration_ms = started.elapsed().as_millis() as i64;
                             return result;
                         }
-                        Err(e) => {
-                            result.error_kind = Some("transformation");
+                        // The program's fault would recur on this event: dead-lettered at
+                        // once (replay it once the program is fixed). No worker free: retried.
+                        Err(TransformError::Program(e)) => {
+                            result.error_kind = Some(TRANSFORMATION_FAILED);
+                            result.error_message = Some(e);
+                            result.refusal = Some(Refusal::Final);
+                            result.duration_ms = started.elapsed().as_millis() as i64;
+                            return result;
+                        }
+                        Err(TransformError::Unavailable(e)) => {
+                            result.error_kind = Some(TRANSFORMATION_UNAVAILABLE);
                             result.error_message = Some(e);
                             result.duration_ms = started.elapsed().as_millis() as i64;
                             return result;
@@ -182,9 +193,9 @@ impl Sender {
         result
     }
 
-    async fn transform(&self, program: &str, message: &Message<'_>) -> Result<Transformed, String> {
-        let event: serde_json::Value =
-            serde_json::from_str(&message.body()).map_err(|e| format!("the event is not JSON: {e}"))?;
+    async fn transform(&self, program: &str, message: &Message<'_>) -> Result<Transformed, TransformError> {
+        let event: serde_json::Value = serde_json::from_str(&message.body())
+            .map_err(|e| TransformError::Program(format!("the event is not JSON: {e}")))?;
         self.transformer.apply(program, event, self.max_body_bytes).await
     }
 

@@ -259,6 +259,10 @@ impl Parser {
             }
             Some(Token::LBracket) => {
                 self.at += 1;
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return self.fail(format!("nested more than {MAX_DEPTH} deep"));
+                }
                 let mut items = Vec::new();
                 if self.peek() != Some(&Token::RBracket) {
                     loop {
@@ -271,6 +275,7 @@ impl Parser {
                     }
                 }
                 self.expect(Token::RBracket, "a closing ] or a comma")?;
+                self.depth -= 1;
                 Ok(Expr::List(items))
             }
             Some(Token::Str(s)) => {
@@ -477,5 +482,6 @@ mod tests {
         assert_eq!(at("data.a > 1 and"), 15);
         assert!(parse(&"(".repeat(100)).is_err(), "depth is bounded");
         assert!(parse(&"not ".repeat(100)).is_err());
+        assert!(parse(&format!("data.a in {}1{}", "[".repeat(500), "]".repeat(500))).is_err(), "lists too");
     }
 }

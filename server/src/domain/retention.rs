@@ -96,7 +96,9 @@ impl Hub {
             }
             let stats_before = now - days.max(MIN_STATS_DAYS) * DAY_MS;
             purged.stats_rows += self.delete_older(sql::STATS_DAILY, Before::Value(stats_before)).await?;
-            self.delete_older(sql::STATS_ROLLUPS, Before::Value(stats_before)).await?;
+            // A day's roll-up record outlives its hourly counters, or the next pass would add
+            // the day up again.
+            self.delete_older(sql::STATS_ROLLUPS, Before::Value(stats_before.min(hourly_before))).await?;
             purged.usage_rows = self.delete_older(sql::KEY_USAGE, Before::Value(stats_before / HOUR_MS)).await?;
         }
         if let Some(days) = retention.audit_days {

@@ -82,7 +82,8 @@ pub fn rollup<'a>(attempts: impl IntoIterator<Item = (&'a AttemptRow, &'a str, b
         }
         let error = error_of(attempt, accepted);
         // No request left the hub for these; their "latency" would only drag the figures down.
-        let sent = !matches!(attempt.error_kind.as_deref(), Some("endpoint_disabled" | "blocked"));
+        let sent = !matches!(attempt.error_kind.as_deref(), Some("endpoint_disabled" | "blocked"))
+            && !crate::transform::sent_nothing(attempt.error_kind.as_deref());
         if sent {
             *counts.entry(key(format!("lat:{}", bucket_of(attempt.duration_ms)))).or_insert(0) += 1;
         }
@@ -246,6 +247,9 @@ impl Hub {
     async fn daily_counters(&self, tenant_id: &TenantId, first_day: i64, now: i64) -> Result<Vec<CounterRow>> {
         let rolled: BTreeSet<i64> = store::stats::rolled_days(&self.db, first_day).await?.into_iter().collect();
         let mut counters = store::stats::daily_since(&self.db, tenant_id, first_day).await?;
+        // A day rolled up between the two reads has daily rows but was read as not rolled up:
+        // its hours count below, so its daily rows go (never both).
+        counters.retain(|c| rolled.contains(&c.hour));
         let first_unrolled =
             (0..).map(|i| first_day + i * DAY_MS).take_while(|&day| day <= now).find(|day| !rolled.contains(day));
         if let Some(from) = first_unrolled {

@@ -30,7 +30,7 @@ impl Hub {
                 "write a jq program first, such as {event: .type, payload: .data}",
             ));
         }
-        self.transformer.check(program).await.map_err(|e| Error::field("transformation", e))?;
+        self.transformer.check(program).await.map_err(super::webhooks::transformation_refused)?;
         let event_type = input.event_type.as_deref().filter(|t| !t.is_empty() && *t != "*");
         let mut events = store::events::latest(&self.db, tenant_id, event_type, TRIED).await?;
         if events.is_empty() {
@@ -71,7 +71,7 @@ impl Hub {
                     out.headers = headers;
                 }
                 Ok(Transformed::Drop) => out.dropped = true,
-                Err(e) => out.error = Some(e),
+                Err(e) => out.error = Some(e.to_string()),
             }
             tried.push(out);
         }

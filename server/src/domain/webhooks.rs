@@ -232,6 +232,14 @@ fn webhook_out(row: WebhookRow, headers: BTreeMap<String, String>) -> WebhookOut
     }
 }
 
+/// A program that does not compile is the caller's 422; no worker to check it is a 503.
+pub(super) fn transformation_refused(e: crate::transform::TransformError) -> Error {
+    match e {
+        crate::transform::TransformError::Program(m) => Error::field("transformation", m),
+        crate::transform::TransformError::Unavailable(m) => Error::Unavailable(m),
+    }
+}
+
 /// What the domain events about an endpoint say: never its secret or custom headers.
 fn webhook_event(row: &WebhookRow) -> serde_json::Value {
     serde_json::json!({ "webhook_id": row.id, "tenant_id": row.tenant_id, "name": row.name, "url": row.url })
@@ -249,11 +257,15 @@ fn circuit_out(row: &WebhookRow) -> CircuitOut {
 impl Hub {
     /// The input's transformation, compiled once by a worker to check it: jaq's message is a
     /// 422 on `transformation`.
-    async fn checked_transformation(&self, input: &WebhookIn) -> Result<Option<String>> {
+    /// `current`: the program saved now, which is not checked again (an unrelated change must not
+    /// depend on a worker being free).
+    async fn checked_transformation(&self, input: &WebhookIn, current: Option<&str>) -> Result<Option<String>> {
         let Some(program) = input.transformation.as_deref().map(str::trim).filter(|p| !p.is_empty()) else {
             return Ok(None);
         };
-        self.transformer.check(program).await.map_err(|e| Error::field("transformation", e))?;
+        if current != Some(program) {
+            self.transformer.check(program).await.map_err(transformation_refused)?;
+        }
         Ok(Some(program.to_string()))
     }
 
@@ -295,7 +307,7 @@ impl Hub {
             rotation_grace_seconds: None,
             rotation_next_at: None,
             payload_filter: settings.filter,
-            transformation: self.checked_transformation(&input).await?,
+            transformation: self.checked_transformation(&input, None).await?,
         };
         let mut tx = self.db.begin().await?;
         store::webhooks::insert(&mut tx, &row).await?;
@@ -415,7 +427,7 @@ impl Hub {
         row.rate_limit_per_second = input.rate_limit_per_second;
         row.ordering = input.ordering.unwrap_or_default().as_str().into();
         row.payload_filter = settings.filter;
-        row.transformation = self.checked_transformation(&input).await?;
+        row.transformation = self.checked_transformation(&input, row.transformation.as_deref()).await?;
         row.updated_at = time::now_ms();
         let (tenant_id, id) = (TenantId::from(row.tenant_id.clone()), WebhookId::from(row.id.clone()));
         let mut tx = self.db.begin().await?;

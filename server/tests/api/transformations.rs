@@ -78,7 +78,9 @@ both!(a_transformation_makes_the_body_signs_it_and_may_set_headers_or_drop, |bac
 });
 
 both!(a_failing_endless_or_crashing_program_is_a_failed_attempt_not_a_stall, |backend: Backend| async move {
-    let app = TestApp::spawn_with(backend, |c| c.delivery.max_attempts = 1).await;
+    // The hub's default of several attempts: a program's failure is dead-lettered at once all
+    // the same (it would fail again on the same event; replay it once the program is fixed).
+    let app = TestApp::spawn(backend).await;
     let receiver = Receiver::start().await;
     let tenant = app.create_tenant("Acme").await;
     let hooks = format!("/api/v1/tenants/{tenant}/webhooks");
@@ -108,7 +110,8 @@ both!(a_failing_endless_or_crashing_program_is_a_failed_attempt_not_a_stall, |ba
         let attempt = last_attempt(&app, &tenant, &delivery).await;
         assert_eq!(attempt["error_kind"], "transformation", "{program}: {attempt}");
         assert!(attempt["error_message"].as_str().unwrap().contains(reason), "{program}: {attempt}");
-        assert_eq!(app.delivery(&tenant, &delivery).await["status"], "dead_letter");
+        let dead = app.delivery(&tenant, &delivery).await;
+        assert_eq!((&dead["status"], &dead["attempt_count"]), (&json!("dead_letter"), &json!(1)), "{dead}");
         // Another tenant's plain endpoint is delivered right after: nothing stalled.
         other.publish_and_expect_delivery(&app, &receiver).await;
     }
