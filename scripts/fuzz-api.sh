@@ -20,7 +20,11 @@ examples=${1:-25}
 st=.venv-fuzz/bin/schemathesis
 [ -x "$st" ] || { echo "needs schemathesis: scripts/setup.sh installs it" >&2; exit 2; }
 if [ -z "${HUB:-}" ]; then cargo build -p integrations-hub -q; HUB=target/debug/integrations-hub; fi
-dir=$(mktemp -d); port=39874; token=fuzz-operator-token-000000000000000
+# A port free now, chosen by the kernel: a fixed one (39874 until 2026-12-03) lies in the
+# ephemeral range, where the tests' own outbound connections can hold it (seen: "Address already
+# in use" in CI).
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+dir=$(mktemp -d); token=fuzz-operator-token-000000000000000
 # The worker is off (deliveries stay queued) and Slack's API is a closed port: nothing leaves.
 IH_DATA_DIR=$dir IH_BIND=127.0.0.1:$port IH_ADMIN_TOKEN=$token IH_LOG_LEVEL=warn \
   IH_DELIVERY_WORKER_DISABLED=true IH_SLACK_API_BASE=http://127.0.0.1:9/api "$HUB" >"$dir/hub.log" 2>&1 &
