@@ -48,6 +48,16 @@ pub fn compile(schema: &Value) -> std::result::Result<Validator, Vec<FieldError>
         .map_err(|e| vec![FieldError { field: format!("schema{}", e.instance_path()), message: e.to_string() }])
 }
 
+/// `data` against the schema: a 422 naming every failing path under `field`.
+pub fn conform(validator: &Validator, field: &str, data: &Value) -> Result<()> {
+    let failed = failures(validator, field, data);
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Validation(failed))
+    }
+}
+
 /// Every way `data` fails the schema, as `<field>/<path>` (a JSON pointer under the request's
 /// field) and a sentence; at most 20.
 pub fn failures(validator: &Validator, field: &str, data: &Value) -> Vec<FieldError> {
@@ -246,10 +256,7 @@ fn checked(row: &mut EventTypeRow, schema: Option<&Value>, example: Option<&Valu
         None => None,
     };
     if let (Some(validator), Some(example)) = (&validator, example) {
-        let failed = failures(validator, "example", example);
-        if !failed.is_empty() {
-            return Err(Error::Validation(failed));
-        }
+        conform(validator, "example", example)?;
     }
     if row.validate && validator.is_none() {
         return Err(Error::field("validate", "validating needs a schema"));
@@ -450,14 +457,7 @@ impl Hub {
     pub async fn check_payload(&self, tenant_id: &TenantId, event_type: &str, data: &Value) -> Result<()> {
         let validators = self.validators(tenant_id).await?;
         match validators.get(event_type) {
-            Some(validator) => {
-                let failed = failures(validator, "payload", data);
-                if failed.is_empty() {
-                    Ok(())
-                } else {
-                    Err(Error::Validation(failed))
-                }
-            }
+            Some(validator) => conform(validator, "payload", data),
             None => Ok(()),
         }
     }
@@ -477,12 +477,7 @@ impl Hub {
             Err(e) => return Err(e),
         };
         let Some(Ok(validator)) = t.schema.filter(|_| !t.archived).map(|s| compile(&s)) else { return Ok(()) };
-        let failed = failures(&validator, "payload", data);
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Validation(failed))
-        }
+        conform(&validator, "payload", data)
     }
 
     async fn validators(&self, tenant_id: &TenantId) -> Result<Arc<HashMap<String, Arc<Validator>>>> {
