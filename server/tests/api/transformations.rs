@@ -139,3 +139,43 @@ impl Tenant {
         assert_eq!(app.delivery(&self.0, id).await["status"], "delivered");
     }
 }
+
+both!(trying_a_program_shows_what_the_latest_events_would_become, |backend: Backend| async move {
+    use integrations_hub::domain::auth::{Actor, Principal};
+    let app = TestApp::spawn(backend).await;
+    let tenant = app.create_tenant("Acme").await;
+    let other = app.create_tenant("Other").await;
+    let operator = Actor::new(Principal::Operator, None);
+    let tid = app::models::TenantId::from(tenant.clone());
+
+    // Nothing published yet: the type's example stands in.
+    let tried =
+        app.hub.try_transformation(&operator, &tid, try_it("{lead: .data.lead_id}", Some("new_lead"))).await.unwrap();
+    assert_eq!((tried.len(), tried[0].event_id.as_str()), (1, "example"));
+    assert_eq!(tried[0].body.as_deref(), Some(r#"{"lead":"lead_77"}"#));
+
+    // The latest events of the type, newest first; another tenant's are never shown.
+    app.publish(&other, "order.paid", json!({ "n": 99 })).await;
+    for n in 1..=4 {
+        app.publish(&tenant, "order.paid", json!({ "n": n })).await;
+    }
+    let program = r#"if .data.n == 3 then null elif .data.n == 2 then error("two") else {"$body": {n: .data.n}, "$headers": {"X-N": "\(.data.n)"}} end"#;
+    let tried = app.hub.try_transformation(&operator, &tid, try_it(program, Some("order.paid"))).await.unwrap();
+    let seen: Vec<(Option<&str>, bool, Option<&str>)> =
+        tried.iter().map(|t| (t.body.as_deref(), t.dropped, t.error.as_deref())).collect();
+    assert_eq!(seen.len(), 3, "the latest three");
+    assert_eq!(seen[0], (Some(r#"{"n":4}"#), false, None));
+    assert_eq!(seen[1], (None, true, None), "n = 3 is dropped");
+    assert!(seen[2].2.is_some_and(|e| e.contains("two")), "{tried:?}");
+    assert_eq!(tried[0].headers, vec![("X-N".to_string(), "4".to_string())]);
+
+    // A program that does not compile is the caller's 422, an empty one too.
+    for bad in ["{", "  "] {
+        let refused = app.hub.try_transformation(&operator, &tid, try_it(bad, None)).await.unwrap_err();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    }
+});
+
+fn try_it(program: &str, event_type: Option<&str>) -> app::models::TransformTryIn {
+    app::models::TransformTryIn { program: program.into(), event_type: event_type.map(str::to_string) }
+}
