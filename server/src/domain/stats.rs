@@ -40,10 +40,6 @@ const ROLL_UP_AFTER_MS: i64 = 2 * HOUR_MS;
 /// Hourly counters are kept this long (the 7-day window reaches 168 hours back), once rolled up.
 pub const HOURLY_KEPT_DAYS: i64 = 8;
 
-pub fn hour_of(ms: i64) -> i64 {
-    time::hour_start(ms)
-}
-
 pub fn day_of(ms: i64) -> i64 {
     ms - ms.rem_euclid(DAY_MS)
 }
@@ -72,7 +68,7 @@ pub fn rollup<'a>(attempts: impl IntoIterator<Item = (&'a AttemptRow, &'a str, b
         let key = |metric: String| Key {
             tenant_id: attempt.tenant_id.clone(),
             webhook_id: webhook_id.to_string(),
-            hour: hour_of(attempt.started_at),
+            hour: time::hour_start(attempt.started_at),
             metric,
         };
         // A transformation that dropped the event sent nothing: counted as filtered, no attempt.
@@ -185,7 +181,7 @@ impl Hub {
         }
         let now = time::now_ms();
         let (first, step, buckets, counters) = if window.hourly() {
-            let first = hour_of(now) - (window.hours() - 1) * HOUR_MS;
+            let first = time::hour_start(now) - (window.hours() - 1) * HOUR_MS;
             (first, HOUR_MS, window.hours(), store::stats::since(&self.db, tenant_id, first).await?)
         } else {
             let first = day_of(now) - (window.days() - 1) * DAY_MS;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use integrations_hub::domain::stats::{hour_of, rollup};
+use integrations_hub::domain::stats::rollup;
 use integrations_hub::store::deliveries::AttemptRow;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -91,7 +91,11 @@ both!(stats_are_exact_for_a_known_set_of_attempts, |backend| async move {
         tx.commit().await.unwrap();
     }
     // An older hour, outside the 24-hour window but inside the 7-day one.
-    let old = rollup([(&attempt(hour_of(now) - 30 * 3_600_000, 1, Some(500), None), "wh_known", false)]);
+    let old = rollup([(
+        &attempt(integrations_hub::time::hour_start(now) - 30 * 3_600_000, 1, Some(500), None),
+        "wh_known",
+        false,
+    )]);
     let mut tx = app.hub.db.begin().await.unwrap();
     integrations_hub::store::stats::add(&mut tx, &old).await.unwrap();
     tx.commit().await.unwrap();
