@@ -10,10 +10,8 @@
 ARG BASE_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 FROM ${BASE_IMAGE}
 
-# release (the default) or debug: which of target/<profile>/integrations-hub to package.
-ARG PROFILE=release
-
-COPY target/${PROFILE}/integrations-hub /usr/local/bin/integrations-hub
+# scripts/docker-build.sh puts a stripped copy of the release (or, for the tests, debug) binary here.
+COPY target/docker/integrations-hub /usr/local/bin/integrations-hub
 COPY target/site /usr/local/share/integrations-hub/site
 COPY --chown=65532:65532 deploy/docker/data /data
 

@@ -24,5 +24,9 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { tail -20 /tmp/ih-dockerd.log >&2; unavailable "dockerd did not start"; }
 fi
 
+echo "free disk space: $(df -h --output=avail "$(docker info -f '{{.DockerRootDir}}')" | tail -1 | tr -d ' ')" \
+  "for the engine, $(df -h --output=avail . | tail -1 | tr -d ' ') for the checkout"
 IH_IMAGE=integrations-hub:test scripts/docker-build.sh --debug
+# The test image is removed afterwards (pass or fail): CI machines are not for keeping images.
+trap 'docker image rm -f integrations-hub:test >/dev/null 2>&1 || true' EXIT
 python3 scripts/check-docker.py integrations-hub:test

@@ -28,6 +28,13 @@ if [ "$base" = "$local_base" ] || { ! docker image inspect "$base" >/dev/null 2>
   base=$local_base
   scripts/docker-base.sh "target/$profile/integrations-hub" "$base"
 fi
-DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0} docker build -q --build-arg "BASE_IMAGE=$base" --build-arg "PROFILE=$profile" \
-  -t "$image" . >/dev/null
+# The build context gets a stripped copy of the binary: the debug build with its symbols is over
+# 500 MB, which filled a CI machine's disk once as it was copied into the context and the layer.
+mkdir -p target/docker
+if command -v strip >/dev/null; then
+  strip -o target/docker/integrations-hub "target/$profile/integrations-hub"
+else
+  cp "target/$profile/integrations-hub" target/docker/integrations-hub
+fi
+DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0} docker build -q --build-arg "BASE_IMAGE=$base" -t "$image" . >/dev/null
 echo "built $image ($profile, on $base): $(docker image inspect -f '{{.Size}}' "$image" | numfmt --to=iec) "
